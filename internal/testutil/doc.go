@@ -1,0 +1,4 @@
+// Package testutil holds helpers shared by the module's tests: finding the real clients
+// (apt-get, gpgv, pip, ansible-galaxy, skopeo, ...) that integration tests drive, and
+// running them with a bounded time. It is not API.
+package testutil

@@ -1,0 +1,114 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ServeFile answers r with the stored file f named name: Range and If-Range, a strong ETag
+// (the blob's sha256, so it never changes for the same bytes), If-None-Match (304), HEAD,
+// and a Content-Type from the file's media type or else its extension.
+func ServeFile(w http.ResponseWriter, r *http.Request, s Store, name string, f File) {
+	b, err := s.Open(r.Context(), f.Digest)
+	if err != nil {
+		status := http.StatusInternalServerError
+		if errors.Is(err, ErrNotFound) {
+			status = http.StatusNotFound
+		}
+		http.Error(w, http.StatusText(status), status)
+		return
+	}
+	defer b.Close()
+	h := w.Header()
+	h.Set("ETag", `"`+f.Digest.Hex()+`"`)
+	if h.Get("Content-Type") == "" {
+		h.Set("Content-Type", ContentType(name, f.MediaType))
+	}
+	http.ServeContent(w, r, path.Base(name), noModTime, b)
+}
+
+// noModTime keeps http.ServeContent from sending Last-Modified: blobs are addressed by
+// digest and validated by ETag.
+var noModTime time.Time
+
+// ContentType is the media type to serve a file with: mediaType when set, else one guessed
+// from the name's extension, else application/octet-stream.
+func ContentType(name, mediaType string) string {
+	if mediaType != "" {
+		return mediaType
+	}
+	if t := mime.TypeByExtension(path.Ext(name)); t != "" {
+		return t
+	}
+	return "application/octet-stream"
+}
+
+// Live follows a ref and caches the snapshot it publishes, reloading only when the ref
+// moves. Handlers use it to answer every request from one complete snapshot.
+type Live struct {
+	Store Store
+	Ref   string
+
+	mu   sync.Mutex
+	gen  Generation
+	snap *Snapshot
+}
+
+// Snapshot returns the snapshot the ref publishes now (ErrNotFound before the first
+// publish).
+func (l *Live) Snapshot(ctx context.Context) (*Snapshot, Generation, error) {
+	rec, err := l.Store.Ref(ctx, l.Ref)
+	if err != nil {
+		return nil, Generation{}, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.snap != nil && l.gen.Record == rec {
+		return l.snap, l.gen, nil
+	}
+	snap, gen, err := OpenPublished(ctx, l.Store, l.Ref)
+	if err != nil {
+		return nil, Generation{}, err
+	}
+	l.snap, l.gen = snap, gen
+	return snap, gen, nil
+}
+
+// NewHandler serves the tree that ref publishes as static files (GET and HEAD). A request
+// for a directory path answers 404: the trees this SDK publishes are complete without
+// listings, and listing them would expose names for nothing.
+func NewHandler(s Store, ref string) http.Handler {
+	return &treeHandler{live: &Live{Store: s, Ref: ref}}
+}
+
+type treeHandler struct{ live *Live }
+
+func (h *treeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	snap, _, err := h.live.Snapshot(r.Context())
+	if errors.Is(err, ErrNotFound) {
+		http.Error(w, "nothing published yet", http.StatusNotFound)
+		return
+	}
+	if err != nil {
+		http.Error(w, "store unavailable", http.StatusInternalServerError)
+		return
+	}
+	name := strings.TrimPrefix(r.URL.Path, "/")
+	f, ok := snap.Lookup(name)
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	ServeFile(w, r, h.live.Store, name, f)
+}
