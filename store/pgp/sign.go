@@ -1,0 +1,246 @@
+package pgp
+
+import (
+	"bytes"
+	"crypto"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/armor"
+	"github.com/ProtonMail/go-crypto/openpgp/clearsign"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
+)
+
+// signHash is the digest of every signature this package makes: apt (gpgv and sqv) and
+// MAAS refuse SHA-1, and SHA-512 is what GnuPG uses with Ed25519 and large RSA keys.
+const signHash = crypto.SHA512
+
+// KeyOptions chooses the kind of key GenerateKey makes.
+type KeyOptions struct {
+	// RSABits makes an RSA key of that size (at least 3072; 4096 is usual). Zero makes
+	// an Ed25519 key, the default.
+	RSABits int
+}
+
+// Signer is an operator's private signing key: it clearsigns and detach-signs what is
+// republished inside the gap (InRelease, Release.gpg, .sjson, .json.gpg).
+type Signer struct {
+	entity *openpgp.Entity
+}
+
+func signConfig() *packet.Config {
+	return &packet.Config{DefaultHash: signHash}
+}
+
+// GenerateKey makes a new OpenPGP v4 signing key with one user ID "name <email>" and no
+// expiry: Ed25519 by default, RSA with opt.RSABits. The key has no encryption subkey:
+// it is only for signing repositories. Both kinds are accepted by gpgv and sqv.
+func GenerateKey(name, email string, opt KeyOptions) (*Signer, error) {
+	cfg := signConfig()
+	switch {
+	case opt.RSABits == 0:
+		cfg.Algorithm = packet.PubKeyAlgoEdDSA
+		cfg.Curve = packet.Curve25519
+	case opt.RSABits < 3072 || opt.RSABits > 16384:
+		return nil, fmt.Errorf("pgp: RSA key size %d out of range 3072..16384", opt.RSABits)
+	default:
+		cfg.Algorithm = packet.PubKeyAlgoRSA
+		cfg.RSABits = opt.RSABits
+	}
+	e, err := openpgp.NewEntity(name, "", email, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("pgp: generate key: %w", err)
+	}
+	e.Subkeys = nil // signing only: drop the encryption subkey
+	return &Signer{entity: e}, nil
+}
+
+// ReadSigner reads an armored (or binary) private key, as written by ArmoredPrivateKey
+// or `gpg --export-secret-keys --armor`. An encrypted key is decrypted with passphrase;
+// a wrong or missing passphrase gives ErrPassphrase. When the input holds several keys,
+// the first with a usable private signing key is taken.
+func ReadSigner(r io.Reader, passphrase []byte) (*Signer, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxKeyringSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("pgp: read private key: %w", err)
+	}
+	if len(data) > MaxKeyringSize {
+		return nil, fmt.Errorf("%w: larger than %d bytes", ErrKeyring, MaxKeyringSize)
+	}
+	el, err := readEntities(data)
+	if err != nil {
+		return nil, err
+	}
+	var lastErr error = ErrNoSigningKey
+	for _, e := range el {
+		if e.PrivateKey == nil {
+			continue
+		}
+		if err := decryptEntity(e, passphrase); err != nil {
+			lastErr = err
+			continue
+		}
+		s := &Signer{entity: e}
+		if _, err := s.signingKey(); err != nil {
+			lastErr = err
+			continue
+		}
+		return s, nil
+	}
+	return nil, lastErr
+}
+
+// LoadSigner reads the private key file at path (see ReadSigner).
+func LoadSigner(path string, passphrase []byte) (*Signer, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("pgp: %w", err)
+	}
+	defer f.Close()
+	s, err := ReadSigner(f, passphrase)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return s, nil
+}
+
+func decryptEntity(e *openpgp.Entity, passphrase []byte) error {
+	encrypted := e.PrivateKey.Encrypted
+	for _, sk := range e.Subkeys {
+		if sk.PrivateKey != nil && sk.PrivateKey.Encrypted {
+			encrypted = true
+		}
+	}
+	if !encrypted {
+		return nil
+	}
+	if len(passphrase) == 0 {
+		return fmt.Errorf("%w: key %s is encrypted", ErrPassphrase, fingerprint(e.PrimaryKey.Fingerprint))
+	}
+	if err := e.DecryptPrivateKeys(passphrase); err != nil {
+		return fmt.Errorf("%w: %w", ErrPassphrase, err)
+	}
+	return nil
+}
+
+// signingKey returns the newest valid key of the entity that may sign and whose private
+// part is present.
+func (s *Signer) signingKey() (*packet.PrivateKey, error) {
+	cfg := signConfig()
+	key, ok := s.entity.SigningKey(cfg.Now())
+	if !ok || key.PrivateKey == nil || key.PrivateKey.Dummy() {
+		return nil, fmt.Errorf("%w: key %s", ErrNoSigningKey, s.Fingerprint())
+	}
+	if key.PrivateKey.Encrypted {
+		return nil, fmt.Errorf("%w: key %s is encrypted", ErrPassphrase, s.Fingerprint())
+	}
+	return key.PrivateKey, nil
+}
+
+// Clearsign returns content as a clearsigned message (InRelease, .sjson) signed with
+// SHA-512. The output starts with the BEGIN PGP SIGNED MESSAGE line and ends with the
+// END PGP SIGNATURE line and one newline, nothing else, as apt requires. Trailing spaces
+// and tabs at line ends are not covered by a clearsigned signature (OpenPGP strips them),
+// so content should not depend on them; Release files never do.
+func (s *Signer) Clearsign(content []byte) ([]byte, error) {
+	priv, err := s.signingKey()
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(content) + 1024)
+	w, err := clearsign.Encode(&buf, priv, signConfig())
+	if err != nil {
+		return nil, fmt.Errorf("pgp: clearsign: %w", err)
+	}
+	// The line ending before the signature belongs to the framing, not to the signed
+	// text (as gpg does it): drop one final newline so that VerifyClearsigned returns
+	// exactly content.
+	body := content
+	if n := len(body); n > 0 && body[n-1] == '\n' {
+		body = body[:n-1]
+		if n := len(body); n > 0 && body[n-1] == '\r' {
+			body = body[:n-1]
+		}
+	}
+	if _, err := w.Write(body); err != nil {
+		return nil, fmt.Errorf("pgp: clearsign: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("pgp: clearsign: %w", err)
+	}
+	out := bytes.TrimRight(buf.Bytes(), "\r\n")
+	return append(out, '\n'), nil
+}
+
+// DetachSign returns a detached binary-mode signature over everything read from r
+// (Release.gpg, .json.gpg), ASCII-armored when armored is true, signed with SHA-512.
+func (s *Signer) DetachSign(r io.Reader, armored bool) ([]byte, error) {
+	if _, err := s.signingKey(); err != nil {
+		return nil, err
+	}
+	var err error
+	var buf bytes.Buffer
+	var w io.Writer = &buf
+	var aw io.WriteCloser
+	if armored {
+		if aw, err = armor.Encode(&buf, openpgp.SignatureType, nil); err != nil {
+			return nil, err
+		}
+		w = aw
+	}
+	if err := openpgp.DetachSign(w, s.entity, r, signConfig()); err != nil {
+		return nil, fmt.Errorf("pgp: sign: %w", err)
+	}
+	if aw != nil {
+		if err := aw.Close(); err != nil {
+			return nil, err
+		}
+		buf.WriteByte('\n')
+	}
+	return buf.Bytes(), nil
+}
+
+// PublicKey exports the public key: binary (what gpgv's --keyring, apt's signed-by .gpg
+// files and MAAS keyring_data want) or armored (.asc).
+func (s *Signer) PublicKey(armored bool) ([]byte, error) {
+	return s.Keyring().Export(armored)
+}
+
+// ArmoredPrivateKey exports the private key, unencrypted, as an armored
+// "PGP PRIVATE KEY BLOCK" that ReadSigner and `gpg --import` read. Keep it secret.
+func (s *Signer) ArmoredPrivateKey() ([]byte, error) {
+	var buf bytes.Buffer
+	aw, err := armor.Encode(&buf, openpgp.PrivateKeyType, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.entity.SerializePrivateWithoutSigning(aw, signConfig()); err != nil {
+		return nil, fmt.Errorf("pgp: export private key: %w", err)
+	}
+	if err := aw.Close(); err != nil {
+		return nil, err
+	}
+	buf.WriteByte('\n')
+	return buf.Bytes(), nil
+}
+
+// Keyring returns a keyring holding this signer's public key, to verify what it signed.
+func (s *Signer) Keyring() *Keyring {
+	return &Keyring{entities: openpgp.EntityList{s.entity}}
+}
+
+// Fingerprint returns the upper-case hex fingerprint of the signer's primary key.
+func (s *Signer) Fingerprint() string {
+	return fingerprint(s.entity.PrimaryKey.Fingerprint)
+}
+
+// UserID returns the signer's primary user ID, "Name <email>".
+func (s *Signer) UserID() string {
+	if id := s.entity.PrimaryIdentity(); id != nil {
+		return id.Name
+	}
+	return ""
+}

@@ -1,0 +1,347 @@
+package pgp
+
+import (
+	"bytes"
+	"crypto"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/armor"
+	"github.com/ProtonMail/go-crypto/openpgp/clearsign"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
+)
+
+// MaxSignatureSize caps the size of a detached signature or of the signature block of a
+// clearsigned message. A signature is a few hundred bytes; even dozens of them fit.
+const MaxSignatureSize = 1 << 20
+
+// maxSignatures caps how many signature packets one message may carry.
+const maxSignatures = 32
+
+// Verified describes the signature that was accepted.
+type Verified struct {
+	// Fingerprint is the upper-case hex fingerprint of the primary key of the signer:
+	// what apt's Signed-By and `gpg --list-keys` show.
+	Fingerprint string
+	// SigningKey is the upper-case hex fingerprint of the key that made the signature:
+	// a subkey of Fingerprint, or Fingerprint itself when the primary key signed.
+	SigningKey string
+	// Created is the signature's creation time.
+	Created time.Time
+}
+
+var (
+	beginSigned = []byte("-----BEGIN PGP SIGNED MESSAGE-----")
+	beginSig    = []byte("-----BEGIN PGP SIGNATURE-----")
+)
+
+// VerifyClearsigned verifies a clearsigned message (an InRelease file, a simplestreams
+// .sjson) and returns the signed text only, with LF line endings and a final newline (as
+// `gpg --decrypt` prints it).
+//
+// It is strict, as apt is: nothing but whitespace may come before the
+// "-----BEGIN PGP SIGNED MESSAGE-----" line or after the end of the signature, and one
+// message holds one signed block; anything else is refused with ErrMalformed. A message
+// with several signatures (key rotation) verifies when one of them is a good signature
+// by a key of the keyring.
+func (k *Keyring) VerifyClearsigned(msg []byte) (content []byte, v Verified, err error) {
+	defer recoverErr(&err)
+	trimmed := bytes.TrimLeft(msg, " \t\r\n")
+	if !bytes.HasPrefix(trimmed, beginSigned) {
+		if bytes.Contains(msg, beginSigned) {
+			return nil, Verified{}, fmt.Errorf("%w: text before the BEGIN PGP SIGNED MESSAGE line", ErrMalformed)
+		}
+		return nil, Verified{}, fmt.Errorf("%w: not a clearsigned message", ErrMalformed)
+	}
+	block, rest := clearsign.Decode(trimmed)
+	if block == nil {
+		return nil, Verified{}, fmt.Errorf("%w: cannot parse clearsigned message", ErrMalformed)
+	}
+	if len(bytes.TrimSpace(rest)) != 0 {
+		return nil, Verified{}, fmt.Errorf("%w: %d bytes of text after the signature", ErrMalformed, len(rest))
+	}
+	if block.ArmoredSignature.Type != openpgp.SignatureType {
+		return nil, Verified{}, fmt.Errorf("%w: armored block %q is not a signature", ErrMalformed, block.ArmoredSignature.Type)
+	}
+	sigData, err := readCapped(block.ArmoredSignature.Body)
+	if err != nil {
+		return nil, Verified{}, err
+	}
+	var expected []crypto.Hash
+	for _, name := range block.Headers.Values("Hash") {
+		h, ok := hashByName[strings.ToUpper(name)]
+		if !ok {
+			return nil, Verified{}, fmt.Errorf("%w: unknown Hash header %q", ErrMalformed, name)
+		}
+		expected = append(expected, h)
+	}
+	v, err = k.verify(bytes.NewReader(block.Bytes), sigData, expected)
+	if err != nil {
+		return nil, Verified{}, err
+	}
+	content = block.Plaintext
+	if len(content) > 0 {
+		content = append(content, '\n')
+	}
+	return content, v, nil
+}
+
+// VerifyDetached verifies a detached signature (Release.gpg, a .json.gpg), armored or
+// binary, over the bytes read from signed. Several signatures in sig verify when one of
+// them is a good signature by a key of the keyring.
+func (k *Keyring) VerifyDetached(signed io.Reader, sig []byte) (v Verified, err error) {
+	defer recoverErr(&err)
+	if len(sig) > MaxSignatureSize {
+		return Verified{}, fmt.Errorf("%w: signature larger than %d bytes", ErrMalformed, MaxSignatureSize)
+	}
+	data := sig
+	if trimmed := bytes.TrimLeft(sig, " \t\r\n"); bytes.HasPrefix(trimmed, armorPrefix) {
+		block, err := armor.Decode(bytes.NewReader(trimmed))
+		if err != nil {
+			return Verified{}, fmt.Errorf("%w: armor: %w", ErrMalformed, err)
+		}
+		if block.Type != openpgp.SignatureType {
+			return Verified{}, fmt.Errorf("%w: armored block %q is not a signature", ErrMalformed, block.Type)
+		}
+		if data, err = readCapped(block.Body); err != nil {
+			return Verified{}, err
+		}
+	}
+	return k.verify(signed, data, nil)
+}
+
+// Pretty names of the Hash: armor header (RFC 4880 section 9.4).
+var hashByName = map[string]crypto.Hash{
+	"MD5": crypto.MD5, "SHA1": crypto.SHA1, "RIPEMD160": crypto.RIPEMD160,
+	"SHA224": crypto.SHA224, "SHA256": crypto.SHA256, "SHA384": crypto.SHA384, "SHA512": crypto.SHA512,
+	"SHA3-256": crypto.SHA3_256, "SHA3-512": crypto.SHA3_512,
+}
+
+// strongHash reports whether h is acceptable for a signature over a message.
+func strongHash(h crypto.Hash) bool {
+	switch h {
+	case crypto.SHA224, crypto.SHA256, crypto.SHA384, crypto.SHA512, crypto.SHA3_256, crypto.SHA3_512:
+		return true
+	}
+	return false
+}
+
+func readCapped(r io.Reader) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxSignatureSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: signature: %w", ErrMalformed, err)
+	}
+	if len(data) > MaxSignatureSize {
+		return nil, fmt.Errorf("%w: signature larger than %d bytes", ErrMalformed, MaxSignatureSize)
+	}
+	return data, nil
+}
+
+func recoverErr(err *error) {
+	if p := recover(); p != nil {
+		*err = fmt.Errorf("%w: parser failure: %v", ErrMalformed, p)
+	}
+}
+
+// candidate is one signature packet with the keys that may have made it.
+type candidate struct {
+	sig  *packet.Signature
+	keys []openpgp.Key
+	hs   []hash.Hash // one per key: the signed data is written to each (before the trailer)
+	err  error       // why this candidate failed
+}
+
+// verify checks the signature packets in sigData over signed. expected, when not empty,
+// lists the hashes a clearsigned message's Hash: header announced.
+func (k *Keyring) verify(signed io.Reader, sigData []byte, expected []crypto.Hash) (Verified, error) {
+	var (
+		cands      []*candidate
+		weakUnread bool // a signature we could not parse because of its digest
+		nsigs      int
+	)
+	pr := packet.NewReader(bytes.NewReader(sigData))
+	for {
+		p, err := pr.NextWithUnsupported()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return Verified{}, fmt.Errorf("%w: signature packet: %w", ErrMalformed, err)
+		}
+		nsigs++
+		if nsigs > maxSignatures {
+			return Verified{}, fmt.Errorf("%w: more than %d signatures", ErrMalformed, maxSignatures)
+		}
+		switch p := p.(type) {
+		case *packet.UnsupportedPacket:
+			if _, ok := p.IncompletePacket.(*packet.Signature); !ok {
+				return Verified{}, fmt.Errorf("%w: unexpected packet %T", ErrMalformed, p.IncompletePacket)
+			}
+			if strings.HasPrefix(string(p.Error), "hash function") {
+				weakUnread = true
+			}
+			continue
+		case *packet.Signature:
+			if p.SigType != packet.SigTypeBinary && p.SigType != packet.SigTypeText {
+				return Verified{}, fmt.Errorf("%w: signature type %#x is not a document signature", ErrMalformed, p.SigType)
+			}
+			if keys := k.signingKeys(p); len(keys) > 0 {
+				cands = append(cands, &candidate{sig: p, keys: keys})
+			}
+		default:
+			return Verified{}, fmt.Errorf("%w: unexpected packet %T", ErrMalformed, p)
+		}
+	}
+	if nsigs == 0 {
+		return Verified{}, fmt.Errorf("%w: no signature", ErrMalformed)
+	}
+	if len(cands) == 0 {
+		if weakUnread {
+			return Verified{}, fmt.Errorf("%w: unsupported digest", ErrWeakSignature)
+		}
+		return Verified{}, ErrUnknownKey
+	}
+
+	// Hash the data once for all candidates that are worth checking.
+	var writers []io.Writer
+	for _, c := range cands {
+		if !strongHash(c.sig.Hash) {
+			c.err = fmt.Errorf("%w: %v", ErrWeakSignature, c.sig.Hash)
+			continue
+		}
+		if len(expected) > 0 && !containsHash(expected, c.sig.Hash) {
+			c.err = fmt.Errorf("%w: signature digest %v not announced in the Hash header", ErrMalformed, c.sig.Hash)
+			continue
+		}
+		for range c.keys {
+			h, err := c.sig.PrepareVerify()
+			if err != nil {
+				c.err = fmt.Errorf("%w: %w", ErrSignature, err)
+				c.hs = nil
+				break
+			}
+			c.hs = append(c.hs, h)
+			if c.sig.SigType == packet.SigTypeText {
+				writers = append(writers, openpgp.NewCanonicalTextHash(h))
+			} else {
+				writers = append(writers, h)
+			}
+		}
+	}
+	if len(writers) > 0 {
+		if _, err := io.Copy(io.MultiWriter(writers...), signed); err != nil {
+			return Verified{}, fmt.Errorf("pgp: read signed data: %w", err)
+		}
+	}
+
+	now := time.Now()
+	for _, c := range cands {
+		if len(c.hs) != len(c.keys) {
+			continue
+		}
+		for i, key := range c.keys {
+			if err := key.PublicKey.VerifySignature(c.hs[i], c.sig); err != nil {
+				c.err = fmt.Errorf("%w: %w", ErrSignature, err)
+				continue
+			}
+			if err := checkKeyAndSig(key, c.sig, now); err != nil {
+				c.err = err
+				break
+			}
+			return Verified{
+				Fingerprint: fingerprint(key.Entity.PrimaryKey.Fingerprint),
+				SigningKey:  fingerprint(key.PublicKey.Fingerprint),
+				Created:     c.sig.CreationTime,
+			}, nil
+		}
+	}
+	return Verified{}, cands[0].err
+}
+
+func containsHash(list []crypto.Hash, h crypto.Hash) bool {
+	for _, x := range list {
+		if x == h {
+			return true
+		}
+	}
+	return false
+}
+
+// signingKeys returns the keys of the keyring that may have made sig: matching the
+// issuer fingerprint (or key ID), able to sign, and flagged for signing when the
+// self-signature has key flags at all.
+func (k *Keyring) signingKeys(sig *packet.Signature) []openpgp.Key {
+	if k == nil {
+		return nil
+	}
+	var id uint64
+	switch {
+	case sig.IssuerKeyId != nil:
+		id = *sig.IssuerKeyId
+	case len(sig.IssuerFingerprint) >= 8:
+		fp := sig.IssuerFingerprint
+		if len(fp) == 20 { // v4: key ID is the low 64 bits
+			fp = fp[12:]
+		}
+		for _, b := range fp[:8] {
+			id = id<<8 | uint64(b)
+		}
+	default:
+		return nil
+	}
+	var out []openpgp.Key
+	for _, key := range k.entities.KeysById(id) {
+		if sig.IssuerFingerprint != nil && !bytes.Equal(sig.IssuerFingerprint, key.PublicKey.Fingerprint) {
+			continue
+		}
+		if !key.PublicKey.PubKeyAlgo.CanSign() {
+			continue
+		}
+		if key.SelfSignature == nil {
+			continue // a subkey without a binding signature, or a key without user ID
+		}
+		if key.SelfSignature.FlagsValid && !key.SelfSignature.FlagSign {
+			continue
+		}
+		out = append(out, key)
+	}
+	return out
+}
+
+// checkKeyAndSig applies the time and validity rules to a cryptographically good
+// signature: not made in the future, not expired, by a key that is neither expired nor
+// revoked now.
+func checkKeyAndSig(key openpgp.Key, sig *packet.Signature, now time.Time) error {
+	e := key.Entity
+	if sig.CreationTime.After(now) {
+		return fmt.Errorf("%w: created %s", ErrFutureSignature, sig.CreationTime.UTC().Format(time.RFC3339))
+	}
+	if sig.SigExpired(now) {
+		return ErrSignatureExpired
+	}
+	primarySig, primaryID := e.PrimarySelfSignature()
+	subkey := key.PublicKey != e.PrimaryKey
+	if e.Revoked(now) || (subkey && key.Revoked(now)) || (primaryID != nil && primaryID.Revoked(now)) {
+		return ErrKeyRevoked
+	}
+	if primarySig == nil {
+		return fmt.Errorf("%w: key has no valid self-signature", ErrSignature)
+	}
+	if e.PrimaryKey.KeyExpired(primarySig, now) || primarySig.SigExpired(now) {
+		return ErrKeyExpired
+	}
+	if subkey {
+		if key.PublicKey.KeyExpired(key.SelfSignature, now) || key.SelfSignature.SigExpired(now) {
+			return ErrKeyExpired
+		}
+	}
+	if sig.CreationTime.Before(key.PublicKey.CreationTime) {
+		return fmt.Errorf("%w: signature predates its key", ErrSignature)
+	}
+	return nil
+}
