@@ -107,31 +107,22 @@ func (k *Keyring) Fingerprints() []string {
 // Export writes the public keys of the keyring, binary (for gpgv, sqv and MAAS
 // keyring_data) or armored. Private key material is never written.
 func (k *Keyring) Export(armored bool) ([]byte, error) {
-	var buf bytes.Buffer
-	var w io.Writer = &buf
-	var aw io.WriteCloser
-	if armored {
-		var err error
-		aw, err = armor.Encode(&buf, openpgp.PublicKeyType, nil)
-		if err != nil {
-			return nil, err
-		}
-		w = aw
-	}
+	var raw bytes.Buffer
 	if k != nil {
 		for _, e := range k.entities {
-			if err := e.Serialize(w); err != nil {
+			if err := e.Serialize(&raw); err != nil {
 				return nil, fmt.Errorf("pgp: export key %s: %w", fingerprint(e.PrimaryKey.Fingerprint), err)
 			}
 		}
 	}
-	if aw != nil {
-		if err := aw.Close(); err != nil {
-			return nil, err
-		}
-		buf.WriteByte('\n')
+	if !armored {
+		return raw.Bytes(), nil
 	}
-	return buf.Bytes(), nil
+	var out bytes.Buffer
+	if err := writeArmored(&out, openpgp.PublicKeyType, raw.Bytes()); err != nil {
+		return nil, fmt.Errorf("pgp: export: %w", err)
+	}
+	return out.Bytes(), nil
 }
 
 func fingerprint(fp []byte) string { return strings.ToUpper(hex.EncodeToString(fp)) }

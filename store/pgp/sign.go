@@ -171,8 +171,49 @@ func (s *Signer) Clearsign(content []byte) ([]byte, error) {
 	if err := w.Close(); err != nil {
 		return nil, fmt.Errorf("pgp: clearsign: %w", err)
 	}
-	out := bytes.TrimRight(buf.Bytes(), "\r\n")
-	return append(out, '\n'), nil
+	return withArmorChecksum(buf.Bytes())
+}
+
+// withArmorChecksum re-armors the signature block of a clearsigned message with the
+// CRC-24 checksum line. go-crypto leaves it out (RFC 9580 allows that), but GnuPG 2.2
+// (bookworm's gpgv) then reads the END line as radix-64, reports "no valid OpenPGP data"
+// and exits with status 2, which apt treats as a failure. The result ends with the END
+// line and one newline.
+func withArmorChecksum(msg []byte) ([]byte, error) {
+	i := bytes.LastIndex(msg, []byte("\n-----BEGIN PGP SIGNATURE-----"))
+	if i < 0 {
+		return nil, fmt.Errorf("pgp: clearsign: no signature block in output")
+	}
+	block, err := armor.Decode(bytes.NewReader(msg[i+1:]))
+	if err != nil {
+		return nil, fmt.Errorf("pgp: clearsign: %w", err)
+	}
+	sig, err := io.ReadAll(block.Body)
+	if err != nil {
+		return nil, fmt.Errorf("pgp: clearsign: %w", err)
+	}
+	out := bytes.NewBuffer(append(make([]byte, 0, i+1+len(sig)*2), msg[:i+1]...))
+	if err := writeArmored(out, openpgp.SignatureType, sig); err != nil {
+		return nil, fmt.Errorf("pgp: clearsign: %w", err)
+	}
+	return out.Bytes(), nil
+}
+
+// writeArmored writes data as one armored block with the CRC-24 checksum line (GnuPG
+// 2.2 wants it), no armor headers, and a final newline after the END line.
+func writeArmored(w *bytes.Buffer, blockType string, data []byte) error {
+	aw, err := armor.Encode(w, blockType, nil)
+	if err != nil {
+		return err
+	}
+	if _, err := aw.Write(data); err != nil {
+		return err
+	}
+	if err := aw.Close(); err != nil {
+		return err
+	}
+	w.WriteByte('\n')
+	return nil
 }
 
 // DetachSign returns a detached binary-mode signature over everything read from r
@@ -181,26 +222,18 @@ func (s *Signer) DetachSign(r io.Reader, armored bool) ([]byte, error) {
 	if _, err := s.signingKey(); err != nil {
 		return nil, err
 	}
-	var err error
-	var buf bytes.Buffer
-	var w io.Writer = &buf
-	var aw io.WriteCloser
-	if armored {
-		if aw, err = armor.Encode(&buf, openpgp.SignatureType, nil); err != nil {
-			return nil, err
-		}
-		w = aw
-	}
-	if err := openpgp.DetachSign(w, s.entity, r, signConfig()); err != nil {
+	var sig bytes.Buffer
+	if err := openpgp.DetachSign(&sig, s.entity, r, signConfig()); err != nil {
 		return nil, fmt.Errorf("pgp: sign: %w", err)
 	}
-	if aw != nil {
-		if err := aw.Close(); err != nil {
-			return nil, err
-		}
-		buf.WriteByte('\n')
+	if !armored {
+		return sig.Bytes(), nil
 	}
-	return buf.Bytes(), nil
+	var out bytes.Buffer
+	if err := writeArmored(&out, openpgp.SignatureType, sig.Bytes()); err != nil {
+		return nil, fmt.Errorf("pgp: sign: %w", err)
+	}
+	return out.Bytes(), nil
 }
 
 // PublicKey exports the public key: binary (what gpgv's --keyring, apt's signed-by .gpg
@@ -212,19 +245,14 @@ func (s *Signer) PublicKey(armored bool) ([]byte, error) {
 // ArmoredPrivateKey exports the private key, unencrypted, as an armored
 // "PGP PRIVATE KEY BLOCK" that ReadSigner and `gpg --import` read. Keep it secret.
 func (s *Signer) ArmoredPrivateKey() ([]byte, error) {
-	var buf bytes.Buffer
-	aw, err := armor.Encode(&buf, openpgp.PrivateKeyType, nil)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.entity.SerializePrivateWithoutSigning(aw, signConfig()); err != nil {
+	var raw, out bytes.Buffer
+	if err := s.entity.SerializePrivateWithoutSigning(&raw, signConfig()); err != nil {
 		return nil, fmt.Errorf("pgp: export private key: %w", err)
 	}
-	if err := aw.Close(); err != nil {
-		return nil, err
+	if err := writeArmored(&out, openpgp.PrivateKeyType, raw.Bytes()); err != nil {
+		return nil, fmt.Errorf("pgp: export private key: %w", err)
 	}
-	buf.WriteByte('\n')
-	return buf.Bytes(), nil
+	return out.Bytes(), nil
 }
 
 // Keyring returns a keyring holding this signer's public key, to verify what it signed.

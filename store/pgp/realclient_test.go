@@ -1,0 +1,261 @@
+package pgp
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/airgapkit/airgap/internal/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const clientTimeout = 2 * time.Minute
+
+// writeFile writes data into dir/name and returns the path.
+func writeFile(t *testing.T, dir, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	require.NoError(t, os.WriteFile(p, data, 0o600))
+	return p
+}
+
+// splitClearsigned splits a clearsigned message into the signed text (without the
+// line ending that belongs to the framing) and the armored signature, as apt does
+// before handing an InRelease file to sqv.
+func splitClearsigned(t *testing.T, msg []byte) (text, sig []byte) {
+	t.Helper()
+	i := bytes.Index(msg, []byte("\n\n"))
+	j := bytes.Index(msg, []byte("\n-----BEGIN PGP SIGNATURE-----"))
+	require.True(t, i > 0 && j > i, "clearsigned layout")
+	var lines [][]byte
+	for _, l := range bytes.Split(msg[i+2:j], []byte("\n")) {
+		lines = append(lines, bytes.TrimPrefix(l, []byte("- ")))
+	}
+	return bytes.Join(lines, []byte("\n")), msg[j+1:]
+}
+
+// TestGpgvAcceptsOurSignatures: Debian's gpgv (what apt on bookworm runs) accepts our
+// clearsigned InRelease and detached Release.gpg (armored and binary) with the binary
+// public key as keyring, for an Ed25519 and an RSA-4096 key.
+func TestGpgvAcceptsOurSignatures(t *testing.T) {
+	gpgv := testutil.RequireBinary(t, "gpgv", "gpgv")
+	for name, s := range signers(t) {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			env := []string{"GNUPGHOME=" + dir, "LC_ALL=C"}
+			pub, err := s.PublicKey(false)
+			require.NoError(t, err)
+			keyring := writeFile(t, dir, "key.gpg", pub)
+
+			inrelease, err := s.Clearsign([]byte(release))
+			require.NoError(t, err)
+			f := writeFile(t, dir, "InRelease", inrelease)
+			out := testutil.Run(t, clientTimeout, env, gpgv, "--status-fd", "1", "--keyring", keyring, f)
+			assert.Contains(t, out, "[GNUPG:] GOODSIG")
+			assert.Contains(t, out, "[GNUPG:] VALIDSIG")
+			assert.Contains(t, out, s.Fingerprint())
+
+			rel := writeFile(t, dir, "Release", []byte(release))
+			for _, armored := range []bool{true, false} {
+				sig, err := s.DetachSign(strings.NewReader(release), armored)
+				require.NoError(t, err)
+				sf := writeFile(t, dir, "Release.gpg", sig)
+				out := testutil.Run(t, clientTimeout, env, gpgv, "--status-fd", "1", "--keyring", keyring, sf, rel)
+				assert.Contains(t, out, "[GNUPG:] GOODSIG")
+				assert.Contains(t, out, s.Fingerprint())
+			}
+
+			// And gpgv refuses a tampered file (the test would prove nothing otherwise).
+			bad := writeFile(t, dir, "Release.bad", []byte(release+"Evil: yes\n"))
+			sig, err := s.DetachSign(strings.NewReader(release), false)
+			require.NoError(t, err)
+			sf := writeFile(t, dir, "Release.gpg", sig)
+			_, err = testutil.RunErr(t, clientTimeout, env, gpgv, "--keyring", keyring, sf, bad)
+			assert.Error(t, err)
+
+			// The armored key is what gpgv cannot read: MAAS and apt need the binary one.
+			asc, err := s.PublicKey(true)
+			require.NoError(t, err)
+			_, err = ReadKeyring(bytes.NewReader(asc))
+			require.NoError(t, err)
+		})
+	}
+}
+
+// TestSqvAcceptsOurSignatures: Sequoia's sqv (what apt >= 2.9.19 runs) accepts our
+// signatures. sqv checks detached signatures only; for InRelease apt splits the
+// clearsigned file first, and so does this test.
+func TestSqvAcceptsOurSignatures(t *testing.T) {
+	sqv := testutil.RequireBinary(t, "sqv", "sqv")
+	for name, s := range signers(t) {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			pub, err := s.PublicKey(false)
+			require.NoError(t, err)
+			asc, err := s.PublicKey(true)
+			require.NoError(t, err)
+			for kname, key := range map[string][]byte{"key.gpg": pub, "key.asc": asc} {
+				keyring := writeFile(t, dir, kname, key)
+				rel := writeFile(t, dir, "Release", []byte(release))
+				for _, armored := range []bool{true, false} {
+					sig, err := s.DetachSign(strings.NewReader(release), armored)
+					require.NoError(t, err)
+					sf := writeFile(t, dir, "Release.gpg", sig)
+					out := testutil.Run(t, clientTimeout, nil, sqv, "--keyring", keyring, sf, rel)
+					assert.Contains(t, out, s.Fingerprint())
+				}
+
+				inrelease, err := s.Clearsign([]byte(release))
+				require.NoError(t, err)
+				text, sig := splitClearsigned(t, inrelease)
+				tf := writeFile(t, dir, "InRelease.text", text)
+				sf := writeFile(t, dir, "InRelease.sig", sig)
+				out := testutil.Run(t, clientTimeout, nil, sqv, "--keyring", keyring, sf, tf)
+				assert.Contains(t, out, s.Fingerprint())
+
+				bad := writeFile(t, dir, "InRelease.bad", append(text, " "...))
+				bad2 := writeFile(t, dir, "InRelease.bad2", bytes.Replace(text, []byte("stable"), []byte("stabl3"), 1))
+				_, err = testutil.RunErr(t, clientTimeout, nil, sqv, "--keyring", keyring, sf, bad2)
+				assert.Error(t, err, "sqv must refuse tampered text")
+				_ = bad
+			}
+		})
+	}
+}
+
+// gnupg is a throw-away GnuPG home with one generated key.
+type gnupg struct {
+	t   *testing.T
+	gpg string
+	env []string
+	dir string
+}
+
+func newGnupg(t *testing.T) *gnupg {
+	gpg := testutil.RequireBinary(t, "gpg", "gnupg")
+	dir, err := os.MkdirTemp("", "gpg") // short path: gpg-agent's socket path is limited
+	require.NoError(t, err)
+	g := &gnupg{t: t, gpg: gpg, env: []string{"GNUPGHOME=" + dir, "LC_ALL=C"}, dir: dir}
+	t.Cleanup(func() {
+		_, _ = testutil.RunErr(t, clientTimeout, g.env, "gpgconf", "--kill", "all")
+		_ = os.RemoveAll(dir)
+	})
+	require.NoError(t, os.Chmod(dir, 0o700))
+	return g
+}
+
+func (g *gnupg) run(args ...string) string {
+	g.t.Helper()
+	return testutil.Run(g.t, clientTimeout, g.env, g.gpg, append([]string{"--batch", "--pinentry-mode", "loopback"}, args...)...)
+}
+
+func (g *gnupg) runErr(args ...string) (string, error) {
+	g.t.Helper()
+	return testutil.RunErr(g.t, clientTimeout, g.env, g.gpg, append([]string{"--batch", "--pinentry-mode", "loopback"}, args...)...)
+}
+
+// file writes data into the GnuPG temp dir and returns the path.
+func (g *gnupg) file(name string, data []byte) string { return writeFile(g.t, g.dir, name, data) }
+
+func (g *gnupg) read(name string) []byte {
+	data, err := os.ReadFile(filepath.Join(g.dir, name))
+	require.NoError(g.t, err)
+	return data
+}
+
+// TestWeVerifyGpgSignatures: what real gpg signs, Verify accepts; gpg's SHA-1
+// signatures are refused with ErrWeakSignature; gpg's two-key signatures verify with
+// either key.
+func TestWeVerifyGpgSignatures(t *testing.T) {
+	g := newGnupg(t)
+	g.run("--passphrase", "", "--quick-gen-key", "GPG Ed <ed@example.test>", "ed25519", "sign", "never")
+	g.run("--passphrase", "", "--quick-gen-key", "GPG RSA <rsa@example.test>", "rsa3072", "sign", "never")
+	edPub := []byte(g.run("--export", "ed@example.test"))
+	rsaPub := []byte(g.run("--armor", "--export", "rsa@example.test"))
+	edK, err := ReadKeyring(bytes.NewReader(edPub))
+	require.NoError(t, err)
+	rsaK, err := ReadKeyring(bytes.NewReader(rsaPub))
+	require.NoError(t, err)
+	both := MergeKeyrings(edK, rsaK)
+	rel := g.file("Release", []byte(release))
+
+	for _, u := range []string{"ed@example.test", "rsa@example.test"} {
+		k := edK
+		if strings.HasPrefix(u, "rsa") {
+			k = rsaK
+		}
+		t.Run(u, func(t *testing.T) {
+			g.run("--yes", "--local-user", u, "--output", g.dir+"/InRelease", "--clearsign", rel)
+			content, v, err := k.VerifyClearsigned(g.read("InRelease"))
+			require.NoError(t, err)
+			assert.Equal(t, release, string(content))
+			assert.Equal(t, k.Fingerprints()[0], v.Fingerprint)
+
+			g.run("--yes", "--local-user", u, "--output", g.dir+"/Release.gpg", "--detach-sign", rel)
+			_, err = k.VerifyDetached(strings.NewReader(release), g.read("Release.gpg"))
+			require.NoError(t, err)
+			g.run("--yes", "--local-user", u, "--armor", "--output", g.dir+"/Release.asc", "--detach-sign", rel)
+			_, err = k.VerifyDetached(strings.NewReader(release), g.read("Release.asc"))
+			require.NoError(t, err)
+
+			g.run("--yes", "--local-user", u, "--digest-algo", "SHA1", "--output", g.dir+"/InRelease.sha1", "--clearsign", rel)
+			_, _, err = k.VerifyClearsigned(g.read("InRelease.sha1"))
+			assert.ErrorIs(t, err, ErrWeakSignature)
+			g.run("--yes", "--local-user", u, "--digest-algo", "SHA1", "--output", g.dir+"/Release.sha1", "--detach-sign", rel)
+			_, err = k.VerifyDetached(strings.NewReader(release), g.read("Release.sha1"))
+			assert.ErrorIs(t, err, ErrWeakSignature)
+
+			// Not our key.
+			other := testOther(t).Keyring()
+			_, _, err = other.VerifyClearsigned(g.read("InRelease"))
+			assert.ErrorIs(t, err, ErrUnknownKey)
+		})
+	}
+
+	t.Run("two signatures", func(t *testing.T) {
+		g.run("--yes", "--local-user", "ed@example.test", "--local-user", "rsa@example.test",
+			"--output", g.dir+"/InRelease.2", "--clearsign", rel)
+		msg := g.read("InRelease.2")
+		for _, k := range []*Keyring{edK, rsaK, both} {
+			content, v, err := k.VerifyClearsigned(msg)
+			require.NoError(t, err)
+			assert.Equal(t, release, string(content))
+			assert.Contains(t, k.Fingerprints(), v.Fingerprint)
+		}
+		_, _, err := testOther(t).Keyring().VerifyClearsigned(msg)
+		assert.ErrorIs(t, err, ErrUnknownKey)
+	})
+}
+
+// TestGpgAndOurKeysInterchange: a passphrase-protected key exported by gpg signs with
+// ReadSigner (and gpgv accepts the result), and gpg imports our ArmoredPrivateKey.
+func TestGpgAndOurKeysInterchange(t *testing.T) {
+	g := newGnupg(t)
+	gpgv := testutil.RequireBinary(t, "gpgv", "gpgv")
+	g.run("--passphrase", "s3cret", "--quick-gen-key", "Operator <op@example.test>", "ed25519", "sign", "never")
+	priv := []byte(g.run("--passphrase", "s3cret", "--armor", "--export-secret-keys", "op@example.test"))
+
+	_, err := ReadSigner(bytes.NewReader(priv), nil)
+	assert.ErrorIs(t, err, ErrPassphrase)
+	_, err = ReadSigner(bytes.NewReader(priv), []byte("wrong"))
+	assert.ErrorIs(t, err, ErrPassphrase)
+	s, err := LoadSigner(g.file("op.asc", priv), []byte("s3cret"))
+	require.NoError(t, err)
+
+	msg, err := s.Clearsign([]byte(release))
+	require.NoError(t, err)
+	keyring := g.file("op.gpg", []byte(g.run("--export", "op@example.test")))
+	out := testutil.Run(t, clientTimeout, g.env, gpgv, "--status-fd", "1", "--keyring", keyring, g.file("InRelease", msg))
+	assert.Contains(t, out, "VALIDSIG")
+	assert.Contains(t, out, s.Fingerprint())
+
+	ours, err := testEd25519(t).ArmoredPrivateKey()
+	require.NoError(t, err)
+	g.run("--import", g.file("ours.asc", ours))
+	out = g.run("--list-secret-keys", "--with-colons", testEd25519(t).Fingerprint())
+	assert.Contains(t, out, testEd25519(t).Fingerprint())
+}
