@@ -1,0 +1,37 @@
+# make check: what CI runs (.ci/run) and what a developer runs before pushing.
+GO      ?= go
+PKGS    ?= ./...
+TIMEOUT ?= 40m
+
+.PHONY: check deps fmt vet test bench demo
+
+check: deps fmt vet test
+
+# Install the real clients the integration tests drive (Debian packages listed in
+# .ci/packages) when any is missing. Needs root; otherwise the tests that need a missing
+# client skip (and fail under CI=true).
+deps:
+	@missing=$$(for p in $$(cat .ci/packages); do dpkg-query -W -f='$${Status}\n' "$$p" 2>/dev/null | grep -q '^install ok installed' || echo "$$p"; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing:" $$missing; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+		else \
+			echo "not root: cannot install" $$missing "(tests that need them will skip)"; \
+		fi; \
+	fi
+
+fmt:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+
+test:
+	$(GO) test -race -timeout $(TIMEOUT) $(PKGS)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+demo:
+	$(GO) run ./examples/airgap demo

@@ -1,0 +1,71 @@
+package airgap_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/airgapkit/airgap"
+
+// protocols are the packages that must not import one another (DESIGN.md: dependencies
+// point one way, protocol packages -> store).
+var protocols = []string{"apt", "simplestreams", "oci", "pypi", "galaxy", "snapproxy", "maasclient", "tlsutil"}
+
+// allowed lists the exceptions the design names.
+var allowed = map[[2]string]bool{{"maasclient", "tlsutil"}: true}
+
+// topLevel names the part of the module a package belongs to: "store", "internal",
+// "examples", "bench" or a protocol ("pypi" for pypi/pep440 too).
+func topLevel(pkg string) string {
+	rel := strings.TrimPrefix(strings.TrimPrefix(pkg, module), "/")
+	if i := strings.IndexByte(rel, '/'); i >= 0 {
+		return rel[:i]
+	}
+	return rel
+}
+
+func isProtocol(top string) bool {
+	for _, p := range protocols {
+		if p == top {
+			return true
+		}
+	}
+	return false
+}
+
+func TestDependencyDirection(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}} {{join .TestImports " "}} {{join .XTestImports " "}}`, "./...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		pkg, from := fields[0], topLevel(fields[0])
+		for _, imp := range fields[1:] {
+			if !strings.HasPrefix(imp, module+"/") || imp == pkg {
+				continue
+			}
+			to := topLevel(imp)
+			switch {
+			case to == "examples" || to == "bench":
+				t.Errorf("%s imports %s: nothing imports examples/ or bench/", pkg, imp)
+			case from == "store" && to != "store" && to != "internal":
+				t.Errorf("%s imports %s: store imports no protocol package", pkg, imp)
+			case isProtocol(from) && isProtocol(to) && from != to && !allowed[[2]string{from, to}]:
+				t.Errorf("%s imports %s: protocol packages do not import each other", pkg, imp)
+			case from == "internal" && isProtocol(to) && !strings.HasPrefix(topLevelInternal(pkg), to):
+				t.Errorf("%s imports %s: an internal test upstream serves its own protocol only", pkg, imp)
+			}
+		}
+	}
+}
+
+// topLevelInternal returns the directory under internal/ ("apttest" for internal/apttest).
+func topLevelInternal(pkg string) string {
+	rel := strings.TrimPrefix(pkg, module+"/internal/")
+	if i := strings.IndexByte(rel, '/'); i >= 0 {
+		return rel[:i]
+	}
+	return rel
+}
