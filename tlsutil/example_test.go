@@ -1,0 +1,56 @@
+package tlsutil_test
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/airgapkit/airgap/tlsutil"
+)
+
+// Issue one certificate for every region controller of an HA MAAS and its virtual IP.
+func ExampleCA_Issue() {
+	root, err := tlsutil.NewCA(tlsutil.CAOptions{CommonName: "site CA", KeyType: tlsutil.ECDSAP256})
+	if err != nil {
+		panic(err)
+	}
+	leaf, err := root.Issue(tlsutil.LeafOptions{
+		Hosts: []string{"maas.site.internal", "region1.site.internal", "region2.site.internal", "10.0.0.10", "10.0.0.11", "10.0.0.12"},
+	})
+	if err != nil {
+		panic(err)
+	}
+	key, _ := leaf.KeyPEM()
+	fmt.Println("CN:", leaf.Cert.Subject.CommonName)
+	fmt.Println("DNS:", strings.Join(leaf.Cert.DNSNames, ", "))
+	fmt.Println("IPs:", leaf.Cert.IPAddresses)
+	fmt.Println("key:", strings.SplitN(string(key), "\n", 2)[0])
+	fmt.Println("days:", leaf.Cert.NotAfter.Sub(leaf.Cert.NotBefore).Round(time.Hour).Hours()/24)
+	// Output:
+	// CN: maas.site.internal
+	// DNS: maas.site.internal, region1.site.internal, region2.site.internal
+	// IPs: [10.0.0.10 10.0.0.11 10.0.0.12]
+	// key: -----BEGIN RSA PRIVATE KEY-----
+	// days: 397
+}
+
+func ExampleFingerprintDER() {
+	fmt.Println(tlsutil.FingerprintDER([]byte("not really DER")))
+	// Output:
+	// 47:65:B9:90:E2:73:23:6D:89:41:86:64:D5:18:37:B9:F0:D0:76:6B:7B:A1:29:C6:98:A3:CB:22:25:EB:9C:C6
+}
+
+func ExampleNeedsRenewal() {
+	root, _ := tlsutil.NewCA(tlsutil.CAOptions{KeyType: tlsutil.ECDSAP256})
+	issued := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	leaf, _ := root.Issue(tlsutil.LeafOptions{
+		Hosts: []string{"mirror.internal"}, KeyType: tlsutil.ECDSAP256,
+		Validity: 90 * 24 * time.Hour, Now: func() time.Time { return issued },
+	})
+	renewBefore := 30 * 24 * time.Hour
+	fmt.Println(tlsutil.NeedsRenewal(leaf.Cert, renewBefore, issued.Add(59*24*time.Hour)))
+	fmt.Println(tlsutil.NeedsRenewal(leaf.Cert, renewBefore, issued.Add(61*24*time.Hour)))
+	// Output:
+	// false
+	// true
+}
