@@ -32,10 +32,11 @@ func Current(ctx context.Context, s Store, ref string) (Generation, error) {
 	if err != nil {
 		return Generation{}, err
 	}
-	return readGeneration(ctx, s, d)
+	return ReadGeneration(ctx, s, d)
 }
 
-func readGeneration(ctx context.Context, s Store, d Digest) (Generation, error) {
+// ReadGeneration loads the generation record stored under d.
+func ReadGeneration(ctx context.Context, s Store, d Digest) (Generation, error) {
 	b, err := ReadBlob(ctx, s, d, maxRecordSize)
 	if err != nil {
 		return Generation{}, fmt.Errorf("store: generation %s: %w", d, err)
@@ -95,7 +96,7 @@ func History(ctx context.Context, s Store, ref string, n int) ([]Generation, err
 		if seen[g.Parent] {
 			return nil, fmt.Errorf("store: history of %s loops at %s", ref, g.Parent)
 		}
-		g, err = readGeneration(ctx, s, g.Parent)
+		g, err = ReadGeneration(ctx, s, g.Parent)
 		if errors.Is(err, ErrNotFound) {
 			break
 		}
