@@ -102,7 +102,9 @@ type verParser struct {
 	err error
 }
 
-func (p *verParser) fail(reason string) error { return &ParseError{Input: p.in, Reason: reason, Err: ErrInvalidVersion} }
+func (p *verParser) fail(reason string) error {
+	return &ParseError{Input: p.in, Reason: reason, Err: ErrInvalidVersion}
+}
 
 func (p *verParser) peek() byte {
 	if p.i < len(p.s) {
