@@ -1,0 +1,223 @@
+package ocitest
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+)
+
+// Media types used by the generated content.
+const (
+	OCIManifest    = "application/vnd.oci.image.manifest.v1+json"
+	OCIIndex       = "application/vnd.oci.image.index.v1+json"
+	OCIConfig      = "application/vnd.oci.image.config.v1+json"
+	OCILayerGzip   = "application/vnd.oci.image.layer.v1.tar+gzip"
+	OCIEmpty       = "application/vnd.oci.empty.v1+json"
+	DockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
+	DockerList     = "application/vnd.docker.distribution.manifest.list.v2+json"
+	DockerConfig   = "application/vnd.docker.container.image.v1+json"
+	DockerLayer    = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+	CosignSimple   = "application/vnd.dev.cosign.simplesigning.v1+json"
+)
+
+// Descriptor is an OCI content descriptor.
+type Descriptor struct {
+	MediaType    string            `json:"mediaType"`
+	Digest       string            `json:"digest"`
+	Size         int64             `json:"size"`
+	ArtifactType string            `json:"artifactType,omitempty"`
+	Platform     *Platform         `json:"platform,omitempty"`
+	Annotations  map[string]string `json:"annotations,omitempty"`
+}
+
+// Platform is the platform of an index entry.
+type Platform struct {
+	Architecture string `json:"architecture"`
+	OS           string `json:"os"`
+	Variant      string `json:"variant,omitempty"`
+}
+
+// Blob is generated content with its digest.
+type Blob struct {
+	MediaType string
+	Digest    string
+	Data      []byte
+}
+
+func newBlob(mt string, b []byte) Blob {
+	sum := sha256.Sum256(b)
+	return Blob{MediaType: mt, Digest: "sha256:" + hex.EncodeToString(sum[:]), Data: b}
+}
+
+// Descriptor returns the blob's descriptor.
+func (b Blob) Descriptor() Descriptor {
+	return Descriptor{MediaType: b.MediaType, Digest: b.Digest, Size: int64(len(b.Data))}
+}
+
+// Manifest is a generated image (or artifact, or index): the manifest bytes plus every
+// blob and child manifest it needs.
+type Manifest struct {
+	Blob
+	Blobs    []Blob     // configs and layers
+	Children []Manifest // for an index
+}
+
+// ImageSpec describes an image to generate.
+type ImageSpec struct {
+	Seed      uint64 // same seed, same bytes
+	Layers    int    // number of layers (at least 1)
+	LayerSize int    // uncompressed payload bytes per layer
+	OS, Arch  string // default linux/amd64
+	Variant   string
+	Docker    bool // Docker schema 2 media types instead of OCI
+	// Annotations go into the manifest.
+	Annotations map[string]string
+}
+
+// Image generates a runnable-shaped image: gzip tar layers, a config with their diff_ids.
+// Layer payloads are random but seeded, so they do not compress away.
+func Image(spec ImageSpec) Manifest {
+	if spec.Layers < 1 {
+		spec.Layers = 1
+	}
+	if spec.OS == "" {
+		spec.OS, spec.Arch = "linux", "amd64"
+	}
+	layerMT, configMT, manifestMT := OCILayerGzip, OCIConfig, OCIManifest
+	if spec.Docker {
+		layerMT, configMT, manifestMT = DockerLayer, DockerConfig, DockerManifest
+	}
+	rng := rand.New(rand.NewChaCha8(seed32(spec.Seed)))
+	var layers []Blob
+	var diffIDs []string
+	for i := range spec.Layers {
+		payload := make([]byte, spec.LayerSize)
+		for j := 0; j+8 <= len(payload); j += 8 {
+			binary.LittleEndian.PutUint64(payload[j:], rng.Uint64())
+		}
+		tarball := tarOf(fmt.Sprintf("layer%d/data-%d.bin", i, spec.Seed), payload)
+		d := sha256.Sum256(tarball)
+		diffIDs = append(diffIDs, "sha256:"+hex.EncodeToString(d[:]))
+		layers = append(layers, newBlob(layerMT, gzipOf(tarball)))
+	}
+	cfg, _ := json.Marshal(map[string]any{
+		"architecture": spec.Arch,
+		"os":           spec.OS,
+		"variant":      spec.Variant,
+		"created":      "2024-01-01T00:00:00Z",
+		"config":       map[string]any{"Cmd": []string{"/bin/true"}},
+		"rootfs":       map[string]any{"type": "layers", "diff_ids": diffIDs},
+	})
+	config := newBlob(configMT, cfg)
+	m := map[string]any{
+		"schemaVersion": 2,
+		"mediaType":     manifestMT,
+		"config":        config.Descriptor(),
+		"layers":        descriptors(layers),
+	}
+	if len(spec.Annotations) > 0 {
+		m["annotations"] = spec.Annotations
+	}
+	b, _ := json.MarshalIndent(m, "", "   ")
+	return Manifest{Blob: newBlob(manifestMT, b), Blobs: append([]Blob{config}, layers...)}
+}
+
+// Index generates an index (OCI, or a Docker manifest list) over images, taking each
+// entry's platform from the image's config.
+func Index(docker bool, images ...Manifest) Manifest {
+	mt := OCIIndex
+	if docker {
+		mt = DockerList
+	}
+	var entries []Descriptor
+	for _, im := range images {
+		var cfg struct {
+			OS      string `json:"os"`
+			Arch    string `json:"architecture"`
+			Variant string `json:"variant"`
+		}
+		_ = json.Unmarshal(im.Blobs[0].Data, &cfg)
+		d := im.Descriptor()
+		d.Platform = &Platform{OS: cfg.OS, Architecture: cfg.Arch, Variant: cfg.Variant}
+		entries = append(entries, d)
+	}
+	b, _ := json.MarshalIndent(map[string]any{"schemaVersion": 2, "mediaType": mt, "manifests": entries}, "", "   ")
+	return Manifest{Blob: newBlob(mt, b), Children: images}
+}
+
+// Signature generates a cosign-style simple-signing signature manifest for the image
+// with the given digest (to be pushed at tag sha256-<hex>.sig).
+func Signature(repo, digest string) Manifest {
+	payload, _ := json.Marshal(map[string]any{
+		"critical": map[string]any{
+			"identity": map[string]string{"docker-reference": repo},
+			"image":    map[string]string{"docker-manifest-digest": digest},
+			"type":     "cosign container image signature",
+		},
+		"optional": nil,
+	})
+	layer := newBlob(CosignSimple, payload)
+	config := newBlob(OCIConfig, []byte(`{"architecture":"","os":"","config":{},"rootfs":{"type":"layers","diff_ids":["`+layer.Digest+`"]}}`))
+	ld := layer.Descriptor()
+	ld.Annotations = map[string]string{"dev.cosignproject.cosign/signature": "MEUCIQDtestsignaturenotreal"}
+	b, _ := json.Marshal(map[string]any{
+		"schemaVersion": 2, "mediaType": OCIManifest,
+		"config": config.Descriptor(), "layers": []Descriptor{ld},
+	})
+	return Manifest{Blob: newBlob(OCIManifest, b), Blobs: []Blob{config, layer}}
+}
+
+// Artifact generates an OCI 1.1 artifact manifest (empty config, artifactType set) with
+// one layer of the given media type, optionally referring to a subject.
+func Artifact(artifactType, layerType string, data []byte, subject *Descriptor) Manifest {
+	empty := newBlob(OCIEmpty, []byte("{}"))
+	layer := newBlob(layerType, data)
+	m := map[string]any{
+		"schemaVersion": 2, "mediaType": OCIManifest, "artifactType": artifactType,
+		"config": empty.Descriptor(), "layers": []Descriptor{layer.Descriptor()},
+		"annotations": map[string]string{"org.opencontainers.image.created": "2024-01-01T00:00:00Z"},
+	}
+	if subject != nil {
+		m["subject"] = subject
+	}
+	b, _ := json.Marshal(m)
+	return Manifest{Blob: newBlob(OCIManifest, b), Blobs: []Blob{empty, layer}}
+}
+
+func descriptors(bs []Blob) []Descriptor {
+	out := make([]Descriptor, len(bs))
+	for i, b := range bs {
+		out[i] = b.Descriptor()
+	}
+	return out
+}
+
+func tarOf(name string, data []byte) []byte {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	_ = tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg, Format: tar.FormatPAX})
+	_, _ = tw.Write(data)
+	_ = tw.Close()
+	return buf.Bytes()
+}
+
+func gzipOf(b []byte) []byte {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	_, _ = zw.Write(b)
+	_ = zw.Close()
+	return buf.Bytes()
+}
+
+func seed32(s uint64) [32]byte {
+	var k [32]byte
+	binary.LittleEndian.PutUint64(k[:], s)
+	copy(k[8:], "airgap-ocitest-seed-0123")
+	return k
+}

@@ -1,0 +1,220 @@
+package ocitest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/google/go-containerregistry/pkg/registry"
+)
+
+// Registry is a running upstream.
+type Registry struct {
+	Server *httptest.Server
+	// Host is "127.0.0.1:PORT", the registry part of image references.
+	Host string
+	// Faults switch misbehaviour on and off while the server runs.
+	Faults Faults
+	// Content is what Start pushed, by "repo:tag".
+	Content map[string]Manifest
+
+	mu       sync.Mutex
+	requests []string
+}
+
+// Faults are switches for negative tests. All fields are safe to change while serving.
+type Faults struct {
+	// CorruptBlob: GETs of this blob digest answer other bytes of the same length.
+	CorruptBlob atomic.Value // string
+	// TooManyRequests: while positive, each request is answered 429 and the count drops
+	// by one; negative means every request, forever.
+	TooManyRequests atomic.Int64
+	// RetryAfter is the Retry-After value sent with 429s ("" = none).
+	RetryAfter atomic.Value // string
+	// User and Password, when set, are required as HTTP basic credentials.
+	User, Password atomic.Value // string
+}
+
+// Start runs a registry on 127.0.0.1 and fills it with the standard content:
+//
+//	library/alpine:3.19          single-arch Docker schema 2 image, 2 layers
+//	library/alpine:sha256-<hex>.sig  cosign-style signature of 3.19
+//	library/multi:1.0            OCI index: linux/amd64 and linux/arm64/v8
+//	tools/db:2                   OCI artifact (artifactType application/vnd.example.db)
+//	tools/db referrer            SBOM artifact whose subject is tools/db:2 (referrers API)
+//	library/app:1.0.0 1.1.0 1.2.3 2.0.0 2.1.0-rc.1 latest   one small image each
+func Start() (*Registry, error) {
+	r := &Registry{Content: map[string]Manifest{}}
+	h := registry.New(registry.Logger(log.New(io.Discard, "", 0)), registry.WithReferrersSupport(true))
+	r.Server = httptest.NewServer(r.middleware(h))
+	u, _ := url.Parse(r.Server.URL)
+	r.Host = u.Host
+	if err := r.fill(context.Background()); err != nil {
+		r.Server.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// Close stops the server.
+func (r *Registry) Close() { r.Server.Close() }
+
+// Ref returns "HOST/repo:tag" or "HOST/repo@digest".
+func (r *Registry) Ref(repoAndRef string) string { return r.Host + "/" + repoAndRef }
+
+// Requests returns the "METHOD path" of every request served so far and forgets them.
+func (r *Registry) Requests() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.requests
+	r.requests = nil
+	return out
+}
+
+func (r *Registry) fill(ctx context.Context) error {
+	alpine := Image(ImageSpec{Seed: 1, Layers: 2, LayerSize: 4096, Docker: true})
+	amd := Image(ImageSpec{Seed: 2, Layers: 2, LayerSize: 2048})
+	arm := Image(ImageSpec{Seed: 3, Layers: 2, LayerSize: 2048, Arch: "arm64", Variant: "v8"})
+	multi := Index(false, amd, arm)
+	db := Artifact("application/vnd.example.db", "application/vnd.example.db.layer.v1.tar+gzip", gzipOf([]byte("vulnerability database v2")), nil)
+	sd := db.Descriptor()
+	sbom := Artifact("application/spdx+json", "application/spdx+json", []byte(`{"spdxVersion":"SPDX-2.3"}`), &sd)
+	sig := Signature(r.Host+"/library/alpine", alpine.Digest)
+	push := []struct {
+		repo, ref string
+		m         Manifest
+	}{
+		{"library/alpine", "3.19", alpine},
+		{"library/alpine", "sha256-" + strings.TrimPrefix(alpine.Digest, "sha256:") + ".sig", sig},
+		{"library/multi", "1.0", multi},
+		{"tools/db", "2", db},
+		{"tools/db", sbom.Digest, sbom},
+	}
+	for i, tag := range []string{"1.0.0", "1.1.0", "1.2.3", "2.0.0", "2.1.0-rc.1", "latest"} {
+		push = append(push, struct {
+			repo, ref string
+			m         Manifest
+		}{"library/app", tag, Image(ImageSpec{Seed: 100 + uint64(i), Layers: 1, LayerSize: 512})})
+	}
+	for _, p := range push {
+		if err := Push(ctx, r.Server.Client(), r.Server.URL, p.repo, p.ref, p.m); err != nil {
+			return err
+		}
+		r.Content[p.repo+":"+p.ref] = p.m
+	}
+	return nil
+}
+
+func (r *Registry) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		r.mu.Lock()
+		r.requests = append(r.requests, req.Method+" "+req.URL.Path)
+		r.mu.Unlock()
+		if n := r.Faults.TooManyRequests.Load(); n != 0 {
+			if n > 0 {
+				r.Faults.TooManyRequests.Add(-1)
+			}
+			if ra, _ := r.Faults.RetryAfter.Load().(string); ra != "" {
+				w.Header().Set("Retry-After", ra)
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusTooManyRequests)
+			_, _ = io.WriteString(w, `{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}`)
+			return
+		}
+		if user, _ := r.Faults.User.Load().(string); user != "" {
+			pw, _ := r.Faults.Password.Load().(string)
+			u, p, ok := req.BasicAuth()
+			if !ok || u != user || p != pw {
+				w.Header().Set("WWW-Authenticate", `Basic realm="ocitest"`)
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusUnauthorized)
+				_, _ = io.WriteString(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`)
+				return
+			}
+		}
+		if bad, _ := r.Faults.CorruptBlob.Load().(string); bad != "" && req.Method == http.MethodGet && strings.HasSuffix(req.URL.Path, "/blobs/"+bad) {
+			rec := httptest.NewRecorder()
+			next.ServeHTTP(rec, req)
+			body := rec.Body.Bytes()
+			if len(body) > 0 {
+				body[0] ^= 0xff
+			}
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(rec.Code)
+			_, _ = w.Write(body)
+			return
+		}
+		next.ServeHTTP(w, req)
+	})
+}
+
+// Push uploads m (blobs, children, then the manifest under ref) to the registry at base
+// ("http://host:port") with plain monolithic uploads: POST, then PUT with the digest.
+func Push(ctx context.Context, c *http.Client, base, repo, ref string, m Manifest) error {
+	for _, ch := range m.Children {
+		if err := Push(ctx, c, base, repo, ch.Digest, ch); err != nil {
+			return err
+		}
+	}
+	for _, b := range m.Blobs {
+		if err := PushBlob(ctx, c, base, repo, b); err != nil {
+			return err
+		}
+	}
+	return do(ctx, c, http.MethodPut, base+"/v2/"+repo+"/manifests/"+ref, m.MediaType, m.Data, http.StatusCreated)
+}
+
+// PushBlob uploads one blob unless the registry already has it.
+func PushBlob(ctx context.Context, c *http.Client, base, repo string, b Blob) error {
+	if err := do(ctx, c, http.MethodHead, base+"/v2/"+repo+"/blobs/"+b.Digest, "", nil, http.StatusOK); err == nil {
+		return nil
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v2/"+repo+"/blobs/uploads/", nil)
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		return fmt.Errorf("ocitest: start upload %s: %s", repo, resp.Status)
+	}
+	loc, err := resp.Location()
+	if err != nil {
+		return err
+	}
+	q := loc.Query()
+	q.Set("digest", b.Digest)
+	loc.RawQuery = q.Encode()
+	return do(ctx, c, http.MethodPut, loc.String(), "application/octet-stream", b.Data, http.StatusCreated)
+}
+
+func do(ctx context.Context, c *http.Client, method, u, ct string, body []byte, want int) error {
+	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	if ct != "" {
+		req.Header.Set("Content-Type", ct)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	if resp.StatusCode != want {
+		return fmt.Errorf("ocitest: %s %s: %s %s", method, u, resp.Status, msg)
+	}
+	return nil
+}

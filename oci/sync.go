@@ -1,0 +1,528 @@
+package oci
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/airgapkit/airgap/store"
+	"golang.org/x/sync/errgroup"
+)
+
+// Mirror copies selected images from registries into the store and publishes them as
+// the ref "oci/<Name>". The yaml fields are what an operator writes; Store, Client,
+// Logger and Progress are set by the program.
+type Mirror struct {
+	// Name names the mirror; the published ref is "oci/<Name>".
+	Name string `yaml:"name"`
+	// Images are references by tag or digest ("nginx:1.25", "ghcr.io/x/y@sha256:...").
+	Images []string `yaml:"images,omitempty"`
+	// Repositories select tags of whole repositories by list, regex, semver range, latest N.
+	Repositories []RepositorySelector `yaml:"repositories,omitempty"`
+	// ImageLists are text files with one reference per line.
+	ImageLists []string `yaml:"image_lists,omitempty"`
+	// KubernetesManifests are YAML files (manifests, rendered charts, Helm values) whose
+	// image: values are copied.
+	KubernetesManifests []string `yaml:"kubernetes_manifests,omitempty"`
+	// Platforms, when set, keeps only these entries ("linux/amd64", "linux/arm64/v8") of
+	// multi-platform indexes. The filtered index is a new manifest with a new digest; the
+	// upstream digest is recorded in the index (AnnotationSourceDigest) and the snapshot.
+	// Unset, indexes are copied whole and every digest is kept.
+	Platforms []string `yaml:"platforms,omitempty"`
+	// Referrers copies each image's signatures and attestations: cosign tags
+	// (sha256-<hex>.sig/.att/.sbom) and OCI 1.1 referrers (API or fallback tag).
+	Referrers bool `yaml:"referrers,omitempty"`
+	// Registries holds per-registry settings: plain http, credentials, endpoints.
+	Registries []RegistryConfig `yaml:"registries,omitempty"`
+	// Concurrency bounds parallel downloads; 0 means 8.
+	Concurrency int `yaml:"concurrency,omitempty"`
+	// MaxManifestSize caps manifests; 0 means DefaultMaxManifestSize (4 MiB).
+	MaxManifestSize int64 `yaml:"max_manifest_size,omitempty"`
+
+	// Store receives the blobs and the published snapshot.
+	Store store.Store `yaml:"-"`
+	// Client talks to the registries; nil builds one from Registries.
+	Client *Client `yaml:"-"`
+	// Logger receives progress records; nil discards.
+	Logger *slog.Logger `yaml:"-"`
+	// Progress, if set, is called (concurrently) as blobs complete.
+	Progress func(Event) `yaml:"-"`
+
+	clientOnce sync.Once
+	client     *Client
+}
+
+// Event reports one blob or manifest copied (or failed).
+type Event struct {
+	Repository string
+	Digest     store.Digest
+	Size       int64
+	Cached     bool // already stored, nothing transferred
+	Err        error
+}
+
+// SyncStats counts what a sync did.
+type SyncStats struct {
+	Images       int   // tags and digests selected
+	Unchanged    int   // images whose upstream digest matched the published one
+	Manifests    int   // manifests in the snapshot
+	Blobs        int   // config and layer entries in the snapshot
+	Fetched      int   // blobs and manifests downloaded
+	FetchedBytes int64 // bytes downloaded
+	Snapshot     store.Digest
+}
+
+// Ref returns the published ref, "oci/<Name>".
+func (m *Mirror) Ref() string { return "oci/" + m.Name }
+
+func (m *Mirror) logger() *slog.Logger {
+	if m.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return m.Logger
+}
+
+// RegistryClient returns the mirror's Client (built from Registries when Client is nil).
+func (m *Mirror) RegistryClient() *Client {
+	m.clientOnce.Do(func() {
+		m.client = m.Client
+		if m.client == nil {
+			m.client = &Client{Registries: m.Registries, MaxManifestSize: m.MaxManifestSize, Logger: m.Logger}
+		}
+	})
+	return m.client
+}
+
+func (m *Mirror) selection() Selection {
+	return Selection{Images: m.Images, Repositories: m.Repositories, ImageLists: m.ImageLists, YAMLFiles: m.KubernetesManifests}
+}
+
+// Endpoints lists the registry base URLs a sync contacts (for dry runs and firewall
+// rules). Selections in files are read; nothing is contacted.
+func (m *Mirror) Endpoints() []string {
+	refs, err := Selection{Images: m.Images, ImageLists: m.ImageLists, YAMLFiles: m.KubernetesManifests}.Resolve(context.Background(), nil)
+	if err != nil {
+		m.logger().Warn("oci: endpoints: reading selection", "err", err)
+	}
+	hosts := map[string]bool{}
+	for _, r := range refs {
+		hosts[r.Registry] = true
+	}
+	for _, rs := range m.Repositories {
+		if r, err := ParseReference(rs.Repository); err == nil {
+			hosts[r.Registry] = true
+		}
+	}
+	c := m.RegistryClient()
+	var out []string
+	for h := range hosts {
+		if rc, err := c.conn(h); err == nil {
+			out = append(out, rc.base+"/v2/")
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Sync copies the selection into the store and publishes it. Everything is verified
+// against its digest before it is stored; an image whose upstream digest equals the
+// published one costs one HEAD. On any error nothing is published.
+func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
+	if m.Store == nil || m.Name == "" {
+		return SyncStats{}, errors.New("oci: mirror needs a Name and a Store")
+	}
+	var platforms []Platform
+	for _, p := range m.Platforms {
+		pl, err := ParsePlatform(p)
+		if err != nil {
+			return SyncStats{}, err
+		}
+		platforms = append(platforms, pl)
+	}
+	c := m.RegistryClient()
+	prev, err := store.Current(ctx, m.Store, m.Ref())
+	var prevSnap *store.Snapshot
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return SyncStats{}, err
+	default:
+		if prevSnap, err = store.ReadSnapshot(ctx, m.Store, prev.Snapshot); err != nil {
+			return SyncStats{}, err
+		}
+	}
+	refs, err := m.selection().Resolve(ctx, c)
+	if err != nil {
+		return SyncStats{}, err
+	}
+	conc := m.Concurrency
+	if conc <= 0 {
+		conc = 8
+	}
+	cp := &copier{
+		c: c, s: m.Store, snap: store.NewSnapshot(), prev: prevSnap, platforms: platforms,
+		referrers: m.Referrers, progress: m.Progress, log: m.logger(),
+		sem: make(chan struct{}, conc), inflight: map[store.Digest]*flight{}, tagLists: map[string][]string{},
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(conc)
+	for _, ref := range refs {
+		g.Go(func() error { return cp.image(gctx, ref) })
+	}
+	if err := g.Wait(); err != nil {
+		return cp.stats(), err
+	}
+	d, err := store.WriteSnapshot(ctx, m.Store, cp.snap)
+	if err != nil {
+		return cp.stats(), err
+	}
+	if _, err := store.Publish(ctx, m.Store, m.Ref(), prev.Record, d); err != nil {
+		return cp.stats(), err
+	}
+	st := cp.stats()
+	st.Images = len(refs)
+	st.Snapshot = d
+	m.logger().Info("oci: published", "ref", m.Ref(), "images", st.Images, "unchanged", st.Unchanged, "fetched", st.Fetched, "bytes", st.FetchedBytes)
+	return st, nil
+}
+
+// copier does the registry -> store copy of one sync.
+type copier struct {
+	c         *Client
+	s         store.Store
+	prev      *store.Snapshot
+	platforms []Platform
+	referrers bool
+	progress  func(Event)
+	log       *slog.Logger
+	sem       chan struct{}
+
+	mu        sync.Mutex
+	snap      *store.Snapshot
+	inflight  map[store.Digest]*flight
+	tagLists  map[string][]string
+	unchanged atomic.Int64
+	fetched   atomic.Int64
+	bytes     atomic.Int64
+}
+
+type flight struct {
+	done chan struct{}
+	err  error
+}
+
+func (cp *copier) stats() SyncStats {
+	st := SyncStats{Unchanged: int(cp.unchanged.Load()), Fetched: int(cp.fetched.Load()), FetchedBytes: cp.bytes.Load()}
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	for p := range cp.snap.Files {
+		if _, kind, _, ok := parsePath(p); ok {
+			switch kind {
+			case "manifest":
+				st.Manifests++
+			case "blob":
+				st.Blobs++
+			}
+		}
+	}
+	return st
+}
+
+func (cp *copier) add(path string, f store.File) error {
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	return cp.snap.Add(path, f)
+}
+
+func (cp *copier) annotate(k, v string) {
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	cp.snap.Annotations[k] = v
+}
+
+// image copies one selected reference.
+func (cp *copier) image(ctx context.Context, ref Reference) error {
+	local := LocalName(ref)
+	key := local + ":" + ref.Tag
+	var desc Descriptor
+	var body []byte
+	var upstream store.Digest
+	switch {
+	case ref.Digest != "":
+		upstream = ref.Digest
+		desc = Descriptor{Digest: ref.Digest}
+	default:
+		if f, ok := cp.prevTag(local, ref.Tag); ok {
+			// Published before: one HEAD tells whether anything changed.
+			h, err := cp.c.Head(ctx, ref)
+			if err != nil {
+				return fmt.Errorf("oci: %s: %w", ref, err)
+			}
+			upstream = h.Digest
+			if cp.prev.Annotations[annUpstream+key] == string(h.Digest) && cp.prev.Annotations[annPlatforms+key] == platformKey(cp.platforms) {
+				cp.unchanged.Add(1)
+				desc = Descriptor{Digest: f.Digest, MediaType: f.MediaType, Size: f.Size}
+				if err := cp.tree(ctx, ref, local, desc, nil, false); err != nil {
+					return err
+				}
+				return cp.finish(ctx, ref, local, desc, upstream)
+			}
+			desc = h
+		} else {
+			d, b, err := cp.c.Manifest(ctx, ref)
+			if err != nil {
+				return fmt.Errorf("oci: %s: %w", ref, err)
+			}
+			cp.fetched.Add(1)
+			cp.bytes.Add(int64(len(b)))
+			desc, body, upstream = d, b, d.Digest
+		}
+	}
+	if body == nil {
+		var err error
+		if body, desc, err = cp.manifestBytes(ctx, ref, desc); err != nil {
+			return err
+		}
+	}
+	if len(cp.platforms) > 0 && IsIndex(desc.MediaType) {
+		nb, changed, err := filterIndex(body, desc.Digest, cp.platforms)
+		if err != nil {
+			return fmt.Errorf("oci: %s: %w", ref, err)
+		}
+		if changed {
+			body = nb
+			desc = Descriptor{MediaType: desc.MediaType, Digest: store.DigestOf(nb), Size: int64(len(nb))}
+		}
+	}
+	if err := cp.tree(ctx, ref, local, desc, body, true); err != nil {
+		return err
+	}
+	return cp.finish(ctx, ref, local, desc, upstream)
+}
+
+// finish records the tag, the upstream digest and, if asked, the referrers.
+func (cp *copier) finish(ctx context.Context, ref Reference, local string, desc Descriptor, upstream store.Digest) error {
+	if ref.Tag != "" {
+		if err := cp.add(tagPath(local, ref.Tag), store.File{Digest: desc.Digest, Size: desc.Size, MediaType: desc.MediaType}); err != nil {
+			return err
+		}
+		key := local + ":" + ref.Tag
+		cp.annotate(annUpstream+key, string(upstream))
+		if pk := platformKey(cp.platforms); pk != "" {
+			cp.annotate(annPlatforms+key, pk)
+		}
+	}
+	if !cp.referrers {
+		return nil
+	}
+	return cp.copyReferrers(ctx, ref, local, upstream)
+}
+
+func platformKey(ps []Platform) string {
+	var s []string
+	for _, p := range ps {
+		s = append(s, p.String())
+	}
+	return strings.Join(s, ",")
+}
+
+func (cp *copier) prevTag(local, tag string) (store.File, bool) {
+	if cp.prev == nil || tag == "" {
+		return store.File{}, false
+	}
+	return cp.prev.Lookup(tagPath(local, tag))
+}
+
+// manifestBytes returns a manifest from the store when present, else from upstream.
+func (cp *copier) manifestBytes(ctx context.Context, ref Reference, desc Descriptor) ([]byte, Descriptor, error) {
+	limit := cp.c.maxManifest()
+	if ok, _ := cp.s.Has(ctx, desc.Digest); ok {
+		b, err := store.ReadBlob(ctx, cp.s, desc.Digest, limit)
+		if err == nil {
+			if desc.MediaType == "" {
+				desc.MediaType = sniffMediaType(b)
+			}
+			desc.Size = int64(len(b))
+			return b, desc, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return nil, desc, err
+		}
+	}
+	if desc.Size > limit {
+		return nil, desc, fmt.Errorf("oci: %s@%s: %w: %d bytes, limit %d", ref.Name(), desc.Digest, store.ErrTooLarge, desc.Size, limit)
+	}
+	r := Reference{Registry: ref.Registry, Repository: ref.Repository, Digest: desc.Digest}
+	d, b, err := cp.c.Manifest(ctx, r)
+	if err != nil {
+		return nil, desc, fmt.Errorf("oci: %s: %w", r, err)
+	}
+	cp.fetched.Add(1)
+	cp.bytes.Add(int64(len(b)))
+	if desc.Size > 0 && d.Size != desc.Size {
+		return nil, desc, fmt.Errorf("oci: %s: %w: size %d, descriptor says %d", r, store.ErrDigestMismatch, d.Size, desc.Size)
+	}
+	if desc.MediaType == "" {
+		desc.MediaType = d.MediaType
+	}
+	desc.Size = d.Size
+	return b, desc, nil
+}
+
+// tree stores a manifest and everything it references under repository local. With
+// body nil the manifest comes from the store or upstream.
+func (cp *copier) tree(ctx context.Context, ref Reference, local string, desc Descriptor, body []byte, _ bool) error {
+	if body == nil {
+		var err error
+		if body, desc, err = cp.manifestBytes(ctx, ref, desc); err != nil {
+			return err
+		}
+	}
+	m, err := ParseManifest(desc.MediaType, body)
+	if err != nil {
+		return fmt.Errorf("oci: %s@%s: %w", ref.Name(), desc.Digest, err)
+	}
+	if _, err := store.PutBytes(ctx, cp.s, store.ExpectDigest(desc.Digest, int64(len(body))), body); err != nil {
+		return fmt.Errorf("oci: %s@%s: %w", ref.Name(), desc.Digest, err)
+	}
+	if err := cp.add(manifestPath(local, desc.Digest), store.File{Digest: desc.Digest, Size: int64(len(body)), MediaType: m.MediaType}); err != nil {
+		return err
+	}
+	if IsIndex(m.MediaType) {
+		for _, child := range m.Manifests {
+			if err := cp.tree(ctx, ref, local, child, nil, true); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for _, b := range m.Blobs() {
+		if len(b.URLs) > 0 && strings.Contains(b.MediaType, "foreign") {
+			continue // non-distributable: clients fetch it from its URLs
+		}
+		g.Go(func() error {
+			if err := cp.blob(gctx, ref, b); err != nil {
+				return err
+			}
+			return cp.add(layerPath(local, b.Digest), store.File{Digest: b.Digest, Size: b.Size, MediaType: b.MediaType})
+		})
+	}
+	return g.Wait()
+}
+
+// blob makes sure one blob is stored, downloading it at most once per run.
+func (cp *copier) blob(ctx context.Context, ref Reference, d Descriptor) error {
+	if ok, err := cp.s.Has(ctx, d.Digest); err != nil {
+		return err
+	} else if ok {
+		cp.emit(Event{Repository: ref.Name(), Digest: d.Digest, Size: d.Size, Cached: true})
+		return nil
+	}
+	cp.mu.Lock()
+	if f, ok := cp.inflight[d.Digest]; ok {
+		cp.mu.Unlock()
+		select {
+		case <-f.done:
+			return f.err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	f := &flight{done: make(chan struct{})}
+	cp.inflight[d.Digest] = f
+	cp.mu.Unlock()
+	f.err = cp.download(ctx, ref, d)
+	close(f.done)
+	cp.emit(Event{Repository: ref.Name(), Digest: d.Digest, Size: d.Size, Err: f.err})
+	return f.err
+}
+
+func (cp *copier) download(ctx context.Context, ref Reference, d Descriptor) error {
+	select {
+	case cp.sem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-cp.sem }()
+	rc, _, err := cp.c.OpenBlob(ctx, ref.Registry, ref.Repository, d.Digest)
+	if err != nil {
+		return fmt.Errorf("oci: blob %s of %s: %w", d.Digest, ref.Name(), err)
+	}
+	defer rc.Close()
+	info, err := cp.s.Put(ctx, store.ExpectDigest(d.Digest, d.Size), rc)
+	if err != nil {
+		return fmt.Errorf("oci: blob %s of %s: %w", d.Digest, ref.Name(), err)
+	}
+	cp.fetched.Add(1)
+	cp.bytes.Add(info.Size)
+	return nil
+}
+
+func (cp *copier) emit(e Event) {
+	if cp.progress != nil {
+		cp.progress(e)
+	}
+}
+
+// copyReferrers copies cosign-style tags (sha256-<hex>.sig/.att/.sbom) and OCI 1.1
+// referrers of the manifest upstream.
+func (cp *copier) copyReferrers(ctx context.Context, ref Reference, local string, subject store.Digest) error {
+	tags, err := cp.tags(ctx, ref)
+	if err != nil {
+		return err
+	}
+	prefix := "sha256-" + subject.Hex()
+	for _, t := range tags {
+		if !strings.HasPrefix(t, prefix+".") {
+			continue
+		}
+		r := Reference{Registry: ref.Registry, Repository: ref.Repository, Tag: t}
+		d, b, err := cp.c.Manifest(ctx, r)
+		if err != nil {
+			return fmt.Errorf("oci: %s: %w", r, err)
+		}
+		if err := cp.tree(ctx, r, local, d, b, true); err != nil {
+			return err
+		}
+		if err := cp.add(tagPath(local, t), store.File{Digest: d.Digest, Size: d.Size, MediaType: d.MediaType}); err != nil {
+			return err
+		}
+		cp.annotate(annUpstream+local+":"+t, string(d.Digest))
+	}
+	refs, err := cp.c.Referrers(ctx, ref.Registry, ref.Repository, subject)
+	if err != nil {
+		return fmt.Errorf("oci: referrers of %s@%s: %w", ref.Name(), subject, err)
+	}
+	for _, d := range refs {
+		r := Reference{Registry: ref.Registry, Repository: ref.Repository, Digest: d.Digest}
+		if err := cp.tree(ctx, r, local, d, nil, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tags lists a repository's tags once per run.
+func (cp *copier) tags(ctx context.Context, ref Reference) ([]string, error) {
+	key := ref.Name()
+	cp.mu.Lock()
+	t, ok := cp.tagLists[key]
+	cp.mu.Unlock()
+	if ok {
+		return t, nil
+	}
+	t, err := cp.c.Tags(ctx, ref.Registry, ref.Repository)
+	if err != nil {
+		return nil, fmt.Errorf("oci: tags of %s: %w", key, err)
+	}
+	cp.mu.Lock()
+	cp.tagLists[key] = t
+	cp.mu.Unlock()
+	return t, nil
+}
