@@ -1,0 +1,57 @@
+// Command airgap mirrors, verifies, carries and serves everything an air-gapped MAAS,
+// Kubernetes or OpenStack site needs, from one YAML config. Run `airgap demo` for a fully
+// offline tour.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// app carries what every command shares.
+type app struct {
+	configPath string
+	logLevel   string
+	log        *slog.Logger
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := newRoot().ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "airgap:", err)
+		os.Exit(1)
+	}
+}
+
+func newRoot() *cobra.Command {
+	a := &app{}
+	root := &cobra.Command{
+		Use:           "airgap",
+		Short:         "Mirror, verify, carry and serve software for air-gapped sites",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			var level slog.Level
+			if err := level.UnmarshalText([]byte(a.logLevel)); err != nil {
+				return fmt.Errorf("--log-level: %w", err)
+			}
+			a.log = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+			return nil
+		},
+	}
+	root.PersistentFlags().StringVar(&a.configPath, "config", "airgap.yaml", "configuration file")
+	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "debug, info, warn or error")
+	root.AddCommand(
+		a.syncCmd(), a.serveCmd(), a.exportCmd(), a.importCmd(),
+		a.keysCmd(), a.tlsCmd(), a.gcCmd(), a.verifyCmd(), a.statusCmd(), a.inventoryCmd(),
+		a.maasCmd(), a.demoCmd(),
+	)
+	return root
+}
