@@ -312,9 +312,12 @@ func (c *Client) request(ctx context.Context, host, method, path string, scopes 
 	}
 	if body != nil {
 		req.ContentLength = size
-		if br, isBytes := body.(*bytes.Reader); isBytes {
-			snapshot := *br
+		switch b := body.(type) {
+		case *bytes.Reader:
+			snapshot := *b
 			req.GetBody = func() (io.ReadCloser, error) { r := snapshot; return io.NopCloser(&r), nil }
+		case *replayBody:
+			req.GetBody = b.open
 		}
 	}
 	resp, err := hc.Do(req)
@@ -589,4 +592,20 @@ func (c *Client) Referrers(ctx context.Context, host, repo string, d store.Diges
 		return nil, err
 	}
 	return m.Manifests, nil
+}
+
+// upload is Upload with a replayable body: open is called for each attempt.
+func (c *Client) upload(ctx context.Context, host, repo, location string, d store.Digest, size int64, open func() (io.ReadCloser, error)) error {
+	body, err := open()
+	if err != nil {
+		return err
+	}
+	rb := &replayBody{ReadCloser: body, open: open}
+	return c.Upload(ctx, host, repo, location, d, size, rb)
+}
+
+// replayBody lets request() give the 429 transport a GetBody.
+type replayBody struct {
+	io.ReadCloser
+	open func() (io.ReadCloser, error)
 }

@@ -51,12 +51,20 @@ type Faults struct {
 //	tools/db:2                   OCI artifact (artifactType application/vnd.example.db)
 //	tools/db referrer            SBOM artifact whose subject is tools/db:2 (referrers API)
 //	library/app:1.0.0 1.1.0 1.2.3 2.0.0 2.1.0-rc.1 latest   one small image each
-func Start() (*Registry, error) {
+func Start() (*Registry, error) { return start(true) }
+
+// StartEmpty runs a registry with no content (a push target).
+func StartEmpty() (*Registry, error) { return start(false) }
+
+func start(fill bool) (*Registry, error) {
 	r := &Registry{Content: map[string]Manifest{}}
 	h := registry.New(registry.Logger(log.New(io.Discard, "", 0)), registry.WithReferrersSupport(true))
 	r.Server = httptest.NewServer(r.middleware(h))
 	u, _ := url.Parse(r.Server.URL)
 	r.Host = u.Host
+	if !fill {
+		return r, nil
+	}
 	if err := r.fill(context.Background()); err != nil {
 		r.Server.Close()
 		return nil, err

@@ -1,0 +1,508 @@
+package oci
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/airgapkit/airgap/store"
+	"golang.org/x/sync/errgroup"
+)
+
+// Mapping names target repositories for a mirror's local repositories
+// ("docker.io/library/nginx"):
+//
+//	nested (default)      registry.internal/<prefix>/docker.io/library/nginx
+//	StripRegistry         registry.internal/<prefix>/library/nginx
+//	Flatten               registry.internal/<prefix>/docker.io-library-nginx
+//
+// Flatten suits registries whose projects cannot nest deeper (Harbor with a single
+// project level); Separator joins the parts ("-" by default; "_" and "." also form
+// valid names).
+type Mapping struct {
+	// Registry is the target host[:port].
+	Registry string `yaml:"registry"`
+	// Prefix is put in front of every repository ("" for none), e.g. "mirror".
+	Prefix string `yaml:"prefix,omitempty"`
+	// StripRegistry drops the source registry host from the name.
+	StripRegistry bool `yaml:"strip_registry,omitempty"`
+	// Flatten joins the source path into one component after Prefix.
+	Flatten bool `yaml:"flatten,omitempty"`
+	// Separator joins flattened components; "" means "-".
+	Separator string `yaml:"separator,omitempty"`
+}
+
+// Target returns the target repository path for a local repository name.
+func (mp Mapping) Target(local string) (string, error) {
+	name := local
+	if mp.StripRegistry {
+		if _, rest, ok := strings.Cut(local, "/"); ok {
+			name = rest
+		}
+	}
+	if mp.Flatten {
+		sep := mp.Separator
+		if sep == "" {
+			sep = "-"
+		}
+		name = strings.ReplaceAll(name, "/", sep)
+	}
+	name = strings.ToLower(name)
+	if p := strings.Trim(mp.Prefix, "/"); p != "" {
+		name = p + "/" + name
+	}
+	if !validRepository(name) {
+		return "", fmt.Errorf("%w: %q maps to invalid repository %q", ErrInvalidReference, local, name)
+	}
+	return name, nil
+}
+
+// PushOptions tune Push and Copy.
+type PushOptions struct {
+	// Client talks to the registries; nil makes a default one (https only).
+	Client *Client
+	// Concurrency bounds parallel uploads; 0 means 8.
+	Concurrency int
+	// Logger receives progress records; nil discards.
+	Logger *slog.Logger
+	// Progress, if set, is called (concurrently) per blob handled.
+	Progress func(Event)
+}
+
+// PushStats counts what a push or copy did.
+type PushStats struct {
+	Images        int   // tags and untagged manifests considered
+	Unchanged     int   // already at the target with the same digest (one HEAD each)
+	Manifests     int   // manifests written
+	BlobsUploaded int   // blobs sent
+	BlobsMounted  int   // blobs linked from another repository of the target
+	BlobsExisting int   // blobs the target already had
+	BytesUploaded int64 // bytes sent
+}
+
+// source is where a push reads manifests and blobs.
+type source interface {
+	manifest(ctx context.Context, repo string, d store.Digest) ([]byte, error)
+	// blob returns an opener; each call starts the content again (retries replay it).
+	blob(ctx context.Context, repo string, d Descriptor) func() (io.ReadCloser, error)
+}
+
+type storeSource struct{ s store.Store }
+
+func (ss storeSource) manifest(ctx context.Context, _ string, d store.Digest) ([]byte, error) {
+	return store.ReadBlob(ctx, ss.s, d, 64<<20)
+}
+
+func (ss storeSource) blob(ctx context.Context, _ string, d Descriptor) func() (io.ReadCloser, error) {
+	return func() (io.ReadCloser, error) { return ss.s.Open(ctx, d.Digest) }
+}
+
+type registrySource struct {
+	c    *Client
+	host string
+}
+
+func (rs registrySource) manifest(ctx context.Context, repo string, d store.Digest) ([]byte, error) {
+	_, b, err := rs.c.Manifest(ctx, Reference{Registry: rs.host, Repository: repo, Digest: d})
+	return b, err
+}
+
+func (rs registrySource) blob(ctx context.Context, repo string, d Descriptor) func() (io.ReadCloser, error) {
+	return func() (io.ReadCloser, error) {
+		rc, _, err := rs.c.OpenBlob(ctx, rs.host, repo, d.Digest)
+		if err != nil {
+			return nil, err
+		}
+		v, err := store.NewVerifier(store.ExpectDigest(d.Digest, d.Size))
+		if err != nil {
+			rc.Close()
+			return nil, err
+		}
+		return &verifyingReader{rc: rc, v: v}, nil
+	}
+}
+
+// verifyingReader passes a blob through while hashing it and fails at the end, before
+// EOF is reported, when it does not match: the upload never completes with wrong bytes.
+type verifyingReader struct {
+	rc io.ReadCloser
+	v  *store.Verifier
+}
+
+func (r *verifyingReader) Read(p []byte) (int, error) {
+	n, err := r.rc.Read(p)
+	if n > 0 {
+		if _, werr := r.v.Write(p[:n]); werr != nil {
+			return 0, werr
+		}
+	}
+	if errors.Is(err, io.EOF) {
+		if _, cerr := r.v.Check(); cerr != nil {
+			return n, cerr
+		}
+	}
+	return n, err
+}
+
+func (r *verifyingReader) Close() error { return r.rc.Close() }
+
+// pusher is one push or copy run: the target, and which target repository holds which
+// blob, so that each blob is sent once per run and mounted elsewhere.
+type pusher struct {
+	c        *Client
+	to       Mapping
+	log      *slog.Logger
+	progress func(Event)
+	sem      chan struct{}
+
+	mu       sync.Mutex
+	holders  map[store.Digest]map[string]bool
+	inflight map[store.Digest]*flight
+
+	unchanged, manifests, uploaded, mounted, existing atomic.Int64
+	bytes                                             atomic.Int64
+}
+
+func newPusher(opt PushOptions, to Mapping) *pusher {
+	c := opt.Client
+	if c == nil {
+		c = &Client{Logger: opt.Logger}
+	}
+	n := opt.Concurrency
+	if n <= 0 {
+		n = 8
+	}
+	log := opt.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &pusher{c: c, to: to, log: log, progress: opt.Progress, sem: make(chan struct{}, n),
+		holders: map[store.Digest]map[string]bool{}, inflight: map[store.Digest]*flight{}}
+}
+
+func (p *pusher) stats(images int) PushStats {
+	return PushStats{Images: images, Unchanged: int(p.unchanged.Load()), Manifests: int(p.manifests.Load()),
+		BlobsUploaded: int(p.uploaded.Load()), BlobsMounted: int(p.mounted.Load()), BlobsExisting: int(p.existing.Load()),
+		BytesUploaded: p.bytes.Load()}
+}
+
+// pushTree writes a manifest and everything below it to dst, the manifest last, under
+// ref (a tag or its digest).
+func (p *pusher) pushTree(ctx context.Context, src source, srcRepo, dst string, desc Descriptor, body []byte, ref string) error {
+	if body == nil {
+		var err error
+		if body, err = src.manifest(ctx, srcRepo, desc.Digest); err != nil {
+			return err
+		}
+		if got := store.DigestOf(body); got != desc.Digest {
+			return fmt.Errorf("oci: manifest %s: %w: got %s", desc.Digest, store.ErrDigestMismatch, got)
+		}
+	}
+	m, err := ParseManifest(desc.MediaType, body)
+	if err != nil {
+		return fmt.Errorf("oci: manifest %s: %w", desc.Digest, err)
+	}
+	if IsIndex(m.MediaType) {
+		for _, child := range m.Manifests {
+			if h, err := p.c.headPush(ctx, p.to.Registry, dst, string(child.Digest)); err == nil && h.Digest == child.Digest {
+				continue
+			} else if err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+			if err := p.pushTree(ctx, src, srcRepo, dst, child, nil, string(child.Digest)); err != nil {
+				return err
+			}
+		}
+	} else {
+		g, gctx := errgroup.WithContext(ctx)
+		for _, b := range m.Blobs() {
+			if len(b.URLs) > 0 && strings.Contains(b.MediaType, "foreign") {
+				continue
+			}
+			g.Go(func() error { return p.ensureBlob(gctx, src, srcRepo, dst, b) })
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+	}
+	if err := p.c.PutManifest(ctx, p.to.Registry, dst, ref, m.MediaType, body); err != nil {
+		return fmt.Errorf("oci: push %s/%s:%s: %w", p.to.Registry, dst, ref, err)
+	}
+	p.manifests.Add(1)
+	return nil
+}
+
+func (p *pusher) holds(d store.Digest, repo string) (home string, here bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for r := range p.holders[d] {
+		if r == repo {
+			return r, true
+		}
+		home = r
+	}
+	return home, false
+}
+
+func (p *pusher) record(d store.Digest, repo string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.holders[d] == nil {
+		p.holders[d] = map[string]bool{}
+	}
+	p.holders[d][repo] = true
+}
+
+// ensureBlob makes dst hold blob b: known from this run, mounted from a repository that
+// holds it, found by HEAD, or uploaded. A blob being uploaded elsewhere is waited for and
+// then mounted.
+func (p *pusher) ensureBlob(ctx context.Context, src source, srcRepo, dst string, b Descriptor) error {
+	for {
+		if _, here := p.holds(b.Digest, dst); here {
+			return nil
+		}
+		p.mu.Lock()
+		f, busy := p.inflight[b.Digest]
+		if !busy {
+			f = &flight{done: make(chan struct{})}
+			p.inflight[b.Digest] = f
+		}
+		p.mu.Unlock()
+		if busy {
+			select {
+			case <-f.done:
+				continue
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		f.err = p.placeBlob(ctx, src, srcRepo, dst, b)
+		p.mu.Lock()
+		delete(p.inflight, b.Digest)
+		p.mu.Unlock()
+		close(f.done)
+		p.emit(Event{Repository: dst, Digest: b.Digest, Size: b.Size, Err: f.err})
+		return f.err
+	}
+}
+
+func (p *pusher) placeBlob(ctx context.Context, src source, srcRepo, dst string, b Descriptor) error {
+	select {
+	case p.sem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-p.sem }()
+	location := ""
+	if home, _ := p.holds(b.Digest, dst); home != "" {
+		mounted, loc, err := p.c.Mount(ctx, p.to.Registry, dst, home, b.Digest)
+		if err != nil {
+			return fmt.Errorf("oci: mount %s into %s: %w", b.Digest, dst, err)
+		}
+		if mounted {
+			p.mounted.Add(1)
+			p.record(b.Digest, dst)
+			return nil
+		}
+		location = loc
+	} else {
+		ok, err := p.c.BlobExists(ctx, p.to.Registry, dst, b.Digest, true)
+		if err != nil {
+			return err
+		}
+		if ok {
+			p.existing.Add(1)
+			p.record(b.Digest, dst)
+			return nil
+		}
+	}
+	open := src.blob(ctx, srcRepo, b)
+	if err := p.c.upload(ctx, p.to.Registry, dst, location, b.Digest, b.Size, open); err != nil {
+		return fmt.Errorf("oci: upload %s into %s: %w", b.Digest, dst, err)
+	}
+	p.uploaded.Add(1)
+	p.bytes.Add(b.Size)
+	p.record(b.Digest, dst)
+	return nil
+}
+
+func (p *pusher) emit(e Event) {
+	if p.progress != nil {
+		p.progress(e)
+	}
+}
+
+// Push copies the snapshot that ref publishes in s to the registry to.Registry, naming
+// repositories with to. Manifests go byte for byte (digests unchanged). A tag whose
+// target digest already matches costs one HEAD; blobs the target has are not sent;
+// blobs already placed in another repository during the run are mounted.
+func Push(ctx context.Context, s store.Store, ref string, to Mapping, opt PushOptions) (PushStats, error) {
+	snap, _, err := store.OpenPublished(ctx, s, ref)
+	if err != nil {
+		return PushStats{}, err
+	}
+	p := newPusher(opt, to)
+	type root struct {
+		local, dst string
+		desc       Descriptor
+		tags       []string
+	}
+	// Per repository: its manifests, minus those an index of the same repository lists.
+	manifests := map[string]map[store.Digest]store.File{}
+	tags := map[string]map[store.Digest][]string{}
+	for path, f := range snap.Files {
+		repo, kind, n, ok := parsePath(path)
+		if !ok {
+			continue
+		}
+		switch kind {
+		case "manifest":
+			if manifests[repo] == nil {
+				manifests[repo] = map[store.Digest]store.File{}
+			}
+			manifests[repo][f.Digest] = f
+		case "tag":
+			if tags[repo] == nil {
+				tags[repo] = map[store.Digest][]string{}
+			}
+			tags[repo][f.Digest] = append(tags[repo][f.Digest], n)
+		}
+	}
+	targets := map[string]string{}
+	var roots []root
+	for repo, ms := range manifests {
+		dst, err := to.Target(repo)
+		if err != nil {
+			return PushStats{}, err
+		}
+		if other, dup := targets[dst]; dup {
+			return PushStats{}, fmt.Errorf("%w: %s and %s -> %s", ErrMappingCollision, other, repo, dst)
+		}
+		targets[dst] = repo
+		children := map[store.Digest]bool{}
+		for d, f := range ms {
+			if !IsIndex(f.MediaType) {
+				continue
+			}
+			b, err := store.ReadBlob(ctx, s, d, 64<<20)
+			if err != nil {
+				return PushStats{}, err
+			}
+			m, err := ParseManifest(f.MediaType, b)
+			if err != nil {
+				return PushStats{}, fmt.Errorf("oci: %s@%s: %w", repo, d, err)
+			}
+			for _, c := range m.Manifests {
+				children[c.Digest] = true
+			}
+		}
+		for d, f := range ms {
+			if children[d] && len(tags[repo][d]) == 0 {
+				continue
+			}
+			t := tags[repo][d]
+			sort.Strings(t)
+			roots = append(roots, root{local: repo, dst: dst, desc: Descriptor{MediaType: f.MediaType, Digest: d, Size: f.Size}, tags: t})
+		}
+	}
+	sort.Slice(roots, func(i, j int) bool {
+		if roots[i].local != roots[j].local {
+			return roots[i].local < roots[j].local
+		}
+		return roots[i].desc.Digest < roots[j].desc.Digest
+	})
+	src := storeSource{s}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(cap(p.sem))
+	for _, r := range roots {
+		g.Go(func() error {
+			return p.pushRoot(gctx, src, r.local, r.dst, r.desc, nil, r.tags)
+		})
+	}
+	err = g.Wait()
+	return p.stats(len(roots)), err
+}
+
+// pushRoot pushes one top-level manifest under its tags (or its digest when untagged),
+// unless the target already has it.
+func (p *pusher) pushRoot(ctx context.Context, src source, srcRepo, dst string, desc Descriptor, body []byte, tags []string) error {
+	idents := tags
+	if len(idents) == 0 {
+		idents = []string{string(desc.Digest)}
+	}
+	var missing []string
+	for _, id := range idents {
+		h, err := p.c.headPush(ctx, p.to.Registry, dst, id)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("oci: %s/%s:%s: %w", p.to.Registry, dst, id, err)
+		}
+		if err != nil || h.Digest != desc.Digest {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
+		p.unchanged.Add(1)
+		return nil
+	}
+	if err := p.pushTree(ctx, src, srcRepo, dst, desc, body, missing[0]); err != nil {
+		return err
+	}
+	for _, id := range missing[1:] {
+		if body == nil {
+			var err error
+			if body, err = src.manifest(ctx, srcRepo, desc.Digest); err != nil {
+				return err
+			}
+		}
+		if err := p.c.PutManifest(ctx, p.to.Registry, dst, id, desc.MediaType, body); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Copy copies the selected images from their registries straight to to.Registry (no
+// store), manifests byte for byte. An image already at the target with the same digest
+// costs one HEAD on each side.
+func Copy(ctx context.Context, sel Selection, to Mapping, opt PushOptions) (PushStats, error) {
+	p := newPusher(opt, to)
+	refs, err := sel.Resolve(ctx, p.c)
+	if err != nil {
+		return PushStats{}, err
+	}
+	targets := map[string]string{}
+	for _, r := range refs {
+		dst, err := to.Target(LocalName(r))
+		if err != nil {
+			return PushStats{}, err
+		}
+		if other, dup := targets[dst]; dup && other != r.Name() {
+			return PushStats{}, fmt.Errorf("%w: %s and %s -> %s", ErrMappingCollision, other, r.Name(), dst)
+		}
+		targets[dst] = r.Name()
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(cap(p.sem))
+	for _, r := range refs {
+		g.Go(func() error {
+			dst, _ := to.Target(LocalName(r))
+			desc, err := p.c.Head(gctx, r)
+			if err != nil {
+				return fmt.Errorf("oci: %s: %w", r, err)
+			}
+			var tags []string
+			if r.Tag != "" {
+				tags = []string{r.Tag}
+			}
+			return p.pushRoot(gctx, registrySource{c: p.c, host: r.Registry}, r.Repository, dst, desc, nil, tags)
+		})
+	}
+	err = g.Wait()
+	return p.stats(len(refs)), err
+}
