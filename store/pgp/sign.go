@@ -9,7 +9,6 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
-	"github.com/ProtonMail/go-crypto/openpgp/clearsign"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 )
 
@@ -145,55 +144,40 @@ func (s *Signer) signingKey() (*packet.PrivateKey, error) {
 // and tabs at line ends are not covered by a clearsigned signature (OpenPGP strips them),
 // so content should not depend on them; Release files never do.
 func (s *Signer) Clearsign(content []byte) ([]byte, error) {
-	priv, err := s.signingKey()
-	if err != nil {
+	if _, err := s.signingKey(); err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	buf.Grow(len(content) + 1024)
-	w, err := clearsign.Encode(&buf, priv, signConfig())
-	if err != nil {
-		return nil, fmt.Errorf("pgp: clearsign: %w", err)
-	}
-	// The line ending before the signature belongs to the framing, not to the signed
-	// text (as gpg does it): drop one final newline so that VerifyClearsigned returns
-	// exactly content.
+	// The signed text: lines without trailing spaces and tabs, joined with LF (the
+	// text-mode signature hashes them with CRLF). The line ending before the signature
+	// belongs to the framing (as gpg does it), so one final newline of content is not
+	// part of the text and VerifyClearsigned returns exactly content.
 	body := content
 	if n := len(body); n > 0 && body[n-1] == '\n' {
 		body = body[:n-1]
-		if n := len(body); n > 0 && body[n-1] == '\r' {
-			body = body[:n-1]
+	}
+	text := make([]byte, 0, len(body))
+	out := bytes.NewBuffer(make([]byte, 0, len(body)+len(body)/64+1024))
+	out.WriteString("-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\n")
+	for i, line := range bytes.Split(body, []byte("\n")) {
+		line = bytes.TrimRight(line, " \t\r")
+		if i > 0 {
+			text = append(text, '\n')
 		}
+		text = append(text, line...)
+		if len(line) > 0 && line[0] == '-' {
+			out.WriteString("- ") // dash-escape
+		}
+		out.Write(line)
+		out.WriteByte('\n')
 	}
-	if _, err := w.Write(body); err != nil {
+	var sig bytes.Buffer
+	if err := openpgp.DetachSignText(&sig, s.entity, bytes.NewReader(text), signConfig()); err != nil {
 		return nil, fmt.Errorf("pgp: clearsign: %w", err)
 	}
-	if err := w.Close(); err != nil {
-		return nil, fmt.Errorf("pgp: clearsign: %w", err)
-	}
-	return withArmorChecksum(buf.Bytes())
-}
-
-// withArmorChecksum re-armors the signature block of a clearsigned message with the
-// CRC-24 checksum line. go-crypto leaves it out (RFC 9580 allows that), but GnuPG 2.2
-// (bookworm's gpgv) then reads the END line as radix-64, reports "no valid OpenPGP data"
-// and exits with status 2, which apt treats as a failure. The result ends with the END
-// line and one newline.
-func withArmorChecksum(msg []byte) ([]byte, error) {
-	i := bytes.LastIndex(msg, []byte("\n-----BEGIN PGP SIGNATURE-----"))
-	if i < 0 {
-		return nil, fmt.Errorf("pgp: clearsign: no signature block in output")
-	}
-	block, err := armor.Decode(bytes.NewReader(msg[i+1:]))
-	if err != nil {
-		return nil, fmt.Errorf("pgp: clearsign: %w", err)
-	}
-	sig, err := io.ReadAll(block.Body)
-	if err != nil {
-		return nil, fmt.Errorf("pgp: clearsign: %w", err)
-	}
-	out := bytes.NewBuffer(append(make([]byte, 0, i+1+len(sig)*2), msg[:i+1]...))
-	if err := writeArmored(out, openpgp.SignatureType, sig); err != nil {
+	// Armored with the CRC-24 line: without it GnuPG 2.2 (bookworm's gpgv) reads the
+	// END line as radix-64, says "no valid OpenPGP data found" and exits with status 2,
+	// which apt treats as a failure.
+	if err := writeArmored(out, openpgp.SignatureType, sig.Bytes()); err != nil {
 		return nil, fmt.Errorf("pgp: clearsign: %w", err)
 	}
 	return out.Bytes(), nil

@@ -12,7 +12,6 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
-	"github.com/ProtonMail/go-crypto/openpgp/clearsign"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 )
 
@@ -35,11 +34,6 @@ type Verified struct {
 	Created time.Time
 }
 
-var (
-	beginSigned = []byte("-----BEGIN PGP SIGNED MESSAGE-----")
-	beginSig    = []byte("-----BEGIN PGP SIGNATURE-----")
-)
-
 // VerifyClearsigned verifies a clearsigned message (an InRelease file, a simplestreams
 // .sjson) and returns the signed text only, with LF line endings and a final newline (as
 // `gpg --decrypt` prints it).
@@ -51,44 +45,25 @@ var (
 // by a key of the keyring.
 func (k *Keyring) VerifyClearsigned(msg []byte) (content []byte, v Verified, err error) {
 	defer recoverErr(&err)
-	trimmed := bytes.TrimLeft(msg, " \t\r\n")
-	if !bytes.HasPrefix(trimmed, beginSigned) {
-		if bytes.Contains(msg, beginSigned) {
-			return nil, Verified{}, fmt.Errorf("%w: text before the BEGIN PGP SIGNED MESSAGE line", ErrMalformed)
-		}
-		return nil, Verified{}, fmt.Errorf("%w: not a clearsigned message", ErrMalformed)
-	}
-	block, rest := clearsign.Decode(trimmed)
-	if block == nil {
-		return nil, Verified{}, fmt.Errorf("%w: cannot parse clearsigned message", ErrMalformed)
-	}
-	if len(bytes.TrimSpace(rest)) != 0 {
-		return nil, Verified{}, fmt.Errorf("%w: %d bytes of text after the signature", ErrMalformed, len(rest))
-	}
-	if block.ArmoredSignature.Type != openpgp.SignatureType {
-		return nil, Verified{}, fmt.Errorf("%w: armored block %q is not a signature", ErrMalformed, block.ArmoredSignature.Type)
-	}
-	sigData, err := readCapped(block.ArmoredSignature.Body)
+	ct, err := parseCleartext(msg)
 	if err != nil {
 		return nil, Verified{}, err
 	}
-	var expected []crypto.Hash
-	for _, name := range block.Headers.Values("Hash") {
-		h, ok := hashByName[strings.ToUpper(name)]
-		if !ok {
-			return nil, Verified{}, fmt.Errorf("%w: unknown Hash header %q", ErrMalformed, name)
-		}
-		expected = append(expected, h)
-	}
-	v, err = k.verify(bytes.NewReader(block.Bytes), sigData, expected)
+	sigData, err := dearmorSignature(ct.armored)
 	if err != nil {
 		return nil, Verified{}, err
 	}
-	content = block.Plaintext
-	if len(content) > 0 {
-		content = append(content, '\n')
+	// The signed text is content without its final line ending, hashed with CRLF line
+	// endings (RFC 9580 section 7.2), whatever the signature type says.
+	text := ct.content
+	if n := len(text); n > 0 {
+		text = text[:n-1]
 	}
-	return content, v, nil
+	v, err = k.verify(bytes.NewReader(text), sigData, ct.hashes, true)
+	if err != nil {
+		return nil, Verified{}, err
+	}
+	return ct.content, v, nil
 }
 
 // VerifyDetached verifies a detached signature (Release.gpg, a .json.gpg), armored or
@@ -101,18 +76,23 @@ func (k *Keyring) VerifyDetached(signed io.Reader, sig []byte) (v Verified, err 
 	}
 	data := sig
 	if trimmed := bytes.TrimLeft(sig, " \t\r\n"); bytes.HasPrefix(trimmed, armorPrefix) {
-		block, err := armor.Decode(bytes.NewReader(trimmed))
-		if err != nil {
-			return Verified{}, fmt.Errorf("%w: armor: %w", ErrMalformed, err)
-		}
-		if block.Type != openpgp.SignatureType {
-			return Verified{}, fmt.Errorf("%w: armored block %q is not a signature", ErrMalformed, block.Type)
-		}
-		if data, err = readCapped(block.Body); err != nil {
+		if data, err = dearmorSignature(trimmed); err != nil {
 			return Verified{}, err
 		}
 	}
-	return k.verify(signed, data, nil)
+	return k.verify(signed, data, nil, false)
+}
+
+// dearmorSignature decodes one armored PGP SIGNATURE block.
+func dearmorSignature(armored []byte) ([]byte, error) {
+	block, err := armor.Decode(bytes.NewReader(armored))
+	if err != nil {
+		return nil, fmt.Errorf("%w: armor: %w", ErrMalformed, err)
+	}
+	if block.Type != openpgp.SignatureType {
+		return nil, fmt.Errorf("%w: armored block %q is not a signature", ErrMalformed, block.Type)
+	}
+	return readCapped(block.Body)
 }
 
 // Pretty names of the Hash: armor header (RFC 4880 section 9.4).
@@ -157,8 +137,9 @@ type candidate struct {
 }
 
 // verify checks the signature packets in sigData over signed. expected, when not empty,
-// lists the hashes a clearsigned message's Hash: header announced.
-func (k *Keyring) verify(signed io.Reader, sigData []byte, expected []crypto.Hash) (Verified, error) {
+// lists the hashes a clearsigned message's Hash: header announced. text makes every
+// signature hash signed as canonical text (clearsigned messages).
+func (k *Keyring) verify(signed io.Reader, sigData []byte, expected []crypto.Hash, text bool) (Verified, error) {
 	var (
 		cands      []*candidate
 		weakUnread bool // a signature we could not parse because of its digest
@@ -226,7 +207,7 @@ func (k *Keyring) verify(signed io.Reader, sigData []byte, expected []crypto.Has
 				break
 			}
 			c.hs = append(c.hs, h)
-			if c.sig.SigType == packet.SigTypeText {
+			if text || c.sig.SigType == packet.SigTypeText {
 				writers = append(writers, openpgp.NewCanonicalTextHash(h))
 			} else {
 				writers = append(writers, h)
