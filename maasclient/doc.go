@@ -1,0 +1,21 @@
+// Package maasclient is a client for the MAAS REST API 2.0 with what an air-gapped
+// MAAS needs: pointing the boot source at a local image mirror with its keyring,
+// choosing the images, pointing the package repositories at a local apt mirror,
+// setting the configuration, importing the images and waiting for the import, plus
+// users, SSH keys, machines and zones.
+//
+// A Client is made from the MAAS URL (http://host:5240/MAAS or https://host:5443/MAAS,
+// with or without the trailing api/2.0/) and an API key "consumer_key:token_key:
+// token_secret" (from `maas apikey --username admin`), or by Login with a user name and
+// password. Every request is signed with OAuth 1.0a PLAINTEXT, with a fresh nonce and
+// timestamp each time, retries included. Every call takes a context.
+//
+// Writes are POST/PUT/DELETE with multipart bodies: lists go as repeated keys, files
+// (the boot source keyring_data) as file parts. A 503, a 429, or a 409 with
+// Retry-After is retried after the time the server asks for (bounded); other failures
+// come back as *APIError, with the field errors of a 400 decoded, and match
+// ErrBadRequest, ErrUnauthorized, ErrForbidden, ErrNotFound, ErrConflict or
+// ErrUnavailable with errors.Is.
+//
+// ConfigureAirgap does the whole air-gap setup in one call.
+package maasclient

@@ -1,0 +1,71 @@
+package maasclient
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Login makes a client that authenticates with a session cookie instead of an API key:
+// it fetches MAAS's login page for the CSRF cookie, posts the user name and password
+// to /MAAS/accounts/login/ with that token, and keeps the session cookie it gets back.
+// Later unsafe requests echo the CSRF token in X-CSRFToken. A refused login is
+// ErrLoginFailed (wrapping the *APIError when MAAS said more).
+func Login(ctx context.Context, maasURL, username, password string, opts Options) (*Client, error) {
+	c, err := newClient(maasURL, opts, true)
+	if err != nil {
+		return nil, err
+	}
+	root := c.rootURL()
+	loginURL := root.ResolveReference(&url.URL{Path: "accounts/login/"})
+	c.csrfFrom = root
+
+	// 1. The CSRF cookie.
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, loginURL.String(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("maas: %w", err)
+	}
+	req.Header.Set("User-Agent", c.ua)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("maas: login: %w", err)
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
+	_ = resp.Body.Close()
+	token := c.cookie(root, "csrftoken")
+	if token == "" {
+		return nil, fmt.Errorf("%w: %s set no csrftoken cookie (status %d)", ErrLoginFailed, loginURL, resp.StatusCode)
+	}
+
+	// 2. The form.
+	form := url.Values{"username": {username}, "password": {password}, "csrfmiddlewaretoken": {token}}
+	req, err = http.NewRequestWithContext(ctx, http.MethodPost, loginURL.String(), strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, fmt.Errorf("maas: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-CSRFToken", token)
+	req.Header.Set("Referer", loginURL.String()) // Django checks it over https
+	req.Header.Set("User-Agent", c.ua)
+	// Do not follow a redirect: a 302 to the UI is success, one back to the form is not.
+	hc := *c.http
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err = hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("maas: login: %w", err)
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	_ = resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		apiErr := &APIError{Method: http.MethodPost, URL: loginURL.String(), StatusCode: resp.StatusCode, Body: string(body)}
+		apiErr.Fields, _ = ParseFieldErrors(body)
+		return nil, fmt.Errorf("%w: %w", ErrLoginFailed, apiErr)
+	}
+	if c.cookie(root, "sessionid") == "" {
+		return nil, fmt.Errorf("%w: no session cookie after login (status %d)", ErrLoginFailed, resp.StatusCode)
+	}
+	return c, nil
+}
