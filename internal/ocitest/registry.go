@@ -226,3 +226,18 @@ func do(ctx context.Context, c *http.Client, method, u, ct string, body []byte, 
 	}
 	return nil
 }
+
+// PushManifest adds m under repo:ref to the running registry.
+func (r *Registry) PushManifest(ctx context.Context, repo, ref string, m Manifest) error {
+	if err := Push(ctx, r.Server.Client(), r.Server.URL, repo, ref, m); err != nil {
+		return err
+	}
+	r.Content[repo+":"+ref] = m
+	return nil
+}
+
+// DeleteTag removes a tag from the running registry.
+func (r *Registry) DeleteTag(ctx context.Context, repo, tag string) error {
+	delete(r.Content, repo+":"+tag)
+	return do(ctx, r.Server.Client(), http.MethodDelete, r.Server.URL+"/v2/"+repo+"/manifests/"+tag, "", nil, http.StatusAccepted)
+}

@@ -1,0 +1,178 @@
+package oci
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/airgapkit/airgap/internal/ocitest"
+	"github.com/airgapkit/airgap/store"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// assertNothingPublished checks that a failed sync left the ref where it was.
+func assertNothingPublished(t *testing.T, s store.Store, ref string, before store.Digest) {
+	t.Helper()
+	d, err := s.Ref(context.Background(), ref)
+	if before == "" {
+		assert.ErrorIs(t, err, store.ErrNotFound)
+		return
+	}
+	require.NoError(t, err)
+	assert.Equal(t, before, d)
+}
+
+func TestSyncRejectsCorruptBlob(t *testing.T) {
+	up := startUpstream(t)
+	s := store.NewMemory()
+	bad := up.Content["library/alpine:3.19"].Blobs[1]
+	up.Faults.CorruptBlob.Store(bad.Digest)
+	m := newMirror(up, s, "library/alpine:3.19")
+	_, err := m.Sync(context.Background())
+	require.ErrorIs(t, err, store.ErrDigestMismatch)
+	ok, _ := s.Has(context.Background(), store.Digest(bad.Digest))
+	assert.False(t, ok, "corrupt blob must not be stored")
+	assertNothingPublished(t, s, m.Ref(), "")
+}
+
+func TestSyncRejectsHugeManifest(t *testing.T) {
+	ctx := context.Background()
+	up := startUpstream(t)
+	huge := ocitest.Image(ocitest.ImageSpec{Seed: 9, Layers: 1, LayerSize: 64, Annotations: map[string]string{"padding": strings.Repeat("x", 5<<20)}})
+	require.NoError(t, up.PushManifest(ctx, "big/one", "1", huge))
+	s := store.NewMemory()
+	m := newMirror(up, s, "big/one:1")
+	_, err := m.Sync(ctx)
+	require.ErrorIs(t, err, store.ErrTooLarge)
+	assertNothingPublished(t, s, m.Ref(), "")
+}
+
+func TestSyncVanishedTag(t *testing.T) {
+	ctx := context.Background()
+	up := startUpstream(t)
+	s := store.NewMemory()
+	m := newMirror(up, s, "library/alpine:3.19", "library/app:1.0.0")
+	_, err := m.Sync(ctx)
+	require.NoError(t, err)
+	before, err := s.Ref(ctx, m.Ref())
+	require.NoError(t, err)
+	require.NoError(t, up.DeleteTag(ctx, "library/app", "1.0.0"))
+	_, err = m.Sync(ctx)
+	require.ErrorIs(t, err, ErrNotFound)
+	var re *RegistryError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, http.StatusNotFound, re.StatusCode)
+	assertNothingPublished(t, s, m.Ref(), before)
+}
+
+func TestSyncUnauthorized(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir()) // no host credentials leak in
+	ctx := context.Background()
+	up := startUpstream(t)
+	up.Faults.User.Store("alice")
+	up.Faults.Password.Store("secret")
+	s := store.NewMemory()
+	m := newMirror(up, s, "library/alpine:3.19")
+	_, err := m.Sync(ctx)
+	require.ErrorIs(t, err, ErrUnauthorized)
+	assertNothingPublished(t, s, m.Ref(), "")
+
+	m = newMirror(up, s, "library/alpine:3.19")
+	m.Registries[0].Username, m.Registries[0].Password = "alice", "secret"
+	_, err = m.Sync(ctx)
+	require.NoError(t, err)
+}
+
+func TestSyncRateLimitStorm(t *testing.T) {
+	ctx := context.Background()
+	up := startUpstream(t)
+	up.Faults.TooManyRequests.Store(-1)
+	up.Faults.RetryAfter.Store("0")
+	s := store.NewMemory()
+	m := newMirror(up, s, "library/alpine:3.19")
+	m.Client = &Client{Registries: m.Registries, RateLimit: RateLimitTransport{MaxRetries: 3}}
+	_, err := m.Sync(ctx)
+	require.ErrorIs(t, err, ErrRateLimited)
+	var rl *RateLimitError
+	require.ErrorAs(t, err, &rl)
+	assert.Equal(t, 4, rl.Attempts)
+	assertNothingPublished(t, s, m.Ref(), "")
+
+	// A short burst is ridden out.
+	up.Faults.TooManyRequests.Store(3)
+	m = newMirror(up, s, "library/alpine:3.19")
+	_, err = m.Sync(ctx)
+	require.NoError(t, err)
+}
+
+func TestRateLimitTransportHonoursHeaders(t *testing.T) {
+	var calls int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		switch r.URL.Path {
+		case "/far":
+			w.Header().Set("Retry-After", "3600")
+		case "/hub":
+			w.Header().Set("RateLimit-Limit", "100;w=21600")
+			w.Header().Set("RateLimit-Remaining", "0;w=21600")
+		case "/soon":
+			if calls < 3 {
+				w.Header().Set("RateLimit-Reset", "0")
+				break
+			}
+			w.WriteHeader(200)
+			return
+		}
+		w.WriteHeader(http.StatusTooManyRequests)
+	}))
+	defer srv.Close()
+	c := &http.Client{Transport: &RateLimitTransport{MaxWait: time.Minute}}
+
+	_, err := c.Get(srv.URL + "/far")
+	var rl *RateLimitError
+	require.ErrorAs(t, err, &rl)
+	assert.Equal(t, time.Hour, rl.Wait)
+	assert.Equal(t, 1, rl.Attempts, "a wait over MaxWait fails at once")
+
+	_, err = c.Get(srv.URL + "/hub")
+	require.ErrorAs(t, err, &rl)
+	assert.Equal(t, 6*time.Hour, rl.Wait)
+	assert.Equal(t, 0, rl.Remaining)
+	assert.Equal(t, 100, rl.Limit)
+
+	calls = 0
+	resp, err := c.Get(srv.URL + "/soon")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 3, calls)
+
+	// A cancelled context ends the wait.
+	ctx, cancel := context.WithCancel(context.Background())
+	c2 := &http.Client{Transport: &RateLimitTransport{BaseDelay: time.Hour, MaxWait: 2 * time.Hour}}
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/none", nil)
+	go func() { time.Sleep(10 * time.Millisecond); cancel() }()
+	_, err = c2.Do(req)
+	assert.ErrorIs(t, err, ErrRateLimited)
+	assert.True(t, errors.Is(err, context.Canceled))
+}
+
+func TestPlainHTTPNeverInferred(t *testing.T) {
+	up := startUpstream(t)
+	up.Requests()
+	s := store.NewMemory()
+	m := &Mirror{Name: "x", Store: s, Images: []string{up.Ref("library/alpine:3.19")}}
+	_, err := m.Sync(context.Background())
+	require.Error(t, err, "127.0.0.1 without PlainHTTP must be spoken to over https")
+	for _, r := range up.Requests() {
+		t.Errorf("plain http request reached the server: %s", r)
+	}
+	g := &schemeGuard{inner: http.DefaultTransport, plain: func(string) bool { return false }}
+	req, _ := http.NewRequest("GET", up.Server.URL+"/v2/", nil)
+	_, err = g.RoundTrip(req)
+	assert.ErrorIs(t, err, ErrPlainHTTP)
+}
