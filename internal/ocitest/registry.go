@@ -47,6 +47,7 @@ type Faults struct {
 //
 //	library/alpine:3.19          single-arch Docker schema 2 image, 2 layers
 //	library/alpine:sha256-<hex>.sig  cosign-style signature of 3.19
+//	library/alpine-copy:3.19     the same image in a second repository (shared blobs)
 //	library/multi:1.0            OCI index: linux/amd64 and linux/arm64/v8
 //	tools/db:2                   OCI artifact (artifactType application/vnd.example.db)
 //	tools/db referrer            SBOM artifact whose subject is tools/db:2 (referrers API)
@@ -101,6 +102,7 @@ func (r *Registry) fill(ctx context.Context) error {
 		m         Manifest
 	}{
 		{"library/alpine", "3.19", alpine},
+		{"library/alpine-copy", "3.19", alpine},
 		{"library/alpine", "sha256-" + strings.TrimPrefix(alpine.Digest, "sha256:") + ".sig", sig},
 		{"library/multi", "1.0", multi},
 		{"tools/db", "2", db},

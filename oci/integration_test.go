@@ -1,0 +1,147 @@
+package oci
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/airgapkit/airgap/internal/testutil"
+	"github.com/airgapkit/airgap/store"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// startDockerRegistry runs Debian's docker-registry (distribution 2.8) on 127.0.0.1
+// with its own config and a temp storage directory, and returns "127.0.0.1:PORT".
+func startDockerRegistry(t *testing.T) string {
+	t.Helper()
+	bin := testutil.RequireBinary(t, "docker-registry", "docker-registry")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	l.Close()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yml")
+	require.NoError(t, os.WriteFile(cfg, []byte(fmt.Sprintf(`version: 0.1
+log:
+  level: error
+storage:
+  filesystem:
+    rootdirectory: %s
+  delete:
+    enabled: true
+http:
+  addr: %s
+`, filepath.Join(dir, "data"), addr)), 0o644))
+	cmd := exec.Command(bin, "serve", cfg)
+	out, err := os.Create(filepath.Join(dir, "log"))
+	require.NoError(t, err)
+	cmd.Stdout, cmd.Stderr = out, out
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		out.Close()
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/v2/")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return addr
+			}
+		}
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(filepath.Join(dir, "log"))
+			t.Fatalf("docker-registry did not start: %v\n%s", err, b)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func sha256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+func TestIntegrationDockerRegistryAndSkopeo(t *testing.T) {
+	skopeo := testutil.RequireBinary(t, "skopeo", "skopeo")
+	target := startDockerRegistry(t)
+	ctx := context.Background()
+	up := startUpstream(t)
+	s := store.NewMemory()
+	m := newMirror(up, s, "library/alpine:3.19", "library/alpine-copy:3.19", "library/multi:1.0")
+	m.Referrers = true
+	_, err := m.Sync(ctx)
+	require.NoError(t, err)
+
+	// Store -> real registry.
+	c := &Client{Registries: []RegistryConfig{{Host: target, PlainHTTP: true}}}
+	to := Mapping{Registry: target, Prefix: "mirror", StripRegistry: true}
+	st, err := Push(ctx, s, m.Ref(), to, PushOptions{Client: c, Concurrency: 1})
+	require.NoError(t, err)
+	assert.Positive(t, st.BlobsMounted, "alpine-copy shares every blob with alpine: mounted, not sent again")
+
+	alpine := up.Content["library/alpine:3.19"].Digest
+	sigTag := "sha256-" + store.Digest(alpine).Hex() + ".sig"
+	for _, tc := range []struct{ ref, want string }{
+		{"mirror/library/multi:1.0", up.Content["library/multi:1.0"].Digest},
+		{"mirror/library/alpine:3.19", alpine},
+		{"mirror/library/alpine-copy:3.19", alpine},
+		{"mirror/library/alpine:" + sigTag, up.Content["library/alpine:"+sigTag].Digest},
+	} {
+		raw := testutil.Run(t, time.Minute, nil, skopeo, "inspect", "--raw", "--tls-verify=false", "docker://"+target+"/"+tc.ref)
+		assert.Equal(t, tc.want, sha256Hex(raw), tc.ref)
+	}
+	// Every child of the index is there by digest.
+	for _, ch := range up.Content["library/multi:1.0"].Children {
+		raw := testutil.Run(t, time.Minute, nil, skopeo, "inspect", "--raw", "--tls-verify=false", "docker://"+target+"/mirror/library/multi@"+ch.Digest)
+		assert.Equal(t, ch.Digest, sha256Hex(raw))
+	}
+
+	// A second push changes nothing and sends nothing.
+	st, err = Push(ctx, s, m.Ref(), to, PushOptions{Client: c})
+	require.NoError(t, err)
+	assert.Equal(t, st.Images, st.Unchanged)
+	assert.Zero(t, st.BlobsUploaded)
+
+	// skopeo copy from our read-only handler into an OCI layout, the whole index.
+	srv := httptest.NewServer(NewHandler(s, m.Ref()))
+	defer srv.Close()
+	ours := strings.TrimPrefix(srv.URL, "http://")
+	local := strings.ReplaceAll(up.Host, ":", "-")
+	layout := filepath.Join(t.TempDir(), "layout")
+	testutil.Run(t, 2*time.Minute, nil, skopeo, "copy", "--all", "--preserve-digests", "--src-tls-verify=false",
+		"docker://"+ours+"/"+local+"/library/multi:1.0", "oci:"+layout+":multi")
+	testutil.Run(t, 2*time.Minute, nil, skopeo, "copy", "--preserve-digests", "--src-tls-verify=false",
+		"docker://"+ours+"/"+local+"/library/alpine:3.19", "oci:"+layout+":alpine")
+	b, err := os.ReadFile(filepath.Join(layout, "index.json"))
+	require.NoError(t, err)
+	var idx struct{ Manifests []Descriptor }
+	require.NoError(t, json.Unmarshal(b, &idx))
+	got := map[string]string{}
+	for _, d := range idx.Manifests {
+		got[d.Annotations["org.opencontainers.image.ref.name"]] = string(d.Digest)
+	}
+	assert.Equal(t, up.Content["library/multi:1.0"].Digest, got["multi"])
+	assert.Equal(t, alpine, got["alpine"])
+
+	// Registry -> registry directly into the real registry, flattened names.
+	c2 := &Client{Registries: []RegistryConfig{{Host: target, PlainHTTP: true}, {Host: up.Host, PlainHTTP: true}}}
+	_, err = Copy(ctx, Selection{Images: []string{up.Ref("library/multi:1.0")}}, Mapping{Registry: target, Prefix: "flat", Flatten: true, StripRegistry: true}, PushOptions{Client: c2})
+	require.NoError(t, err)
+	raw := testutil.Run(t, time.Minute, nil, skopeo, "inspect", "--raw", "--tls-verify=false", "docker://"+target+"/flat/library-multi:1.0")
+	assert.Equal(t, up.Content["library/multi:1.0"].Digest, sha256Hex(raw))
+}
