@@ -138,7 +138,10 @@ func readEntities(data []byte) (openpgp.EntityList, error) {
 	if bytes.HasPrefix(trimmed, []byte("KBXf")) || (len(trimmed) > 12 && bytes.Equal(trimmed[8:12], []byte("KBXf"))) {
 		return nil, fmt.Errorf("%w: GnuPG keybox format; export it with gpg --export", ErrKeyring)
 	}
-	if !bytes.HasPrefix(trimmed, armorPrefix) {
+	// A binary OpenPGP packet starts with a byte with the high bit set; anything else
+	// is taken as armored text, possibly with comment lines before the BEGIN line (as
+	// in .asc files published on web pages).
+	if trimmed[0]&0x80 != 0 {
 		return readBinaryEntities(bytes.NewReader(data))
 	}
 	// One or several armored blocks, possibly with text between them.

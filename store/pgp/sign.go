@@ -10,6 +10,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	"github.com/ProtonMail/go-crypto/openpgp/s2k"
 )
 
 // signHash is the digest of every signature this package makes: apt (gpgv and sqv) and
@@ -233,6 +234,39 @@ func (s *Signer) ArmoredPrivateKey() ([]byte, error) {
 	if err := s.entity.SerializePrivateWithoutSigning(&raw, signConfig()); err != nil {
 		return nil, fmt.Errorf("pgp: export private key: %w", err)
 	}
+	if err := writeArmored(&out, openpgp.PrivateKeyType, raw.Bytes()); err != nil {
+		return nil, fmt.Errorf("pgp: export private key: %w", err)
+	}
+	return out.Bytes(), nil
+}
+
+// ArmoredPrivateKeyWithPassphrase exports the private key like ArmoredPrivateKey, but
+// encrypted with passphrase (iterated and salted S2K with SHA-256 and AES-256, which
+// GnuPG 2.2 and later read). The signer itself stays usable.
+func (s *Signer) ArmoredPrivateKeyWithPassphrase(passphrase []byte) ([]byte, error) {
+	if len(passphrase) == 0 {
+		return nil, fmt.Errorf("%w: empty passphrase", ErrPassphrase)
+	}
+	// Encrypt a copy: encrypting in place would make this signer unable to sign.
+	var raw bytes.Buffer
+	if err := s.entity.SerializePrivateWithoutSigning(&raw, signConfig()); err != nil {
+		return nil, fmt.Errorf("pgp: export private key: %w", err)
+	}
+	el, err := openpgp.ReadKeyRing(&raw)
+	if err != nil || len(el) != 1 {
+		return nil, fmt.Errorf("pgp: export private key: re-read: %v", err)
+	}
+	cfg := signConfig()
+	cfg.DefaultCipher = packet.CipherAES256
+	cfg.S2KConfig = &s2k.Config{S2KMode: s2k.IteratedSaltedS2K, Hash: crypto.SHA256, S2KCount: 16777216}
+	if err := el[0].EncryptPrivateKeys(passphrase, cfg); err != nil {
+		return nil, fmt.Errorf("pgp: encrypt private key: %w", err)
+	}
+	raw.Reset()
+	if err := el[0].SerializePrivateWithoutSigning(&raw, cfg); err != nil {
+		return nil, fmt.Errorf("pgp: export private key: %w", err)
+	}
+	var out bytes.Buffer
 	if err := writeArmored(&out, openpgp.PrivateKeyType, raw.Bytes()); err != nil {
 		return nil, fmt.Errorf("pgp: export private key: %w", err)
 	}
