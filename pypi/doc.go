@@ -1,0 +1,23 @@
+// Package pypi mirrors Python packages, with their dependencies, from a PEP 503 / PEP 691
+// simple repository (pypi.org, a devpi, an Artifactory, another airgap mirror) into the
+// store, and serves them to an unmodified pip.
+//
+// A Mirror takes requirements as pip writes them (a list or a requirements.txt), the
+// target environments to serve (Python versions, implementations, platforms), and policy
+// (sdists, pre-releases, how many versions). Sync resolves the closure: for every target
+// it picks the newest matching versions that have an installable file (wheel tags,
+// Requires-Python, PEP 592 yanking), reads each chosen distribution's core metadata (the
+// PEP 658 .metadata file when upstream has one, else METADATA out of the wheel), evaluates
+// the PEP 508 markers of its Requires-Dist for that target (extras propagate), and repeats
+// until nothing new is required. What cannot be satisfied is reported with the chain of
+// requirements that led to it. Files are verified by sha256 and stored once; a resync
+// fetches only what is new.
+//
+// The published tree holds /simple/ and /simple/<name>/ in both PEP 503 HTML and PEP 691
+// JSON, with "#sha256=" fragments, data-requires-python, data-yanked and only the PEP 714
+// data-core-metadata attribute (the legacy name breaks Debian bookworm's pip 23.0.1), and a
+// .metadata file next to every wheel. NewHandler serves it with content negotiation.
+//
+// Sub-packages: pep440 (versions and specifiers), pep508 (requirements and markers),
+// wheel (file names, compatibility tags, reading metadata from archives).
+package pypi
