@@ -84,14 +84,14 @@ func parseConfig(path string, b []byte) (*Config, error) {
 	return cfg, nil
 }
 
-// lineOf finds the line of key (a dotted path such as "apt.2.url") in the document.
-func lineOf(root *yaml.Node, key string) int {
+// lineOf finds the line of the value at path (such as "apt", "2", "url") in the document.
+func lineOf(root *yaml.Node, path ...string) int {
 	n := root
 	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
 		n = n.Content[0]
 	}
 	line := n.Line
-	for _, part := range strings.Split(key, ".") {
+	for _, part := range path {
 		switch n.Kind {
 		case yaml.MappingNode:
 			found := false
@@ -119,8 +119,9 @@ func lineOf(root *yaml.Node, key string) int {
 }
 
 func (c *Config) validate(path string, root *yaml.Node) error {
-	fail := func(key, format string, args ...any) error {
-		return &configError{file: path, line: lineOf(root, key), key: key, msg: fmt.Sprintf(format, args...)}
+	// fail reports a bad value at a dotted key (see keyPath).
+	fail := func(key string, format string, args ...any) error {
+		return &configError{file: path, line: lineOf(root, keyPath(key)...), key: key, msg: fmt.Sprintf(format, args...)}
 	}
 	if c.Store == "" {
 		c.Store = "mirror"
@@ -167,6 +168,14 @@ func (c *Config) validate(path string, root *yaml.Node) error {
 		}
 	}
 	return nil
+}
+
+// keyPath splits a dotted config key. Under hosts: the rest is one host name.
+func keyPath(key string) []string {
+	if rest, ok := strings.CutPrefix(key, "hosts."); ok {
+		return []string{"hosts", rest}
+	}
+	return strings.Split(key, ".")
 }
 
 // path resolves a config-relative path.

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/airgapkit/airgap/store"
+)
+
+// run runs the CLI in-process and returns its stdout; the test fails on error unless
+// wantErr is set.
+func run(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	root := newRoot()
+	var out, errOut bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	root.SetArgs(args)
+	err := root.ExecuteContext(context.Background())
+	if err != nil {
+		t.Logf("airgap %s: %v\n%s", strings.Join(args, " "), err, errOut.String())
+	}
+	return out.String(), err
+}
+
+func mustRun(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := run(t, args...)
+	require.NoError(t, err)
+	return out
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+	require.NoError(t, os.WriteFile(path, []byte(content), 0o644))
+}
+
+func get(t *testing.T, h http.Handler, host, path string) (int, string) {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	req.Host = host
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	b, _ := io.ReadAll(rec.Body)
+	return rec.Code, string(b)
+}
+
+// TestAcrossTheGap drives the store-level commands: sync a files mirror outside, export a
+// signed bundle, import it inside with only the public key, serve it, and carry an
+// incremental bundle after the upstream changes.
+func TestAcrossTheGap(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "upstream", "tool.txt")
+	writeFile(t, src, "tool v1")
+	mustRun(t, "keys", "generate", "--out", filepath.Join(dir, "keys", "signing.asc"))
+
+	outside := filepath.Join(dir, "outside.yaml")
+	writeFile(t, outside, "store: out-store\nsigning_key: keys/signing.asc\nfiles:\n  - {name: tools, urls: [\""+src+"\"]}\n")
+	inside := filepath.Join(dir, "inside.yaml")
+	writeFile(t, inside, "store: in-store\ntrusted_keys: [keys/signing.pub.asc]\nhosts: {downloads.example.org: files/tools}\nfiles:\n  - {name: tools, urls: [\""+src+"\"]}\n")
+
+	dry := mustRun(t, "--config", outside, "sync", "--dry-run")
+	assert.Contains(t, dry, src)
+
+	mustRun(t, "--config", outside, "sync")
+	out := mustRun(t, "--config", outside, "export", "--out", filepath.Join(dir, "b1.tar"))
+	assert.Contains(t, out, "exported 1 mirrors")
+
+	mustRun(t, "--config", inside, "import", filepath.Join(dir, "b1.tar"))
+	status := mustRun(t, "--config", inside, "status")
+	assert.Regexp(t, `files/tools\s+\d{4}-\d\d-\d\d`, status)
+
+	cfg, err := loadConfig(inside)
+	require.NoError(t, err)
+	s, err := openStore(cfg)
+	require.NoError(t, err)
+	srv := newServer(cfg, &runtime{store: s, log: discardLogger()})
+	code, body := get(t, srv, "mirror", "/files/tools/tool.txt")
+	assert.Equal(t, http.StatusOK, code)
+	assert.Equal(t, "tool v1", body)
+	code, body = get(t, srv, "downloads.example.org", "/tool.txt")
+	assert.Equal(t, http.StatusOK, code, "Host routing serves at the upstream's own paths")
+	assert.Equal(t, "tool v1", body)
+	_, metrics := get(t, srv, "mirror", "/metrics")
+	assert.Contains(t, metrics, `airgap_http_requests_total{mirror="files/tools",code="200"} 2`)
+
+	// Upstream changes; the incremental bundle carries only what is new.
+	writeFile(t, src, "tool v2")
+	mustRun(t, "--config", outside, "sync")
+	out = mustRun(t, "--config", outside, "export", "--out", filepath.Join(dir, "b2.tar"), "--since", filepath.Join(dir, "b1.tar.manifest.json"), "--split", "1k")
+	assert.Contains(t, out, "3 blobs", "new file, snapshot manifest, generation record")
+	vols, _ := filepath.Glob(filepath.Join(dir, "b2.tar.*[0-9]"))
+	require.NotEmpty(t, vols)
+	mustRun(t, append([]string{"--config", inside, "import"}, vols...)...)
+	_, body = get(t, srv, "mirror", "/files/tools/tool.txt")
+	assert.Equal(t, "tool v2", body)
+
+	// A bundle signed by someone else is refused and changes nothing.
+	mustRun(t, "keys", "generate", "--out", filepath.Join(dir, "other", "k.asc"))
+	writeFile(t, src, "evil")
+	evil := filepath.Join(dir, "evil.yaml")
+	writeFile(t, evil, "store: evil-store\nsigning_key: other/k.asc\nfiles:\n  - {name: tools, urls: [\""+src+"\"]}\n")
+	mustRun(t, "--config", evil, "sync")
+	mustRun(t, "--config", evil, "export", "--out", filepath.Join(dir, "evil.tar"))
+	_, err = run(t, "--config", inside, "import", filepath.Join(dir, "evil.tar"))
+	require.Error(t, err)
+	_, body = get(t, srv, "mirror", "/files/tools/tool.txt")
+	assert.Equal(t, "tool v2", body)
+
+	out = mustRun(t, "--config", inside, "verify")
+	assert.Contains(t, out, "0 corrupt")
+	out = mustRun(t, "--config", inside, "gc", "--keep", "1")
+	assert.Contains(t, out, "removed")
+	_, body = get(t, srv, "mirror", "/files/tools/tool.txt")
+	assert.Equal(t, "tool v2", body)
+}
+
+func TestVerifyFindsCorruption(t *testing.T) {
+	dir := t.TempDir()
+	s, err := store.Open(filepath.Join(dir, "store"))
+	require.NoError(t, err)
+	info, err := s.Put(context.Background(), store.Expect{}, strings.NewReader("precious"))
+	require.NoError(t, err)
+	p := filepath.Join(dir, "store", "blobs", "sha256", info.Digest.Hex()[:2], info.Digest.Hex())
+	require.NoError(t, os.Chmod(p, 0o644))
+	require.NoError(t, os.WriteFile(p, []byte("rotten!!"), 0o644))
+	writeFile(t, filepath.Join(dir, "airgap.yaml"), "store: store\n")
+	out, err := run(t, "--config", filepath.Join(dir, "airgap.yaml"), "verify")
+	require.Error(t, err)
+	assert.Contains(t, out, "CORRUPT "+info.Digest.String())
+	assert.Contains(t, out, "1 corrupt")
+}
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
