@@ -60,8 +60,8 @@ func TestBaseName(t *testing.T) {
 	for in, want := range map[string]string{
 		"https://example.org/x.zip?checksum=sha256:00": "x.zip",
 		"s3::https://s3.amazonaws.com/bucket/y.tar.gz": "y.tar.gz",
-		"/srv/files/z.iso":                             "z.iso",
-		"git::https://example.org/repo.git?ref=v1":     "repo.git",
+		"/srv/files/z.iso":                         "z.iso",
+		"git::https://example.org/repo.git?ref=v1": "repo.git",
 	} {
 		assert.Equal(t, want, baseName(in), in)
 	}
