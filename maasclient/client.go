@@ -345,23 +345,21 @@ func (c *Client) retryWait(resp *http.Response, attempt int) (time.Duration, boo
 }
 
 // ParseRetryAfter reads a Retry-After header: delay seconds or an HTTP date (relative
-// to now). ok is false when the header is missing or unreadable.
+// to now), clamped to [0, 24h]. ok is false when the header is missing or unreadable.
 func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0, false
 	}
+	const limit = 24 * time.Hour
 	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if n < 0 {
-			return 0, true
+		if n > int64(limit/time.Second) {
+			return limit, true
 		}
-		if n > int64(24*time.Hour/time.Second) {
-			n = int64(24 * time.Hour / time.Second)
-		}
-		return time.Duration(n) * time.Second, true
+		return time.Duration(max(n, 0)) * time.Second, true
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0), true
+		return min(max(t.Sub(now), 0), limit), true
 	}
 	return 0, false
 }

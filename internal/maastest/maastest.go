@@ -10,10 +10,12 @@
 package maastest
 
 import (
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
 	"mime"
 	"net/http"
 	"net/http/httptest"
@@ -195,10 +197,7 @@ func New(t testing.TB) *Server {
 // Close stops the server.
 func (s *Server) Close() { s.srv.Close() }
 
-// Start starts a fake MAAS with MAAS's defaults: one boot source at images.maas.io with
-// a jammy selection, main_archive and ports_archive, an admin user, a default zone and
-// two machines. Close stops it.
-func Start() *Server {
+func newServer() *Server {
 	s := &Server{
 		now:      time.Now,
 		nonces:   map[string]bool{},
@@ -227,8 +226,28 @@ func Start() *Server {
 	s.zones = []Zone{{ID: s.id(), Name: "default", Description: "", ResourceURI: apiPrefix + "zones/default/"}}
 	s.machines = []*Machine{s.newMachine("4y3h7n", "node1", 4), s.newMachine("8x2kq9", "node2", 0)}
 
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	s.srv.Config.ErrorLog = log.New(io.Discard, "", 0) // refused TLS handshakes are expected in tests
+	return s
+}
+
+// Start starts a fake MAAS over plain HTTP with MAAS's defaults: one boot source at
+// images.maas.io with a jammy selection, main_archive and ports_archive, an admin
+// user, a default zone and two machines. Close stops it.
+func Start() *Server {
+	s := newServer()
+	s.srv.Start()
 	s.URL = s.srv.URL + "/MAAS/"
+	return s
+}
+
+// NewTLS is New over HTTPS, serving cert (as after `maas config-tls enable`).
+func NewTLS(t testing.TB, cert tls.Certificate) *Server {
+	s := newServer()
+	s.srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	s.srv.StartTLS()
+	s.URL = s.srv.URL + "/MAAS/"
+	t.Cleanup(s.Close)
 	return s
 }
 
