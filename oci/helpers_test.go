@@ -2,6 +2,7 @@ package oci
 
 import (
 	"context"
+	"os/exec"
 	"testing"
 
 	"github.com/airgapkit/airgap/internal/ocitest"
@@ -35,3 +36,5 @@ func published(t *testing.T, s store.Store, ref string) *store.Snapshot {
 	require.NoError(t, err)
 	return snap
 }
+
+func testutilLookPath(name string) (string, error) { return exec.LookPath(name) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sort"
 	"strings"
@@ -165,7 +166,7 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 		conc = 8
 	}
 	cp := &copier{
-		c: c, s: m.Store, snap: store.NewSnapshot(), prev: prevSnap, platforms: platforms,
+		c: c, pull: registryPuller{c}, limit: c.maxManifest(), s: m.Store, snap: store.NewSnapshot(), prev: prevSnap, platforms: platforms,
 		referrers: m.Referrers, progress: m.Progress, log: m.logger(),
 		sem: make(chan struct{}, conc), inflight: map[store.Digest]*flight{}, tagLists: map[string][]string{},
 	}
@@ -194,6 +195,8 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 // copier does the registry -> store copy of one sync.
 type copier struct {
 	c         *Client
+	pull      puller
+	limit     int64
 	s         store.Store
 	prev      *store.Snapshot
 	platforms []Platform
@@ -340,7 +343,7 @@ func (cp *copier) prevTag(local, tag string) (store.File, bool) {
 
 // manifestBytes returns a manifest from the store when present, else from upstream.
 func (cp *copier) manifestBytes(ctx context.Context, ref Reference, desc Descriptor) ([]byte, Descriptor, error) {
-	limit := cp.c.maxManifest()
+	limit := cp.limit
 	if ok, _ := cp.s.Has(ctx, desc.Digest); ok {
 		b, err := store.ReadBlob(ctx, cp.s, desc.Digest, limit)
 		if err == nil {
@@ -358,7 +361,7 @@ func (cp *copier) manifestBytes(ctx context.Context, ref Reference, desc Descrip
 		return nil, desc, fmt.Errorf("oci: %s@%s: %w: %d bytes, limit %d", ref.Name(), desc.Digest, store.ErrTooLarge, desc.Size, limit)
 	}
 	r := Reference{Registry: ref.Registry, Repository: ref.Repository, Digest: desc.Digest}
-	d, b, err := cp.c.Manifest(ctx, r)
+	d, b, err := cp.pull.manifest(ctx, r)
 	if err != nil {
 		return nil, desc, fmt.Errorf("oci: %s: %w", r, err)
 	}
@@ -450,7 +453,7 @@ func (cp *copier) download(ctx context.Context, ref Reference, d Descriptor) err
 		return ctx.Err()
 	}
 	defer func() { <-cp.sem }()
-	rc, _, err := cp.c.OpenBlob(ctx, ref.Registry, ref.Repository, d.Digest)
+	rc, err := cp.pull.blob(ctx, ref, d.Digest)
 	if err != nil {
 		return fmt.Errorf("oci: blob %s of %s: %w", d.Digest, ref.Name(), err)
 	}
@@ -526,3 +529,22 @@ func (cp *copier) tags(ctx context.Context, ref Reference) ([]string, error) {
 	cp.mu.Unlock()
 	return t, nil
 }
+
+// puller is where the copier reads content it does not have yet.
+type puller interface {
+	manifest(ctx context.Context, ref Reference) (Descriptor, []byte, error)
+	blob(ctx context.Context, ref Reference, d store.Digest) (io.ReadCloser, error)
+}
+
+type registryPuller struct{ c *Client }
+
+func (p registryPuller) manifest(ctx context.Context, ref Reference) (Descriptor, []byte, error) {
+	return p.c.Manifest(ctx, ref)
+}
+
+func (p registryPuller) blob(ctx context.Context, ref Reference, d store.Digest) (io.ReadCloser, error) {
+	rc, _, err := p.c.OpenBlob(ctx, ref.Registry, ref.Repository, d)
+	return rc, err
+}
+
+func nopLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
