@@ -269,3 +269,18 @@ func TestGenerateKeyOptions(t *testing.T) {
 	assert.Equal(t, "Test Archive <archive@example.test>", s.UserID())
 	assert.Len(t, s.Fingerprint(), 40)
 }
+
+func TestConcatenatedArmoredSignatures(t *testing.T) {
+	a, b := testEd25519(t), testOther(t)
+	sa, err := a.DetachSign(strings.NewReader(release), true)
+	require.NoError(t, err)
+	sb, err := b.DetachSign(strings.NewReader(release), true)
+	require.NoError(t, err)
+	both := append(append([]byte{}, sb...), sa...)
+	v, err := a.Keyring().VerifyDetached(strings.NewReader(release), both)
+	require.NoError(t, err)
+	assert.Equal(t, a.Fingerprint(), v.Fingerprint)
+	v, err = b.Keyring().VerifyDetached(strings.NewReader(release), both)
+	require.NoError(t, err)
+	assert.Equal(t, b.Fingerprint(), v.Fingerprint)
+}

@@ -1,6 +1,7 @@
 package pgp
 
 import (
+	"bufio"
 	"bytes"
 	"crypto"
 	"errors"
@@ -83,16 +84,37 @@ func (k *Keyring) VerifyDetached(signed io.Reader, sig []byte) (v Verified, err 
 	return k.verify(signed, data, nil, false)
 }
 
-// dearmorSignature decodes one armored PGP SIGNATURE block.
+// dearmorSignature decodes armored PGP SIGNATURE blocks: one, or several one after the
+// other (signature files concatenated during a key rotation), whose packets are
+// returned together. Text after the last block is ignored.
 func dearmorSignature(armored []byte) ([]byte, error) {
-	block, err := armor.Decode(bytes.NewReader(armored))
-	if err != nil {
-		return nil, fmt.Errorf("%w: armor: %w", ErrMalformed, err)
+	var all []byte
+	// One bufio.Reader throughout: armor.Decode reuses it, so each call starts where
+	// the previous block ended.
+	r := bufio.NewReader(bytes.NewReader(armored))
+	for {
+		block, err := armor.Decode(r)
+		if errors.Is(err, io.EOF) && len(all) > 0 {
+			return all, nil
+		}
+		if err != nil {
+			if len(all) > 0 {
+				return all, nil
+			}
+			return nil, fmt.Errorf("%w: armor: %w", ErrMalformed, err)
+		}
+		if block.Type != openpgp.SignatureType {
+			return nil, fmt.Errorf("%w: armored block %q is not a signature", ErrMalformed, block.Type)
+		}
+		data, err := readCapped(block.Body)
+		if err != nil {
+			return nil, err
+		}
+		if len(all)+len(data) > MaxSignatureSize {
+			return nil, fmt.Errorf("%w: signatures larger than %d bytes", ErrMalformed, MaxSignatureSize)
+		}
+		all = append(all, data...)
 	}
-	if block.Type != openpgp.SignatureType {
-		return nil, fmt.Errorf("%w: armored block %q is not a signature", ErrMalformed, block.Type)
-	}
-	return readCapped(block.Body)
 }
 
 // Pretty names of the Hash: armor header (RFC 4880 section 9.4).
