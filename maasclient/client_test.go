@@ -213,15 +213,15 @@ func TestRetriesBounded(t *testing.T) {
 // TestRetryWaitIsCancellable: a cancelled context ends the wait with ctx's error.
 func TestRetryWaitIsCancellable(t *testing.T) {
 	fake, c, _ := newFake(t, Options{})
-	c.sleep = sleepCtx
 	fake.Fail(maastest.Failure{Path: "version/", Status: 503, RetryAfter: "30", Times: 10})
 	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		for len(fake.Requests()) == 0 {
-			time.Sleep(time.Millisecond)
-		}
+	defer cancel()
+	// The real timer, with the context cancelled as the 30-second wait begins.
+	c.sleep = func(ctx context.Context, d time.Duration) error {
+		assert.Equal(t, 30*time.Second, d)
 		cancel()
-	}()
+		return sleepCtx(ctx, d)
+	}
 	_, err := c.Version(ctx)
 	require.ErrorIs(t, err, context.Canceled)
 	assert.ErrorContains(t, err, "503")
