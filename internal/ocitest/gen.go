@@ -87,7 +87,10 @@ func Image(spec ImageSpec) Manifest {
 		spec.Layers = 1
 	}
 	if spec.OS == "" {
-		spec.OS, spec.Arch = "linux", "amd64"
+		spec.OS = "linux"
+	}
+	if spec.Arch == "" {
+		spec.Arch = "amd64"
 	}
 	layerMT, configMT, manifestMT := OCILayerGzip, OCIConfig, OCIManifest
 	if spec.Docker {
