@@ -259,3 +259,59 @@ func TestGpgAndOurKeysInterchange(t *testing.T) {
 	out = g.run("--list-secret-keys", "--with-colons", testEd25519(t).Fingerprint())
 	assert.Contains(t, out, testEd25519(t).Fingerprint())
 }
+
+// TestRealClientsAcceptRotationSignatures: a message signed by the old and the new key
+// (ClearsignMulti, DetachSignMulti) is accepted by gpgv and sqv holding either key
+// alone, and by our Verify.
+func TestRealClientsAcceptRotationSignatures(t *testing.T) {
+	gpgv := testutil.RequireBinary(t, "gpgv", "gpgv")
+	sqv := testutil.RequireBinary(t, "sqv", "sqv")
+	oldKey, newKey := testRSA(t), testEd25519(t)
+	inrelease, err := ClearsignMulti([]byte(release), oldKey, newKey)
+	require.NoError(t, err)
+	sig, err := DetachSignMulti(strings.NewReader(release), true, oldKey, newKey)
+	require.NoError(t, err)
+
+	dir := t.TempDir()
+	env := []string{"GNUPGHOME=" + dir, "LC_ALL=C"}
+	inf := writeFile(t, dir, "InRelease", inrelease)
+	rel := writeFile(t, dir, "Release", []byte(release))
+	sigf := writeFile(t, dir, "Release.gpg", sig)
+	text, csig := splitClearsigned(t, inrelease)
+	textf := writeFile(t, dir, "InRelease.text", text)
+	csigf := writeFile(t, dir, "InRelease.sig", csig)
+	for _, s := range []*Signer{oldKey, newKey} {
+		pub, err := s.PublicKey(false)
+		require.NoError(t, err)
+		keyring := writeFile(t, dir, s.Fingerprint()+".gpg", pub)
+
+		// gpgv exits non-zero when one signature's key is missing (NO_PUBKEY); apt
+		// reads the status lines and accepts a VALIDSIG by a trusted key, so do we.
+		for _, args := range [][]string{{inf}, {sigf, rel}} {
+			out, _ := testutil.RunErr(t, clientTimeout, env, gpgv, append([]string{"--status-fd", "1", "--keyring", keyring}, args...)...)
+			assert.Contains(t, out, "[GNUPG:] VALIDSIG "+s.Fingerprint())
+			assert.NotContains(t, out, "BADSIG")
+		}
+		out := testutil.Run(t, clientTimeout, nil, sqv, "--keyring", keyring, sigf, rel)
+		assert.Contains(t, out, s.Fingerprint())
+		out = testutil.Run(t, clientTimeout, nil, sqv, "--keyring", keyring, csigf, textf)
+		assert.Contains(t, out, s.Fingerprint())
+
+		content, v, err := s.Keyring().VerifyClearsigned(inrelease)
+		require.NoError(t, err)
+		assert.Equal(t, release, string(content))
+		assert.Equal(t, s.Fingerprint(), v.Fingerprint)
+		v, err = s.Keyring().VerifyDetached(strings.NewReader(release), sig)
+		require.NoError(t, err)
+		assert.Equal(t, s.Fingerprint(), v.Fingerprint)
+	}
+
+	// With both keys gpgv is fully satisfied (exit 0) and sqv finds two good signatures.
+	both, err := MergeKeyrings(oldKey.Keyring(), newKey.Keyring()).Export(false)
+	require.NoError(t, err)
+	bothf := writeFile(t, dir, "both.gpg", both)
+	testutil.Run(t, clientTimeout, env, gpgv, "--keyring", bothf, inf)
+	testutil.Run(t, clientTimeout, env, gpgv, "--keyring", bothf, sigf, rel)
+	testutil.Run(t, clientTimeout, nil, sqv, "--signatures", "2", "--keyring", bothf, sigf, rel)
+	testutil.Run(t, clientTimeout, nil, sqv, "--signatures", "2", "--keyring", bothf, csigf, textf)
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 
@@ -16,6 +17,9 @@ import (
 // signHash is the digest of every signature this package makes: apt (gpgv and sqv) and
 // MAAS refuse SHA-1, and SHA-512 is what GnuPG uses with Ed25519 and large RSA keys.
 const signHash = crypto.SHA512
+
+// signHashName is signHash as the Hash: header of a clearsigned message names it.
+const signHashName = "SHA512"
 
 // KeyOptions chooses the kind of key GenerateKey makes.
 type KeyOptions struct {
@@ -145,11 +149,14 @@ func (s *Signer) signingKey() (*packet.PrivateKey, error) {
 // and tabs at line ends are not covered by a clearsigned signature (OpenPGP strips them),
 // so content should not depend on them; Release files never do.
 func (s *Signer) Clearsign(content []byte) ([]byte, error) {
-	if _, err := s.signingKey(); err != nil {
-		return nil, err
-	}
+	return ClearsignMulti(content, s)
+}
+
+// ClearsignMulti is Clearsign with one signature per signer in the one message: during
+// a key rotation, clients that trust either the old or the new key accept it.
+func ClearsignMulti(content []byte, signers ...*Signer) ([]byte, error) {
 	// The signed text: lines without trailing spaces and tabs, joined with LF (the
-	// text-mode signature hashes them with CRLF). The line ending before the signature
+	// text-mode signatures hash them with CRLF). The line ending before the signature
 	// belongs to the framing (as gpg does it), so one final newline of content is not
 	// part of the text and VerifyClearsigned returns exactly content.
 	body := content
@@ -158,7 +165,7 @@ func (s *Signer) Clearsign(content []byte) ([]byte, error) {
 	}
 	text := make([]byte, 0, len(body))
 	out := bytes.NewBuffer(make([]byte, 0, len(body)+len(body)/64+1024))
-	out.WriteString("-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\n")
+	out.WriteString("-----BEGIN PGP SIGNED MESSAGE-----\nHash: " + signHashName + "\n\n")
 	for i, line := range bytes.Split(body, []byte("\n")) {
 		line = bytes.TrimRight(line, " \t\r")
 		if i > 0 {
@@ -171,15 +178,75 @@ func (s *Signer) Clearsign(content []byte) ([]byte, error) {
 		out.Write(line)
 		out.WriteByte('\n')
 	}
-	var sig bytes.Buffer
-	if err := openpgp.DetachSignText(&sig, s.entity, bytes.NewReader(text), signConfig()); err != nil {
+	sig, err := signAll(bytes.NewReader(text), packet.SigTypeText, signers)
+	if err != nil {
 		return nil, fmt.Errorf("pgp: clearsign: %w", err)
 	}
 	// Armored with the CRC-24 line: without it GnuPG 2.2 (bookworm's gpgv) reads the
 	// END line as radix-64, says "no valid OpenPGP data found" and exits with status 2,
 	// which apt treats as a failure.
-	if err := writeArmored(out, openpgp.SignatureType, sig.Bytes()); err != nil {
+	if err := writeArmored(out, openpgp.SignatureType, sig); err != nil {
 		return nil, fmt.Errorf("pgp: clearsign: %w", err)
+	}
+	return out.Bytes(), nil
+}
+
+// signAll makes one signature of type sigType per signer over what r yields, reading
+// r once, and returns the signature packets one after the other.
+func signAll(r io.Reader, sigType packet.SignatureType, signers []*Signer) ([]byte, error) {
+	if len(signers) == 0 {
+		return nil, fmt.Errorf("%w: no signer", ErrNoSigningKey)
+	}
+	cfg := signConfig()
+	now := cfg.Now()
+	type job struct {
+		sig  *packet.Signature
+		h    hash.Hash
+		priv *packet.PrivateKey
+	}
+	jobs := make([]job, 0, len(signers))
+	writers := make([]io.Writer, 0, len(signers))
+	for _, s := range signers {
+		if s == nil {
+			return nil, fmt.Errorf("%w: nil signer", ErrNoSigningKey)
+		}
+		priv, err := s.signingKey()
+		if err != nil {
+			return nil, err
+		}
+		pub := &priv.PublicKey
+		sig := &packet.Signature{
+			Version:           pub.Version,
+			SigType:           sigType,
+			PubKeyAlgo:        pub.PubKeyAlgo,
+			Hash:              signHash,
+			CreationTime:      now,
+			IssuerKeyId:       &pub.KeyId,
+			IssuerKeyVersion:  uint8(pub.Version),
+			IssuerFingerprint: pub.Fingerprint,
+		}
+		h, err := sig.PrepareSign(cfg)
+		if err != nil {
+			return nil, err
+		}
+		jobs = append(jobs, job{sig, h, priv})
+		if sigType == packet.SigTypeText {
+			writers = append(writers, openpgp.NewCanonicalTextHash(h))
+		} else {
+			writers = append(writers, h)
+		}
+	}
+	if _, err := io.Copy(io.MultiWriter(writers...), r); err != nil {
+		return nil, fmt.Errorf("read: %w", err)
+	}
+	var out bytes.Buffer
+	for _, j := range jobs {
+		if err := j.sig.Sign(j.h, j.priv, cfg); err != nil {
+			return nil, err
+		}
+		if err := j.sig.Serialize(&out); err != nil {
+			return nil, err
+		}
 	}
 	return out.Bytes(), nil
 }
@@ -204,18 +271,21 @@ func writeArmored(w *bytes.Buffer, blockType string, data []byte) error {
 // DetachSign returns a detached binary-mode signature over everything read from r
 // (Release.gpg, .json.gpg), ASCII-armored when armored is true, signed with SHA-512.
 func (s *Signer) DetachSign(r io.Reader, armored bool) ([]byte, error) {
-	if _, err := s.signingKey(); err != nil {
-		return nil, err
-	}
-	var sig bytes.Buffer
-	if err := openpgp.DetachSign(&sig, s.entity, r, signConfig()); err != nil {
+	return DetachSignMulti(r, armored, s)
+}
+
+// DetachSignMulti is DetachSign with one signature per signer, reading r once: during a
+// key rotation, clients that trust either the old or the new key accept it.
+func DetachSignMulti(r io.Reader, armored bool, signers ...*Signer) ([]byte, error) {
+	sig, err := signAll(r, packet.SigTypeBinary, signers)
+	if err != nil {
 		return nil, fmt.Errorf("pgp: sign: %w", err)
 	}
 	if !armored {
-		return sig.Bytes(), nil
+		return sig, nil
 	}
 	var out bytes.Buffer
-	if err := writeArmored(&out, openpgp.SignatureType, sig.Bytes()); err != nil {
+	if err := writeArmored(&out, openpgp.SignatureType, sig); err != nil {
 		return nil, fmt.Errorf("pgp: sign: %w", err)
 	}
 	return out.Bytes(), nil
