@@ -1,0 +1,514 @@
+package fetch
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/airgapkit/airgap/store"
+)
+
+// netError marks an attempt's failure as transient: the next attempt resumes or restarts.
+type netError struct{ err error }
+
+func (e *netError) Error() string { return e.err.Error() }
+func (e *netError) Unwrap() error { return e.err }
+
+// startOver: the partial is unusable (416, a Content-Range that starts elsewhere); the next
+// attempt starts from byte 0 without waiting.
+var errStartOver = errors.New("fetch: server cannot continue the partial download")
+
+// state is what one Fetch carries from attempt to attempt.
+type state struct {
+	key string // upload key; "" when not resumable
+	// ifRange is the strong validator of the content the partial holds.
+	ifRange string
+	// resumed: the content being assembled includes bytes from an earlier attempt or run.
+	resumed bool
+	// freshRetry: the one from-scratch retry after a mismatch of resumed content is used.
+	freshRetry bool
+	// retryAfter is the server's requested wait from the last failed attempt.
+	retryAfter time.Duration
+}
+
+func (c *Client) retry(ctx context.Context, req Request, u *url.URL, p *progress, key string) (Result, error) {
+	st := &state{key: key}
+	log := c.logger().With("url", u.Redacted())
+	retries := c.retries()
+	for attempt := 0; ; attempt++ {
+		st.retryAfter = 0
+		res, err := c.attempt(ctx, req, u, p, st)
+		if err == nil {
+			return res, nil
+		}
+		if ctx.Err() != nil {
+			return Result{}, fmt.Errorf("fetch %s: %w", u.Redacted(), ctx.Err())
+		}
+		if errors.Is(err, store.ErrDigestMismatch) && st.resumed && !st.freshRetry {
+			// The partial from an earlier attempt may have been the corrupt part.
+			st.freshRetry, st.resumed, st.ifRange = true, false, ""
+			log.Debug("fetch: resumed content did not verify; downloading again from scratch", "err", err)
+			attempt--
+			continue
+		}
+		if errors.Is(err, errStartOver) && attempt < retries {
+			log.Debug("fetch: partial download discarded", "err", err)
+			continue
+		}
+		var he *HTTPError
+		var ne *netError
+		transient := errors.As(err, &ne) || (errors.As(err, &he) && he.Temporary())
+		if !transient || attempt >= retries {
+			if transient && attempt > 0 {
+				return Result{}, fmt.Errorf("%w (after %d attempts)", unwrapNet(err), attempt+1)
+			}
+			return Result{}, unwrapNet(err)
+		}
+		wait := c.backoff(attempt)
+		if st.retryAfter > 0 {
+			wait = max(wait, min(st.retryAfter, c.maxRetryAfter()))
+		}
+		log.Debug("fetch: retrying", "attempt", attempt+1, "wait", wait, "err", err)
+		if err := c.sleep(ctx, wait); err != nil {
+			return Result{}, fmt.Errorf("fetch %s: %w", u.Redacted(), ctx.Err())
+		}
+	}
+}
+
+// unwrapNet removes the internal transient marker, keeping the message.
+func unwrapNet(err error) error {
+	var ne *netError
+	if errors.As(err, &ne) && err == error(ne) {
+		return ne.err
+	}
+	return err
+}
+
+// backoff returns the wait before retry number attempt+1: exponential with jitter.
+func (c *Client) backoff(attempt int) time.Duration {
+	base, maxb := c.Backoff, c.MaxBackoff
+	if base <= 0 {
+		base = DefaultBackoff
+	}
+	if maxb <= 0 {
+		maxb = DefaultMaxBackoff
+	}
+	d := base
+	for i := 0; i < attempt && d < maxb; i++ {
+		d *= 2
+	}
+	d = min(d, maxb)
+	// Equal jitter: half fixed, half random, so waits never collapse to zero.
+	return d/2 + rand.N(d/2+1)
+}
+
+func (c *Client) sleep(ctx context.Context, d time.Duration) error {
+	if c.Sleep != nil {
+		if err := c.Sleep(ctx, d); err != nil {
+			return err
+		}
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// attempt makes one request and stores its body.
+func (c *Client) attempt(ctx context.Context, req Request, u *url.URL, p *progress, st *state) (Result, error) {
+	release, err := c.acquireHost(ctx, hostKey(u))
+	if err != nil {
+		return Result{}, err
+	}
+	defer release()
+
+	actx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	idle := newIdle(c.readTimeout(), func() { cancel(ErrReadTimeout) })
+	defer idle.stop()
+
+	var up store.Upload
+	var offset int64
+	if st.key != "" {
+		up, offset, err = c.begin(ctx, st, req.Expect.Size)
+		if err != nil {
+			return Result{}, err
+		}
+		defer func() {
+			if up != nil {
+				_ = up.Close() // keeps the partial for the next attempt or run
+			}
+		}()
+		if offset == req.Expect.Size {
+			// A previous run received everything but did not commit.
+			info, err := up.Commit(ctx, req.Expect)
+			up = nil
+			if err != nil {
+				return Result{}, fmt.Errorf("fetch %s: %w", u.Redacted(), err)
+			}
+			p.set(info.Size)
+			return Result{Blob: info}, nil
+		}
+	}
+	p.set(offset)
+
+	hreq, err := c.newRequest(actx, req, u, offset, st)
+	if err != nil {
+		return Result{}, err
+	}
+	resp, err := c.http.Do(hreq)
+	if err != nil {
+		return Result{}, c.transportErr(ctx, actx, u, err)
+	}
+	defer resp.Body.Close()
+	idle.reset()
+
+	res := Result{
+		FinalURL: resp.Request.URL.String(),
+		Header:   resp.Header,
+		Validators: Validators{
+			ETag:         resp.Header.Get("ETag"),
+			LastModified: resp.Header.Get("Last-Modified"),
+		},
+	}
+	switch {
+	case resp.StatusCode == http.StatusNotModified && !req.Validators.IsZero():
+		if res.Validators.IsZero() {
+			res.Validators = req.Validators
+		}
+		res.NotModified = true
+		return res, nil
+	case resp.StatusCode == http.StatusOK:
+		if offset > 0 {
+			// The server ignored the Range (or If-Range found the content changed).
+			c.logger().Debug("fetch: server sent the whole file; restarting", "url", u.Redacted(), "offset", offset)
+			if up, err = c.restart(ctx, st, up); err != nil {
+				return Result{}, err
+			}
+			offset = 0
+			p.set(0)
+		}
+		if err := checkLength(resp.ContentLength, req, u); err != nil {
+			if up != nil {
+				_ = up.Abort()
+				up = nil
+			}
+			return Result{}, err
+		}
+	case resp.StatusCode == http.StatusPartialContent && offset > 0:
+		start, _, total, err := parseContentRange(resp.Header.Get("Content-Range"))
+		if err != nil || start != offset {
+			_ = up.Abort()
+			up = nil
+			return Result{}, fmt.Errorf("%w: %s: Content-Range %q for offset %d", errStartOver, u.Redacted(), resp.Header.Get("Content-Range"), offset)
+		}
+		if total >= 0 && total != req.Expect.Size {
+			_ = up.Abort()
+			up = nil
+			return Result{}, fmt.Errorf("fetch %s: %w: server reports %d bytes, expected %d", u.Redacted(), store.ErrDigestMismatch, total, req.Expect.Size)
+		}
+		st.resumed = true
+	case resp.StatusCode == http.StatusRequestedRangeNotSatisfiable && offset > 0:
+		_ = up.Abort()
+		up = nil
+		return Result{}, fmt.Errorf("%w: %s: 416 for offset %d", errStartOver, u.Redacted(), offset)
+	default:
+		he := &HTTPError{URL: u.Redacted(), StatusCode: resp.StatusCode, Status: resp.Status, Body: snippet(resp.Body)}
+		if he.Status == "" {
+			he.Status = strconv.Itoa(resp.StatusCode)
+		}
+		if he.Temporary() {
+			if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), c.now()); ok {
+				st.retryAfter = d
+			}
+		}
+		return Result{}, he
+	}
+
+	if et := res.Validators.ETag; et != "" && !strings.HasPrefix(et, "W/") {
+		st.ifRange = et
+	} else if lm := res.Validators.LastModified; lm != "" {
+		st.ifRange = lm
+	} else {
+		st.ifRange = ""
+	}
+
+	body := &bodyReader{ctx: actx, r: resp.Body, idle: idle, c: c, p: p}
+	if up != nil {
+		w := &capWriter{w: up, left: req.Expect.Size - offset}
+		_, err := io.Copy(w, body)
+		if err == nil && body.err == nil && w.left > 0 {
+			// A clean end before the expected size: the file is not what we expect.
+			err = fmt.Errorf("%w: body ended after %d of %d bytes", store.ErrDigestMismatch, req.Expect.Size-w.left, req.Expect.Size)
+		}
+		if err != nil {
+			if errors.Is(err, store.ErrDigestMismatch) {
+				_ = up.Abort()
+				up = nil
+				return Result{}, fmt.Errorf("fetch %s: %w", u.Redacted(), err)
+			}
+			return Result{}, c.bodyErr(ctx, actx, u, body, err)
+		}
+		info, err := up.Commit(ctx, req.Expect)
+		up = nil
+		if err != nil {
+			return Result{}, fmt.Errorf("fetch %s: %w", u.Redacted(), err)
+		}
+		res.Blob = info
+		return res, nil
+	}
+
+	var r io.Reader = body
+	if req.Expect.Size <= 0 {
+		r = &capReader{r: body, left: maxSize(req)}
+	}
+	info, err := c.Store.Put(ctx, req.Expect, r)
+	if err != nil {
+		return Result{}, c.bodyErr(ctx, actx, u, body, err)
+	}
+	res.Blob = info
+	return res, nil
+}
+
+// begin opens the partial upload for this Fetch, discarding one that cannot be right.
+func (c *Client) begin(ctx context.Context, st *state, size int64) (store.Upload, int64, error) {
+	up, err := c.Store.Begin(ctx, st.key)
+	if err != nil {
+		return nil, 0, fmt.Errorf("fetch: %w", err)
+	}
+	off := up.Offset()
+	if off > size {
+		if up, err = c.restart(ctx, st, up); err != nil {
+			return nil, 0, err
+		}
+		off = 0
+	}
+	if off > 0 {
+		st.resumed = true
+	}
+	return up, off, nil
+}
+
+// restart discards up's partial data and begins anew.
+func (c *Client) restart(ctx context.Context, st *state, up store.Upload) (store.Upload, error) {
+	if err := up.Abort(); err != nil {
+		return nil, fmt.Errorf("fetch: discarding partial download: %w", err)
+	}
+	st.resumed = false
+	up, err := c.Store.Begin(ctx, st.key)
+	if err != nil {
+		return nil, fmt.Errorf("fetch: %w", err)
+	}
+	if up.Offset() != 0 {
+		_ = up.Close()
+		return nil, fmt.Errorf("fetch: store kept a partial upload after Abort")
+	}
+	return up, nil
+}
+
+func (c *Client) newRequest(ctx context.Context, req Request, u *url.URL, offset int64, st *state) (*http.Request, error) {
+	hreq, err := http.NewRequestWithContext(withCallerHeaders(ctx, req.Header), http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnsupportedURL, err)
+	}
+	for k, vs := range req.Header {
+		hreq.Header[k] = slices.Clone(vs)
+	}
+	if hreq.Header.Get("User-Agent") == "" {
+		hreq.Header.Set("User-Agent", c.userAgent())
+	}
+	if hreq.Header.Get("Accept-Encoding") == "" {
+		// The exact bytes, never a transparently decompressed body.
+		hreq.Header.Set("Accept-Encoding", "identity")
+	}
+	hreq.Header.Del("Range")
+	hreq.Header.Del("If-Range")
+	if v := req.Validators.ETag; v != "" {
+		hreq.Header.Set("If-None-Match", v)
+	}
+	if v := req.Validators.LastModified; v != "" {
+		hreq.Header.Set("If-Modified-Since", v)
+	}
+	if offset > 0 {
+		hreq.Header.Set("Range", "bytes="+strconv.FormatInt(offset, 10)+"-")
+		if st.ifRange != "" {
+			hreq.Header.Set("If-Range", st.ifRange)
+		}
+	}
+	return hreq, nil
+}
+
+func checkLength(cl int64, req Request, u *url.URL) error {
+	if cl < 0 {
+		return nil
+	}
+	if req.Expect.Size > 0 && cl != req.Expect.Size {
+		return fmt.Errorf("fetch %s: %w: Content-Length %d, expected %d bytes", u.Redacted(), store.ErrDigestMismatch, cl, req.Expect.Size)
+	}
+	if req.Expect.Size <= 0 && cl > maxSize(req) {
+		return fmt.Errorf("fetch %s: %w: Content-Length %d is over the limit of %d bytes", u.Redacted(), store.ErrTooLarge, cl, maxSize(req))
+	}
+	return nil
+}
+
+func maxSize(req Request) int64 {
+	if req.MaxSize > 0 {
+		return req.MaxSize
+	}
+	return DefaultMaxSize
+}
+
+// transportErr classifies an error from http.Client.Do.
+func (c *Client) transportErr(ctx, actx context.Context, u *url.URL, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if errors.Is(context.Cause(actx), ErrReadTimeout) {
+		return &netError{fmt.Errorf("fetch %s: %w", u.Redacted(), ErrReadTimeout)}
+	}
+	if errors.Is(err, ErrTooManyRedirects) {
+		// Our redirect policy refused: not transient.
+		return fmt.Errorf("fetch %s: %w", u.Redacted(), err)
+	}
+	return &netError{fmt.Errorf("fetch %s: %w", u.Redacted(), err)}
+}
+
+// bodyErr classifies an error met while storing a body: a read failure is transient,
+// anything else (verification, size cap, the store itself) is final.
+func (c *Client) bodyErr(ctx, actx context.Context, u *url.URL, body *bodyReader, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if body.err != nil && errors.Is(err, body.err) {
+		if errors.Is(context.Cause(actx), ErrReadTimeout) {
+			return &netError{fmt.Errorf("fetch %s: %w", u.Redacted(), ErrReadTimeout)}
+		}
+		return &netError{fmt.Errorf("fetch %s: reading body: %w", u.Redacted(), body.err)}
+	}
+	return fmt.Errorf("fetch %s: %w", u.Redacted(), err)
+}
+
+// snippet reads the start of an error body for HTTPError, as printable text.
+func snippet(r io.Reader) string {
+	b, _ := io.ReadAll(io.LimitReader(r, 512))
+	s := strings.Map(func(r rune) rune {
+		if r == utf8RuneError || (!unicode.IsPrint(r) && r != ' ') {
+			return ' '
+		}
+		return r
+	}, string(b))
+	return strings.Join(strings.Fields(s), " ")
+}
+
+const utf8RuneError = '\uFFFD'
+
+// uploadKey names the partial upload of one URL's expected content, stable across runs.
+func uploadKey(rawURL string, e store.Expect) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%d\n", rawURL, e.Size)
+	algs := make([]string, 0, len(e.Sums))
+	for a := range e.Sums {
+		algs = append(algs, string(a))
+	}
+	slices.Sort(algs)
+	for _, a := range algs {
+		fmt.Fprintf(h, "%s:%s\n", a, strings.ToLower(e.Sums[store.Algorithm(a)]))
+	}
+	return "fetch-" + hex.EncodeToString(h.Sum(nil))
+}
+
+// bodyReader reads a response body: it keeps the idle timer alive, applies the rate limit,
+// reports progress and records the first read error so that it can be told apart from
+// errors of the store.
+type bodyReader struct {
+	ctx  context.Context
+	r    io.Reader
+	idle *idle
+	c    *Client
+	p    *progress
+	err  error
+}
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	if lim := b.c.limiter; lim != nil && len(p) > lim.Burst() {
+		p = p[:lim.Burst()]
+	}
+	n, err := b.r.Read(p)
+	if n > 0 {
+		b.idle.reset()
+		if lim := b.c.limiter; lim != nil {
+			b.idle.pause()
+			werr := lim.WaitN(b.ctx, n)
+			b.idle.reset()
+			if werr != nil && err == nil {
+				err = werr
+			}
+		}
+		b.p.add(int64(n))
+	}
+	if err != nil && err != io.EOF && b.err == nil {
+		b.err = err
+	}
+	return n, err
+}
+
+// capWriter passes at most left bytes to w; more is a digest mismatch.
+type capWriter struct {
+	w    io.Writer
+	left int64
+}
+
+func (c *capWriter) Write(p []byte) (int, error) {
+	if int64(len(p)) > c.left {
+		n, err := c.w.Write(p[:c.left])
+		c.left -= int64(n)
+		if err != nil {
+			return n, err
+		}
+		return n, fmt.Errorf("%w: more bytes than expected", store.ErrDigestMismatch)
+	}
+	n, err := c.w.Write(p)
+	c.left -= int64(n)
+	return n, err
+}
+
+// capReader fails with store.ErrTooLarge once more than left bytes arrive.
+type capReader struct {
+	r     io.Reader
+	left  int64
+	limit int64
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.limit == 0 {
+		c.limit = c.left
+	}
+	if c.left < 0 {
+		return 0, fmt.Errorf("%w: body is over the limit of %d bytes", store.ErrTooLarge, c.limit)
+	}
+	if int64(len(p)) > c.left+1 {
+		p = p[:c.left+1]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	if c.left < 0 {
+		return 0, fmt.Errorf("%w: body is over the limit of %d bytes", store.ErrTooLarge, c.limit)
+	}
+	return n, err
+}

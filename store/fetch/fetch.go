@@ -1,0 +1,348 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/airgapkit/airgap/store"
+)
+
+// Version is the airgap version reported in the default User-Agent.
+const Version = "0.1.0"
+
+// DefaultUserAgent is sent when Client.UserAgent is empty.
+const DefaultUserAgent = "airgap/" + Version
+
+// Defaults for the zero Client and Request.
+const (
+	DefaultRetries       = 4
+	DefaultPerHost       = 8
+	DefaultMaxSize       = 256 << 20
+	DefaultMaxRetryAfter = 5 * time.Minute
+	DefaultReadTimeout   = 2 * time.Minute
+	DefaultBackoff       = 500 * time.Millisecond
+	DefaultMaxBackoff    = 30 * time.Second
+	// MaxRedirects is how many redirects one request follows.
+	MaxRedirects = 10
+)
+
+// Client downloads URLs into a store. The zero value is usable once Store is set. A Client
+// is safe for concurrent use; its limits (PerHost, RateLimit) apply across all concurrent
+// calls on the same Client, so share one Client per program. Do not change its fields
+// after the first call.
+type Client struct {
+	// Store receives the downloads. Required.
+	Store store.Store
+	// HTTP is the client requests go through. Nil: a transport cloned from
+	// http.DefaultTransport (proxy from the environment, 30s dial, 60s response header
+	// timeout). A caller-supplied client is used for its Transport, Jar and Timeout; its
+	// CheckRedirect is still consulted, after ours (see Request.Header).
+	HTTP *http.Client
+	// UserAgent is sent with every request. Empty: DefaultUserAgent.
+	UserAgent string
+	// Retries is how many times a failed attempt is retried (network errors, 5xx, 408,
+	// 429). Zero: DefaultRetries (4, so 5 attempts). Negative: no retries.
+	Retries int
+	// PerHost caps the concurrent requests to one host (host:port). Zero: DefaultPerHost.
+	PerHost int
+	// RateLimit caps the bytes per second read over all downloads of this Client.
+	// Zero: unlimited.
+	RateLimit int64
+	// Progress, when set, receives events: throttled byte counts while a body streams
+	// and exactly one final event per Fetch with Done set and Err the outcome. It is called
+	// synchronously from the downloading goroutine, so it must return quickly, and from
+	// several goroutines at once, so it must be safe for concurrent use.
+	Progress func(Event)
+	// Logger receives debug records about retries and resumes. Nil: discard.
+	Logger *slog.Logger
+
+	// MaxRetryAfter caps how long a Retry-After header may make us wait. Zero:
+	// DefaultMaxRetryAfter (5 minutes).
+	MaxRetryAfter time.Duration
+	// ReadTimeout fails an attempt (as a retryable network error) when no byte (and no
+	// response header) arrives for this long. Zero: DefaultReadTimeout (2 minutes).
+	ReadTimeout time.Duration
+	// Backoff is the delay before the first retry; it doubles per attempt, with jitter, up
+	// to MaxBackoff. Zero: DefaultBackoff and DefaultMaxBackoff.
+	Backoff    time.Duration
+	MaxBackoff time.Duration
+	// Sleep waits between attempts. Nil: a timer that stops when ctx is done. Tests set
+	// it to observe or skip the waits; it must return ctx.Err() when ctx ends first.
+	Sleep func(ctx context.Context, d time.Duration) error
+
+	initOnce sync.Once
+	http     *http.Client
+	limiter  *rate.Limiter
+	hostsMu  sync.Mutex
+	hosts    map[string]chan struct{}
+	keysMu   sync.Mutex
+	keys     map[string]*keyLock
+	now      func() time.Time // tests
+}
+
+// Request is one download.
+type Request struct {
+	// URL is an http or https URL. Other forms (file paths, file://, s3::, gcs::, git::,
+	// "?checksum=" URLs) need Generic.
+	URL string
+	// Expect is verified while the body streams. When it carries a sha256 and the store
+	// already holds that blob (of the expected size, when given), Fetch makes no request
+	// at all. Downloads resume after an interruption (in this run or the next) only when
+	// both the size and a checksum are known.
+	Expect store.Expect
+	// Header is added to every request (e.g. Authorization, Accept). On a redirect to
+	// another host (host:port) every header set here is dropped except Accept,
+	// Accept-Language and Accept-Encoding, and so are Authorization and Cookie.
+	Header http.Header
+	// MaxSize caps the body when Expect.Size is unknown. Zero: DefaultMaxSize (256 MiB).
+	// Over it: an error wrapping store.ErrTooLarge, and nothing is stored.
+	MaxSize int64
+	// Validators from a previous response are sent as If-None-Match / If-Modified-Since;
+	// a 304 answer then gives Result.NotModified.
+	Validators Validators
+	// Generic routes the URL through hashicorp/go-getter (any URL form it knows:
+	// local paths, file://, s3::, gcs::, git::, http(s) with "?checksum=type:hex") into a
+	// temporary directory and then into the store, verified against Expect and against
+	// the checksum parameter. Without it Fetch accepts http(s) URLs only, so an URL taken
+	// from an upstream index can never read local files. Generic fetches neither resume
+	// nor retry, and emit only the final progress event.
+	Generic bool
+}
+
+// Validators are the cache validators of a response, remembered for a conditional GET.
+type Validators struct{ ETag, LastModified string }
+
+// IsZero reports whether v holds no validator.
+func (v Validators) IsZero() bool { return v.ETag == "" && v.LastModified == "" }
+
+// Result describes a finished Fetch.
+type Result struct {
+	// Blob is the stored content; zero when NotModified.
+	Blob store.BlobInfo
+	// NotModified: the server answered 304 to the request's Validators; the caller
+	// reuses what it had.
+	NotModified bool
+	// Validators of the response, to send next time. On a 304 without new validators
+	// they are the request's.
+	Validators Validators
+	// FinalURL is the URL after redirects ("" when no request was made).
+	FinalURL string
+	// Header is the final response's header (nil when no request was made).
+	Header http.Header
+}
+
+// Event reports download progress (see Client.Progress).
+type Event struct {
+	// URL is the requested URL with any password redacted.
+	URL string
+	// Bytes is how much of the file is held so far, including a resumed part.
+	Bytes int64
+	// Total is the expected size, or -1 when unknown.
+	Total int64
+	// Done marks the final event of a Fetch; Err is then its error (nil on success).
+	Done bool
+	Err  error
+}
+
+// HTTPError is an unexpected HTTP status. 5xx, 408 and 429 were retried before it was
+// returned; other statuses are not retried.
+type HTTPError struct {
+	URL        string // redacted
+	StatusCode int
+	Status     string
+	Body       string // the start of the response body, for diagnostics
+}
+
+func (e *HTTPError) Error() string {
+	s := fmt.Sprintf("fetch: GET %s: %s", e.URL, e.Status)
+	if e.Body != "" {
+		s += ": " + e.Body
+	}
+	return s
+}
+
+// Temporary reports whether the status is one that is retried (5xx, 408, 429).
+func (e *HTTPError) Temporary() bool { return retryableStatus(e.StatusCode) }
+
+func retryableStatus(code int) bool {
+	return code >= 500 || code == http.StatusRequestTimeout || code == http.StatusTooManyRequests
+}
+
+// ErrUnsupportedURL is returned for an URL that is not http(s) when Request.Generic is not
+// set, or that cannot be parsed.
+var ErrUnsupportedURL = errors.New("fetch: unsupported URL")
+
+// ErrReadTimeout is the (retried) error of an attempt during which nothing arrived for
+// Client.ReadTimeout.
+var ErrReadTimeout = errors.New("fetch: read timeout: no data received")
+
+func (c *Client) init() {
+	c.initOnce.Do(func() {
+		c.http = c.buildHTTP()
+		if c.RateLimit > 0 {
+			burst := int(min(c.RateLimit, 256<<10))
+			c.limiter = rate.NewLimiter(rate.Limit(c.RateLimit), max(burst, 1))
+		}
+		c.hosts = map[string]chan struct{}{}
+		c.keys = map[string]*keyLock{}
+		if c.now == nil {
+			c.now = time.Now
+		}
+	})
+}
+
+func (c *Client) logger() *slog.Logger {
+	if c.Logger != nil {
+		return c.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func (c *Client) retries() int {
+	switch {
+	case c.Retries < 0:
+		return 0
+	case c.Retries == 0:
+		return DefaultRetries
+	}
+	return c.Retries
+}
+
+func (c *Client) userAgent() string {
+	if c.UserAgent != "" {
+		return c.UserAgent
+	}
+	return DefaultUserAgent
+}
+
+func (c *Client) readTimeout() time.Duration {
+	if c.ReadTimeout > 0 {
+		return c.ReadTimeout
+	}
+	return DefaultReadTimeout
+}
+
+func (c *Client) maxRetryAfter() time.Duration {
+	if c.MaxRetryAfter > 0 {
+		return c.MaxRetryAfter
+	}
+	return DefaultMaxRetryAfter
+}
+
+// Fetch downloads req.URL into c.Store. See Request for the rules. Errors: *HTTPError for
+// an unexpected status (errors.As), store.ErrDigestMismatch for content that does not
+// match Expect or a Content-Length that contradicts Expect.Size, store.ErrTooLarge over
+// MaxSize, ctx.Err() when ctx ends, ErrUnsupportedURL.
+func (c *Client) Fetch(ctx context.Context, req Request) (res Result, err error) {
+	if c.Store == nil {
+		return Result{}, errors.New("fetch: Client.Store is nil")
+	}
+	c.init()
+	if err := req.Expect.Validate(); err != nil {
+		return Result{}, fmt.Errorf("fetch %s: %w", redact(req.URL), err)
+	}
+	p := c.newProgress(req)
+	defer func() { p.done(err) }()
+
+	if req.Generic {
+		return c.fetchGeneric(ctx, req, p)
+	}
+	u, err := url.Parse(req.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return Result{}, fmt.Errorf("%w: %q (http or https only; set Request.Generic for other forms)", ErrUnsupportedURL, redact(req.URL))
+	}
+	if res, ok, err := c.cached(ctx, req.Expect, p); ok || err != nil {
+		return res, err
+	}
+	if resumable(req.Expect) {
+		// One download per partial at a time in this process: a second caller waits and
+		// then usually finds the blob stored.
+		key := uploadKey(req.URL, req.Expect)
+		unlock, err := c.lockKey(ctx, key)
+		if err != nil {
+			return Result{}, err
+		}
+		defer unlock()
+		if res, ok, err := c.cached(ctx, req.Expect, p); ok || err != nil {
+			return res, err
+		}
+		return c.retry(ctx, req, u, p, key)
+	}
+	return c.retry(ctx, req, u, p, "")
+}
+
+// FetchBytes is Fetch followed by reading the blob back: for indices. On NotModified the
+// bytes are nil. The read is capped like the download (Expect.Size or MaxSize).
+func (c *Client) FetchBytes(ctx context.Context, req Request) ([]byte, Result, error) {
+	res, err := c.Fetch(ctx, req)
+	if err != nil || res.NotModified {
+		return nil, res, err
+	}
+	b, err := c.Store.Open(ctx, res.Blob.Digest)
+	if err != nil {
+		return nil, res, fmt.Errorf("fetch %s: reading back: %w", redact(req.URL), err)
+	}
+	defer b.Close()
+	data, err := io.ReadAll(io.LimitReader(store.ContextReader(ctx, b), res.Blob.Size))
+	if err != nil {
+		return nil, res, fmt.Errorf("fetch %s: reading back: %w", redact(req.URL), err)
+	}
+	return data, res, nil
+}
+
+// cached reports whether the expected blob is already stored.
+func (c *Client) cached(ctx context.Context, e store.Expect, p *progress) (Result, bool, error) {
+	d := e.Digest()
+	if d == "" {
+		return Result{}, false, nil
+	}
+	info, err := c.Store.Stat(ctx, d)
+	if errors.Is(err, store.ErrNotFound) {
+		return Result{}, false, nil
+	}
+	if err != nil {
+		return Result{}, false, fmt.Errorf("fetch: %w", err)
+	}
+	if e.Size > 0 && info.Size != e.Size {
+		return Result{}, false, nil
+	}
+	p.setTotal(info.Size)
+	p.set(info.Size)
+	return Result{Blob: info}, true, nil
+}
+
+// resumable: partial downloads are kept only when the content is fully pinned.
+func resumable(e store.Expect) bool { return e.Size > 0 && len(e.Sums) > 0 }
+
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "<unparsable URL>"
+	}
+	return u.Redacted()
+}
+
+// hostKey names a host for limits and redirect checks: host:port with the scheme's
+// default port filled in.
+func hostKey(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		switch strings.ToLower(u.Scheme) {
+		case "https":
+			port = "443"
+		default:
+			port = "80"
+		}
+	}
+	return strings.ToLower(u.Hostname()) + ":" + port
+}
