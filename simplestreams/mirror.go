@@ -1,0 +1,695 @@
+package simplestreams
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net/http"
+	"net/mail"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/airgapkit/airgap/store"
+	"github.com/airgapkit/airgap/store/fetch"
+	"github.com/airgapkit/airgap/store/pgp"
+)
+
+// Defaults of a Mirror.
+const (
+	// DefaultIndex is the entry point MAAS reads under a boot source URL.
+	DefaultIndex = "streams/v1/index.sjson"
+	// DefaultConcurrency is how many items download at once.
+	DefaultConcurrency = 4
+	// DefaultMaxDocumentSize caps one index or products document.
+	DefaultMaxDocumentSize = 128 << 20
+	// DefaultMaxItemSize caps an item whose size the stream does not state.
+	DefaultMaxItemSize = 64 << 30
+)
+
+// Where the mirror publishes the operator's public key: binary (MAAS keyring_data,
+// gpgv --keyring) and armored.
+const (
+	PublicKeyPath        = "keys/mirror.gpg"
+	ArmoredPublicKeyPath = "keys/mirror.asc"
+)
+
+// Media types of the published metadata.
+const (
+	mediaJSON      = "application/json"
+	mediaClearsign = "text/plain; charset=utf-8"
+	mediaSignature = "application/pgp-signature"
+	mediaKeys      = "application/pgp-keys"
+)
+
+// stateAnnotation is the snapshot annotation holding what the next sync needs.
+const stateAnnotation = "simplestreams/state"
+
+// Mirror mirrors one simplestreams tree. Set the yaml fields (or their Go names) and the
+// runtime fields, then call Sync. A Mirror is not safe for concurrent Syncs; the store's
+// writer lock (store.Store.Lock), held by the caller, keeps GC away from a running sync.
+type Mirror struct {
+	// Name names the published ref: "simplestreams/<name>".
+	Name string `yaml:"name"`
+	// URL is the upstream mirror root, e.g. https://images.maas.io/ephemeral-v3/stable/.
+	URL string `yaml:"url"`
+	// Index is the entry point under URL. Empty: DefaultIndex (streams/v1/index.sjson).
+	// An .sjson entry point is clearsigned; a .json one is verified with its .json.gpg.
+	Index string `yaml:"index"`
+	// Keyring is a file holding the upstream's public keys (binary or armored), e.g.
+	// /usr/share/keyrings/ubuntu-cloudimage-keyring.gpg. UpstreamKeyring overrides it.
+	Keyring string `yaml:"keyring"`
+	// Filters are sstream-mirror filter expressions, ANDed (see ParseFilter).
+	Filters []string `yaml:"filters"`
+	// MAAS, when set, keeps only items that match one of these selections, plus the
+	// bootloaders (see MAASSelector). Filters apply as well.
+	MAAS []MAASSelection `yaml:"maas"`
+	// Max keeps at most this many newest versions of each product; 0 keeps all.
+	Max int `yaml:"max"`
+	// Concurrency is how many items download at once. Zero: DefaultConcurrency.
+	Concurrency int `yaml:"concurrency"`
+	// MaxDocumentSize caps one index or products document. Zero: DefaultMaxDocumentSize.
+	MaxDocumentSize int64 `yaml:"max_document_size"`
+	// MaxItemSize caps an item whose size the stream does not give. Zero: DefaultMaxItemSize.
+	MaxItemSize int64 `yaml:"max_item_size"`
+	// InsecureSkipSignature reads the upstream without verifying any signature. It is
+	// logged at every sync. Items are still checked against the documents' checksums.
+	InsecureSkipSignature bool `yaml:"insecure_skip_signature"`
+	// AllowRollback accepts an upstream index older than the one the published mirror was
+	// built from (otherwise ErrRollback).
+	AllowRollback bool `yaml:"allow_rollback"`
+
+	// Store receives the blobs and the published ref. Required.
+	Store store.Store `yaml:"-"`
+	// Fetch downloads into Store (its Store field must be the same store). Nil: a default
+	// client.
+	Fetch *fetch.Client `yaml:"-"`
+	// Logger receives progress records. Nil: discard.
+	Logger *slog.Logger `yaml:"-"`
+	// Signer re-signs the published documents. Nil: the mirror publishes unsigned .json
+	// documents only (MAAS then needs a boot source without a keyring).
+	Signer *pgp.Signer `yaml:"-"`
+	// UpstreamKeyring verifies the upstream documents; when nil, Keyring is loaded.
+	UpstreamKeyring *pgp.Keyring `yaml:"-"`
+}
+
+// SyncStats reports what a sync did.
+type SyncStats struct {
+	// Documents is how many upstream documents (index and products) were read;
+	// NotModified how many of them answered a conditional request with 304.
+	Documents, NotModified int
+	// Products, Versions and Items are what the published mirror holds.
+	Products, Versions, Items int
+	// Fetched items were downloaded now (FetchedBytes in all); Reused were in the store.
+	Fetched, Reused int
+	FetchedBytes    int64
+	// Removed counts files of the previous tree that the new one no longer holds (pruned
+	// versions, deselected products).
+	Removed int
+	// UpToDate: every upstream document was unchanged and the configuration too, so
+	// nothing was published.
+	UpToDate bool
+	// Published is the new generation when one was published.
+	Published store.Generation
+}
+
+// Ref returns the store ref the mirror publishes: "simplestreams/<name>".
+func (m *Mirror) Ref() string { return "simplestreams/" + m.Name }
+
+// Endpoints lists the upstream URLs a sync contacts (every document and item lives under
+// the mirror root).
+func (m *Mirror) Endpoints() []string {
+	if m.URL == "" {
+		return nil
+	}
+	return []string{m.baseURL()}
+}
+
+func (m *Mirror) baseURL() string {
+	if strings.HasSuffix(m.URL, "/") {
+		return m.URL
+	}
+	return m.URL + "/"
+}
+
+func (m *Mirror) url(p string) string {
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return m.baseURL() + strings.Join(segs, "/")
+}
+
+func (m *Mirror) log() *slog.Logger {
+	if m.Logger != nil {
+		return m.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// syncState is what a published snapshot remembers for the next sync.
+type syncState struct {
+	// Config fingerprints everything that shapes the output; when it changes, the next
+	// sync does not trust conditional requests.
+	Config string `json:"config"`
+	// IndexUpdated is the upstream index's `updated`, for the rollback check.
+	IndexUpdated string `json:"index_updated,omitempty"`
+	// Docs: per upstream document path, its validators and raw blobs.
+	Docs map[string]docState `json:"docs,omitempty"`
+	// Sums maps "alg:hex" of items that the stream lists without sha256 to the sha256
+	// digest of their content, so that they are not downloaded again.
+	Sums map[string]store.Digest `json:"sums,omitempty"`
+}
+
+type docState struct {
+	ETag         string       `json:"etag,omitempty"`
+	LastModified string       `json:"last_modified,omitempty"`
+	Blob         store.Digest `json:"blob"`
+	Sig          store.Digest `json:"sig,omitempty"`
+}
+
+// run is the state of one Sync.
+type run struct {
+	m        *Mirror
+	fc       *fetch.Client
+	keyring  *pgp.Keyring
+	signed   bool // signatures are required
+	filters  Filters
+	keep     func(ItemRef) bool
+	prev     syncState
+	trust    bool // prev validators may be used
+	next     syncState
+	stats    SyncStats
+	mu       sync.Mutex
+	modified bool // some document changed (or could not be revalidated)
+}
+
+func (m *Mirror) prepare() (*run, error) {
+	if m.Name == "" || m.URL == "" || m.Store == nil {
+		return nil, fmt.Errorf("%w: Name, URL and Store are required", ErrConfig)
+	}
+	if err := store.ValidatePath(m.Ref()); err != nil {
+		return nil, fmt.Errorf("%w: name %q: %w", ErrConfig, m.Name, err)
+	}
+	u, err := url.Parse(m.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("%w: URL %q is not http(s)", ErrConfig, m.URL)
+	}
+	if m.Index == "" {
+		m.Index = DefaultIndex
+	}
+	if err := store.ValidatePath(m.Index); err != nil {
+		return nil, fmt.Errorf("%w: index: %w", ErrConfig, err)
+	}
+	r := &run{m: m, fc: m.Fetch}
+	if r.fc == nil {
+		r.fc = &fetch.Client{Store: m.Store, Logger: m.Logger}
+	}
+	if r.fc.Store == nil {
+		return nil, fmt.Errorf("%w: Fetch.Store is nil", ErrConfig)
+	}
+	if r.filters, err = ParseFilters(m.Filters); err != nil {
+		return nil, err
+	}
+	sel := MAASSelector(m.MAAS)
+	r.keep = func(it ItemRef) bool { return r.filters.Match(it) && (sel == nil || sel(it)) }
+	if m.InsecureSkipSignature {
+		m.log().Warn("simplestreams: signature verification is OFF (InsecureSkipSignature)", "mirror", m.Name)
+	} else {
+		r.signed = true
+		r.keyring = m.UpstreamKeyring
+		if r.keyring == nil {
+			if m.Keyring == "" {
+				return nil, fmt.Errorf("%w: no upstream keyring (Keyring or UpstreamKeyring), and InsecureSkipSignature is not set", ErrConfig)
+			}
+			if r.keyring, err = pgp.LoadKeyring(m.Keyring); err != nil {
+				return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+			}
+		}
+	}
+	r.next = syncState{Config: m.configHash(r.keyring), Docs: map[string]docState{}, Sums: map[string]store.Digest{}}
+	return r, nil
+}
+
+func (m *Mirror) configHash(kr *pgp.Keyring) string {
+	cfg := struct {
+		URL, Index string
+		Filters    []string
+		MAAS       []MAASSelection
+		Max        int
+		Insecure   bool
+		Keyring    []string
+		Signer     string
+		Format     int
+	}{URL: m.baseURL(), Index: m.Index, Filters: m.Filters, MAAS: m.MAAS, Max: m.Max, Insecure: m.InsecureSkipSignature, Format: 1}
+	if kr != nil {
+		cfg.Keyring = kr.Fingerprints()
+	}
+	if m.Signer != nil {
+		cfg.Signer = m.Signer.Fingerprint()
+	}
+	b, _ := json.Marshal(cfg)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// Sync mirrors the upstream: it reads the index and the products documents (conditional
+// requests when a previous sync left validators), verifies their signatures, selects
+// items, downloads the new ones verified against their checksums, writes and signs the
+// documents of the new tree and publishes it atomically. When nothing changed upstream it
+// publishes nothing (SyncStats.UpToDate). On any error nothing is published.
+func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
+	r, err := m.prepare()
+	if err != nil {
+		return SyncStats{}, err
+	}
+	prevGen, err := store.Current(ctx, m.Store, m.Ref())
+	var prevSnap *store.Snapshot
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		r.modified = true
+	case err != nil:
+		return SyncStats{}, err
+	default:
+		if prevSnap, err = store.ReadSnapshot(ctx, m.Store, prevGen.Snapshot); err != nil {
+			return SyncStats{}, err
+		}
+		if s, ok := prevSnap.Annotations[stateAnnotation]; ok && json.Unmarshal([]byte(s), &r.prev) == nil {
+			r.trust = r.prev.Config == r.next.Config
+		}
+		if !r.trust {
+			r.modified = true
+		}
+	}
+
+	// The index.
+	raw, err := r.document(ctx, m.Index)
+	if err != nil {
+		return r.stats, err
+	}
+	ix, err := ParseIndex(raw)
+	if err != nil {
+		return r.stats, &DocumentError{Path: m.Index, Err: err}
+	}
+	if err := r.checkRollback(ix); err != nil {
+		return r.stats, &DocumentError{Path: m.Index, Err: err}
+	}
+	r.next.IndexUpdated = ix.Updated
+
+	// The products documents, in a fixed order.
+	type stream struct {
+		entry *IndexEntry
+		sel   *Products
+	}
+	var streams []stream
+	var docs [][]byte
+	var entries []*IndexEntry
+	for _, id := range slices.Sorted(maps.Keys(ix.Entries)) {
+		e := ix.Entries[id]
+		if e.Format != FormatProducts {
+			m.log().Info("simplestreams: skipping index entry", "content_id", id, "format", e.Format)
+			continue
+		}
+		b, err := r.document(ctx, e.Path)
+		if err != nil {
+			return r.stats, err
+		}
+		entries = append(entries, e)
+		docs = append(docs, b)
+	}
+	if !r.modified && prevSnap != nil {
+		// Every document answered 304 and the configuration is the same: the published
+		// tree is still right.
+		r.stats.UpToDate = true
+		r.stats.Published = prevGen
+		countTree(prevSnap, &r.stats)
+		m.log().Info("simplestreams: up to date", "mirror", m.Name, "documents", r.stats.Documents)
+		return r.stats, nil
+	}
+	for i, e := range entries {
+		p, err := ParseProducts(docs[i])
+		if err != nil {
+			return r.stats, &DocumentError{Path: e.Path, Err: err}
+		}
+		if p.ContentID != "" && p.ContentID != e.ContentID {
+			return r.stats, &DocumentError{Path: e.Path, Err: invalidf("content_id %q, but the index lists it as %q", p.ContentID, e.ContentID)}
+		}
+		if p.ContentID == "" {
+			p.ContentID = e.ContentID
+		}
+		sel := p.Select(r.keep, m.Max)
+		if len(sel.Products) == 0 {
+			continue
+		}
+		streams = append(streams, stream{entry: e, sel: sel})
+	}
+
+	// Plan the tree: the metadata paths first, so that no item can take one.
+	now := time.Now()
+	snap := store.NewSnapshot()
+	meta := map[string]bool{PublicKeyPath: true, ArmoredPublicKeyPath: true}
+	ixBase := docBase(m.Index)
+	for _, ext := range [...]string{".json", ".json.gpg", ".sjson"} {
+		meta[ixBase+ext] = true
+		for _, s := range streams {
+			meta[docBase(s.entry.Path)+ext] = true
+		}
+	}
+	type want struct {
+		expect store.Expect
+		items  []*Item
+		first  string
+	}
+	wants := map[string]*want{}
+	for _, s := range streams {
+		for _, it := range s.sel.Items() {
+			p := it.Path()
+			if p == "" {
+				continue // a record without a file (image-ids)
+			}
+			if meta[p] {
+				return r.stats, &DocumentError{Path: s.entry.Path, Err: fmt.Errorf("%w: item %s: path %q is taken by the mirror's metadata", ErrInvalidDocument, it, p)}
+			}
+			e := it.Expect()
+			if len(e.Sums) == 0 {
+				return r.stats, &DocumentError{Path: s.entry.Path, Err: invalidf("item %s: no sha256, sha512 or md5", it)}
+			}
+			if w, ok := wants[p]; ok {
+				if !sameExpect(w.expect, e) {
+					return r.stats, &DocumentError{Path: s.entry.Path, Err: invalidf("item %s: path %q is also %s with other checksums", it, p, w.first)}
+				}
+				w.items = append(w.items, it.Item)
+				continue
+			}
+			wants[p] = &want{expect: e, items: []*Item{it.Item}, first: it.String()}
+			r.stats.Items++
+		}
+		r.stats.Products += len(s.sel.Products)
+		for _, prod := range s.sel.Products {
+			r.stats.Versions += len(prod.Versions)
+		}
+	}
+
+	// Download what is missing.
+	g, gctx := errgroup.WithContext(ctx)
+	conc := m.Concurrency
+	if conc <= 0 {
+		conc = DefaultConcurrency
+	}
+	g.SetLimit(conc)
+	files := map[string]store.File{}
+	for _, p := range slices.Sorted(maps.Keys(wants)) {
+		w := wants[p]
+		g.Go(func() error {
+			info, err := r.item(gctx, p, w.expect)
+			if err != nil {
+				return err
+			}
+			r.mu.Lock()
+			files[p] = store.File{Digest: info.Digest, Size: info.Size}
+			r.mu.Unlock()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return r.stats, err
+	}
+	for p, w := range wants {
+		f := files[p]
+		for _, it := range w.items {
+			it.Set(fieldPath, p)
+			it.Set(fieldSize, f.Size)
+			it.Set(string(store.SHA256), f.Digest.Hex())
+		}
+		if err := snap.Add(p, f); err != nil {
+			return r.stats, err
+		}
+	}
+
+	// Write the documents.
+	jsonIx, sjsonIx := NewIndex(now), NewIndex(now)
+	for k, v := range ix.fields {
+		if k != fieldUpdated && k != "format" {
+			jsonIx.fields[k], sjsonIx.fields[k] = v, v
+		}
+	}
+	for _, s := range streams {
+		s.sel.SetUpdated(now)
+		body, err := EncodeProducts(s.sel)
+		if err != nil {
+			return r.stats, err
+		}
+		base := docBase(s.entry.Path)
+		if err := r.addSigned(ctx, snap, base, body, body); err != nil {
+			return r.stats, err
+		}
+		jsonIx.Entries[s.entry.ContentID] = IndexEntryFor(s.sel, base+".json", s.entry)
+		sjsonIx.Entries[s.entry.ContentID] = IndexEntryFor(s.sel, base+".sjson", s.entry)
+	}
+	jb, err := EncodeIndex(jsonIx)
+	if err != nil {
+		return r.stats, err
+	}
+	sb, err := EncodeIndex(sjsonIx)
+	if err != nil {
+		return r.stats, err
+	}
+	if err := r.addSigned(ctx, snap, ixBase, jb, sb); err != nil {
+		return r.stats, err
+	}
+	if m.Signer != nil {
+		for p, armored := range map[string]bool{PublicKeyPath: false, ArmoredPublicKeyPath: true} {
+			k, err := m.Signer.PublicKey(armored)
+			if err != nil {
+				return r.stats, err
+			}
+			if err := addBytes(ctx, m.Store, snap, p, k, mediaKeys); err != nil {
+				return r.stats, err
+			}
+		}
+	}
+
+	// Publish.
+	state, err := json.Marshal(r.next)
+	if err != nil {
+		return r.stats, err
+	}
+	snap.Annotations[stateAnnotation] = string(state)
+	snap.Annotations["simplestreams/upstream"] = m.baseURL()
+	if prevSnap != nil {
+		for p := range prevSnap.Files {
+			if _, ok := snap.Files[p]; !ok {
+				r.stats.Removed++
+			}
+		}
+	}
+	sd, err := store.WriteSnapshot(ctx, m.Store, snap)
+	if err != nil {
+		return r.stats, err
+	}
+	gen, err := store.Publish(ctx, m.Store, m.Ref(), prevGen.Record, sd)
+	if err != nil {
+		return r.stats, err
+	}
+	r.stats.Published = gen
+	m.log().Info("simplestreams: published", "mirror", m.Name, "snapshot", sd, "items", r.stats.Items,
+		"fetched", r.stats.Fetched, "bytes", r.stats.FetchedBytes, "removed", r.stats.Removed)
+	return r.stats, nil
+}
+
+func sameExpect(a, b store.Expect) bool {
+	if a.Size > 0 && b.Size > 0 && a.Size != b.Size {
+		return false
+	}
+	for alg, h := range a.Sums {
+		if o, ok := b.Sums[alg]; ok && o != h {
+			return false
+		}
+	}
+	return true
+}
+
+// countTree fills in Items for an unchanged mirror without parsing anything: the files
+// without a media type are the items (metadata and keys carry one).
+func countTree(snap *store.Snapshot, st *SyncStats) {
+	for _, f := range snap.Files {
+		if f.MediaType == "" {
+			st.Items++
+		}
+	}
+}
+
+func (r *run) checkRollback(ix *Index) error {
+	if r.m.AllowRollback || r.prev.IndexUpdated == "" || ix.Updated == "" {
+		return nil
+	}
+	old, err1 := mail.ParseDate(r.prev.IndexUpdated)
+	cur, err2 := mail.ParseDate(ix.Updated)
+	if err1 != nil || err2 != nil {
+		return nil
+	}
+	if cur.Before(old) {
+		return fmt.Errorf("%w: updated %s, published mirror built from %s", ErrRollback, ix.Updated, r.prev.IndexUpdated)
+	}
+	return nil
+}
+
+// document fetches and verifies one upstream document and returns its JSON text.
+func (r *run) document(ctx context.Context, p string) ([]byte, error) {
+	b, err := r.fetchDocument(ctx, p)
+	if err != nil {
+		return nil, &DocumentError{Path: p, Err: err}
+	}
+	return b, nil
+}
+
+func (r *run) fetchDocument(ctx context.Context, p string) ([]byte, error) {
+	m := r.m
+	limit := m.MaxDocumentSize
+	if limit <= 0 {
+		limit = DefaultMaxDocumentSize
+	}
+	prev, hadPrev := r.prev.Docs[p]
+	req := fetch.Request{URL: m.url(p), MaxSize: limit}
+	if r.trust && hadPrev {
+		req.Validators = fetch.Validators{ETag: prev.ETag, LastModified: prev.LastModified}
+	}
+	res, err := r.fc.Fetch(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	r.stats.Documents++
+	st := docState{ETag: res.Validators.ETag, LastModified: res.Validators.LastModified, Blob: res.Blob.Digest}
+	reused := false
+	if res.NotModified {
+		r.stats.NotModified++
+		st.Blob, st.Sig = prev.Blob, prev.Sig
+		if ok, _ := m.Store.Has(ctx, prev.Blob); ok && (prev.Sig == "" || r.has(ctx, prev.Sig)) {
+			reused = true
+		} else {
+			// The raw document is gone from the store (GC): fetch it again in full.
+			req.Validators = fetch.Validators{}
+			if res, err = r.fc.Fetch(ctx, req); err != nil {
+				return nil, err
+			}
+			st = docState{ETag: res.Validators.ETag, LastModified: res.Validators.LastModified, Blob: res.Blob.Digest}
+		}
+	}
+	if !reused {
+		r.modified = true
+	}
+	data, err := store.ReadBlob(ctx, m.Store, st.Blob, limit)
+	if err != nil {
+		return nil, err
+	}
+	var content []byte
+	switch {
+	case !r.signed:
+		content, err = unwrapUnverified(data)
+	case strings.HasSuffix(p, ".sjson"):
+		content, err = ReadClearsigned(r.keyring, data)
+	default:
+		var sig []byte
+		if reused && st.Sig != "" {
+			sig, err = store.ReadBlob(ctx, m.Store, st.Sig, pgp.MaxSignatureSize)
+		} else {
+			var sres fetch.Result
+			sig, sres, err = r.fc.FetchBytes(ctx, fetch.Request{URL: m.url(p + ".gpg"), MaxSize: pgp.MaxSignatureSize})
+			var herr *fetch.HTTPError
+			if errors.As(err, &herr) && (herr.StatusCode == http.StatusNotFound || herr.StatusCode == http.StatusForbidden) {
+				err = fmt.Errorf("%w: no detached signature %s.gpg: %w", ErrUnsigned, p, err)
+			}
+			st.Sig = sres.Blob.Digest
+		}
+		if err == nil {
+			content, err = ReadDetached(r.keyring, data, sig)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.next.Docs[p] = st
+	return content, nil
+}
+
+func (r *run) has(ctx context.Context, d store.Digest) bool {
+	ok, _ := r.m.Store.Has(ctx, d)
+	return ok
+}
+
+// item makes sure the item's content is in the store and returns it.
+func (r *run) item(ctx context.Context, p string, e store.Expect) (store.BlobInfo, error) {
+	m := r.m
+	key := ""
+	if e.Digest() == "" {
+		for alg, h := range e.Sums {
+			key = string(alg) + ":" + h
+		}
+		if d, ok := r.prev.Sums[key]; ok {
+			e = e.With(store.SHA256, d.Hex())
+		}
+	}
+	if d := e.Digest(); d != "" {
+		if info, err := m.Store.Stat(ctx, d); err == nil && (e.Size <= 0 || info.Size == e.Size) {
+			r.mu.Lock()
+			r.stats.Reused++
+			if key != "" {
+				r.next.Sums[key] = info.Digest
+			}
+			r.mu.Unlock()
+			return info, nil
+		}
+	}
+	maxSize := m.MaxItemSize
+	if maxSize <= 0 {
+		maxSize = DefaultMaxItemSize
+	}
+	res, err := r.fc.Fetch(ctx, fetch.Request{URL: m.url(p), Expect: e, MaxSize: maxSize})
+	if err != nil {
+		return store.BlobInfo{}, &DocumentError{Path: p, Err: err}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stats.Fetched++
+	r.stats.FetchedBytes += res.Blob.Size
+	if key != "" {
+		r.next.Sums[key] = res.Blob.Digest
+	}
+	return res.Blob, nil
+}
+
+// addSigned stores base.json (plain), and with a Signer base.json.gpg and base.sjson
+// (forSjson clearsigned), and adds them to the snapshot.
+func (r *run) addSigned(ctx context.Context, snap *store.Snapshot, base string, plain, forSjson []byte) error {
+	sd, err := signDocument(r.m.Signer, plain, forSjson)
+	if err != nil {
+		return fmt.Errorf("simplestreams: signing %s: %w", base, err)
+	}
+	if err := addBytes(ctx, r.m.Store, snap, base+".json", sd.json, mediaJSON); err != nil {
+		return err
+	}
+	if sd.gpg == nil {
+		return nil
+	}
+	if err := addBytes(ctx, r.m.Store, snap, base+".json.gpg", sd.gpg, mediaSignature); err != nil {
+		return err
+	}
+	return addBytes(ctx, r.m.Store, snap, base+".sjson", sd.sjson, mediaClearsign)
+}
+
+func addBytes(ctx context.Context, s store.Store, snap *store.Snapshot, p string, b []byte, mediaType string) error {
+	info, err := store.PutBytes(ctx, s, store.Expect{}, b)
+	if err != nil {
+		return err
+	}
+	return snap.Add(p, store.File{Digest: info.Digest, Size: info.Size, MediaType: mediaType})
+}

@@ -1,0 +1,326 @@
+package simplestreams_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/airgapkit/airgap/internal/simplestreamstest"
+	"github.com/airgapkit/airgap/internal/testutil"
+	"github.com/airgapkit/airgap/simplestreams"
+	"github.com/airgapkit/airgap/store"
+	"github.com/airgapkit/airgap/store/fetch"
+	"github.com/airgapkit/airgap/store/pgp"
+)
+
+var (
+	keysOnce                 sync.Once
+	upstreamKey, operatorKey *pgp.Signer
+	strangerKey              *pgp.Signer
+	errKeys                  error
+)
+
+func keys(t testing.TB) {
+	t.Helper()
+	keysOnce.Do(func() {
+		gen := func(name string) *pgp.Signer {
+			s, err := pgp.GenerateKey(name, strings.ToLower(strings.ReplaceAll(name, " ", "."))+"@example.invalid", pgp.KeyOptions{})
+			if err != nil {
+				errKeys = err
+			}
+			return s
+		}
+		upstreamKey, operatorKey, strangerKey = gen("Upstream"), gen("Operator"), gen("Stranger")
+	})
+	require.NoError(t, errKeys)
+}
+
+// env is an upstream on 127.0.0.1 and a mirror of it into a memory store.
+type env struct {
+	up  *simplestreamstest.Upstream
+	srv *httptest.Server
+	st  store.Store
+	m   *simplestreams.Mirror
+}
+
+func newEnv(t testing.TB, configure func(*simplestreams.Mirror)) *env {
+	t.Helper()
+	keys(t)
+	up, err := simplestreamstest.New(simplestreamstest.Options{Signer: upstreamKey})
+	require.NoError(t, err)
+	srv := httptest.NewServer(up)
+	t.Cleanup(srv.Close)
+	st := store.NewMemory()
+	m := &simplestreams.Mirror{
+		Name:            "maas",
+		URL:             srv.URL + "/",
+		Store:           st,
+		Fetch:           &fetch.Client{Store: st, Retries: -1},
+		Signer:          operatorKey,
+		UpstreamKeyring: upstreamKey.Keyring(),
+		Max:             1,
+		MAAS: []simplestreams.MAASSelection{
+			{OS: "ubuntu", Release: "noble", Arches: []string{"amd64", "arm64"}},
+			{OS: "ubuntu", Release: "jammy", Arches: []string{"amd64"}, Subarches: []string{"ga-22.04"}},
+			{OS: "centos", Release: "centos70"},
+		},
+		Filters: []string{"label=stable"},
+	}
+	if configure != nil {
+		configure(m)
+	}
+	return &env{up: up, srv: srv, st: st, m: m}
+}
+
+func (e *env) sync(t testing.TB) simplestreams.SyncStats {
+	t.Helper()
+	stats, err := e.m.Sync(context.Background())
+	require.NoError(t, err)
+	return stats
+}
+
+// published returns the published snapshot.
+func (e *env) published(t testing.TB) *store.Snapshot {
+	t.Helper()
+	snap, _, err := store.OpenPublished(context.Background(), e.st, e.m.Ref())
+	require.NoError(t, err)
+	return snap
+}
+
+func readFile(t testing.TB, st store.Store, snap *store.Snapshot, p string) []byte {
+	t.Helper()
+	f, ok := snap.Lookup(p)
+	require.True(t, ok, "%s is published", p)
+	b, err := store.ReadBlob(context.Background(), st, f.Digest, 1<<30)
+	require.NoError(t, err)
+	return b
+}
+
+// checkTree verifies the published tree against its own signed documents: every listed
+// item exists with the listed size and sha256, nothing unlisted is in the tree, and every
+// document verifies with the operator's key. It returns the listed item paths.
+func checkTree(t *testing.T, e *env) []string {
+	t.Helper()
+	snap := e.published(t)
+	kr := operatorKey.Keyring()
+	allowed := map[string]bool{simplestreams.PublicKeyPath: true, simplestreams.ArmoredPublicKeyPath: true}
+	var listed []string
+	for _, flavour := range []string{".sjson", ".json"} {
+		ixPath := "streams/v1/index" + flavour
+		var ixText []byte
+		var err error
+		raw := readFile(t, e.st, snap, ixPath)
+		if flavour == ".sjson" {
+			ixText, err = simplestreams.ReadClearsigned(kr, raw)
+		} else {
+			ixText, err = simplestreams.ReadDetached(kr, raw, readFile(t, e.st, snap, ixPath+".gpg"))
+			allowed[ixPath+".gpg"] = true
+		}
+		require.NoError(t, err)
+		allowed[ixPath] = true
+		ix, err := simplestreams.ParseIndex(ixText)
+		require.NoError(t, err)
+		for id, entry := range ix.Entries {
+			require.True(t, strings.HasSuffix(entry.Path, flavour), "%s lists %s", ixPath, entry.Path)
+			raw := readFile(t, e.st, snap, entry.Path)
+			allowed[entry.Path] = true
+			var text []byte
+			if flavour == ".sjson" {
+				text, err = simplestreams.ReadClearsigned(kr, raw)
+			} else {
+				text, err = simplestreams.ReadDetached(kr, raw, readFile(t, e.st, snap, entry.Path+".gpg"))
+				allowed[entry.Path+".gpg"] = true
+			}
+			require.NoError(t, err)
+			p, err := simplestreams.ParseProducts(text)
+			require.NoError(t, err)
+			assert.Equal(t, id, p.ContentID)
+			names := []string{}
+			for n := range p.Products {
+				names = append(names, n)
+			}
+			slices.Sort(names)
+			assert.Equal(t, names, entry.Products, "the index lists exactly the document's products")
+			for _, it := range p.Items() {
+				f, ok := snap.Lookup(it.Path())
+				require.True(t, ok, "listed item %s is in the tree", it.Path())
+				assert.Equal(t, it.Size(), f.Size, it.Path())
+				sha, _ := it.Get("sha256")
+				assert.Equal(t, f.Digest.Hex(), sha, it.Path())
+				if flavour == ".sjson" {
+					listed = append(listed, it.Path())
+				}
+				allowed[it.Path()] = true
+			}
+		}
+	}
+	for _, p := range snap.Paths() {
+		assert.True(t, allowed[p], "unlisted file %s in the tree", p)
+	}
+	slices.Sort(listed)
+	return slices.Compact(listed)
+}
+
+func TestMirrorRoundTrip(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	stats := e.sync(t)
+	// noble: 2 arches x (ga, hwe); jammy: amd64 ga; centos: 1; bootloaders: 3.
+	assert.Equal(t, 5+1+3, stats.Products)
+	assert.Equal(t, stats.Products, stats.Versions, "max=1")
+	// noble per arch: 2 kernels, 2 initrds, shared squashfs + manifest = 6; jammy ga: 4;
+	// centos 1; bootloaders 3.
+	assert.Equal(t, 12+4+1+3, stats.Items)
+	assert.Equal(t, stats.Items, stats.Fetched)
+	assert.Zero(t, stats.Reused)
+	assert.Equal(t, 4, stats.Documents)
+	assert.False(t, stats.UpToDate)
+
+	listed := checkTree(t, e)
+	require.Len(t, listed, stats.Items)
+	for _, p := range listed {
+		if strings.HasPrefix(p, "noble/") || strings.HasPrefix(p, "jammy/") {
+			assert.Contains(t, p, "/20261115/", "only the newest version")
+		}
+		assert.False(t, strings.HasPrefix(p, "focal/"), p)
+		assert.NotContains(t, p, "jammy/arm64", p)
+		assert.NotContains(t, p, "hwe-22.04", p)
+		// Content is the upstream's.
+		want, ok := e.up.File(p)
+		require.True(t, ok)
+		assert.Equal(t, want, readFile(t, e.st, e.published(t), p))
+	}
+	for _, bl := range []string{"bootloaders/uefi/amd64/20210819.0/grub2-signed.tar.xz", "bootloaders/uefi/arm64/20210819.0/grub2.tar.xz", "bootloaders/pxe/i386/20210819.0/syslinux.tar.xz"} {
+		assert.Contains(t, listed, bl, "bootloaders are always mirrored")
+	}
+	assert.Contains(t, listed, "centos/centos70/amd64/20200109_01/root-tgz")
+
+	// The exported keys are the operator's.
+	snap := e.published(t)
+	bin := readFile(t, e.st, snap, simplestreams.PublicKeyPath)
+	kr, err := pgp.ReadKeyring(strings.NewReader(string(bin)))
+	require.NoError(t, err)
+	assert.Equal(t, []string{operatorKey.Fingerprint()}, kr.Fingerprints())
+	assert.Contains(t, string(readFile(t, e.st, snap, simplestreams.ArmoredPublicKeyPath)), "BEGIN PGP PUBLIC KEY BLOCK")
+
+	// gpgv, as MAAS runs it, with the binary keyring accepts every document.
+	gpgvAll(t, e)
+
+	// Upstream adds a version: only its items are fetched, the old one is pruned.
+	e.up.ResetRequests()
+	require.NoError(t, e.up.AddVersion("20261201"))
+	stats = e.sync(t)
+	reqs := e.up.Requests()
+	fetchedItems := 0
+	for p, n := range reqs {
+		if !strings.HasPrefix(p, "streams/") {
+			fetchedItems++
+			assert.Equal(t, 1, n, p)
+			assert.Contains(t, p, "/20261201/", "only new items are fetched")
+		}
+	}
+	assert.Equal(t, 12+4, fetchedItems)
+	assert.Equal(t, 12+4, stats.Fetched)
+	assert.Equal(t, 4, stats.Reused, "centos and bootloaders")
+	assert.Equal(t, 2, stats.NotModified, "bootloader and centos documents are unchanged")
+	assert.Equal(t, 16, stats.Removed, "the previous version's items are pruned")
+	listed = checkTree(t, e)
+	for _, p := range listed {
+		if strings.HasPrefix(p, "noble/") || strings.HasPrefix(p, "jammy/") {
+			assert.Contains(t, p, "/20261201/")
+		}
+	}
+	gpgvAll(t, e)
+
+	// A no-op resync: one conditional request per signed document, nothing else.
+	e.up.ResetRequests()
+	before, err := e.st.Ref(ctx, e.m.Ref())
+	require.NoError(t, err)
+	stats = e.sync(t)
+	assert.True(t, stats.UpToDate)
+	assert.Equal(t, 4, stats.NotModified)
+	assert.Equal(t, map[string]int{
+		"streams/v1/index.sjson":                                   1,
+		"streams/v1/" + simplestreamstest.ImagesID + ".sjson":      1,
+		"streams/v1/" + simplestreamstest.BootloadersID + ".sjson": 1,
+		"streams/v1/" + simplestreamstest.CentOSID + ".sjson":      1,
+	}, e.up.Requests())
+	after, err := e.st.Ref(ctx, e.m.Ref())
+	require.NoError(t, err)
+	assert.Equal(t, before, after, "nothing is published")
+
+	// A changed configuration is not up to date even though upstream is.
+	e.m.Max = 2
+	stats = e.sync(t)
+	assert.False(t, stats.UpToDate)
+	assert.Equal(t, 2*5+3+1, stats.Versions, "%+v", stats)
+	checkTree(t, e)
+}
+
+// gpgvAll runs gpgv with the exported binary keyring on every .sjson and .json.gpg.
+func gpgvAll(t *testing.T, e *env) {
+	t.Helper()
+	gpgv := testutil.RequireBinary(t, "gpgv", "gpgv")
+	dir := t.TempDir()
+	snap := e.published(t)
+	require.NoError(t, os.CopyFS(filepath.Join(dir, "tree"), snap.FS(context.Background(), e.st)))
+	keyring := filepath.Join(dir, "tree", simplestreams.PublicKeyPath)
+	home := filepath.Join(dir, "gnupg")
+	require.NoError(t, os.Mkdir(home, 0o700))
+	env := []string{"GNUPGHOME=" + home}
+	n := 0
+	for _, p := range snap.Paths() {
+		f := filepath.Join(dir, "tree", p)
+		switch {
+		case strings.HasSuffix(p, ".sjson"):
+			testutil.Run(t, time.Minute, env, gpgv, "--keyring", keyring, f)
+			n++
+		case strings.HasSuffix(p, ".json.gpg"):
+			testutil.Run(t, time.Minute, env, gpgv, "--keyring", keyring, f, strings.TrimSuffix(f, ".gpg"))
+			n++
+		}
+	}
+	assert.Equal(t, 8, n, "index and three products documents, two forms each")
+	// And gpgv refuses them with another key.
+	other := filepath.Join(dir, "other.gpg")
+	b, err := strangerKey.PublicKey(false)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(other, b, 0o644))
+	_, err = testutil.RunErr(t, time.Minute, env, gpgv, "--keyring", other, filepath.Join(dir, "tree", "streams/v1/index.sjson"))
+	assert.Error(t, err)
+}
+
+func TestHandler(t *testing.T) {
+	e := newEnv(t, nil)
+	e.sync(t)
+	srv := httptest.NewServer(http.StripPrefix("/maas", simplestreams.NewHandler(e.st, e.m.Ref())))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/maas/streams/v1/index.sjson")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	_, err = simplestreams.ReadClearsigned(operatorKey.Keyring(), body)
+	require.NoError(t, err)
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/maas/streams/v1/index.sjson", nil)
+	req.Header.Set("If-None-Match", resp.Header.Get("ETag"))
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNotModified, resp.StatusCode)
+	resp, err = http.Get(srv.URL + "/maas/focal/amd64/20261115/squashfs")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode, "not mirrored, not served")
+}

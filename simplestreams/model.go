@@ -1,0 +1,517 @@
+package simplestreams
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/airgapkit/airgap/store"
+)
+
+// Document formats.
+const (
+	FormatIndex    = "index:1.0"
+	FormatProducts = "products:1.0"
+)
+
+// Datatypes of products documents.
+const (
+	DatatypeImageDownloads = "image-downloads"
+	DatatypeImageIDs       = "image-ids"
+)
+
+// Names of the fields the parser gives meaning to. Every other field is kept as it came
+// and written back unchanged.
+const (
+	fieldAliases  = "_aliases"
+	fieldProducts = "products"
+	fieldVersions = "versions"
+	fieldItems    = "items"
+	fieldIndex    = "index"
+	fieldUpdated  = "updated"
+	fieldPath     = "path"
+	fieldSize     = "size"
+)
+
+// Pseudo-fields of a flattened item (as sstream-mirror names them), usable in filters.
+const (
+	KeyProductName = "product_name"
+	KeyVersionName = "version_name"
+	KeyItemName    = "item_name"
+)
+
+// node is one level of the tree (document top, product, version or item): its raw fields
+// without the child collection, and the scalar fields it passes down (strings and numbers,
+// after _aliases expansion).
+type node struct {
+	fields  map[string]json.RawMessage
+	scalars map[string]string
+}
+
+// Field returns the level's own scalar field key (a string, or a number as written), not
+// inherited ones: ItemRef.Get resolves inheritance.
+func (n *node) Field(key string) (string, bool) {
+	v, ok := n.scalars[key]
+	return v, ok
+}
+
+// Raw returns the level's own field key exactly as the document wrote it (any JSON type).
+func (n *node) Raw(key string) (json.RawMessage, bool) {
+	v, ok := n.fields[key]
+	return v, ok
+}
+
+// set replaces a field (string, number or any JSON value) on this level.
+func (n *node) set(key string, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only called with strings and integers
+	}
+	n.fields[key] = b
+	switch v := v.(type) {
+	case string:
+		n.scalars[key] = v
+	default:
+		n.scalars[key] = string(b)
+	}
+}
+
+func (n *node) clone() node {
+	return node{fields: maps.Clone(n.fields), scalars: maps.Clone(n.scalars)}
+}
+
+// Products is a products:1.0 document: products -> versions -> items. Scalar fields of
+// the top level, a product and a version are inherited by everything below them.
+type Products struct {
+	node
+	// ContentID, Datatype, Format and Updated mirror the top-level fields of the same name.
+	ContentID, Datatype, Format, Updated string
+	// Products by name.
+	Products map[string]*Product
+}
+
+// Product is one product: versions by name.
+type Product struct {
+	node
+	Name     string
+	Versions map[string]*Version
+}
+
+// Version is one version of a product (names compare as plain strings: the greatest is
+// the newest): items by name.
+type Version struct {
+	node
+	Name  string
+	Items map[string]*Item
+}
+
+// Item is one file (or, in image-ids streams, one record) of a version.
+type Item struct {
+	node
+	Name string
+}
+
+// aliases is the parsed _aliases table: field -> value -> fields it stands for.
+type aliases map[string]map[string]map[string]string
+
+// ParseProducts parses a products:1.0 document. It checks the structure, the format, item
+// paths (store.ValidatePath: nothing absolute, no ".."), sizes and checksums, and expands
+// _aliases. Errors wrap ErrInvalidDocument (and store.ErrUnsafePath for a bad path).
+func ParseProducts(b []byte) (*Products, error) {
+	top, err := decodeObject(b, "document")
+	if err != nil {
+		return nil, err
+	}
+	al, err := parseAliases(top[fieldAliases])
+	if err != nil {
+		return nil, err
+	}
+	p := &Products{Products: map[string]*Product{}}
+	rawProducts, hasProducts := top[fieldProducts]
+	delete(top, fieldProducts)
+	if p.node, err = newNode(top, al, "document"); err != nil {
+		return nil, err
+	}
+	p.ContentID, _ = p.Field("content_id")
+	p.Datatype, _ = p.Field("datatype")
+	p.Format, _ = p.Field("format")
+	p.Updated, _ = p.Field(fieldUpdated)
+	if p.Format != FormatProducts {
+		return nil, invalidf("format %q, want %q", p.Format, FormatProducts)
+	}
+	if !hasProducts {
+		return nil, invalidf("no %q object", fieldProducts)
+	}
+	prods, err := decodeObject(rawProducts, fieldProducts)
+	if err != nil {
+		return nil, err
+	}
+	for pname, praw := range prods {
+		prod, err := parseProduct(pname, praw, al)
+		if err != nil {
+			return nil, err
+		}
+		p.Products[pname] = prod
+	}
+	for _, it := range p.Items() {
+		if err := it.validate(); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+func parseProduct(name string, raw json.RawMessage, al aliases) (*Product, error) {
+	where := "product " + strconv.Quote(name)
+	fields, err := decodeObject(raw, where)
+	if err != nil {
+		return nil, err
+	}
+	prod := &Product{Name: name, Versions: map[string]*Version{}}
+	rawVersions, ok := fields[fieldVersions]
+	delete(fields, fieldVersions)
+	if prod.node, err = newNode(fields, al, where); err != nil {
+		return nil, err
+	}
+	if !ok {
+		return prod, nil // a product without versions is legal and selects nothing
+	}
+	versions, err := decodeObject(rawVersions, where+" versions")
+	if err != nil {
+		return nil, err
+	}
+	for vname, vraw := range versions {
+		vwhere := where + " version " + strconv.Quote(vname)
+		vfields, err := decodeObject(vraw, vwhere)
+		if err != nil {
+			return nil, err
+		}
+		v := &Version{Name: vname, Items: map[string]*Item{}}
+		rawItems, ok := vfields[fieldItems]
+		delete(vfields, fieldItems)
+		if v.node, err = newNode(vfields, al, vwhere); err != nil {
+			return nil, err
+		}
+		if ok {
+			items, err := decodeObject(rawItems, vwhere+" items")
+			if err != nil {
+				return nil, err
+			}
+			for iname, iraw := range items {
+				iwhere := vwhere + " item " + strconv.Quote(iname)
+				ifields, err := decodeObject(iraw, iwhere)
+				if err != nil {
+					return nil, err
+				}
+				it := &Item{Name: iname}
+				if it.node, err = newNode(ifields, al, iwhere); err != nil {
+					return nil, err
+				}
+				v.Items[iname] = it
+			}
+		}
+		prod.Versions[vname] = v
+	}
+	return prod, nil
+}
+
+// decodeObject decodes a JSON object into its raw members.
+func decodeObject(b []byte, where string) (map[string]json.RawMessage, error) {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || b[0] != '{' {
+		return nil, invalidf("%s: not a JSON object", where)
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, invalidf("%s: %v", where, err)
+	}
+	if m == nil {
+		m = map[string]json.RawMessage{}
+	}
+	return m, nil
+}
+
+// scalar reports the inheritable value of a raw JSON value: strings unquoted, numbers as
+// written; anything else (objects, arrays, booleans, null) does not inherit.
+func scalar(raw json.RawMessage) (string, bool) {
+	if len(raw) == 0 {
+		return "", false
+	}
+	switch c := raw[0]; {
+	case c == '"':
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return "", false
+		}
+		return s, true
+	case c == '-' || (c >= '0' && c <= '9'):
+		return string(raw), true
+	}
+	return "", false
+}
+
+func newNode(fields map[string]json.RawMessage, al aliases, where string) (node, error) {
+	n := node{fields: fields, scalars: make(map[string]string, len(fields))}
+	for k, raw := range fields {
+		if v, ok := scalar(raw); ok {
+			n.scalars[k] = v
+		}
+	}
+	// Expand aliases: a field named in _aliases whose value names an entry stands for the
+	// fields of that entry. Iterate in a fixed order so that overlaps resolve the same way
+	// every time.
+	for _, k := range slices.Sorted(maps.Keys(n.scalars)) {
+		table, ok := al[k]
+		if !ok {
+			continue
+		}
+		expansion, ok := table[n.scalars[k]]
+		if !ok {
+			return node{}, invalidf("%s: %s=%q is not in _aliases", where, k, n.scalars[k])
+		}
+		for ek, ev := range expansion {
+			n.scalars[ek] = ev
+		}
+	}
+	return n, nil
+}
+
+func parseAliases(raw json.RawMessage) (aliases, error) {
+	if raw == nil {
+		return nil, nil
+	}
+	outer, err := decodeObject(raw, fieldAliases)
+	if err != nil {
+		return nil, err
+	}
+	al := aliases{}
+	for field, traw := range outer {
+		table, err := decodeObject(traw, fieldAliases+"."+field)
+		if err != nil {
+			return nil, err
+		}
+		al[field] = map[string]map[string]string{}
+		for name, eraw := range table {
+			entry, err := decodeObject(eraw, fieldAliases+"."+field+"."+name)
+			if err != nil {
+				return nil, err
+			}
+			vals := map[string]string{}
+			for k, v := range entry {
+				if s, ok := scalar(v); ok {
+					vals[k] = s
+				}
+			}
+			al[field][name] = vals
+		}
+	}
+	return al, nil
+}
+
+// ItemRef is an item in its place in the tree. Get resolves inheritance, so that an
+// ItemRef is the flattened item that filters look at.
+type ItemRef struct {
+	Products *Products
+	Product  *Product
+	Version  *Version
+	Item     *Item
+}
+
+// Get returns the value of key for this item: its own field, else the version's, the
+// product's or the document's (strings and numbers only), or the pseudo-fields
+// product_name, version_name and item_name.
+func (r ItemRef) Get(key string) (string, bool) {
+	switch key {
+	case KeyProductName:
+		return r.Product.Name, true
+	case KeyVersionName:
+		return r.Version.Name, true
+	case KeyItemName:
+		return r.Item.Name, true
+	}
+	for _, n := range [...]*node{&r.Item.node, &r.Version.node, &r.Product.node, &r.Products.node} {
+		if v, ok := n.scalars[key]; ok {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// Flat returns the flattened item: every inherited scalar field plus the pseudo-fields.
+func (r ItemRef) Flat() map[string]string {
+	m := map[string]string{}
+	for _, n := range [...]*node{&r.Products.node, &r.Product.node, &r.Version.node, &r.Item.node} {
+		maps.Copy(m, n.scalars)
+	}
+	m[KeyProductName] = r.Product.Name
+	m[KeyVersionName] = r.Version.Name
+	m[KeyItemName] = r.Item.Name
+	return m
+}
+
+// Path returns the item's file path relative to the mirror root, "" for an item without
+// a file (image-ids streams).
+func (r ItemRef) Path() string {
+	p, _ := r.Get(fieldPath)
+	return p
+}
+
+// Size returns the item's size in bytes, or -1 when the stream does not give one.
+func (r ItemRef) Size() int64 {
+	s, ok := r.Get(fieldSize)
+	if !ok {
+		return -1
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return -1
+	}
+	return n
+}
+
+// Checksum returns the strongest checksum the item carries: sha256, else sha512, else
+// md5. ok is false when it has none.
+func (r ItemRef) Checksum() (alg store.Algorithm, hex string, ok bool) {
+	for _, a := range [...]store.Algorithm{store.SHA256, store.SHA512, store.MD5} {
+		if v, found := r.Get(string(a)); found && v != "" {
+			return a, strings.ToLower(v), true
+		}
+	}
+	return "", "", false
+}
+
+// Expect is what the item's file must match: its size (when given) and its strongest
+// checksum.
+func (r ItemRef) Expect() store.Expect {
+	e := store.Expect{Size: r.Size()}
+	if e.Size < 0 {
+		e.Size = 0
+	}
+	if alg, h, ok := r.Checksum(); ok {
+		e = e.With(alg, h)
+	}
+	return e
+}
+
+func (r ItemRef) String() string {
+	return r.Product.Name + "/" + r.Version.Name + "/" + r.Item.Name
+}
+
+// validate checks the path, size and checksums of an item.
+func (r ItemRef) validate() error {
+	if s, ok := r.Get(fieldSize); ok {
+		if n, err := strconv.ParseInt(s, 10, 64); err != nil || n < 0 {
+			return invalidf("item %s: size %q is not a byte count", r, s)
+		}
+	}
+	p, hasPath := r.Get(fieldPath)
+	if !hasPath {
+		return nil
+	}
+	if err := store.ValidatePath(p); err != nil {
+		return fmt.Errorf("%w: item %s: %w", ErrInvalidDocument, r, err)
+	}
+	for _, a := range [...]store.Algorithm{store.SHA256, store.SHA512, store.MD5} {
+		if v, ok := r.Get(string(a)); ok && v != "" {
+			if err := (store.Expect{Sums: map[store.Algorithm]string{a: strings.ToLower(v)}}).Validate(); err != nil {
+				return invalidf("item %s: %v", r, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Items returns every item of the document, sorted by product, version and item name.
+func (p *Products) Items() []ItemRef {
+	var out []ItemRef
+	for _, pn := range slices.Sorted(maps.Keys(p.Products)) {
+		prod := p.Products[pn]
+		for _, vn := range slices.Sorted(maps.Keys(prod.Versions)) {
+			v := prod.Versions[vn]
+			for _, in := range slices.Sorted(maps.Keys(v.Items)) {
+				out = append(out, ItemRef{Products: p, Product: prod, Version: v, Item: v.Items[in]})
+			}
+		}
+	}
+	return out
+}
+
+// Index is an index:1.0 document: the entry point that names the products documents.
+type Index struct {
+	node
+	Format, Updated string
+	// Entries by content ID.
+	Entries map[string]*IndexEntry
+}
+
+// IndexEntry describes one products document.
+type IndexEntry struct {
+	node
+	ContentID string
+	// Path of the products document relative to the mirror root (validated).
+	Path string
+	// Format of the document ("products:1.0" when the entry does not say).
+	Format   string
+	Datatype string
+	Updated  string
+	// Products lists the product names the document holds, as the index states them.
+	Products []string
+}
+
+// ParseIndex parses an index:1.0 document. Entry paths are validated like item paths.
+func ParseIndex(b []byte) (*Index, error) {
+	top, err := decodeObject(b, "index document")
+	if err != nil {
+		return nil, err
+	}
+	raw, ok := top[fieldIndex]
+	delete(top, fieldIndex)
+	ix := &Index{Entries: map[string]*IndexEntry{}}
+	if ix.node, err = newNode(top, nil, "index document"); err != nil {
+		return nil, err
+	}
+	ix.Format, _ = ix.Field("format")
+	ix.Updated, _ = ix.Field(fieldUpdated)
+	if ix.Format != FormatIndex {
+		return nil, invalidf("format %q, want %q", ix.Format, FormatIndex)
+	}
+	if !ok {
+		return nil, invalidf("no %q object", fieldIndex)
+	}
+	entries, err := decodeObject(raw, fieldIndex)
+	if err != nil {
+		return nil, err
+	}
+	for id, eraw := range entries {
+		where := "index entry " + strconv.Quote(id)
+		fields, err := decodeObject(eraw, where)
+		if err != nil {
+			return nil, err
+		}
+		e := &IndexEntry{ContentID: id}
+		if e.node, err = newNode(fields, nil, where); err != nil {
+			return nil, err
+		}
+		e.Path, _ = e.Field(fieldPath)
+		e.Format, _ = e.Field("format")
+		if e.Format == "" {
+			e.Format = FormatProducts
+		}
+		e.Datatype, _ = e.Field("datatype")
+		e.Updated, _ = e.Field(fieldUpdated)
+		if err := store.ValidatePath(e.Path); err != nil {
+			return nil, fmt.Errorf("%w: %s: path: %w", ErrInvalidDocument, where, err)
+		}
+		if praw, ok := fields[fieldProducts]; ok {
+			if err := json.Unmarshal(praw, &e.Products); err != nil {
+				return nil, invalidf("%s: products: %v", where, err)
+			}
+		}
+		ix.Entries[id] = e
+	}
+	return ix, nil
+}

@@ -1,0 +1,51 @@
+package simplestreams
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/ProtonMail/go-crypto/openpgp/clearsign"
+
+	"github.com/airgapkit/airgap/store/pgp"
+)
+
+var beginSigned = []byte("-----BEGIN PGP SIGNED MESSAGE-----")
+
+// ReadClearsigned verifies a clearsigned document (.sjson) against kr and returns the JSON
+// text it signs. A document that is not clearsigned at all is ErrUnsigned; a bad or
+// unknown signature wraps pgp.ErrSignature (pgp.ErrUnknownKey, ...).
+func ReadClearsigned(kr *pgp.Keyring, data []byte) ([]byte, error) {
+	if !bytes.Contains(data, beginSigned) {
+		return nil, fmt.Errorf("%w: not clearsigned", ErrUnsigned)
+	}
+	content, _, err := kr.VerifyClearsigned(data)
+	if err != nil {
+		return nil, err
+	}
+	return content, nil
+}
+
+// ReadDetached verifies a .json document against its detached .json.gpg signature.
+func ReadDetached(kr *pgp.Keyring, data, sig []byte) ([]byte, error) {
+	if len(bytes.TrimSpace(sig)) == 0 {
+		return nil, fmt.Errorf("%w: empty signature", ErrUnsigned)
+	}
+	if _, err := kr.VerifyDetached(bytes.NewReader(data), sig); err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
+// unwrapUnverified returns the text of a clearsigned document without checking its
+// signature (Mirror.InsecureSkipSignature), or the document itself when it is not
+// clearsigned.
+func unwrapUnverified(data []byte) ([]byte, error) {
+	if !bytes.Contains(data, beginSigned) {
+		return data, nil
+	}
+	b, _ := clearsign.Decode(data)
+	if b == nil {
+		return nil, fmt.Errorf("%w: malformed clearsigned document", ErrInvalidDocument)
+	}
+	return b.Plaintext, nil
+}
