@@ -1,0 +1,683 @@
+package galaxy
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/airgapkit/airgap/store/fetch"
+)
+
+// Caps on what the client reads from an upstream.
+const (
+	// DefaultMaxPages caps one paginated listing.
+	DefaultMaxPages = 1000
+	// DefaultPageSize is the limit asked for per page of versions.
+	DefaultPageSize = 100
+	// maxJSONSize caps one API answer.
+	maxJSONSize = 32 << 20
+)
+
+// Client reads the API of a Galaxy server: galaxy.ansible.com, a galaxy_ng / Automation
+// Hub (with a token) or another airgap mirror. Every answer goes through Fetch (retries,
+// limits) and is decoded with size caps; a bad answer is a typed error (ErrMalformed,
+// ErrPaginationLoop, ErrTooManyPages, ErrNotFound, or a wrapped *fetch.HTTPError).
+type Client struct {
+	// URL is the server as a user gives it to ansible-galaxy -s: the API root
+	// (https://galaxy.ansible.com/api/) or the site (the API root is then found at
+	// /api/ below it).
+	URL string
+	// Token authenticates to galaxy_ng and Automation Hub; sent as
+	// "Authorization: <TokenType> <Token>".
+	Token string
+	// TokenType is "Token" (the default, galaxy_ng API tokens) or "Bearer" (SSO access
+	// tokens).
+	TokenType string
+	// Fetch performs the requests. Required.
+	Fetch *fetch.Client
+	// MaxPages caps a paginated listing (0: DefaultMaxPages).
+	MaxPages int
+	// PageSize is the page size asked for (0: DefaultPageSize).
+	PageSize int
+
+	once     sync.Once
+	root     string            // discovered API root, ending in '/'
+	versions map[string]string // available_versions
+	err      error
+	requests atomic.Int64
+}
+
+// Requests returns how many API requests the client has made (downloads excluded).
+func (c *Client) Requests() int64 { return c.requests.Load() }
+
+func (c *Client) header() http.Header {
+	h := http.Header{"Accept": {"application/json"}}
+	if c.Token != "" {
+		typ := c.TokenType
+		if typ == "" {
+			typ = "Token"
+		}
+		h.Set("Authorization", typ+" "+c.Token)
+	}
+	return h
+}
+
+// Header returns the headers sent with every request (Accept and Authorization), for
+// artifact downloads made outside the Client.
+func (c *Client) Header() http.Header { return c.header() }
+
+// getJSON fetches u and returns the body. A 404 becomes ErrNotFound.
+func (c *Client) getJSON(ctx context.Context, u string) ([]byte, error) {
+	c.requests.Add(1)
+	b, _, err := c.Fetch.FetchBytes(ctx, fetch.Request{URL: u, Header: c.header(), MaxSize: maxJSONSize})
+	if err != nil {
+		var he *fetch.HTTPError
+		if errors.As(err, &he) && (he.StatusCode == http.StatusNotFound || he.StatusCode == http.StatusGone) {
+			return nil, fmt.Errorf("%w: %s: %w", ErrNotFound, u, err)
+		}
+		return nil, err
+	}
+	return b, nil
+}
+
+// Discover finds the API root and its available versions. It is called once; the other
+// methods call it as needed.
+func (c *Client) Discover(ctx context.Context) (root string, versions map[string]string, err error) {
+	c.once.Do(func() { c.root, c.versions, c.err = c.discover(ctx) })
+	return c.root, c.versions, c.err
+}
+
+func (c *Client) discover(ctx context.Context) (string, map[string]string, error) {
+	base := c.URL
+	if base == "" {
+		return "", nil, fmt.Errorf("%w: no upstream URL", ErrNoAPI)
+	}
+	if !strings.HasSuffix(base, "/") {
+		base += "/"
+	}
+	b, err := c.getJSON(ctx, base)
+	var av map[string]string
+	if err == nil {
+		av, err = decodeDiscovery(b)
+	}
+	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrNoAPI) {
+		return "", nil, err
+	}
+	if err != nil {
+		if strings.HasSuffix(base, "/api/") {
+			return "", nil, fmt.Errorf("%w at %s: %w", ErrNoAPI, base, err)
+		}
+		base += "api/"
+		b, err2 := c.getJSON(ctx, base)
+		if err2 == nil {
+			av, err2 = decodeDiscovery(b)
+		}
+		if err2 != nil {
+			return "", nil, fmt.Errorf("%w at %s: %w", ErrNoAPI, base, err2)
+		}
+	}
+	return base, av, nil
+}
+
+// decodeDiscovery reads an API root answer.
+func decodeDiscovery(b []byte) (map[string]string, error) {
+	var doc struct {
+		AvailableVersions map[string]string `json:"available_versions"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("%w: API root: %v", ErrMalformed, err)
+	}
+	if len(doc.AvailableVersions) == 0 {
+		return nil, fmt.Errorf("%w: API root without available_versions", ErrNoAPI)
+	}
+	for k, v := range doc.AvailableVersions {
+		if strings.Contains(v, "..") || strings.HasPrefix(v, "/") || strings.Contains(v, "://") {
+			return nil, fmt.Errorf("%w: API version %s at unsafe path %q", ErrMalformed, k, v)
+		}
+	}
+	return doc.AvailableVersions, nil
+}
+
+// apiURL returns the URL of path (no leading slash) under API version ver.
+func (c *Client) apiURL(ctx context.Context, ver string, path string) (string, error) {
+	root, av, err := c.Discover(ctx)
+	if err != nil {
+		return "", err
+	}
+	p, ok := av[ver]
+	if !ok {
+		return "", fmt.Errorf("%w: %s has no %s API (has %v)", ErrNoAPI, root, ver, keys(av))
+	}
+	if p != "" && !strings.HasSuffix(p, "/") {
+		p += "/"
+	}
+	return root + p + path, nil
+}
+
+func keys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// CollectionInfo is what the collection endpoint says about a collection.
+type CollectionInfo struct {
+	Namespace      string
+	Name           string
+	UpdatedAt      string
+	HighestVersion string
+	Deprecated     bool
+}
+
+// Collection reads /v3/collections/{ns}/{name}/. ErrNotFound when the upstream has no
+// such collection.
+func (c *Client) Collection(ctx context.Context, namespace, name string) (CollectionInfo, error) {
+	u, err := c.apiURL(ctx, "v3", "collections/"+url.PathEscape(namespace)+"/"+url.PathEscape(name)+"/")
+	if err != nil {
+		return CollectionInfo{}, err
+	}
+	b, err := c.getJSON(ctx, u)
+	if err != nil {
+		return CollectionInfo{}, err
+	}
+	info, err := decodeCollection(b)
+	if err != nil {
+		return CollectionInfo{}, fmt.Errorf("%s: %w", u, err)
+	}
+	if info.Namespace == "" {
+		info.Namespace = namespace
+	}
+	if info.Name == "" {
+		info.Name = name
+	}
+	return info, nil
+}
+
+func decodeCollection(b []byte) (CollectionInfo, error) {
+	var doc struct {
+		Namespace      json.RawMessage `json:"namespace"`
+		Name           string          `json:"name"`
+		UpdatedAt      string          `json:"updated_at"`
+		Deprecated     bool            `json:"deprecated"`
+		HighestVersion *struct {
+			Version string `json:"version"`
+		} `json:"highest_version"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return CollectionInfo{}, fmt.Errorf("%w: collection: %v", ErrMalformed, err)
+	}
+	info := CollectionInfo{Name: doc.Name, UpdatedAt: doc.UpdatedAt, Deprecated: doc.Deprecated}
+	// v3 gives the namespace as a string; some servers as {"name": ...}.
+	if len(doc.Namespace) > 0 {
+		var s string
+		var o struct {
+			Name string `json:"name"`
+		}
+		if json.Unmarshal(doc.Namespace, &s) == nil {
+			info.Namespace = s
+		} else if json.Unmarshal(doc.Namespace, &o) == nil {
+			info.Namespace = o.Name
+		} else {
+			return CollectionInfo{}, fmt.Errorf("%w: collection: namespace is neither a string nor an object", ErrMalformed)
+		}
+	}
+	if doc.HighestVersion != nil {
+		info.HighestVersion = doc.HighestVersion.Version
+	}
+	return info, nil
+}
+
+// page is one decoded page of a paginated listing.
+type page struct {
+	items []json.RawMessage
+	next  string
+	count int
+}
+
+// decodePage reads a v3 ("data" or "results", "meta.count", "links.next") or v1
+// ("results", "count", "next_link" or "next") page.
+func decodePage(b []byte) (page, error) {
+	var doc struct {
+		Data    *[]json.RawMessage `json:"data"`
+		Results *[]json.RawMessage `json:"results"`
+		Meta    *struct {
+			Count int `json:"count"`
+		} `json:"meta"`
+		Links *struct {
+			Next *string `json:"next"`
+		} `json:"links"`
+		Count    *int    `json:"count"`
+		Next     *string `json:"next"`
+		NextLink *string `json:"next_link"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return page{}, fmt.Errorf("%w: page: %v", ErrMalformed, err)
+	}
+	var p page
+	switch {
+	case doc.Data != nil:
+		p.items = *doc.Data
+	case doc.Results != nil:
+		p.items = *doc.Results
+	default:
+		return page{}, fmt.Errorf("%w: page without data or results", ErrMalformed)
+	}
+	switch {
+	case doc.Meta != nil:
+		p.count = doc.Meta.Count
+	case doc.Count != nil:
+		p.count = *doc.Count
+	default:
+		p.count = -1
+	}
+	switch {
+	case doc.Links != nil && doc.Links.Next != nil:
+		p.next = *doc.Links.Next
+	case doc.NextLink != nil:
+		p.next = *doc.NextLink
+	case doc.Next != nil:
+		p.next = *doc.Next
+	}
+	return p, nil
+}
+
+// paginate reads every page of a listing starting at first and calls fn with each item.
+// next links may be absolute or relative (root-relative as galaxy_ng and this package's
+// handler write them); a link to another host is followed on the upstream's host, so a
+// token never leaves it. A link back to a page already read is ErrPaginationLoop.
+func (c *Client) paginate(ctx context.Context, first string, fn func(json.RawMessage) error) error {
+	maxPages := c.MaxPages
+	if maxPages <= 0 {
+		maxPages = DefaultMaxPages
+	}
+	cur, err := url.Parse(first)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	seen := map[string]bool{}
+	for n := 0; ; n++ {
+		if n >= maxPages {
+			return fmt.Errorf("%w: %s: more than %d pages", ErrTooManyPages, first, maxPages)
+		}
+		key := cur.String()
+		if seen[key] {
+			return fmt.Errorf("%w: %s comes back to %s", ErrPaginationLoop, first, key)
+		}
+		seen[key] = true
+		b, err := c.getJSON(ctx, key)
+		if err != nil {
+			return err
+		}
+		p, err := decodePage(b)
+		if err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		for _, it := range p.items {
+			if err := fn(it); err != nil {
+				return fmt.Errorf("%s: %w", key, err)
+			}
+		}
+		if p.next == "" {
+			return nil
+		}
+		if len(p.items) == 0 {
+			return fmt.Errorf("%w: %s: empty page with a next link", ErrPaginationLoop, key)
+		}
+		nu, err := cur.Parse(p.next)
+		if err != nil || (nu.Scheme != "http" && nu.Scheme != "https") {
+			return fmt.Errorf("%w: %s: bad next link %q", ErrMalformed, key, p.next)
+		}
+		if nu.Host != cur.Host || nu.Scheme != cur.Scheme {
+			// Servers behind proxies often name themselves wrongly: stay on our host.
+			nu.Scheme, nu.Host, nu.User = cur.Scheme, cur.Host, nil
+		}
+		cur = nu
+	}
+}
+
+// Versions lists every version of a collection, as the upstream orders them.
+func (c *Client) Versions(ctx context.Context, namespace, name string) ([]string, error) {
+	size := c.PageSize
+	if size <= 0 {
+		size = DefaultPageSize
+	}
+	u, err := c.apiURL(ctx, "v3", "collections/"+url.PathEscape(namespace)+"/"+url.PathEscape(name)+"/versions/?limit="+strconv.Itoa(size))
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	seen := map[string]bool{}
+	err = c.paginate(ctx, u, func(raw json.RawMessage) error {
+		v, err := decodeVersionItem(raw)
+		if err != nil {
+			return err
+		}
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func decodeVersionItem(raw json.RawMessage) (string, error) {
+	var it struct {
+		Version string `json:"version"`
+	}
+	if err := json.Unmarshal(raw, &it); err != nil {
+		return "", fmt.Errorf("%w: version item: %v", ErrMalformed, err)
+	}
+	if it.Version == "" || len(it.Version) > maxVersionLen || strings.ContainsAny(it.Version, "/\\ \t\n?#%") {
+		return "", fmt.Errorf("%w: version item with bad version %q", ErrMalformed, it.Version)
+	}
+	return it.Version, nil
+}
+
+// CollectionVersion is one version of a collection as the version endpoint describes it,
+// and as the mirror records it.
+type CollectionVersion struct {
+	Namespace   string `json:"namespace"`
+	Name        string `json:"name"`
+	Version     string `json:"version"`
+	DownloadURL string `json:"download_url,omitempty"`
+	// SHA256 is the artifact's checksum (hex).
+	SHA256   string `json:"sha256"`
+	Size     int64  `json:"size,omitempty"`
+	Filename string `json:"filename"`
+	// Dependencies maps "ns.name" to a version range.
+	Dependencies map[string]string `json:"dependencies"`
+	// Signatures are the upstream's signature objects ({"signature", "pubkey_fingerprint",
+	// "signing_service", ...}), kept verbatim.
+	Signatures      []json.RawMessage `json:"signatures,omitempty"`
+	RequiresAnsible string            `json:"requires_ansible,omitempty"`
+	CreatedAt       string            `json:"created_at,omitempty"`
+	// Metadata is the upstream's metadata object (description, authors, tags, ...).
+	Metadata json.RawMessage `json:"metadata,omitempty"`
+}
+
+// ID returns "ns.name:version".
+func (v *CollectionVersion) ID() string { return v.Namespace + "." + v.Name + ":" + v.Version }
+
+// ArtifactName is the file name Galaxy gives an artifact: ns-name-version.tar.gz.
+func ArtifactName(namespace, name, version string) string {
+	return namespace + "-" + name + "-" + version + ".tar.gz"
+}
+
+// VersionDetail reads /v3/collections/{ns}/{name}/versions/{version}/. The download URL
+// is made absolute against the detail URL.
+func (c *Client) VersionDetail(ctx context.Context, namespace, name, version string) (*CollectionVersion, error) {
+	u, err := c.apiURL(ctx, "v3", "collections/"+url.PathEscape(namespace)+"/"+url.PathEscape(name)+"/versions/"+url.PathEscape(version)+"/")
+	if err != nil {
+		return nil, err
+	}
+	b, err := c.getJSON(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	v, err := decodeVersionDetail(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", u, err)
+	}
+	if v.Namespace != namespace || v.Name != name || v.Version != version {
+		return nil, fmt.Errorf("%w: %s describes %s", ErrMalformed, u, v.ID())
+	}
+	base, _ := url.Parse(u)
+	d, err := base.Parse(v.DownloadURL)
+	if err != nil || (d.Scheme != "http" && d.Scheme != "https") {
+		return nil, fmt.Errorf("%w: %s: bad download_url %q", ErrMalformed, u, v.DownloadURL)
+	}
+	v.DownloadURL = d.String()
+	return v, nil
+}
+
+// decodeVersionDetail reads a version endpoint answer.
+func decodeVersionDetail(b []byte) (*CollectionVersion, error) {
+	var doc struct {
+		Version     string          `json:"version"`
+		DownloadURL string          `json:"download_url"`
+		Namespace   json.RawMessage `json:"namespace"`
+		Collection  *struct {
+			Name string `json:"name"`
+		} `json:"collection"`
+		Name     string `json:"name"`
+		Artifact *struct {
+			SHA256   string `json:"sha256"`
+			Size     int64  `json:"size"`
+			Filename string `json:"filename"`
+		} `json:"artifact"`
+		Metadata        json.RawMessage   `json:"metadata"`
+		Signatures      []json.RawMessage `json:"signatures"`
+		RequiresAnsible string            `json:"requires_ansible"`
+		CreatedAt       string            `json:"created_at"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("%w: version: %v", ErrMalformed, err)
+	}
+	v := &CollectionVersion{Version: doc.Version, DownloadURL: doc.DownloadURL, Name: doc.Name,
+		RequiresAnsible: doc.RequiresAnsible, CreatedAt: doc.CreatedAt}
+	var ns struct {
+		Name string `json:"name"`
+	}
+	if len(doc.Namespace) > 0 && json.Unmarshal(doc.Namespace, &ns) != nil {
+		if json.Unmarshal(doc.Namespace, &ns.Name) != nil {
+			return nil, fmt.Errorf("%w: version: bad namespace", ErrMalformed)
+		}
+	}
+	v.Namespace = ns.Name
+	if doc.Collection != nil && doc.Collection.Name != "" {
+		v.Name = doc.Collection.Name
+	}
+	if !validNamePart(v.Namespace) || !validNamePart(v.Name) {
+		return nil, fmt.Errorf("%w: version: bad collection name %q.%q", ErrMalformed, v.Namespace, v.Name)
+	}
+	if _, err := ParseVersion(v.Version); err != nil {
+		return nil, fmt.Errorf("%w: version: %v", ErrMalformed, err)
+	}
+	if v.DownloadURL == "" {
+		return nil, fmt.Errorf("%w: version %s: no download_url", ErrMalformed, v.ID())
+	}
+	if doc.Artifact != nil {
+		v.SHA256 = strings.ToLower(doc.Artifact.SHA256)
+		v.Size = doc.Artifact.Size
+		if v.Size < 0 {
+			return nil, fmt.Errorf("%w: version %s: negative size", ErrMalformed, v.ID())
+		}
+	}
+	if v.SHA256 != "" && !isHex(v.SHA256, 64) {
+		return nil, fmt.Errorf("%w: version %s: bad sha256 %q", ErrMalformed, v.ID(), v.SHA256)
+	}
+	v.Filename = ArtifactName(v.Namespace, v.Name, v.Version)
+	for _, s := range doc.Signatures {
+		if len(s) == 0 || s[0] != '{' {
+			return nil, fmt.Errorf("%w: version %s: a signature is not an object", ErrMalformed, v.ID())
+		}
+	}
+	v.Signatures = doc.Signatures
+	meta, deps, err := normalizeMetadata(doc.Metadata)
+	if err != nil {
+		return nil, fmt.Errorf("%w: version %s: %v", ErrMalformed, v.ID(), err)
+	}
+	v.Metadata, v.Dependencies = meta, deps
+	return v, nil
+}
+
+// normalizeMetadata checks the metadata object and its dependencies, and returns it
+// re-encoded with "dependencies" always present.
+func normalizeMetadata(raw json.RawMessage) (json.RawMessage, map[string]string, error) {
+	m := map[string]json.RawMessage{}
+	if len(raw) > 0 && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return nil, nil, fmt.Errorf("metadata: %v", err)
+		}
+	}
+	deps := map[string]string{}
+	if d, ok := m["dependencies"]; ok && string(d) != "null" {
+		if err := json.Unmarshal(d, &deps); err != nil {
+			return nil, nil, fmt.Errorf("metadata.dependencies: %v", err)
+		}
+	}
+	for name, r := range deps {
+		if _, _, err := splitName(name); err != nil {
+			return nil, nil, fmt.Errorf("dependency: %v", err)
+		}
+		if _, err := ParseRange(r); err != nil {
+			return nil, nil, fmt.Errorf("dependency %s: %v", name, err)
+		}
+	}
+	db, _ := json.Marshal(deps)
+	m["dependencies"] = db
+	out, err := json.Marshal(m)
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, deps, nil
+}
+
+func isHex(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// Role is a role as the v1 API describes it.
+type Role struct {
+	ID         int64  `json:"id"`
+	Owner      string `json:"owner"`
+	Name       string `json:"name"`
+	GithubUser string `json:"github_user,omitempty"`
+	GithubRepo string `json:"github_repo,omitempty"`
+	Branch     string `json:"github_branch,omitempty"`
+	// Description is the role's summary, if any.
+	Description string `json:"description,omitempty"`
+}
+
+// RoleVersion is one version of a role.
+type RoleVersion struct {
+	Name        string `json:"name"`
+	DownloadURL string `json:"download_url,omitempty"`
+	Source      string `json:"source,omitempty"`
+}
+
+// LookupRole asks /v1/roles/?owner__username=X&name=Y. ErrNotFound when there is none.
+func (c *Client) LookupRole(ctx context.Context, owner, name string) (*Role, error) {
+	u, err := c.apiURL(ctx, "v1", "roles/?owner__username="+url.QueryEscape(owner)+"&name="+url.QueryEscape(name))
+	if err != nil {
+		return nil, err
+	}
+	b, err := c.getJSON(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	roles, err := decodeRoles(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", u, err)
+	}
+	for _, r := range roles {
+		if strings.EqualFold(r.Name, name) && (r.Owner == "" || strings.EqualFold(r.Owner, owner)) {
+			r.Owner, r.Name = owner, name
+			return r, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: role %s.%s", ErrNotFound, owner, name)
+}
+
+func decodeRoles(b []byte) ([]*Role, error) {
+	p, err := decodePage(b)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Role, 0, len(p.items))
+	for _, raw := range p.items {
+		var it struct {
+			ID            json.Number `json:"id"`
+			Name          string      `json:"name"`
+			GithubUser    string      `json:"github_user"`
+			GithubRepo    string      `json:"github_repo"`
+			GithubBranch  string      `json:"github_branch"`
+			Description   string      `json:"description"`
+			SummaryFields struct {
+				Namespace struct {
+					Name string `json:"name"`
+				} `json:"namespace"`
+			} `json:"summary_fields"`
+			Namespace json.RawMessage `json:"namespace"`
+		}
+		if err := json.Unmarshal(raw, &it); err != nil {
+			return nil, fmt.Errorf("%w: role: %v", ErrMalformed, err)
+		}
+		id, err := strconv.ParseInt(string(it.ID), 10, 64)
+		if err != nil || id < 0 {
+			return nil, fmt.Errorf("%w: role %q: bad id %q", ErrMalformed, it.Name, it.ID)
+		}
+		owner := it.SummaryFields.Namespace.Name
+		if owner == "" {
+			owner = it.GithubUser
+		}
+		out = append(out, &Role{ID: id, Owner: owner, Name: it.Name, GithubUser: it.GithubUser,
+			GithubRepo: it.GithubRepo, Branch: it.GithubBranch, Description: it.Description})
+	}
+	return out, nil
+}
+
+// RoleVersions lists a role's versions (/v1/roles/{id}/versions/).
+func (c *Client) RoleVersions(ctx context.Context, role *Role) ([]RoleVersion, error) {
+	u, err := c.apiURL(ctx, "v1", "roles/"+strconv.FormatInt(role.ID, 10)+"/versions/?page_size=50")
+	if err != nil {
+		return nil, err
+	}
+	var out []RoleVersion
+	err = c.paginate(ctx, u, func(raw json.RawMessage) error {
+		v, err := decodeRoleVersion(raw)
+		if err != nil {
+			return err
+		}
+		out = append(out, v)
+		return nil
+	})
+	return out, err
+}
+
+func decodeRoleVersion(raw json.RawMessage) (RoleVersion, error) {
+	var v RoleVersion
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return v, fmt.Errorf("%w: role version: %v", ErrMalformed, err)
+	}
+	if !validRolePart(strings.ReplaceAll(v.Name, ".", "_")) {
+		return v, fmt.Errorf("%w: role version %q", ErrMalformed, v.Name)
+	}
+	return v, nil
+}
+
+// roleArchiveURL is where ansible-galaxy would download a role version from: its
+// download_url, else its source, else the GitHub archive of the tag.
+func roleArchiveURL(r *Role, v RoleVersion) string {
+	switch {
+	case v.DownloadURL != "":
+		return v.DownloadURL
+	case v.Source != "":
+		return v.Source
+	case r.GithubUser != "" && r.GithubRepo != "":
+		return "https://github.com/" + url.PathEscape(r.GithubUser) + "/" + url.PathEscape(r.GithubRepo) + "/archive/" + url.PathEscape(v.Name) + ".tar.gz"
+	}
+	return ""
+}

@@ -1,0 +1,30 @@
+// Package galaxy mirrors Ansible collections and roles from a Galaxy server
+// (galaxy.ansible.com, a galaxy_ng / Automation Hub with a token, or another airgap mirror)
+// into a store, and serves them back as a Galaxy API that ansible-galaxy (ansible-core
+// 2.14 and later) uses unchanged.
+//
+// Reading an upstream (Client): API discovery at /api/ (available_versions), the v3
+// collection endpoints with pagination (meta.count and links.next, absolute or
+// root-relative, items under "data" or "results"; loops and runaway listings are errors),
+// version details (download_url, artifact sha256 and size, metadata.dependencies,
+// signatures), and the v1 role endpoints (roles/?owner__username=&name=,
+// roles/{id}/versions/).
+//
+// Choosing (Mirror): collections by name with version ranges as requirements.yml writes
+// them (">=8.0.0,<9", "==1.2.3", "!=2.0.0", "*"), the newest N, or whole requirements.yml
+// files (collections and roles); dependencies are followed until the set is closed, and a
+// dependency the upstream cannot satisfy fails the sync with a MissingDependencyError that
+// shows the chain. Roles are chosen by owner.name and version.
+//
+// Mirroring: every artifact is verified against the upstream's sha256 while it streams into
+// the store (signatures are kept and served); only versions the store lacks are fetched, and
+// an unchanged upstream updated_at spares even the version listing. A sync publishes the ref
+// "galaxy/<name>" atomically, or nothing at all when it fails.
+//
+// Serving (NewHandler): /api/ discovery, /api/v3/collections/{ns}/{name}/ with an
+// updated_at that changes whenever the version list does (ansible-galaxy caches version
+// lists by it), /versions/ paginated with root-relative links.next (an absolute one breaks
+// ansible-core 2.14), version details with an absolute download_url (from WithExternalURL or
+// the request's Host and the mount prefix), the artifacts with Range and ETag, and the v1
+// role endpoints with the query strings the client sends.
+package galaxy

@@ -1,0 +1,372 @@
+package galaxy
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/airgapkit/airgap/internal/galaxytest"
+	"github.com/airgapkit/airgap/store"
+	"github.com/airgapkit/airgap/store/fetch"
+)
+
+func noSleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+
+func newFetch(s store.Store) *fetch.Client {
+	return &fetch.Client{Store: s, Retries: 1, Sleep: noSleep}
+}
+
+// upstream builds the standard test upstream: acme.lib with four versions (one a
+// pre-release), acme.app depending on it, acme.many with 15 versions, and a role.
+func upstream(t testing.TB, opts galaxytest.Options) (*galaxytest.Server, string) {
+	t.Helper()
+	up := galaxytest.New(opts)
+	for _, v := range []string{"1.0.0", "1.1.0", "2.0.0", "2.1.0-rc.1"} {
+		up.AddCollection(galaxytest.Collection{Namespace: "acme", Name: "lib", Version: v})
+	}
+	up.AddCollection(galaxytest.Collection{Namespace: "acme", Name: "app", Version: "1.0.0", Dependencies: map[string]string{"acme.lib": ">=1.0.0,<2.0.0"}})
+	up.AddCollection(galaxytest.Collection{Namespace: "acme", Name: "app", Version: "1.1.0", Dependencies: map[string]string{"acme.lib": ">=2.0.0"}})
+	for i := 1; i <= 15; i++ {
+		up.AddCollection(galaxytest.Collection{Namespace: "acme", Name: "many", Version: "1." + strconv.Itoa(i) + ".0"})
+	}
+	up.AddRole("jdoe", "web", "1.0.0", "1.1.0", "2.0.0")
+	u, stop := up.Start()
+	t.Cleanup(stop)
+	return up, u
+}
+
+func testMirror(s store.Store, u string) *Mirror {
+	return &Mirror{
+		Name:     "test",
+		Upstream: u,
+		Collections: []CollectionSpec{
+			{Name: "acme.app"},
+			{Name: "acme.many", Version: ">=1.0.0,<2", Latest: 12},
+		},
+		Roles: []RoleSpec{{Name: "jdoe.web", Latest: 2}},
+		Store: s,
+		Fetch: newFetch(s),
+	}
+}
+
+func getJSON(t testing.TB, h http.Handler, target string) map[string]any {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
+	require.Equal(t, http.StatusOK, rec.Code, "%s: %s", target, rec.Body.String())
+	assert.Equal(t, "application/json", rec.Header().Get("Content-Type"))
+	var out map[string]any
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &out), target)
+	return out
+}
+
+func TestMirrorSyncAndServe(t *testing.T) {
+	ctx := context.Background()
+	up, u := upstream(t, galaxytest.Options{PageSize: 4})
+	s := store.NewMemory()
+	m := testMirror(s, u)
+	st, err := m.Sync(ctx)
+	require.NoError(t, err)
+	assert.True(t, st.Published)
+	// app 1.0.0 + 1.1.0, lib 1.1.0 (for app 1.0.0) + 2.0.0 (for app 1.1.0), many 1.4..1.15.
+	assert.Equal(t, 3, st.Collections)
+	assert.Equal(t, 2+2+12, st.Versions)
+	assert.Equal(t, 1, st.Roles)
+	assert.Equal(t, 2, st.RoleVersions)
+	assert.Equal(t, 18, st.Downloaded)
+
+	snap, _, err := store.OpenPublished(ctx, s, m.Ref())
+	require.NoError(t, err)
+	_, ok := snap.Lookup("artifacts/acme-lib-1.1.0.tar.gz")
+	assert.True(t, ok)
+	_, ok = snap.Lookup("artifacts/acme-lib-1.0.0.tar.gz")
+	assert.False(t, ok, "only the newest matching dependency version")
+	_, ok = snap.Lookup("artifacts/acme-lib-2.1.0-rc.1.tar.gz")
+	assert.False(t, ok, "pre-releases only on request")
+	_, ok = snap.Lookup("roles/jdoe/web/2.0.0.tar.gz")
+	assert.True(t, ok)
+
+	// Serve it under a mount prefix, as the CLI does.
+	mux := http.NewServeMux()
+	mux.Handle("/galaxy/test/", http.StripPrefix("/galaxy/test", NewHandler(s, m.Ref(), WithBasePath("/galaxy/test"), WithMaxPageSize(5))))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	api := getJSON(t, mux, "/galaxy/test/api/")
+	assert.Equal(t, map[string]any{"v1": "v1/", "v3": "v3/"}, api["available_versions"])
+
+	col := getJSON(t, mux, "/galaxy/test/api/v3/collections/acme/many/")
+	assert.Equal(t, "1.15.0", col["highest_version"].(map[string]any)["version"])
+	firstUpdated := col["updated_at"].(string)
+	assert.NotEmpty(t, firstUpdated)
+
+	// Pages of 5 with root-relative next links, followed to the end.
+	var versions []string
+	next := "/galaxy/test/api/v3/collections/acme/many/versions/?limit=100"
+	for pages := 0; next != ""; pages++ {
+		require.Less(t, pages, 10)
+		page := getJSON(t, mux, next)
+		assert.EqualValues(t, 12, page["meta"].(map[string]any)["count"])
+		for _, it := range page["data"].([]any) {
+			versions = append(versions, it.(map[string]any)["version"].(string))
+		}
+		n, _ := page["links"].(map[string]any)["next"].(string)
+		if n != "" {
+			assert.True(t, strings.HasPrefix(n, "/galaxy/test/api/v3/collections/acme/many/versions/?"), n)
+		}
+		next = n
+	}
+	assert.Len(t, versions, 12)
+	assert.Equal(t, "1.15.0", versions[0])
+	assert.Equal(t, "1.4.0", versions[11])
+
+	// Version detail: absolute download_url from the Host, sha256 of the served bytes.
+	req := httptest.NewRequest(http.MethodGet, "/galaxy/test/api/v3/collections/acme/app/versions/1.0.0/", nil)
+	req.Host = "mirror.example:8080"
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, req)
+	var detail struct {
+		DownloadURL string `json:"download_url"`
+		Artifact    struct {
+			SHA256   string `json:"sha256"`
+			Filename string `json:"filename"`
+			Size     int64  `json:"size"`
+		} `json:"artifact"`
+		Metadata struct {
+			Dependencies map[string]string `json:"dependencies"`
+		} `json:"metadata"`
+		Namespace  struct{ Name string } `json:"namespace"`
+		Collection struct{ Name string } `json:"collection"`
+		Signatures []any                 `json:"signatures"`
+	}
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &detail))
+	assert.Equal(t, "http://mirror.example:8080/galaxy/test/download/acme-app-1.0.0.tar.gz", detail.DownloadURL)
+	assert.Equal(t, map[string]string{"acme.lib": ">=1.0.0,<2.0.0"}, detail.Metadata.Dependencies)
+	assert.Equal(t, "acme", detail.Namespace.Name)
+	assert.Equal(t, "app", detail.Collection.Name)
+	assert.NotNil(t, detail.Signatures)
+
+	resp, err := http.Get(srv.URL + "/galaxy/test/download/" + detail.Artifact.Filename)
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	sum := sha256.Sum256(body)
+	assert.Equal(t, detail.Artifact.SHA256, hex.EncodeToString(sum[:]))
+	assert.EqualValues(t, len(body), detail.Artifact.Size)
+	assert.Equal(t, `"`+detail.Artifact.SHA256+`"`, resp.Header.Get("ETag"))
+
+	// Roles: lookup by query string, versions with absolute download URLs.
+	roles := getJSON(t, mux, "/galaxy/test/api/v1/roles/?owner__username=jdoe&name=web")
+	results := roles["results"].([]any)
+	require.Len(t, results, 1)
+	id := int64(results[0].(map[string]any)["id"].(float64))
+	rv := getJSON(t, mux, "/galaxy/test/api/v1/roles/"+strconv.FormatInt(id, 10)+"/versions/")
+	items := rv["results"].([]any)
+	require.Len(t, items, 2)
+	assert.Equal(t, "2.0.0", items[0].(map[string]any)["name"])
+	dl := items[0].(map[string]any)["download_url"].(string)
+	assert.True(t, strings.HasPrefix(dl, "http://example.com/galaxy/test/download/roles/jdoe/web/"), dl)
+	none := getJSON(t, mux, "/galaxy/test/api/v1/roles/?owner__username=jdoe&name=nope")
+	assert.Empty(t, none["results"])
+
+	// A no-op resync: no downloads, no new generation, one listing-free request per
+	// collection (updated_at unchanged) plus discovery and the role's two.
+	up.ResetCounters()
+	st, err = m.Sync(ctx)
+	require.NoError(t, err)
+	assert.False(t, st.Published)
+	assert.Equal(t, 0, st.Downloaded)
+	assert.EqualValues(t, 0, up.Downloads())
+	assert.EqualValues(t, 2+3+3, up.Requests(), "discovery (2 with the HTML root), 3 collection infos; role lookup + 2 version pages")
+
+	// A new upstream version appears after the next sync, with a new updated_at.
+	up.AddCollection(galaxytest.Collection{Namespace: "acme", Name: "many", Version: "1.16.0"})
+	st, err = m.Sync(ctx)
+	require.NoError(t, err)
+	assert.True(t, st.Published)
+	assert.Equal(t, 1, st.Downloaded)
+	col = getJSON(t, mux, "/galaxy/test/api/v3/collections/acme/many/")
+	assert.Equal(t, "1.16.0", col["highest_version"].(map[string]any)["version"])
+	assert.NotEqual(t, firstUpdated, col["updated_at"])
+	app := getJSON(t, mux, "/galaxy/test/api/v3/collections/acme/app/")
+	assert.NotEqual(t, col["updated_at"], app["updated_at"], "untouched collections keep their updated_at")
+
+	// The mirror is itself an upstream: a second mirror syncs from it through the prefix.
+	s2 := store.NewMemory()
+	m2 := &Mirror{Name: "inner", Upstream: srv.URL + "/galaxy/test/", Store: s2, Fetch: newFetch(s2),
+		Collections: []CollectionSpec{{Name: "acme.app", Version: "==1.0.0"}}, Roles: []RoleSpec{{Name: "jdoe.web", Versions: []string{"1.1.0"}}}}
+	st2, err := m2.Sync(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 2, st2.Versions)
+	assert.Equal(t, 1, st2.RoleVersions)
+}
+
+func TestUpstreamVariants(t *testing.T) {
+	ctx := context.Background()
+	for _, opts := range []galaxytest.Options{
+		{PageSize: 3, ResultsKey: "results"},
+		{PageSize: 2, AbsoluteLinks: true},
+		{PageSize: 100, Token: "s3cret"},
+	} {
+		t.Run(opts.ResultsKey+strconv.FormatBool(opts.AbsoluteLinks)+opts.Token, func(t *testing.T) {
+			_, u := upstream(t, opts)
+			s := store.NewMemory()
+			m := testMirror(s, u)
+			m.Token = opts.Token
+			st, err := m.Sync(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, 16, st.Versions)
+			if opts.Token != "" {
+				m.Name, m.Token, m.TokenType = "bearer", opts.Token, "Bearer"
+				_, err = m.Sync(ctx)
+				require.NoError(t, err)
+				m.Name, m.Token = "anonymous", ""
+				_, err = m.Sync(ctx)
+				var he *fetch.HTTPError
+				require.ErrorAs(t, err, &he)
+				assert.Equal(t, http.StatusUnauthorized, he.StatusCode)
+			}
+		})
+	}
+}
+
+func TestSyncFailuresPublishNothing(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		name   string
+		faults galaxytest.Faults
+		change func(m *Mirror)
+		want   error
+	}{
+		{name: "sha256 mismatch", faults: galaxytest.Faults{WrongSHA256: true}, want: store.ErrDigestMismatch},
+		{name: "no sha256", faults: galaxytest.Faults{NoSHA256: true}, want: ErrNoChecksum},
+		{name: "pagination loop", faults: galaxytest.Faults{LoopPagination: true}, want: ErrPaginationLoop},
+		{name: "malformed page", faults: galaxytest.Faults{MalformedJSON: "/api/v3/collections/acme/many/versions/"}, want: ErrMalformed},
+		{name: "malformed detail", faults: galaxytest.Faults{MalformedJSON: "/api/v3/collections/acme/lib/versions/1.1.0/"}, want: ErrMalformed},
+		{name: "malformed roles", faults: galaxytest.Faults{MalformedJSON: "/api/v1/"}, want: ErrMalformed},
+		{name: "no api", faults: galaxytest.Faults{MalformedJSON: "/api/"}, want: ErrNoAPI},
+		{name: "unknown collection", change: func(m *Mirror) { m.Collections = append(m.Collections, CollectionSpec{Name: "acme.nope"}) }, want: ErrNotFound},
+		{name: "no match", change: func(m *Mirror) {
+			m.Collections = append(m.Collections, CollectionSpec{Name: "acme.lib", Version: ">=9"})
+		}, want: ErrNoMatch},
+		{name: "unknown role", change: func(m *Mirror) { m.Roles = []RoleSpec{{Name: "jdoe.nope"}} }, want: ErrNotFound},
+		{name: "unknown role version", change: func(m *Mirror) { m.Roles = []RoleSpec{{Name: "jdoe.web", Versions: []string{"9.9"}}} }, want: ErrNoMatch},
+		{name: "too many pages", change: func(m *Mirror) { m.MaxPages = 2 }, want: ErrTooManyPages},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			up, u := upstream(t, galaxytest.Options{PageSize: 4})
+			up.SetFaults(c.faults)
+			s := store.NewMemory()
+			m := testMirror(s, u)
+			if c.change != nil {
+				c.change(m)
+			}
+			st, err := m.Sync(ctx)
+			require.ErrorIs(t, err, c.want)
+			assert.False(t, st.Published)
+			_, err = s.Ref(ctx, m.Ref())
+			assert.ErrorIs(t, err, store.ErrNotFound, "nothing published")
+		})
+	}
+
+	// A later failure leaves the earlier publication in place.
+	up, u := upstream(t, galaxytest.Options{})
+	s := store.NewMemory()
+	m := testMirror(s, u)
+	_, err := m.Sync(ctx)
+	require.NoError(t, err)
+	before, err := s.Ref(ctx, m.Ref())
+	require.NoError(t, err)
+	up.AddCollection(galaxytest.Collection{Namespace: "acme", Name: "many", Version: "1.99.0"})
+	up.SetFaults(galaxytest.Faults{WrongSHA256: true})
+	_, err = m.Sync(ctx)
+	require.ErrorIs(t, err, store.ErrDigestMismatch)
+	after, err := s.Ref(ctx, m.Ref())
+	require.NoError(t, err)
+	assert.Equal(t, before, after)
+
+	// Accepting missing checksums is explicit.
+	up.SetFaults(galaxytest.Faults{NoSHA256: true})
+	m.AllowMissingChecksum = true
+	st, err := m.Sync(ctx)
+	require.NoError(t, err)
+	assert.True(t, st.Published)
+}
+
+func TestMissingDependencyChain(t *testing.T) {
+	ctx := context.Background()
+	up := galaxytest.New(galaxytest.Options{})
+	up.AddCollection(galaxytest.Collection{Namespace: "acme", Name: "top", Version: "1.0.0", Dependencies: map[string]string{"acme.mid": "*"}})
+	up.AddCollection(galaxytest.Collection{Namespace: "acme", Name: "mid", Version: "1.0.0", Dependencies: map[string]string{"acme.gone": ">=1.0.0", "acme.low": ">=3.0.0"}})
+	up.AddCollection(galaxytest.Collection{Namespace: "acme", Name: "low", Version: "1.0.0"})
+	u, stop := up.Start()
+	defer stop()
+	s := store.NewMemory()
+	m := &Mirror{Name: "deps", Upstream: u, Collections: []CollectionSpec{{Name: "acme.top"}}, Store: s, Fetch: newFetch(s)}
+	_, err := m.Sync(ctx)
+	require.ErrorIs(t, err, ErrMissingDependency)
+	var miss *MissingDependencyError
+	require.ErrorAs(t, err, &miss)
+	assert.Equal(t, []string{"acme.top:1.0.0", "acme.mid:1.0.0"}, miss.Chain)
+	assert.Contains(t, err.Error(), "acme.gone:>=1.0.0 (required by acme.top:1.0.0 -> acme.mid:1.0.0)")
+	assert.Contains(t, err.Error(), "acme.low:>=3.0.0")
+	assert.True(t, errors.Is(err, ErrNoMatch) && errors.Is(err, ErrNotFound))
+	_, err = s.Ref(ctx, m.Ref())
+	assert.ErrorIs(t, err, store.ErrNotFound)
+
+	m.NoDependencies = true
+	st, err := m.Sync(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, st.Versions)
+}
+
+func TestSignaturesKept(t *testing.T) {
+	ctx := context.Background()
+	up := galaxytest.New(galaxytest.Options{})
+	up.AddCollection(galaxytest.Collection{Namespace: "acme", Name: "signed", Version: "1.0.0"})
+	sig := map[string]string{"signature": "-----BEGIN PGP SIGNATURE-----\nxyz\n-----END PGP SIGNATURE-----\n", "pubkey_fingerprint": "ABCD", "signing_service": "ansible-default"}
+	up.SetSignatures("acme.signed:1.0.0", []map[string]string{sig})
+	u, stop := up.Start()
+	defer stop()
+	s := store.NewMemory()
+	m := &Mirror{Name: "sig", Upstream: u, Collections: []CollectionSpec{{Name: "acme.signed"}}, Store: s, Fetch: newFetch(s)}
+	_, err := m.Sync(ctx)
+	require.NoError(t, err)
+	h := NewHandler(s, m.Ref(), WithExternalURL("https://mirror.example/g/x"))
+	d := getJSON(t, h, "/api/v3/collections/acme/signed/versions/1.0.0/")
+	sigs := d["signatures"].([]any)
+	require.Len(t, sigs, 1)
+	assert.Equal(t, sig["signature"], sigs[0].(map[string]any)["signature"])
+	assert.Equal(t, "https://mirror.example/g/x/download/acme-signed-1.0.0.tar.gz", d["download_url"])
+	assert.Equal(t, "/g/x/api/v3/collections/acme/signed/versions/1.0.0/", d["href"])
+}
+
+func TestHandlerErrors(t *testing.T) {
+	s := store.NewMemory()
+	h := NewHandler(s, "galaxy/none")
+	for _, c := range []struct {
+		method, target string
+		code           int
+	}{
+		{http.MethodGet, "/api/", http.StatusOK},
+		{http.MethodGet, "/api/v3/collections/a/b/", http.StatusNotFound},
+		{http.MethodPost, "/api/", http.StatusMethodNotAllowed},
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(c.method, c.target, nil))
+		assert.Equal(t, c.code, rec.Code, c.target)
+	}
+}
