@@ -112,6 +112,16 @@ func TestSigningSubkey(t *testing.T) {
 	}
 	out := testutil.Run(t, clientTimeout, g.env, gpgv, "--status-fd", "1", "--keyring", pub, g.file("InRelease", mustClearsign(t, s)))
 	assert.Contains(t, out, "VALIDSIG")
+
+	// A signing server holds only the subkey: the primary key is a GnuPG stub
+	// (gpg --export-secret-subkeys). It signs all the same.
+	subOnly, err := ReadSigner(strings.NewReader(g.run("--armor", "--export-secret-subkeys", fpr)), nil)
+	require.NoError(t, err)
+	_, v, err := k.VerifyClearsigned(mustClearsign(t, subOnly))
+	require.NoError(t, err)
+	assert.Equal(t, fpr, v.Fingerprint)
+	_, err = subOnly.ArmoredPrivateKey()
+	require.NoError(t, err)
 }
 
 func mustClearsign(t *testing.T, s *Signer) []byte {
