@@ -48,12 +48,8 @@ type BootSourceRequest struct {
 
 func (r BootSourceRequest) params() *Params {
 	p := &Params{}
-	if r.URL != "" {
-		p.Add("url", r.URL)
-	}
-	if r.KeyringFilename != "" {
-		p.Add("keyring_filename", r.KeyringFilename)
-	}
+	p.AddOptional("url", r.URL)
+	p.AddOptional("keyring_filename", r.KeyringFilename)
 	if len(r.KeyringData) > 0 {
 		p.AddFile("keyring_data", "keyring.gpg", r.KeyringData)
 	}
@@ -111,12 +107,8 @@ type Selection struct {
 
 func (s Selection) params() *Params {
 	p := &Params{}
-	if s.OS != "" {
-		p.Add("os", s.OS)
-	}
-	if s.Release != "" {
-		p.Add("release", s.Release)
-	}
+	p.AddOptional("os", s.OS)
+	p.AddOptional("release", s.Release)
 	p.AddList("arches", s.Arches)
 	p.AddList("subarches", s.Subarches)
 	p.AddList("labels", s.Labels)

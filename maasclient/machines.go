@@ -48,12 +48,8 @@ func machinePath(id string) string { return "machines/" + url.PathEscape(id) + "
 // Machines lists machines.
 func (c *Client) Machines(ctx context.Context, f MachineFilter) ([]Machine, error) {
 	p := (&Params{}).AddList("hostname", f.Hostnames).AddList("id", f.SystemIDs)
-	if f.Zone != "" {
-		p.Add("zone", f.Zone)
-	}
-	if f.Pool != "" {
-		p.Add("pool", f.Pool)
-	}
+	p.AddOptional("zone", f.Zone)
+	p.AddOptional("pool", f.Pool)
 	return get[[]Machine](ctx, c, "machines/", "", p)
 }
 
@@ -74,16 +70,8 @@ type CommissionOptions struct {
 
 // Commission starts commissioning a machine.
 func (c *Client) Commission(ctx context.Context, systemID string, o CommissionOptions) (Machine, error) {
-	p := &Params{}
-	flag := func(name string, v bool) {
-		if v {
-			p.Add(name, "1")
-		}
-	}
-	flag("enable_ssh", o.EnableSSH)
-	flag("skip_bmc_config", o.SkipBMCConfig)
-	flag("skip_networking", o.SkipNetworking)
-	flag("skip_storage", o.SkipStorage)
+	p := (&Params{}).addFlag("enable_ssh", o.EnableSSH).addFlag("skip_bmc_config", o.SkipBMCConfig).
+		addFlag("skip_networking", o.SkipNetworking).addFlag("skip_storage", o.SkipStorage)
 	p.AddList("commissioning_scripts", o.CommissioningScripts)
 	p.AddList("testing_scripts", o.TestingScripts)
 	return post[Machine](ctx, c, machinePath(systemID), "commission", p)
@@ -102,17 +90,11 @@ type DeployOptions struct {
 // Deploy deploys an allocated or ready machine.
 func (c *Client) Deploy(ctx context.Context, systemID string, o DeployOptions) (Machine, error) {
 	p := &Params{}
-	for _, kv := range [][2]string{{"osystem", o.OSystem}, {"distro_series", o.DistroSeries}, {"hwe_kernel", o.HWEKernel}} {
-		if kv[1] != "" {
-			p.Add(kv[0], kv[1])
-		}
-	}
+	p.AddOptional("osystem", o.OSystem).AddOptional("distro_series", o.DistroSeries).AddOptional("hwe_kernel", o.HWEKernel)
 	if len(o.UserData) > 0 {
 		p.Add("user_data", base64.StdEncoding.EncodeToString(o.UserData))
 	}
-	if o.EphemeralDeploy {
-		p.AddBool("ephemeral_deploy", true)
-	}
+	p.addFlag("ephemeral_deploy", o.EphemeralDeploy)
 	return post[Machine](ctx, c, machinePath(systemID), "deploy", p)
 }
 
@@ -127,18 +109,8 @@ type ReleaseOptions struct {
 // Release releases a machine back to Ready.
 func (c *Client) Release(ctx context.Context, systemID string, o ReleaseOptions) (Machine, error) {
 	p := &Params{}
-	if o.Comment != "" {
-		p.Add("comment", o.Comment)
-	}
-	if o.Erase {
-		p.AddBool("erase", true)
-	}
-	if o.SecureErase {
-		p.AddBool("secure_erase", true)
-	}
-	if o.QuickErase {
-		p.AddBool("quick_erase", true)
-	}
+	p.AddOptional("comment", o.Comment)
+	p.addFlag("erase", o.Erase).addFlag("secure_erase", o.SecureErase).addFlag("quick_erase", o.QuickErase)
 	return post[Machine](ctx, c, machinePath(systemID), "release", p)
 }
 

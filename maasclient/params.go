@@ -26,6 +26,14 @@ func (p *Params) Add(name, value string) *Params {
 	return p
 }
 
+// AddOptional appends a field when value is not empty.
+func (p *Params) AddOptional(name, value string) *Params {
+	if value != "" {
+		p.Add(name, value)
+	}
+	return p
+}
+
 // AddList appends one field per value (MAAS reads lists as repeated keys).
 func (p *Params) AddList(name string, values []string) *Params {
 	for _, v := range values {
@@ -37,6 +45,14 @@ func (p *Params) AddList(name string, values []string) *Params {
 // AddBool appends "true" or "false".
 func (p *Params) AddBool(name string, v bool) *Params {
 	return p.Add(name, strconv.FormatBool(v))
+}
+
+// addFlag appends name=true when v is set, nothing otherwise.
+func (p *Params) addFlag(name string, v bool) *Params {
+	if v {
+		p.AddBool(name, true)
+	}
+	return p
 }
 
 // AddInt appends a decimal integer.

@@ -44,12 +44,8 @@ type PackageRepositoryUpdate struct {
 
 func (u PackageRepositoryUpdate) params() *Params {
 	p := &Params{}
-	if u.Name != "" {
-		p.Add("name", u.Name)
-	}
-	if u.URL != "" {
-		p.Add("url", u.URL)
-	}
+	p.AddOptional("name", u.Name)
+	p.AddOptional("url", u.URL)
 	if u.Key != nil {
 		p.Add("key", *u.Key)
 	}

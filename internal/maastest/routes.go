@@ -49,51 +49,94 @@ func (s *Server) list(req *Request, name string) ([]string, bool) {
 	return vs, ok
 }
 
-func (s *Server) bootSources(w http.ResponseWriter, req *Request, seg []string) {
+// collection describes records with integer ids for serveCollection.
+type collection[T any] struct {
+	items   *[]*T
+	id      func(*T) int
+	visible func(*T) bool // nil: every record
+	create  func() *T     // a new record with its id, defaults and resource_uri
+	apply   func(w http.ResponseWriter, req *Request, x *T, create bool) bool
+	remove  func(w http.ResponseWriter, x *T) bool // nil: deletable; false: refused and answered
+	sub     func(w http.ResponseWriter, req *Request, x *T, seg []string)
+}
+
+// serveCollection answers list and create on a collection, read, update and delete on
+// one of its records, as MAAS's handlers do.
+func serveCollection[T any](w http.ResponseWriter, req *Request, seg []string, c collection[T]) {
 	if len(seg) == 0 {
-		switch req.Method {
-		case http.MethodGet:
-			writeJSON(w, 200, s.sources)
-		case http.MethodPost:
-			b := &BootSource{ID: s.id(), Created: s.stamp()}
-			if !s.applySource(w, req, b, true) {
-				return
+		switch {
+		case req.Method == http.MethodGet && req.Op == "":
+			out := []*T{}
+			for _, x := range *c.items {
+				if c.visible == nil || c.visible(x) {
+					out = append(out, x)
+				}
 			}
-			b.ResourceURI = fmt.Sprintf("%sboot-sources/%d/", apiPrefix, b.ID)
-			s.sources = append(s.sources, b)
-			writeJSON(w, 200, b)
+			writeJSON(w, 200, out)
+		case req.Method == http.MethodPost && req.Op == "":
+			x := c.create()
+			if c.apply(w, req, x, true) {
+				*c.items = append(*c.items, x)
+				writeJSON(w, 200, x)
+			}
 		default:
 			badOp(w, req)
 		}
 		return
 	}
-	id, _ := strconv.Atoi(seg[0])
-	i := slices.IndexFunc(s.sources, func(b *BootSource) bool { return b.ID == id })
-	if i < 0 {
+	id, err := strconv.Atoi(seg[0])
+	i := slices.IndexFunc(*c.items, func(x *T) bool { return c.id(x) == id && (c.visible == nil || c.visible(x)) })
+	if err != nil || i < 0 || (len(seg) > 1 && c.sub == nil) {
 		notFound(w)
 		return
 	}
-	b := s.sources[i]
-	if len(seg) >= 2 && seg[1] == "selections" {
-		s.selectionsAPI(w, req, b, seg[2:])
+	x := (*c.items)[i]
+	if len(seg) > 1 {
+		c.sub(w, req, x, seg[1:])
 		return
 	}
-	switch req.Method {
-	case http.MethodGet:
-		writeJSON(w, 200, b)
-	case http.MethodPut:
-		c := *b
-		if s.applySource(w, req, &c, false) {
-			*b = c
-			writeJSON(w, 200, b)
+	switch {
+	case req.Method == http.MethodGet && req.Op == "":
+		writeJSON(w, 200, x)
+	case req.Method == http.MethodPut:
+		cp := *x
+		if c.apply(w, req, &cp, false) {
+			*x = cp
+			writeJSON(w, 200, x)
 		}
-	case http.MethodDelete:
-		s.sources = slices.Delete(s.sources, i, i+1)
-		s.selections = slices.DeleteFunc(s.selections, func(x *Selection) bool { return x.BootSourceID == id })
+	case req.Method == http.MethodDelete:
+		if c.remove != nil && !c.remove(w, x) {
+			return
+		}
+		*c.items = slices.Delete(*c.items, i, i+1)
 		w.WriteHeader(http.StatusNoContent)
 	default:
 		badOp(w, req)
 	}
+}
+
+func (s *Server) bootSources(w http.ResponseWriter, req *Request, seg []string) {
+	serveCollection(w, req, seg, collection[BootSource]{
+		items: &s.sources,
+		id:    func(b *BootSource) int { return b.ID },
+		create: func() *BootSource {
+			b := &BootSource{ID: s.id(), Created: s.stamp()}
+			b.ResourceURI = fmt.Sprintf("%sboot-sources/%d/", apiPrefix, b.ID)
+			return b
+		},
+		apply: s.applySource,
+		remove: func(_ http.ResponseWriter, b *BootSource) bool {
+			s.selections = slices.DeleteFunc(s.selections, func(x *Selection) bool { return x.BootSourceID == b.ID })
+			return true
+		},
+		sub: func(w http.ResponseWriter, req *Request, b *BootSource, seg []string) {
+			if seg[0] != "selections" {
+				notFound(w)
+				return
+			}
+			s.selectionsAPI(w, req, b, seg[1:])
+		},
+	})
 }
 
 // applySource validates and applies boot source fields as MAAS's form does.
@@ -132,51 +175,18 @@ func (s *Server) applySource(w http.ResponseWriter, req *Request, b *BootSource,
 }
 
 func (s *Server) selectionsAPI(w http.ResponseWriter, req *Request, b *BootSource, seg []string) {
-	if len(seg) == 0 {
-		switch req.Method {
-		case http.MethodGet:
-			out := []*Selection{}
-			for _, x := range s.selections {
-				if x.BootSourceID == b.ID {
-					out = append(out, x)
-				}
-			}
-			writeJSON(w, 200, out)
-		case http.MethodPost:
-			x := s.newSelection(b.ID, "", "", []string{"*"}, []string{"*"}, []string{"*"})
-			if s.applySelection(w, req, x) {
-				s.selections = append(s.selections, x)
-				writeJSON(w, 200, x)
-			}
-		default:
-			badOp(w, req)
-		}
-		return
-	}
-	id, _ := strconv.Atoi(seg[0])
-	i := slices.IndexFunc(s.selections, func(x *Selection) bool { return x.ID == id && x.BootSourceID == b.ID })
-	if i < 0 {
-		notFound(w)
-		return
-	}
-	switch req.Method {
-	case http.MethodGet:
-		writeJSON(w, 200, s.selections[i])
-	case http.MethodPut:
-		c := *s.selections[i]
-		if s.applySelection(w, req, &c) {
-			*s.selections[i] = c
-			writeJSON(w, 200, &c)
-		}
-	case http.MethodDelete:
-		s.selections = slices.Delete(s.selections, i, i+1)
-		w.WriteHeader(http.StatusNoContent)
-	default:
-		badOp(w, req)
-	}
+	serveCollection(w, req, seg, collection[Selection]{
+		items:   &s.selections,
+		id:      func(x *Selection) int { return x.ID },
+		visible: func(x *Selection) bool { return x.BootSourceID == b.ID },
+		create: func() *Selection {
+			return s.newSelection(b.ID, "", "", []string{"*"}, []string{"*"}, []string{"*"})
+		},
+		apply: s.applySelection,
+	})
 }
 
-func (s *Server) applySelection(w http.ResponseWriter, req *Request, x *Selection) bool {
+func (s *Server) applySelection(w http.ResponseWriter, req *Request, x *Selection, _ bool) bool {
 	if v, ok := req.Form["os"]; ok {
 		x.OS = v[0]
 	}
@@ -287,55 +297,36 @@ func (s *Server) finishImport() {
 var validPockets = []string{"updates", "security", "backports"}
 
 func (s *Server) packageRepos(w http.ResponseWriter, req *Request, seg []string) {
-	if len(seg) == 0 {
-		switch req.Method {
-		case http.MethodGet:
-			writeJSON(w, 200, s.repos)
-		case http.MethodPost:
+	serveCollection(w, req, seg, collection[Repo]{
+		items: &s.repos,
+		id:    func(r *Repo) int { return r.ID },
+		create: func() *Repo {
 			r := &Repo{ID: s.id(), Enabled: true, Distributions: []string{}, DisabledPockets: []string{}, DisabledComponents: []string{}, Components: []string{}, Arches: []string{}}
-			if !s.applyRepo(w, req, r) {
-				return
-			}
-			if r.Name == "" || r.URL == "" {
-				fieldError(w, "name", "This field is required.")
-				return
-			}
 			r.ResourceURI = fmt.Sprintf("%spackage-repositories/%d/", apiPrefix, r.ID)
-			s.repos = append(s.repos, r)
-			writeJSON(w, 200, r)
-		default:
-			badOp(w, req)
-		}
-		return
-	}
-	id, _ := strconv.Atoi(seg[0])
-	i := slices.IndexFunc(s.repos, func(r *Repo) bool { return r.ID == id })
-	if i < 0 {
-		notFound(w)
-		return
-	}
-	switch req.Method {
-	case http.MethodGet:
-		writeJSON(w, 200, s.repos[i])
-	case http.MethodPut:
-		c := *s.repos[i]
-		if s.applyRepo(w, req, &c) {
-			*s.repos[i] = c
-			writeJSON(w, 200, &c)
-		}
-	case http.MethodDelete:
-		if s.repos[i].Name == "main_archive" || s.repos[i].Name == "ports_archive" {
-			http.Error(w, "Cannot delete default Ubuntu archives.", http.StatusBadRequest)
-			return
-		}
-		s.repos = slices.Delete(s.repos, i, i+1)
-		w.WriteHeader(http.StatusNoContent)
-	default:
-		badOp(w, req)
-	}
+			return r
+		},
+		apply: s.applyRepo,
+		remove: func(w http.ResponseWriter, r *Repo) bool {
+			if r.Name == "main_archive" || r.Name == "ports_archive" {
+				http.Error(w, "Cannot delete default Ubuntu archives.", http.StatusBadRequest)
+				return false
+			}
+			return true
+		},
+	})
 }
 
-func (s *Server) applyRepo(w http.ResponseWriter, req *Request, r *Repo) bool {
+func (s *Server) applyRepo(w http.ResponseWriter, req *Request, r *Repo, create bool) bool {
+	if create && (len(req.Form["name"]) == 0 || len(req.Form["url"]) == 0) {
+		fe := map[string][]string{}
+		for _, f := range []string{"name", "url"} {
+			if len(req.Form[f]) == 0 {
+				fe[f] = []string{"This field is required."}
+			}
+		}
+		writeJSON(w, 400, fe)
+		return false
+	}
 	if v, ok := req.Form["name"]; ok {
 		r.Name = v[0]
 	}
