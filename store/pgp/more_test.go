@@ -13,13 +13,17 @@ import (
 
 // TestConcurrentUse: one keyring and one signer serve many goroutines (run with -race).
 func TestConcurrentUse(t *testing.T) {
-	s := testEd25519(t)
-	k := MergeKeyrings(s.Keyring(), testOther(t).Keyring())
+	s, r := testEd25519(t), testRSA(t)
+	k := MergeKeyrings(s.Keyring(), testOther(t).Keyring(), r.Keyring())
 	msg, err := s.Clearsign([]byte(release))
 	require.NoError(t, err)
 	var wg sync.WaitGroup
 	errs := make(chan error, 16)
-	for range 8 {
+	for i := range 8 {
+		s := s
+		if i%2 == 1 {
+			s = r
+		}
 		wg.Go(func() {
 			if _, _, err := k.VerifyClearsigned(msg); err != nil {
 				errs <- err
