@@ -1,0 +1,91 @@
+// Command ocibench is the helper of bench/oci.sh: it fills a registry with generated
+// images and copies images between registries with package oci, printing nothing but
+// errors. It is not part of the SDK.
+//
+//	ocibench gen  -to HOST:PORT -images 20 -mb 150
+//	ocibench copy -from HOST:PORT -to HOST:PORT [-via-store DIR] REPO:TAG...
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/airgapkit/airgap/internal/ocitest"
+	"github.com/airgapkit/airgap/oci"
+	"github.com/airgapkit/airgap/store"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: ocibench gen|copy ...")
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "gen":
+		err = gen(os.Args[2:])
+	case "copy":
+		err = copyCmd(os.Args[2:])
+	default:
+		err = fmt.Errorf("unknown command %q", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ocibench:", err)
+		os.Exit(1)
+	}
+}
+
+// gen pushes n images bench/imgNN:1 of 3-10 layers, about mb MiB in all.
+func gen(args []string) error {
+	fs := flag.NewFlagSet("gen", flag.ExitOnError)
+	to := fs.String("to", "", "registry host:port (plain http)")
+	n := fs.Int("images", 20, "images")
+	mb := fs.Int("mb", 150, "total MiB")
+	_ = fs.Parse(args)
+	layersTotal := 0
+	for i := range *n {
+		layersTotal += 3 + i%8
+	}
+	per := *mb << 20 / layersTotal
+	c := &http.Client{Timeout: 5 * time.Minute}
+	for i := range *n {
+		im := ocitest.Image(ocitest.ImageSpec{Seed: uint64(1000 + i), Layers: 3 + i%8, LayerSize: per})
+		if err := ocitest.Push(context.Background(), c, "http://"+*to, fmt.Sprintf("bench/img%02d", i+1), "1", im); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func copyCmd(args []string) error {
+	fs := flag.NewFlagSet("copy", flag.ExitOnError)
+	from := fs.String("from", "", "source registry host:port (plain http)")
+	to := fs.String("to", "", "target registry host:port (plain http)")
+	via := fs.String("via-store", "", "copy through a filesystem store in this directory (sync, then push)")
+	_ = fs.Parse(args)
+	ctx := context.Background()
+	c := &oci.Client{Registries: []oci.RegistryConfig{{Host: *from, PlainHTTP: true}, {Host: *to, PlainHTTP: true}}}
+	var images []string
+	for _, a := range fs.Args() {
+		images = append(images, *from+"/"+a)
+	}
+	mp := oci.Mapping{Registry: *to, StripRegistry: true}
+	if *via == "" {
+		_, err := oci.Copy(ctx, oci.Selection{Images: images}, mp, oci.PushOptions{Client: c})
+		return err
+	}
+	s, err := store.Open(*via)
+	if err != nil {
+		return err
+	}
+	m := &oci.Mirror{Name: "bench", Images: images, Store: s, Client: c}
+	if _, err := m.Sync(ctx); err != nil {
+		return err
+	}
+	_, err = oci.Push(ctx, s, m.Ref(), mp, oci.PushOptions{Client: c})
+	return err
+}
