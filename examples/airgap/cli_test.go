@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -118,6 +119,20 @@ func TestAcrossTheGap(t *testing.T) {
 	require.Error(t, err)
 	_, body = get(t, srv, "mirror", "/files/tools/tool.txt")
 	assert.Equal(t, "tool v2", body)
+
+	inv := mustRun(t, "--config", inside, "inventory")
+	var bom struct {
+		BOMFormat  string `json:"bomFormat"`
+		Components []struct {
+			Name   string `json:"name"`
+			Hashes []struct{ Alg, Content string }
+		} `json:"components"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(inv), &bom))
+	assert.Equal(t, "CycloneDX", bom.BOMFormat)
+	require.Len(t, bom.Components, 1)
+	assert.Equal(t, "tool.txt", bom.Components[0].Name)
+	assert.Equal(t, store.DigestOf([]byte("tool v2")).Hex(), bom.Components[0].Hashes[0].Content)
 
 	out = mustRun(t, "--config", inside, "verify")
 	assert.Contains(t, out, "0 corrupt")

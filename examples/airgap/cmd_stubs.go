@@ -6,10 +6,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func (a *app) inventoryCmd() *cobra.Command {
-	return &cobra.Command{Use: "inventory", Short: "CycloneDX SBOM of everything published", RunE: func(*cobra.Command, []string) error { return errors.New("not yet") }}
-}
-
 func (a *app) maasCmd() *cobra.Command {
 	return &cobra.Command{Use: "maas", Short: "Point MAAS at the mirror"}
 }
