@@ -220,6 +220,7 @@ func (c *Client) do(ctx context.Context, method, path, op string, params *Params
 		if err != nil {
 			return err
 		}
+		c.logger.Debug("MAAS request", "method", method, "url", u.String(), "status", resp.StatusCode, "attempt", attempt+1)
 		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 			err := decodeBody(resp, out)
 			if err != nil {

@@ -174,10 +174,21 @@ func NewCA(opts CAOptions) (*CA, error) {
 
 // NewIntermediate issues an intermediate CA under ca. Its chain is ca's chain with ca
 // in front (unless ca is the root).
+//
+// The parent's path length bounds the intermediate's: a CA with path length zero
+// issues no intermediates (ErrInvalidOption), and a limit the parent does not allow is
+// lowered to what it allows.
 func (ca *CA) NewIntermediate(opts CAOptions) (*CA, error) {
+	if ca != nil && ca.Cert != nil && ca.Cert.MaxPathLen == 0 && ca.Cert.MaxPathLenZero {
+		return nil, fmt.Errorf("%w: %q has path length 0 and may not issue intermediates", ErrInvalidOption, ca.Cert.Subject.CommonName)
+	}
 	key, tmpl, err := caTemplate(opts, false)
 	if err != nil {
 		return nil, err
+	}
+	if ca.Cert != nil && ca.Cert.MaxPathLen > 0 && (tmpl.MaxPathLen < 0 || tmpl.MaxPathLen >= ca.Cert.MaxPathLen) {
+		tmpl.MaxPathLen = ca.Cert.MaxPathLen - 1
+		tmpl.MaxPathLenZero = tmpl.MaxPathLen == 0
 	}
 	cert, err := ca.sign(tmpl, key.Public())
 	if err != nil {

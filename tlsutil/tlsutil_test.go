@@ -90,6 +90,33 @@ func TestCAOptions(t *testing.T) {
 	unl, err := NewCA(CAOptions{MaxPathLen: -1, KeyType: ECDSAP256})
 	require.NoError(t, err)
 	assert.Equal(t, -1, unl.Cert.MaxPathLen)
+	deep, err := unl.NewIntermediate(CAOptions{MaxPathLen: 2, KeyType: ECDSAP256})
+	require.NoError(t, err)
+	assert.Equal(t, 2, deep.Cert.MaxPathLen, "under an unlimited root any limit goes")
+
+	// Path lengths: a root with pathlen 0 issues no intermediates; a child's limit is
+	// lowered below its parent's.
+	_, err = root.NewIntermediate(CAOptions{KeyType: ECDSAP256})
+	assert.ErrorIs(t, err, ErrInvalidOption)
+	two, err := NewCA(CAOptions{MaxPathLen: 2, KeyType: ECDSAP256})
+	require.NoError(t, err)
+	mid, err := two.NewIntermediate(CAOptions{MaxPathLen: -1, KeyType: ECDSAP256})
+	require.NoError(t, err)
+	assert.Equal(t, 1, mid.Cert.MaxPathLen)
+	low, err := mid.NewIntermediate(CAOptions{MaxPathLen: 5, KeyType: ECDSAP256})
+	require.NoError(t, err)
+	assert.Equal(t, 0, low.Cert.MaxPathLen)
+	assert.True(t, low.Cert.MaxPathLenZero)
+	assert.Equal(t, []*x509.Certificate{mid.Cert}, low.Chain, "chain: nearest issuer first, root excluded")
+	leaf3, err := low.Issue(LeafOptions{Hosts: []string{"deep.internal"}, KeyType: ECDSAP256})
+	require.NoError(t, err)
+	assert.Equal(t, []*x509.Certificate{low.Cert, mid.Cert}, leaf3.Chain)
+	pool, inters := x509.NewCertPool(), x509.NewCertPool()
+	pool.AddCert(two.Cert)
+	inters.AddCert(mid.Cert)
+	inters.AddCert(low.Cert)
+	_, err = leaf3.Cert.Verify(x509.VerifyOptions{DNSName: "deep.internal", Roots: pool, Intermediates: inters})
+	require.NoError(t, err)
 
 	// A leaf directly under the root has an empty chain.
 	leaf, err := root.Issue(LeafOptions{Hosts: []string{"127.0.0.1"}, KeyType: ECDSAP256, ClientAuth: true, Validity: time.Hour})

@@ -108,6 +108,7 @@ type BootSource struct {
 	ResourceURI     string `json:"resource_uri"`
 }
 
+// Selection is a boot source selection.
 type Selection struct {
 	ID           int      `json:"id"`
 	BootSourceID int      `json:"boot_source_id"`
@@ -119,6 +120,7 @@ type Selection struct {
 	ResourceURI  string   `json:"resource_uri"`
 }
 
+// BootResource is a synced image.
 type BootResource struct {
 	ID           int            `json:"id"`
 	Type         string         `json:"type"`
@@ -128,6 +130,7 @@ type BootResource struct {
 	Sets         map[string]any `json:"sets,omitempty"`
 }
 
+// Repo is a package repository.
 type Repo struct {
 	ID                 int      `json:"id"`
 	Name               string   `json:"name"`
@@ -143,6 +146,7 @@ type Repo struct {
 	ResourceURI        string   `json:"resource_uri"`
 }
 
+// User is a MAAS user.
 type User struct {
 	Username    string `json:"username"`
 	Email       string `json:"email"`
@@ -151,6 +155,7 @@ type User struct {
 	ResourceURI string `json:"resource_uri"`
 }
 
+// SSHKey is an SSH public key of the admin user.
 type SSHKey struct {
 	ID          int     `json:"id"`
 	Key         string  `json:"key"`
@@ -158,6 +163,7 @@ type SSHKey struct {
 	ResourceURI string  `json:"resource_uri"`
 }
 
+// Zone is a physical zone.
 type Zone struct {
 	ID          int    `json:"id"`
 	Name        string `json:"name"`
@@ -165,6 +171,7 @@ type Zone struct {
 	ResourceURI string `json:"resource_uri"`
 }
 
+// Machine is a machine (the fields clients read).
 type Machine struct {
 	SystemID     string         `json:"system_id"`
 	Hostname     string         `json:"hostname"`
