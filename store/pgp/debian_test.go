@@ -2,10 +2,12 @@ package pgp
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/airgapkit/airgap/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -16,11 +18,12 @@ import (
 // in rotation), RSA-4096 keys, signing subkeys.
 func TestDebianInRelease(t *testing.T) {
 	keyrings, _ := filepath.Glob("/usr/share/keyrings/debian-archive-*.gpg")
-	var usable []string
+	var usable, removed []string
 	for _, p := range keyrings {
-		if !strings.Contains(p, "removed-keys") {
-			usable = append(usable, p)
+		if strings.Contains(p, "removed-keys") {
+			removed = append(removed, p)
 		}
+		usable = append(usable, p)
 	}
 	if len(usable) == 0 {
 		t.Skip("no /usr/share/keyrings/debian-archive-*.gpg (apt-get install debian-archive-keyring); Debian InRelease test not run")
@@ -50,6 +53,39 @@ func TestDebianInRelease(t *testing.T) {
 			bad[i+8] = 'd'
 			_, _, err = k.VerifyClearsigned(bad)
 			assert.ErrorIs(t, err, ErrSignature)
+
+			// Each archive key alone: a release signed during a rotation verifies with
+			// either key, as apt clients with an old or a new keyring need.
+			var signers []string
+			for _, p := range usable {
+				one, err := LoadKeyring(p)
+				require.NoError(t, err)
+				if _, v, err := one.VerifyClearsigned(msg); err == nil {
+					signers = append(signers, filepath.Base(p)+"="+v.Fingerprint)
+				}
+			}
+			t.Logf("verifies with each of: %v", signers)
+			assert.NotEmpty(t, signers)
+
+			// gpgv agrees.
+			if gpgv, err := exec.LookPath("gpgv"); err == nil {
+				args := []string{"--status-fd", "1"}
+				for _, p := range usable {
+					args = append(args, "--keyring", p)
+				}
+				out, _ := testutil.RunErr(t, clientTimeout, []string{"GNUPGHOME=" + t.TempDir()}, gpgv, append(args, f)...)
+				assert.Contains(t, out, "[GNUPG:] VALIDSIG")
+				assert.Contains(t, out, v.Fingerprint)
+			}
+
+			// The keys Debian retired do not verify today's archive.
+			if len(removed) > 0 {
+				rk, err := LoadKeyrings(removed...)
+				require.NoError(t, err)
+				_, _, err = rk.VerifyClearsigned(msg)
+				assert.ErrorIs(t, err, ErrSignature)
+				t.Logf("with the removed keys only: %v", err)
+			}
 		})
 	}
 }
