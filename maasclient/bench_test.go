@@ -42,9 +42,13 @@ func BenchmarkUpdateRepository(b *testing.B) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
+	repos, err := c.PackageRepositories(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
 	u := PackageRepositoryUpdate{URL: "http://mirror.internal/ubuntu", Components: []string{"main", "universe"}, DisabledPockets: []string{"backports"}}
 	for b.Loop() {
-		if _, err := c.UpdatePackageRepository(ctx, 2, u); err != nil {
+		if _, err := c.UpdatePackageRepository(ctx, repos[0].ID, u); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -2,6 +2,9 @@ package tlsutil_test
 
 import (
 	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -53,4 +56,50 @@ func ExampleNeedsRenewal() {
 	// Output:
 	// false
 	// true
+}
+
+// Write the PEM files a server, HAProxy and clients need, and serve them with hot
+// reload: a renewal job that rewrites the files is picked up at the next handshake.
+func ExampleNewReloader() {
+	dir, err := os.MkdirTemp("", "tls")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+
+	ca, _ := tlsutil.NewCA(tlsutil.CAOptions{KeyType: tlsutil.ECDSAP256})
+	issue := func(cn string) {
+		leaf, err := ca.Issue(tlsutil.LeafOptions{CommonName: cn, Hosts: []string{"mirror.internal", "10.0.0.20"}, KeyType: tlsutil.ECDSAP256})
+		if err != nil {
+			panic(err)
+		}
+		if err := leaf.WriteFiles(dir); err != nil {
+			panic(err)
+		}
+	}
+	issue("first")
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		fi, _ := e.Info()
+		fmt.Println(fi.Mode().Perm(), e.Name())
+	}
+
+	r, err := tlsutil.NewReloader(filepath.Join(dir, tlsutil.FileFullchain), filepath.Join(dir, tlsutil.FileKey), tlsutil.ReloaderOptions{})
+	if err != nil {
+		panic(err)
+	}
+	srv := &http.Server{Addr: ":8443", TLSConfig: r.ServerConfig()} // then srv.ListenAndServeTLS("", "")
+	_ = srv
+	fmt.Println("serving:", r.Current().Leaf.Subject.CommonName)
+	issue("renewed")
+	fmt.Println("serving:", r.Current().Leaf.Subject.CommonName)
+	// Output:
+	// -rw-r--r-- ca.pem
+	// -rw-r--r-- cert.pem
+	// -rw-r--r-- chain.pem
+	// -rw------- combined.pem
+	// -rw-r--r-- fullchain.pem
+	// -rw------- key.pem
+	// serving: first
+	// serving: renewed
 }
