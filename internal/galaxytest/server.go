@@ -191,6 +191,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case p == "/":
 		w.Header().Set("Content-Type", "text/html")
 		fmt.Fprint(w, "<!doctype html><title>Galaxy</title>")
+	case p == "/api": // as galaxy.ansible.com does; ansible-galaxy asks for /api
+		http.Redirect(w, r, "/api/", http.StatusMovedPermanently)
 	case p == "/api/":
 		s.json(w, r, http.StatusOK, map[string]any{"available_versions": map[string]string{"v1": "v1/", "v3": "v3/"}})
 	case strings.HasPrefix(p, "/api/v3/collections/"):
