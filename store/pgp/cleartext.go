@@ -83,7 +83,12 @@ func parseCleartext(msg []byte) (*cleartext, error) {
 			rest = start
 			break
 		}
-		if bytes.HasPrefix(line, []byte("- ")) {
+		if len(line) > 0 && line[0] == '-' {
+			// Every text line that starts with a dash is dash-escaped (RFC 9580 section
+			// 7.1); an unescaped one is how a second, nested armor block would hide.
+			if !bytes.HasPrefix(line, []byte("- ")) {
+				return nil, fmt.Errorf("%w: text line %.40q starts with an unescaped dash", ErrMalformed, line)
+			}
 			line = line[2:]
 		}
 		content = append(content, line...)

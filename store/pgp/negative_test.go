@@ -229,6 +229,15 @@ func TestClearsignedDetails(t *testing.T) {
 		assert.Nil(t, content)
 	}
 
+	// An unescaped dash line in the text (a nested armor block) is refused, as is any
+	// armor header but Hash.
+	nested := bytes.Replace(msg, []byte("\nLabel: Test\n"), []byte("\n-----BEGIN PGP SIGNED MESSAGE-----\n"), 1)
+	_, _, err = k.VerifyClearsigned(nested)
+	assert.ErrorIs(t, err, ErrMalformed)
+	comment := bytes.Replace(msg, []byte("Hash: SHA512\n"), []byte("Hash: SHA512\nComment: hi\n"), 1)
+	_, _, err = k.VerifyClearsigned(comment)
+	assert.ErrorIs(t, err, ErrMalformed)
+
 	// Empty content round-trips.
 	empty, err := s.Clearsign(nil)
 	require.NoError(t, err)

@@ -37,11 +37,14 @@ type Verified struct {
 
 // VerifyClearsigned verifies a clearsigned message (an InRelease file, a simplestreams
 // .sjson) and returns the signed text only, with LF line endings and a final newline (as
-// `gpg --decrypt` prints it).
+// `gpg --decrypt` prints it). Spaces and tabs at line ends are not covered by a
+// clearsigned signature (RFC 9580 section 7.2), so they are not returned either.
 //
 // It is strict, as apt is: nothing but whitespace may come before the
-// "-----BEGIN PGP SIGNED MESSAGE-----" line or after the end of the signature, and one
-// message holds one signed block; anything else is refused with ErrMalformed. A message
+// "-----BEGIN PGP SIGNED MESSAGE-----" line or after the end of the signature, one
+// message holds one signed block, the only armor header is Hash (and must name the
+// signature's digest), and text lines that start with a dash must be dash-escaped;
+// anything else is refused with ErrMalformed. A message
 // with several signatures (key rotation) verifies when one of them is a good signature
 // by a key of the keyring.
 func (k *Keyring) VerifyClearsigned(msg []byte) (content []byte, v Verified, err error) {
