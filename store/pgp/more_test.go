@@ -95,17 +95,16 @@ func TestSigningSubkey(t *testing.T) {
 	}
 	require.Len(t, fpr, 40)
 	g.run("--passphrase", "", "--quick-add-key", fpr, "ed25519", "sign", "never")
-	priv := g.run("--armor", "--export-secret-keys", fpr)
-	s, err := ReadSigner(strings.NewReader(priv), nil)
+	s, err := ReadSigner(bytes.NewReader(g.out("--armor", "--export-secret-keys", fpr)), nil)
 	require.NoError(t, err)
 	assert.Equal(t, fpr, s.Fingerprint())
 
-	pub := g.file("sub.gpg", []byte(g.run("--export", fpr)))
+	pub := g.file("sub.gpg", g.out("--export", fpr))
 	k, err := LoadKeyring(pub)
 	require.NoError(t, err)
 	for _, msg := range [][]byte{
 		mustClearsign(t, s),
-		[]byte(g.run("--output", "-", "--clearsign", "--local-user", fpr, g.file("Release", []byte(release)))),
+		g.out("--clearsign", "--local-user", fpr, g.file("Release", []byte(release))),
 	} {
 		content, v, err := k.VerifyClearsigned(msg)
 		require.NoError(t, err)
@@ -119,7 +118,7 @@ func TestSigningSubkey(t *testing.T) {
 
 	// A signing server holds only the subkey: the primary key is a GnuPG stub
 	// (gpg --export-secret-subkeys). It signs all the same.
-	subOnly, err := ReadSigner(strings.NewReader(g.run("--armor", "--export-secret-subkeys", fpr)), nil)
+	subOnly, err := ReadSigner(bytes.NewReader(g.out("--armor", "--export-secret-subkeys", fpr)), nil)
 	require.NoError(t, err)
 	_, v, err := k.VerifyClearsigned(mustClearsign(t, subOnly))
 	require.NoError(t, err)

@@ -2,6 +2,7 @@ package pgp
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -149,6 +150,7 @@ type gnupg struct {
 	gpg string
 	env []string
 	dir string
+	n   int
 }
 
 func newGnupg(t *testing.T) *gnupg {
@@ -177,6 +179,16 @@ func (g *gnupg) runErr(args ...string) (string, error) {
 // file writes data into the GnuPG temp dir and returns the path.
 func (g *gnupg) file(name string, data []byte) string { return writeFile(g.t, g.dir, name, data) }
 
+// out runs gpg with --output into the temp dir and returns what it wrote there (the
+// test helpers return stdout and stderr together, and gpg warns on stderr).
+func (g *gnupg) out(args ...string) []byte {
+	g.t.Helper()
+	name := fmt.Sprintf("out-%d", g.n)
+	g.n++
+	g.run(append([]string{"--yes", "--output", filepath.Join(g.dir, name)}, args...)...)
+	return g.read(name)
+}
+
 func (g *gnupg) read(name string) []byte {
 	data, err := os.ReadFile(filepath.Join(g.dir, name))
 	require.NoError(g.t, err)
@@ -190,8 +202,8 @@ func TestWeVerifyGpgSignatures(t *testing.T) {
 	g := newGnupg(t)
 	g.run("--passphrase", "", "--quick-gen-key", "GPG Ed <ed@example.test>", "ed25519", "sign", "never")
 	g.run("--passphrase", "", "--quick-gen-key", "GPG RSA <rsa@example.test>", "rsa3072", "sign", "never")
-	edPub := []byte(g.run("--export", "ed@example.test"))
-	rsaPub := []byte(g.run("--armor", "--export", "rsa@example.test"))
+	edPub := g.out("--export", "ed@example.test")
+	rsaPub := g.out("--armor", "--export", "rsa@example.test")
 	edK, err := ReadKeyring(bytes.NewReader(edPub))
 	require.NoError(t, err)
 	rsaK, err := ReadKeyring(bytes.NewReader(rsaPub))
@@ -253,7 +265,7 @@ func TestGpgAndOurKeysInterchange(t *testing.T) {
 	g := newGnupg(t)
 	gpgv := testutil.RequireBinary(t, "gpgv", "gpgv")
 	g.run("--passphrase", "s3cret", "--quick-gen-key", "Operator <op@example.test>", "ed25519", "sign", "never")
-	priv := []byte(g.run("--passphrase", "s3cret", "--armor", "--export-secret-keys", "op@example.test"))
+	priv := g.out("--passphrase", "s3cret", "--armor", "--export-secret-keys", "op@example.test")
 
 	_, err := ReadSigner(bytes.NewReader(priv), nil)
 	assert.ErrorIs(t, err, ErrPassphrase)
@@ -264,7 +276,7 @@ func TestGpgAndOurKeysInterchange(t *testing.T) {
 
 	msg, err := s.Clearsign([]byte(release))
 	require.NoError(t, err)
-	keyring := g.file("op.gpg", []byte(g.run("--export", "op@example.test")))
+	keyring := g.file("op.gpg", g.out("--export", "op@example.test"))
 	out := testutil.Run(t, clientTimeout, g.env, gpgv, "--status-fd", "1", "--keyring", keyring, g.file("InRelease", msg))
 	assert.Contains(t, out, "VALIDSIG")
 	assert.Contains(t, out, s.Fingerprint())
@@ -330,4 +342,41 @@ func TestRealClientsAcceptRotationSignatures(t *testing.T) {
 	testutil.Run(t, clientTimeout, env, gpgv, "--keyring", bothf, sigf, rel)
 	testutil.Run(t, clientTimeout, nil, sqv, "--signatures", "2", "--keyring", bothf, sigf, rel)
 	testutil.Run(t, clientTimeout, nil, sqv, "--signatures", "2", "--keyring", bothf, csigf, textf)
+}
+
+// TestGpgRevokedAndExpiredKeys: keys that GnuPG itself revoked or let expire are
+// refused with the right sentinel.
+func TestGpgRevokedAndExpiredKeys(t *testing.T) {
+	g := newGnupg(t)
+	rel := g.file("Release", []byte(release))
+
+	// Revoked: sign, then import the revocation certificate gpg wrote at key creation.
+	g.run("--passphrase", "", "--quick-gen-key", "Revoked <revoked@example.test>", "ed25519", "sign", "never")
+	g.run("--yes", "--output", g.dir+"/InRelease.rev", "--local-user", "revoked@example.test", "--clearsign", rel)
+	msg := g.read("InRelease.rev")
+	keyring, err := ReadKeyring(bytes.NewReader(g.out("--export", "revoked@example.test")))
+	require.NoError(t, err)
+	_, _, err = keyring.VerifyClearsigned(msg)
+	require.NoError(t, err, "valid before the revocation")
+	fpr := keyring.Fingerprints()[0]
+	rev, err := os.ReadFile(filepath.Join(g.dir, "openpgp-revocs.d", fpr+".rev"))
+	require.NoError(t, err)
+	// gpg guards the stored certificate against accidental import with a leading colon.
+	rev = bytes.Replace(rev, []byte(":-----BEGIN PGP PUBLIC KEY BLOCK-----"), []byte("-----BEGIN PGP PUBLIC KEY BLOCK-----"), 1)
+	g.run("--import", g.file("rev.asc", rev))
+	keyring, err = ReadKeyring(bytes.NewReader(g.out("--export", "revoked@example.test")))
+	require.NoError(t, err)
+	_, _, err = keyring.VerifyClearsigned(msg)
+	assert.ErrorIs(t, err, ErrKeyRevoked)
+	assert.ErrorIs(t, err, ErrSignature)
+
+	// Expired: a key made in 2020 that lived one day, signing while it was valid.
+	g.run("--faked-system-time", "20200101T000000", "--passphrase", "", "--quick-gen-key", "Expired <expired@example.test>", "ed25519", "sign", "1d")
+	g.run("--faked-system-time", "20200101T120000", "--yes", "--output", g.dir+"/InRelease.old", "--local-user", "expired@example.test", "--clearsign", rel)
+	old := g.read("InRelease.old")
+	keyring, err = ReadKeyring(bytes.NewReader(g.out("--export", "expired@example.test")))
+	require.NoError(t, err)
+	_, _, err = keyring.VerifyClearsigned(old)
+	assert.ErrorIs(t, err, ErrKeyExpired)
+	assert.ErrorIs(t, err, ErrSignature)
 }
