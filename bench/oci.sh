@@ -9,8 +9,12 @@ cd "$(dirname "$0")/.."
 IMAGES=${IMAGES:-20}
 MB=${MB:-150}
 work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+# registry() runs in a subshell ($(...)): it records each server's pid in a file.
+cleanup() {
+  if [ -f "$work/pids" ]; then while read -r p; do kill "$p" 2>/dev/null || true; done < "$work/pids"; fi
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 go build -o "$work/ocibench" ./bench/cmd/ocibench
@@ -34,7 +38,7 @@ http:
   addr: 127.0.0.1:$port
 YML
   docker-registry serve "$dir/config.yml" > "$dir/log" 2>&1 &
-  pids+=($!)
+  echo $! >> "$work/pids"
   for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/v2/" > /dev/null && break; sleep 0.1; done
   echo "127.0.0.1:$port"
 }

@@ -38,3 +38,5 @@ func published(t *testing.T, s store.Store, ref string) *store.Snapshot {
 }
 
 func testutilLookPath(name string) (string, error) { return exec.LookPath(name) }
+
+func startUpstreamB() (*ocitest.Registry, error) { return ocitest.Start() }

@@ -1,0 +1,54 @@
+package oci
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/airgapkit/airgap/store"
+	"github.com/stretchr/testify/require"
+)
+
+// BenchmarkSyncUnchanged measures a sync where nothing changed upstream (one HEAD per
+// image, nothing fetched, a new snapshot published).
+func BenchmarkSyncUnchanged(b *testing.B) {
+	up, err := startUpstreamB()
+	require.NoError(b, err)
+	defer up.Close()
+	s := store.NewMemory()
+	m := &Mirror{Name: "b", Store: s, Registries: []RegistryConfig{{Host: up.Host, PlainHTTP: true}},
+		Images: []string{up.Ref("library/alpine:3.19"), up.Ref("library/multi:1.0"), up.Ref("tools/db:2")}}
+	ctx := context.Background()
+	_, err = m.Sync(ctx)
+	require.NoError(b, err)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := m.Sync(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkHandlerManifest measures GET of a tagged manifest from the read-only handler.
+func BenchmarkHandlerManifest(b *testing.B) {
+	up, err := startUpstreamB()
+	require.NoError(b, err)
+	defer up.Close()
+	s := store.NewMemory()
+	m := &Mirror{Name: "b", Store: s, Registries: []RegistryConfig{{Host: up.Host, PlainHTTP: true}},
+		Images: []string{up.Ref("library/multi:1.0")}}
+	_, err = m.Sync(context.Background())
+	require.NoError(b, err)
+	h := NewHandler(s, m.Ref())
+	path := "/v2/" + strings.ReplaceAll(up.Host, ":", "-") + "/library/multi/manifests/1.0"
+	b.ResetTimer()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != 200 {
+			b.Fatal(rec.Code)
+		}
+	}
+}

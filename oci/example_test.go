@@ -1,0 +1,63 @@
+package oci_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/airgapkit/airgap/internal/ocitest"
+	"github.com/airgapkit/airgap/oci"
+	"github.com/airgapkit/airgap/store"
+)
+
+// Mirror a multi-arch index from a registry into a store, byte for byte.
+func Example() {
+	ctx := context.Background()
+	up, err := ocitest.Start()
+	if err != nil {
+		panic(err)
+	}
+	defer up.Close()
+
+	s := store.NewMemory()
+	m := &oci.Mirror{
+		Name:       "demo",
+		Images:     []string{up.Ref("library/multi:1.0"), up.Ref("library/alpine:3.19")},
+		Registries: []oci.RegistryConfig{{Host: up.Host, PlainHTTP: true}},
+		Store:      s,
+	}
+	st, err := m.Sync(ctx)
+	if err != nil {
+		panic(err)
+	}
+	snap, _, err := store.OpenPublished(ctx, s, m.Ref())
+	if err != nil {
+		panic(err)
+	}
+	for _, im := range oci.Tags(snap) {
+		repo := im.Repository[strings.Index(im.Repository, "/")+1:]
+		upstream := up.Content[repo+":"+im.Tag].Digest
+		fmt.Println(repo, im.Tag, im.MediaType, string(im.Digest) == upstream)
+	}
+	fmt.Println("manifests:", st.Manifests, "blobs:", st.Blobs)
+	// Output:
+	// library/alpine 3.19 application/vnd.docker.distribution.manifest.v2+json true
+	// library/multi 1.0 application/vnd.oci.image.index.v1+json true
+	// manifests: 4 blobs: 9
+}
+
+// Name target repositories for a registry whose projects cannot nest.
+func ExampleMapping_Target() {
+	for _, mp := range []oci.Mapping{
+		{Registry: "registry.internal"},
+		{Registry: "registry.internal", Prefix: "mirror", StripRegistry: true},
+		{Registry: "harbor.internal", Prefix: "mirror", Flatten: true},
+	} {
+		repo, _ := mp.Target("docker.io/library/nginx")
+		fmt.Println(mp.Registry + "/" + repo)
+	}
+	// Output:
+	// registry.internal/docker.io/library/nginx
+	// registry.internal/mirror/library/nginx
+	// harbor.internal/mirror/docker.io-library-nginx
+}
