@@ -134,6 +134,23 @@ func newClient(maasURL string, opts Options, jar bool) (*Client, error) {
 		}
 		c.http = &http.Client{Transport: tr}
 	}
+	// A redirect is a new request: sign it afresh (a copied header would replay the
+	// nonce), and only towards the MAAS host.
+	prev := c.http.CheckRedirect
+	c.http.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if prev != nil {
+			if err := prev(req, via); err != nil {
+				return err
+			}
+		} else if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		req.Header.Del("Authorization")
+		if req.URL.Hostname() == c.base.Hostname() {
+			return c.authorize(req)
+		}
+		return nil
+	}
 	if jar && c.http.Jar == nil {
 		j, err := cookiejar.New(nil)
 		if err != nil {

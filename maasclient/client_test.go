@@ -3,6 +3,7 @@ package maasclient
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -299,4 +300,58 @@ func TestWrongSecretUnauthorized(t *testing.T) {
 	assert.ErrorIs(t, err, ErrUnauthorized)
 	require.Len(t, fake.Violations(), 1)
 	assert.Contains(t, fake.Violations()[0], "oauth_signature")
+}
+
+// TestRedirectIsSignedAfresh: a redirect to the MAAS host (http -> another port, as a
+// proxy or a TLS redirect does) is signed with a new nonce; elsewhere it carries no
+// credentials.
+func TestRedirectIsSignedAfresh(t *testing.T) {
+	fake, _, _ := newFake(t, Options{})
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, strings.TrimSuffix(fake.URL, "/MAAS/")+r.URL.RequestURI(), http.StatusTemporaryRedirect)
+	}))
+	defer front.Close()
+	c, err := New(front.URL+"/MAAS/", maastest.APIKey, Options{})
+	require.NoError(t, err)
+	require.NoError(t, c.SetConfig(context.Background(), ConfigUpstreamDNS, "10.1.1.1"))
+	assert.Equal(t, "10.1.1.1", fake.Config("upstream_dns"), "the POST body followed the 307")
+
+	var seen string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = r.Header.Get("Authorization")
+		_, _ = w.Write([]byte(`{"version": "x"}`))
+	}))
+	defer other.Close()
+	away := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, strings.Replace(other.URL, "127.0.0.1", "localhost", 1)+r.URL.RequestURI(), http.StatusFound)
+	}))
+	defer away.Close()
+	c2, err := New(away.URL+"/MAAS/", maastest.APIKey, Options{})
+	require.NoError(t, err)
+	_, err = c2.Version(context.Background())
+	require.NoError(t, err)
+	assert.Empty(t, seen, "credentials are not sent to another host")
+}
+
+// TestConcurrentUse: one client from many goroutines (run with -race); every request
+// has its own nonce.
+func TestConcurrentUse(t *testing.T) {
+	fake, c, _ := newFake(t, Options{})
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for i := 0; i < 16; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := c.Zones(context.Background()); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	assert.Len(t, fake.Requests(), 16)
 }
