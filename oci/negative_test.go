@@ -176,3 +176,24 @@ func TestPlainHTTPNeverInferred(t *testing.T) {
 	_, err = g.RoundTrip(req)
 	assert.ErrorIs(t, err, ErrPlainHTTP)
 }
+
+func TestSyncBearerToken(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	ctx := context.Background()
+	up := startUpstream(t)
+	up.Faults.Token.Store("tok-123")
+	up.Faults.User.Store("bob")
+	up.Faults.Password.Store("pw")
+	s := store.NewMemory()
+	m := newMirror(up, s, "library/alpine:3.19")
+	_, err := m.Sync(ctx)
+	require.ErrorIs(t, err, ErrUnauthorized, "no credentials: the token endpoint refuses")
+	assertNothingPublished(t, s, m.Ref(), "")
+
+	m = newMirror(up, s, "library/alpine:3.19", "library/multi:1.0")
+	m.Registries[0].Username, m.Registries[0].Password = "bob", "pw"
+	_, err = m.Sync(ctx)
+	require.NoError(t, err)
+	assert.Contains(t, up.Scopes, "repository:library/alpine:pull")
+	assert.Contains(t, up.Scopes, "repository:library/multi:pull")
+}

@@ -25,6 +25,8 @@ type Registry struct {
 	Faults Faults
 	// Content is what Start pushed, by "repo:tag".
 	Content map[string]Manifest
+	// Scopes lists the scopes the token endpoint was asked for (bearer mode).
+	Scopes []string
 
 	mu       sync.Mutex
 	requests []string
@@ -39,8 +41,13 @@ type Faults struct {
 	TooManyRequests atomic.Int64
 	// RetryAfter is the Retry-After value sent with 429s ("" = none).
 	RetryAfter atomic.Value // string
-	// User and Password, when set, are required as HTTP basic credentials.
+	// User and Password, when set, are required as HTTP basic credentials (by the
+	// registry, or with Token set by the token endpoint).
 	User, Password atomic.Value // string
+	// Token, when set, switches on bearer auth: the registry answers 401 with a Bearer
+	// challenge whose realm is <server>/token, which hands out this token (to User and
+	// Password when they are set) and the registry then requires it.
+	Token atomic.Value // string
 }
 
 // Start runs a registry on 127.0.0.1 and fills it with the standard content:
@@ -138,6 +145,32 @@ func (r *Registry) middleware(next http.Handler) http.Handler {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusTooManyRequests)
 			_, _ = io.WriteString(w, `{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}`)
+			return
+		}
+		if tok, _ := r.Faults.Token.Load().(string); tok != "" {
+			if req.URL.Path == "/token" {
+				if user, _ := r.Faults.User.Load().(string); user != "" {
+					pw, _ := r.Faults.Password.Load().(string)
+					if u, p, ok := req.BasicAuth(); !ok || u != user || p != pw {
+						w.WriteHeader(http.StatusUnauthorized)
+						return
+					}
+				}
+				r.mu.Lock()
+				r.Scopes = append(r.Scopes, req.URL.Query()["scope"]...)
+				r.mu.Unlock()
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = io.WriteString(w, `{"token":"`+tok+`","expires_in":300}`)
+				return
+			}
+			if req.Header.Get("Authorization") != "Bearer "+tok {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="`+r.Server.URL+`/token",service="ocitest"`)
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusUnauthorized)
+				_, _ = io.WriteString(w, `{"errors":[{"code":"UNAUTHORIZED","message":"token required"}]}`)
+				return
+			}
+			next.ServeHTTP(w, req)
 			return
 		}
 		if user, _ := r.Faults.User.Load().(string); user != "" {
