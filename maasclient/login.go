@@ -2,6 +2,7 @@ package maasclient
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -68,4 +69,47 @@ func Login(ctx context.Context, maasURL, username, password string, opts Options
 		return nil, fmt.Errorf("%w: no session cookie after login (status %d)", ErrLoginFailed, resp.StatusCode)
 	}
 	return c, nil
+}
+
+// Authenticate exchanges a user name and password for a new API key named consumer
+// (a label shown in the MAAS UI, such as "airgap@host"), through MAAS's
+// /MAAS/accounts/authenticate/ (servers that list the "authenticate-api"
+// capability). Keep the key and use New afterwards. Refused credentials are
+// ErrLoginFailed.
+func Authenticate(ctx context.Context, maasURL, username, password, consumer string, opts Options) (Credentials, error) {
+	c, err := newClient(maasURL, opts, false)
+	if err != nil {
+		return Credentials{}, err
+	}
+	u := c.rootURL().ResolveReference(&url.URL{Path: "accounts/authenticate/"})
+	form := url.Values{"username": {username}, "password": {password}, "consumer": {consumer}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(form.Encode()))
+	if err != nil {
+		return Credentials{}, fmt.Errorf("maas: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.ua)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return Credentials{}, fmt.Errorf("maas: authenticate: %w", err)
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		apiErr := &APIError{Method: http.MethodPost, URL: u.String(), StatusCode: resp.StatusCode, Body: string(body)}
+		if resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusUnauthorized {
+			return Credentials{}, fmt.Errorf("%w: %w", ErrLoginFailed, apiErr)
+		}
+		return Credentials{}, apiErr
+	}
+	var tok struct {
+		ConsumerKey string `json:"consumer_key"`
+		TokenKey    string `json:"token_key"`
+		TokenSecret string `json:"token_secret"`
+	}
+	if err := json.Unmarshal(body, &tok); err != nil {
+		return Credentials{}, fmt.Errorf("maas: authenticate: %w", err)
+	}
+	return ParseAPIKey(tok.ConsumerKey + ":" + tok.TokenKey + ":" + tok.TokenSecret)
 }

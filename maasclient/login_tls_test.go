@@ -76,3 +76,21 @@ func TestTLSWithLocalCA(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, fake.Violations())
 }
+
+// TestAuthenticate: a user name and password give an API key that then signs requests.
+func TestAuthenticate(t *testing.T) {
+	ctx := context.Background()
+	fake := maastest.New(t)
+	cr, err := Authenticate(ctx, fake.URL, maastest.Username, maastest.Password, "airgap@test", Options{})
+	require.NoError(t, err)
+	assert.Equal(t, maastest.APIKey, cr.String())
+	c, err := New(fake.URL, cr.String(), Options{})
+	require.NoError(t, err)
+	_, err = c.WhoAmI(ctx)
+	require.NoError(t, err)
+
+	_, err = Authenticate(ctx, fake.URL, maastest.Username, "wrong", "airgap@test", Options{})
+	assert.ErrorIs(t, err, ErrLoginFailed)
+	assert.ErrorIs(t, err, ErrForbidden)
+	assert.Empty(t, fake.Violations())
+}

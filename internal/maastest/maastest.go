@@ -389,8 +389,12 @@ var statusNames = map[int]string{0: "New", 1: "Commissioning", 4: "Ready", 6: "D
 // ---- HTTP ----
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/MAAS/accounts/login/" {
+	switch r.URL.Path {
+	case "/MAAS/accounts/login/":
 		s.login(w, r)
+		return
+	case "/MAAS/accounts/authenticate/":
+		s.authenticateAPI(w, r)
 		return
 	}
 	if !strings.HasPrefix(r.URL.Path, apiPrefix) {
@@ -580,6 +584,28 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 	}
+}
+
+// authenticateAPI hands out the API key for a user name and password.
+func (s *Server) authenticateAPI(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if r.PostForm.Get("username") != Username || r.PostForm.Get("password") != Password {
+		http.Error(w, "Username or password incorrect.", http.StatusForbidden)
+		return
+	}
+	if r.PostForm.Get("consumer") == "" {
+		s.mu.Lock()
+		s.violate("authenticate without a consumer name")
+		s.mu.Unlock()
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"consumer_key": ConsumerKey, "token_key": TokenKey, "token_secret": TokenSecret, "name": r.PostForm.Get("consumer")})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
