@@ -13,6 +13,19 @@ var (
 	endSigLine      = []byte("-----END PGP SIGNATURE-----")
 )
 
+// ClearsignedContent returns the signed text of a clearsigned message WITHOUT
+// verifying the signature, with the same strict framing rules and the same result as
+// Keyring.VerifyClearsigned. It is for paths where the caller explicitly chose to skip
+// verification (an InsecureSkipSignature option); errors wrap ErrMalformed.
+func ClearsignedContent(msg []byte) (content []byte, err error) {
+	defer recoverErr(&err)
+	ct, err := parseCleartext(msg)
+	if err != nil {
+		return nil, err
+	}
+	return ct.content, nil
+}
+
 // cleartext is a parsed clearsigned message (RFC 9580 section 7).
 type cleartext struct {
 	content []byte        // the signed text, LF line endings, final LF unless empty

@@ -12,7 +12,8 @@
 //
 // Refused, each with its own sentinel: signatures with SHA-1, MD5 or RIPEMD-160 digests
 // (ErrWeakSignature); signatures by keys that are expired (ErrKeyExpired) or revoked
-// (ErrKeyRevoked); signatures made in the future (ErrFutureSignature) or expired
+// (ErrKeyRevoked); signatures made in the future, beyond MaxClockSkew
+// (ErrFutureSignature), or expired
 // (ErrSignatureExpired); malformed input (ErrMalformed); and, when no signature is by a
 // key of the keyring, ErrUnknownKey. Every one of them also satisfies
 // errors.Is(err, ErrSignature), which is what a tampered message gives. A message with

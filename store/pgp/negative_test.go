@@ -96,8 +96,12 @@ func TestSignatureTimes(t *testing.T) {
 	s := testEd25519(t)
 	k := s.Keyring()
 
+	// A minute ahead is clock drift: accepted.
+	_, err := k.VerifyDetached(strings.NewReader(release), detachWith(t, s.entity, release, at(time.Minute)))
+	require.NoError(t, err)
+
 	future := detachWith(t, s.entity, release, at(time.Hour))
-	_, err := k.VerifyDetached(strings.NewReader(release), future)
+	_, err = k.VerifyDetached(strings.NewReader(release), future)
 	assert.ErrorIs(t, err, ErrFutureSignature)
 	assert.ErrorIs(t, err, ErrSignature)
 
@@ -236,6 +240,13 @@ func TestClearsignedDetails(t *testing.T) {
 	assert.ErrorIs(t, err, ErrMalformed)
 	comment := bytes.Replace(msg, []byte("Hash: SHA512\n"), []byte("Hash: SHA512\nComment: hi\n"), 1)
 	_, _, err = k.VerifyClearsigned(comment)
+	assert.ErrorIs(t, err, ErrMalformed)
+
+	// ClearsignedContent applies the same framing rules without a keyring.
+	content, err = ClearsignedContent(msg)
+	require.NoError(t, err)
+	assert.Equal(t, release, string(content))
+	_, err = ClearsignedContent(append(append([]byte{}, msg...), "Evil: 1\n"...))
 	assert.ErrorIs(t, err, ErrMalformed)
 
 	// Empty content round-trips.

@@ -20,6 +20,11 @@ import (
 // clearsigned message. A signature is a few hundred bytes; even dozens of them fit.
 const MaxSignatureSize = 1 << 20
 
+// MaxClockSkew is how far in the future a signature's creation time may lie and still
+// be accepted: the clocks of the signing host and this one drift apart. Beyond it the
+// signature is refused with ErrFutureSignature.
+const MaxClockSkew = 5 * time.Minute
+
 // maxSignatures caps how many signature packets one message may carry.
 const maxSignatures = 32
 
@@ -324,8 +329,13 @@ func (k *Keyring) signingKeys(sig *packet.Signature) []openpgp.Key {
 // revoked now.
 func checkKeyAndSig(key openpgp.Key, sig *packet.Signature, now time.Time) error {
 	e := key.Entity
-	if sig.CreationTime.After(now) {
+	if sig.CreationTime.After(now.Add(MaxClockSkew)) {
 		return fmt.Errorf("%w: created %s", ErrFutureSignature, sig.CreationTime.UTC().Format(time.RFC3339))
+	}
+	// Within the tolerated skew, judge validity as of the signature's own time: the
+	// library counts a signature or key "from the future" as expired.
+	if sig.CreationTime.After(now) {
+		now = sig.CreationTime
 	}
 	if sig.SigExpired(now) {
 		return ErrSignatureExpired
