@@ -10,15 +10,14 @@
 // whitespace may surround the signed block, and only the signed text is returned, never
 // what lies around it. Keyring.VerifyDetached takes an armored or binary signature.
 //
-// Refused, each with its own sentinel: signatures with SHA-1, MD5 or RIPEMD-160 digests
-// (ErrWeakSignature); signatures by keys that are expired (ErrKeyExpired) or revoked
-// (ErrKeyRevoked); signatures made in the future, beyond MaxClockSkew
-// (ErrFutureSignature), or expired
-// (ErrSignatureExpired); malformed input (ErrMalformed); and, when no signature is by a
-// key of the keyring, ErrUnknownKey. Every one of them also satisfies
-// errors.Is(err, ErrSignature), which is what a tampered message gives. A message with
-// several signatures, as during an archive key rotation, verifies when one of them is
-// good and by a known key.
+// Refused, each with its own sentinel: signatures with SHA-1, MD5 or RIPEMD-160
+// digests (ErrWeakSignature); signatures by keys that are expired (ErrKeyExpired) or
+// revoked (ErrKeyRevoked); signatures made in the future beyond MaxClockSkew
+// (ErrFutureSignature) or expired (ErrSignatureExpired); malformed input
+// (ErrMalformed); and, when no signature is by a key of the keyring, ErrUnknownKey.
+// Every one of them also satisfies errors.Is(err, ErrSignature), which is what a
+// tampered message gives. A message with several signatures, as during an archive key
+// rotation, verifies when one of them is good and by a known key.
 //
 // # Signing
 //
