@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/airgapkit/airgap/pypi/pep508"
+	"github.com/airgapkit/airgap/pypi/simple"
 	"github.com/airgapkit/airgap/store"
 )
 
@@ -106,11 +107,11 @@ func (h *handler) serveSimple(w http.ResponseWriter, r *http.Request, snap *stor
 	mediaType, ok := negotiate(r.Header.Get("Accept"), h.defaultJSON)
 	w.Header().Add("Vary", "Accept")
 	if !ok {
-		http.Error(w, "not acceptable: offer "+MediaTypeJSON+", "+MediaTypeHTML+", text/html", http.StatusNotAcceptable)
+		http.Error(w, "not acceptable: offer "+simple.MediaTypeJSON+", "+simple.MediaTypeHTML+", text/html", http.StatusNotAcceptable)
 		return
 	}
 	name := dir + "index.html"
-	if mediaType == MediaTypeJSON {
+	if mediaType == simple.MediaTypeJSON {
 		name = dir + "index.json"
 	}
 	f, found := snap.Lookup(name)
@@ -119,7 +120,7 @@ func (h *handler) serveSimple(w http.ResponseWriter, r *http.Request, snap *stor
 		return
 	}
 	ct := mediaType
-	if mediaType == MediaTypeLegacyHTML {
+	if mediaType == simple.MediaTypeLegacyHTML {
 		ct = "text/html; charset=utf-8"
 	}
 	w.Header().Set("Content-Type", ct)
@@ -131,12 +132,12 @@ func (h *handler) serveSimple(w http.ResponseWriter, r *http.Request, snap *stor
 // matches JSON is preferred, among wildcard matches HTML. ok is false when nothing offered
 // is acceptable.
 func negotiate(accept string, defaultJSON bool) (string, bool) {
-	offers := []string{MediaTypeJSON, MediaTypeHTML, MediaTypeLegacyHTML}
+	offers := []string{simple.MediaTypeJSON, simple.MediaTypeHTML, simple.MediaTypeLegacyHTML}
 	if strings.TrimSpace(accept) == "" {
 		if defaultJSON {
-			return MediaTypeJSON, true
+			return simple.MediaTypeJSON, true
 		}
-		return MediaTypeLegacyHTML, true
+		return simple.MediaTypeLegacyHTML, true
 	}
 	type score struct {
 		q     float64
@@ -164,8 +165,8 @@ func negotiate(accept string, defaultJSON bool) (string, bool) {
 			switch {
 			case mt == offer:
 				spec = 2
-			case offer == MediaTypeJSON && mt == "application/vnd.pypi.simple.latest+json",
-				offer == MediaTypeHTML && mt == "application/vnd.pypi.simple.latest+html":
+			case offer == simple.MediaTypeJSON && mt == "application/vnd.pypi.simple.latest+json",
+				offer == simple.MediaTypeHTML && mt == "application/vnd.pypi.simple.latest+html":
 				spec = 2
 			case mt == "*/*":
 				spec = 0

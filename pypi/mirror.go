@@ -213,7 +213,7 @@ func (m *Mirror) requirements() ([]pep508.Requirement, error) {
 			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 		}
 		defer f.Close()
-		rs, err := ParseRequirements(f)
+		rs, err := pep508.ParseRequirementsFile(f)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s: %w", ErrConfig, m.RequirementsFile, err)
 		}

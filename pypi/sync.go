@@ -17,6 +17,7 @@ import (
 
 	"github.com/airgapkit/airgap/pypi/pep440"
 	"github.com/airgapkit/airgap/pypi/pep508"
+	"github.com/airgapkit/airgap/pypi/simple"
 	"github.com/airgapkit/airgap/pypi/wheel"
 	"github.com/airgapkit/airgap/store"
 	"github.com/airgapkit/airgap/store/fetch"
@@ -32,7 +33,7 @@ const (
 
 // dist is one usable upstream distribution file.
 type dist struct {
-	File
+	simple.File
 	project string
 	version pep440.Version
 	vkey    string
@@ -274,7 +275,7 @@ func (s *syncer) round(ctx context.Context, frontier []need) ([]need, error) {
 			s.stats.DependenciesUnknown = appendUnique(s.stats.DependenciesUnknown, label+": "+mr.err.Error())
 			continue
 		}
-		md, err := ParseMetadata(mr.data)
+		md, err := wheel.ParseMetadata(mr.data)
 		if err != nil {
 			return nil, fmt.Errorf("pypi: %s: %w", e.dist.Filename, err)
 		}
@@ -319,7 +320,7 @@ func appendUnique(list []string, s string) []string {
 func (s *syncer) loadProject(ctx context.Context, name string) (*project, error) {
 	p := &project{name: name}
 	pageURL := s.base.ResolveReference(&url.URL{Path: url.PathEscape(name) + "/"}).String()
-	req := fetch.Request{URL: pageURL, Header: http.Header{"Accept": {AcceptHeader}}, MaxSize: MaxIndexSize}
+	req := fetch.Request{URL: pageURL, Header: http.Header{"Accept": {simple.AcceptHeader}}, MaxSize: simple.MaxIndexSize}
 	var prevFile store.File
 	var prevMeta pageMeta
 	if s.prev != nil && s.reuse {
@@ -343,7 +344,7 @@ func (s *syncer) loadProject(ctx context.Context, name string) (*project, error)
 	}
 	meta := pageMeta{ETag: res.Validators.ETag, LastModified: res.Validators.LastModified, URL: res.FinalURL}
 	if res.NotModified {
-		body, err = store.ReadBlob(ctx, s.m.Store, prevFile.Digest, MaxIndexSize)
+		body, err = store.ReadBlob(ctx, s.m.Store, prevFile.Digest, simple.MaxIndexSize)
 		if err != nil {
 			return nil, fmt.Errorf("pypi: project %s: cached page: %w", name, err)
 		}
@@ -367,7 +368,7 @@ func (s *syncer) loadProject(ctx context.Context, name string) (*project, error)
 	if err != nil {
 		pageBase, _ = url.Parse(pageURL)
 	}
-	page, err := ParsePage(body, meta.ContentType, pageBase)
+	page, err := simple.ParsePage(body, meta.ContentType, pageBase)
 	if err != nil {
 		return nil, fmt.Errorf("pypi: project %s: %w", name, err)
 	}
@@ -388,7 +389,7 @@ func (s *syncer) loadProject(ctx context.Context, name string) (*project, error)
 
 // classify turns a page entry into a dist, or says why it is ignored ("" for files that
 // are simply not distributions this mirror handles).
-func (s *syncer) classify(project string, f File) (*dist, string) {
+func (s *syncer) classify(project string, f simple.File) (*dist, string) {
 	if f.Filename != path.Base(f.Filename) || store.ValidatePath(f.Filename) != nil {
 		return nil, "unsafe file name"
 	}
@@ -742,7 +743,7 @@ func (s *syncer) build(ctx context.Context) (*store.Snapshot, error) {
 
 	snap := store.NewSnapshot()
 	snap.Annotations[annUpstream] = s.m.upstream()
-	pages := map[string]*Page{}
+	pages := map[string]*simple.Page{}
 	var names []string
 	for _, d := range files {
 		r := results[d]
@@ -752,11 +753,11 @@ func (s *syncer) build(ctx context.Context) (*store.Snapshot, error) {
 		}
 		pg := pages[d.project]
 		if pg == nil {
-			pg = &Page{Name: d.project}
+			pg = &simple.Page{Name: d.project}
 			pages[d.project] = pg
 			names = append(names, d.project)
 		}
-		f := File{
+		f := simple.File{
 			Filename: d.Filename, URL: "../../" + dir + url.PathEscape(d.Filename),
 			Hashes: map[string]string{"sha256": r.blob.Digest.Hex()}, RequiresPython: d.RequiresPython,
 			Yanked: d.Yanked, YankedReason: d.YankedReason, Size: r.blob.Size, UploadTime: d.UploadTime,
@@ -794,8 +795,8 @@ func (s *syncer) build(ctx context.Context) (*store.Snapshot, error) {
 			pg.Versions = append(pg.Versions, v.String())
 		}
 		s.stats.Versions += len(vs)
-		if err := s.addPage(ctx, snap, "simple/"+name+"/", func(w io.Writer) error { return WritePageHTML(w, pg) },
-			func(w io.Writer) error { return WritePageJSON(w, pg) }); err != nil {
+		if err := s.addPage(ctx, snap, "simple/"+name+"/", func(w io.Writer) error { return simple.WritePageHTML(w, pg) },
+			func(w io.Writer) error { return simple.WritePageJSON(w, pg) }); err != nil {
 			return nil, err
 		}
 		p := s.projects[name]
@@ -807,8 +808,8 @@ func (s *syncer) build(ctx context.Context) (*store.Snapshot, error) {
 		}
 	}
 	s.stats.Projects = len(names)
-	if err := s.addPage(ctx, snap, "simple/", func(w io.Writer) error { return WriteRootHTML(w, names) },
-		func(w io.Writer) error { return WriteRootJSON(w, names) }); err != nil {
+	if err := s.addPage(ctx, snap, "simple/", func(w io.Writer) error { return simple.WriteRootHTML(w, names) },
+		func(w io.Writer) error { return simple.WriteRootJSON(w, names) }); err != nil {
 		return nil, err
 	}
 	return snap, nil
@@ -819,7 +820,7 @@ func (s *syncer) addPage(ctx context.Context, snap *store.Snapshot, dir string, 
 	for _, v := range []struct {
 		name, mediaType string
 		write           func(io.Writer) error
-	}{{"index.html", "text/html; charset=utf-8", writeHTML}, {"index.json", MediaTypeJSON, writeJSON}} {
+	}{{"index.html", "text/html; charset=utf-8", writeHTML}, {"index.json", simple.MediaTypeJSON, writeJSON}} {
 		var buf bytes.Buffer
 		if err := v.write(&buf); err != nil {
 			return err

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"github.com/airgapkit/airgap/pypi/simple"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -147,7 +148,7 @@ func TestSyncResolvesClosure(t *testing.T) {
 
 	// The index: PEP 503 HTML and PEP 691 JSON.
 	h := pypi.NewHandler(e.store, "pypi/python")
-	page := get(t, h, "/simple/lib/", pypi.AcceptHeader)
+	page := get(t, h, "/simple/lib/", simple.AcceptHeader)
 	var jp struct {
 		Meta  map[string]string `json:"meta"`
 		Name  string            `json:"name"`
@@ -303,7 +304,7 @@ func TestMalformedPages(t *testing.T) {
 			e.up.Format = c.format
 			_, err := e.mirror("x").Sync(context.Background())
 			require.Error(t, err)
-			assert.True(t, errors.Is(err, pypi.ErrMalformedIndex) || errors.Is(err, pypi.ErrUnsupportedAPI), "%v", err)
+			assert.True(t, errors.Is(err, simple.ErrMalformedIndex) || errors.Is(err, simple.ErrUnsupportedAPI), "%v", err)
 		})
 	}
 	// HTML that is merely garbage has no files: the requirement is unsatisfied.

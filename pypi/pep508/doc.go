@@ -6,5 +6,6 @@
 // direct URL, and an optional Marker. Marker.Evaluate answers whether a requirement
 // applies to one interpreter and platform: python_version, sys_platform,
 // platform_machine, implementation_name, extra and the other PEP 508 variables, with
-// version comparisons done by PEP 440 rules. NormalizeName gives PEP 503 names.
+// version comparisons done by PEP 440 rules. NormalizeName gives PEP 503 names, and
+// ParseRequirementsFile reads pip's requirements.txt format.
 package pep508

@@ -1,4 +1,4 @@
-package pypi
+package pep508
 
 import (
 	"bufio"
@@ -6,23 +6,21 @@ import (
 	"fmt"
 	"io"
 	"strings"
-
-	"github.com/airgapkit/airgap/pypi/pep508"
 )
 
 // ErrRequirementsFile is returned (wrapped) for a requirements file line that cannot be
 // used.
-var ErrRequirementsFile = errors.New("pypi: unsupported requirements file line")
+var ErrRequirementsFile = errors.New("pep508: unsupported requirements file line")
 
-// ParseRequirements reads a pip requirements file: one PEP 508 requirement per line,
+// ParseRequirementsFile reads a pip requirements file: one PEP 508 requirement per line,
 // "#" comments, "\" line continuations, per-requirement options such as --hash (ignored:
 // files are verified against the index's sha256). Global options (--index-url, ...) are
 // skipped; "-r", "-c", "-e" and bare paths or URLs are refused with ErrRequirementsFile,
 // since an air-gapped mirror cannot follow them.
-func ParseRequirements(r io.Reader) ([]pep508.Requirement, error) {
+func ParseRequirementsFile(r io.Reader) ([]Requirement, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	var out []pep508.Requirement
+	var out []Requirement
 	var pending strings.Builder
 	lineNo, startLine := 0, 0
 	handle := func(line string, n int) error {
@@ -48,9 +46,9 @@ func ParseRequirements(r io.Reader) ([]pep508.Requirement, error) {
 		if i := strings.Index(line, "\t--"); i >= 0 {
 			line = strings.TrimSpace(line[:i])
 		}
-		req, err := pep508.ParseRequirement(line)
+		req, err := ParseRequirement(line)
 		if err != nil {
-			return fmt.Errorf("pypi: requirements line %d: %w", n, err)
+			return fmt.Errorf("pep508: requirements line %d: %w", n, err)
 		}
 		out = append(out, req)
 		return nil
@@ -73,7 +71,7 @@ func ParseRequirements(r io.Reader) ([]pep508.Requirement, error) {
 		pending.Reset()
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("pypi: requirements: %w", err)
+		return nil, fmt.Errorf("pep508: requirements: %w", err)
 	}
 	if pending.Len() > 0 {
 		if err := handle(pending.String(), startLine); err != nil {

@@ -1,4 +1,4 @@
-package pypi
+package simple
 
 import (
 	"bytes"
@@ -33,10 +33,10 @@ const APIVersion = "1.1"
 const MaxIndexSize = 64 << 20
 
 // ErrMalformedIndex is returned (wrapped) for a project page that cannot be understood.
-var ErrMalformedIndex = errors.New("pypi: malformed index page")
+var ErrMalformedIndex = errors.New("simple: malformed index page")
 
 // ErrUnsupportedAPI is returned for a page that declares a major API version other than 1.
-var ErrUnsupportedAPI = errors.New("pypi: unsupported simple API version")
+var ErrUnsupportedAPI = errors.New("simple: unsupported API version")
 
 // File is one distribution file of a project page.
 type File struct {

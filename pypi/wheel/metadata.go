@@ -1,4 +1,4 @@
-package pypi
+package wheel
 
 import (
 	"bufio"
@@ -11,7 +11,7 @@ import (
 )
 
 // ErrMalformedMetadata is returned (wrapped) for core metadata that cannot be read.
-var ErrMalformedMetadata = errors.New("pypi: malformed core metadata")
+var ErrMalformedMetadata = errors.New("wheel: malformed core metadata")
 
 // Metadata is the part of a distribution's core metadata (METADATA, PKG-INFO, or a PEP
 // 658 .metadata file) that dependency following needs.
@@ -106,7 +106,7 @@ func (m *Metadata) Requirements() ([]pep508.Requirement, error) {
 	for _, line := range m.RequiresDist {
 		r, err := pep508.ParseRequirement(line)
 		if err != nil {
-			return nil, fmt.Errorf("pypi: %s %s: Requires-Dist: %w", m.Name, m.Version, err)
+			return nil, fmt.Errorf("wheel: %s %s: Requires-Dist: %w", m.Name, m.Version, err)
 		}
 		out = append(out, r)
 	}

@@ -1,0 +1,6 @@
+// Package simple reads and writes the Python simple repository API: PEP 691 JSON project
+// pages and PEP 503 HTML ones (file URLs with hash fragments, data-requires-python,
+// PEP 592 data-yanked, PEP 658/714 core-metadata), and the project list. Parsers accept the
+// legacy dist-info-metadata spellings; writers emit only the PEP 714 names, which every pip
+// understands (the legacy ones break Debian bookworm's pip 23.0.1).
+package simple
