@@ -499,13 +499,20 @@ func (c *Client) Upload(ctx context.Context, host, repo, location string, d stor
 
 // PutManifest stores manifest bytes under ref (a tag or the digest) with its media type.
 func (c *Client) PutManifest(ctx context.Context, host, repo, ref, mediaType string, b []byte) error {
+	_, err := c.putManifest(ctx, host, repo, ref, mediaType, b)
+	return err
+}
+
+// putManifest is PutManifest returning the answer's headers (OCI-Subject tells whether
+// the registry indexed the manifest's subject itself).
+func (c *Client) putManifest(ctx context.Context, host, repo, ref, mediaType string, b []byte) (http.Header, error) {
 	hdr := http.Header{"Content-Type": {mediaType}}
 	resp, err := c.request(ctx, host, http.MethodPut, "/v2/"+repo+"/manifests/"+ref, []string{pushScope(repo)}, hdr, bytes.NewReader(b), int64(len(b)), http.StatusCreated, http.StatusOK, http.StatusAccepted)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	resp.Body.Close()
-	return nil
+	return resp.Header, nil
 }
 
 // HeadPush is Head with push scope, for targets (one token for HEAD and upload).

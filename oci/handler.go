@@ -25,7 +25,8 @@ func WithDefaultNamespace(ns string) HandlerOption {
 
 // NewHandler serves the snapshot that ref publishes as a read-only OCI distribution
 // registry: GET and HEAD of /v2/, /v2/<name>/manifests/<tag or digest>,
-// /v2/<name>/blobs/<digest> (with Range), /v2/<name>/tags/list (with n and last). Answers
+// /v2/<name>/blobs/<digest> (with Range), /v2/<name>/tags/list (with n and last), and the
+// OCI 1.1 referrers API /v2/<name>/referrers/<digest> (with artifactType). Answers
 // carry Docker-Content-Digest and the stored media type; errors are distribution error
 // JSON (NAME_UNKNOWN, MANIFEST_UNKNOWN, BLOB_UNKNOWN, UNSUPPORTED). Every request is
 // answered from one published snapshot; a new publish is picked up at the next request.
@@ -42,10 +43,11 @@ type handler struct {
 	s         store.Store
 	namespace string
 
-	mu       sync.Mutex
-	indexed  *store.Snapshot
-	repoSet  map[string]bool
-	tagLists map[string][]string
+	mu        sync.Mutex
+	indexed   *store.Snapshot
+	repoSet   map[string]bool
+	tagLists  map[string][]string
+	referrers map[string][]Descriptor // "<repo>@<subject digest>" -> referrers; nil until asked
 }
 
 // index returns the repositories and sorted tag lists of snap, computed once per
@@ -71,7 +73,7 @@ func (h *handler) index(snap *store.Snapshot) (map[string]bool, map[string][]str
 	for _, t := range tags {
 		sort.Strings(t)
 	}
-	h.indexed, h.repoSet, h.tagLists = snap, repos, tags
+	h.indexed, h.repoSet, h.tagLists, h.referrers = snap, repos, tags, nil
 	return repos, tags
 }
 
@@ -111,6 +113,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case strings.HasSuffix(rest, "/tags/list"):
 		h.tags(w, r, snap, strings.TrimSuffix(rest, "/tags/list"))
+	case strings.Contains(rest, "/referrers/"):
+		i := strings.LastIndex(rest, "/referrers/")
+		h.referrersOf(w, r, snap, rest[:i], rest[i+len("/referrers/"):])
 	case strings.Contains(rest, "/manifests/"):
 		i := strings.LastIndex(rest, "/manifests/")
 		h.manifest(w, r, snap, rest[:i], rest[i+len("/manifests/"):])
@@ -223,4 +228,72 @@ func (h *handler) tags(w http.ResponseWriter, r *http.Request, snap *store.Snaps
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{"name": name, "tags": tags})
+}
+
+// referrersOf answers the OCI 1.1 referrers API from the manifests of the snapshot that
+// name the digest as their subject.
+func (h *handler) referrersOf(w http.ResponseWriter, r *http.Request, snap *store.Snapshot, name, ref string) {
+	repo, ok := h.repo(r, snap, name)
+	if !ok {
+		regError(w, http.StatusNotFound, "NAME_UNKNOWN", "repository not known to this mirror")
+		return
+	}
+	d, err := store.ParseDigest(ref)
+	if err != nil {
+		regError(w, http.StatusBadRequest, "DIGEST_INVALID", "invalid digest")
+		return
+	}
+	all, err := h.referrerIndex(r, snap)
+	if err != nil {
+		regError(w, http.StatusInternalServerError, "UNKNOWN", "store unavailable")
+		return
+	}
+	list := []Descriptor{}
+	at := r.URL.Query().Get("artifactType")
+	for _, x := range all[repo+"@"+string(d)] {
+		if at == "" || x.ArtifactType == at {
+			list = append(list, x)
+		}
+	}
+	if at != "" {
+		w.Header().Set("OCI-Filters-Applied", "artifactType")
+	}
+	w.Header().Set("Content-Type", MediaTypeOCIIndex)
+	_ = json.NewEncoder(w).Encode(map[string]any{"schemaVersion": 2, "mediaType": MediaTypeOCIIndex, "manifests": list})
+}
+
+// referrerIndex reads the snapshot's OCI manifests once and maps subjects to referrers.
+func (h *handler) referrerIndex(r *http.Request, snap *store.Snapshot) (map[string][]Descriptor, error) {
+	h.index(snap)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.indexed == snap && h.referrers != nil {
+		return h.referrers, nil
+	}
+	out := map[string][]Descriptor{}
+	for _, p := range snap.Paths() {
+		repo, kind, _, ok := parsePath(p)
+		f := snap.Files[p]
+		if !ok || kind != "manifest" || (f.MediaType != MediaTypeOCIManifest && f.MediaType != MediaTypeOCIIndex) {
+			continue
+		}
+		b, err := store.ReadBlob(r.Context(), h.s, f.Digest, DefaultMaxManifestSize)
+		if err != nil {
+			return nil, err
+		}
+		m, err := ParseManifest(f.MediaType, b)
+		if err != nil || m.Subject == nil {
+			continue
+		}
+		at := m.ArtifactType
+		if at == "" && m.Config != nil {
+			at = m.Config.MediaType
+		}
+		key := repo + "@" + string(m.Subject.Digest)
+		out[key] = append(out[key], Descriptor{MediaType: f.MediaType, Digest: f.Digest, Size: f.Size, ArtifactType: at, Annotations: m.Annotations})
+	}
+	if h.indexed == snap {
+		h.referrers = out
+	}
+	return out, nil
 }

@@ -83,3 +83,30 @@ func TestHandlerServesMirror(t *testing.T) {
 	part, _ := io.ReadAll(rr.Body)
 	assert.Equal(t, layer.Data[:10], part)
 }
+
+func TestHandlerReferrers(t *testing.T) {
+	ctx := context.Background()
+	up := startUpstream(t)
+	s := store.NewMemory()
+	m := newMirror(up, s, "tools/db:2")
+	m.Referrers = true
+	_, err := m.Sync(ctx)
+	require.NoError(t, err)
+	srv := httptest.NewServer(NewHandler(s, m.Ref()))
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	local := strings.ReplaceAll(up.Host, ":", "-")
+	c := &Client{Registries: []RegistryConfig{{Host: host, PlainHTTP: true}}}
+	db := up.Content["tools/db:2"]
+	refs, err := c.Referrers(ctx, host, local+"/tools/db", store.Digest(db.Digest))
+	require.NoError(t, err)
+	require.Len(t, refs, 1)
+	assert.Equal(t, "application/spdx+json", refs[0].ArtifactType)
+	resp, err := http.Get(srv.URL + "/v2/" + local + "/tools/db/referrers/" + db.Digest + "?artifactType=other")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var idx Manifest
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&idx))
+	assert.Empty(t, idx.Manifests)
+	assert.Equal(t, "artifactType", resp.Header.Get("OCI-Filters-Applied"))
+}

@@ -82,7 +82,7 @@ func TestIntegrationDockerRegistryAndSkopeo(t *testing.T) {
 	ctx := context.Background()
 	up := startUpstream(t)
 	s := store.NewMemory()
-	m := newMirror(up, s, "library/alpine:3.19", "library/alpine-copy:3.19", "library/multi:1.0")
+	m := newMirror(up, s, "library/alpine:3.19", "library/alpine-copy:3.19", "library/multi:1.0", "tools/db:2")
 	m.Referrers = true
 	_, err := m.Sync(ctx)
 	require.NoError(t, err)
@@ -105,6 +105,14 @@ func TestIntegrationDockerRegistryAndSkopeo(t *testing.T) {
 		raw := testutil.Run(t, time.Minute, nil, skopeo, "inspect", "--raw", "--tls-verify=false", "docker://"+target+"/"+tc.ref)
 		assert.Equal(t, tc.want, sha256Hex(raw), tc.ref)
 	}
+	// distribution 2.8 has no referrers API: the SBOM of tools/db is found through the
+	// sha256-<hex> fallback tag index that Push maintained.
+	db := up.Content["tools/db:2"].Digest
+	refs, err := c.Referrers(ctx, target, "mirror/tools/db", store.Digest(db))
+	require.NoError(t, err)
+	require.Len(t, refs, 1)
+	assert.Equal(t, "application/spdx+json", refs[0].ArtifactType)
+
 	// Every child of the index is there by digest.
 	for _, ch := range up.Content["library/multi:1.0"].Children {
 		raw := testutil.Run(t, time.Minute, nil, skopeo, "inspect", "--raw", "--tls-verify=false", "docker://"+target+"/mirror/library/multi@"+ch.Digest)
@@ -140,8 +148,10 @@ func TestIntegrationDockerRegistryAndSkopeo(t *testing.T) {
 
 	// Registry -> registry directly into the real registry, flattened names.
 	c2 := &Client{Registries: []RegistryConfig{{Host: target, PlainHTTP: true}, {Host: up.Host, PlainHTTP: true}}}
-	_, err = Copy(ctx, Selection{Images: []string{up.Ref("library/multi:1.0")}}, Mapping{Registry: target, Prefix: "flat", Flatten: true, StripRegistry: true}, PushOptions{Client: c2})
+	_, err = Copy(ctx, Selection{Images: []string{up.Ref("library/multi:1.0"), up.Ref("library/alpine:3.19")}}, Mapping{Registry: target, Prefix: "flat", Flatten: true, StripRegistry: true}, PushOptions{Client: c2, Referrers: true})
 	require.NoError(t, err)
+	raw0 := testutil.Run(t, time.Minute, nil, skopeo, "inspect", "--raw", "--tls-verify=false", "docker://"+target+"/flat/library-alpine:"+sigTag)
+	assert.Equal(t, up.Content["library/alpine:"+sigTag].Digest, sha256Hex(raw0), "cosign signature copied with Copy")
 	raw := testutil.Run(t, time.Minute, nil, skopeo, "inspect", "--raw", "--tls-verify=false", "docker://"+target+"/flat/library-multi:1.0")
 	assert.Equal(t, up.Content["library/multi:1.0"].Digest, sha256Hex(raw))
 }

@@ -2,6 +2,7 @@ package oci
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -73,6 +74,9 @@ type PushOptions struct {
 	Logger *slog.Logger
 	// Progress, if set, is called (concurrently) per blob handled.
 	Progress func(Event)
+	// Referrers (Copy only; Push sends whatever the mirror holds) also copies each image's
+	// cosign tags (sha256-<hex>.sig/.att/.sbom) and OCI 1.1 referrers.
+	Referrers bool
 }
 
 // PushStats counts what a push or copy did.
@@ -161,9 +165,10 @@ type pusher struct {
 	progress func(Event)
 	sem      chan struct{}
 
-	mu       sync.Mutex
-	holders  map[store.Digest]map[string]bool
-	inflight map[store.Digest]*flight
+	mu         sync.Mutex
+	fallbackMu sync.Mutex
+	holders    map[store.Digest]map[string]bool
+	inflight   map[store.Digest]*flight
 
 	unchanged, manifests, uploaded, mounted, existing atomic.Int64
 	bytes                                             atomic.Int64
@@ -231,11 +236,51 @@ func (p *pusher) pushTree(ctx context.Context, src source, srcRepo, dst string, 
 			return err
 		}
 	}
-	if err := p.c.PutManifest(ctx, p.to.Registry, dst, ref, m.MediaType, body); err != nil {
+	hdr, err := p.c.putManifest(ctx, p.to.Registry, dst, ref, m.MediaType, body)
+	if err != nil {
 		return fmt.Errorf("oci: push %s/%s:%s: %w", p.to.Registry, dst, ref, err)
 	}
 	p.manifests.Add(1)
+	if m.Subject != nil && hdr.Get("OCI-Subject") == "" {
+		return p.addFallbackReferrer(ctx, dst, m, desc, len(body))
+	}
 	return nil
+}
+
+// addFallbackReferrer records a pushed referrer in the "sha256-<hex>" tag index of its
+// subject, as OCI 1.1 asks of clients when a registry does not index subjects itself
+// (distribution 2.8). Updates are serialised within the run.
+func (p *pusher) addFallbackReferrer(ctx context.Context, dst string, m *Manifest, desc Descriptor, size int) error {
+	p.fallbackMu.Lock()
+	defer p.fallbackMu.Unlock()
+	tag := "sha256-" + m.Subject.Digest.Hex()
+	at := m.ArtifactType
+	if at == "" && m.Config != nil {
+		at = m.Config.MediaType
+	}
+	entry := Descriptor{MediaType: m.MediaType, Digest: desc.Digest, Size: int64(size), ArtifactType: at, Annotations: m.Annotations}
+	idx := &Manifest{SchemaVersion: 2, MediaType: MediaTypeOCIIndex}
+	_, b, err := p.c.Manifest(ctx, Reference{Registry: p.to.Registry, Repository: dst, Tag: tag})
+	switch {
+	case errors.Is(err, ErrNotFound):
+	case err != nil:
+		return fmt.Errorf("oci: referrers tag %s/%s:%s: %w", p.to.Registry, dst, tag, err)
+	default:
+		if idx, err = ParseManifest(MediaTypeOCIIndex, b); err != nil {
+			return fmt.Errorf("oci: referrers tag %s/%s:%s: %w", p.to.Registry, dst, tag, err)
+		}
+		for _, d := range idx.Manifests {
+			if d.Digest == desc.Digest {
+				return nil
+			}
+		}
+	}
+	idx.Manifests = append(idx.Manifests, entry)
+	nb, err := json.Marshal(idx)
+	if err != nil {
+		return err
+	}
+	return p.c.PutManifest(ctx, p.to.Registry, dst, tag, MediaTypeOCIIndex, nb)
 }
 
 func (p *pusher) holds(d store.Digest, repo string) (home string, here bool) {
@@ -500,9 +545,48 @@ func Copy(ctx context.Context, sel Selection, to Mapping, opt PushOptions) (Push
 			if r.Tag != "" {
 				tags = []string{r.Tag}
 			}
-			return p.pushRoot(gctx, registrySource{c: p.c, host: r.Registry}, r.Repository, dst, desc, nil, tags)
+			src := registrySource{c: p.c, host: r.Registry}
+			if err := p.pushRoot(gctx, src, r.Repository, dst, desc, nil, tags); err != nil {
+				return err
+			}
+			if !opt.Referrers {
+				return nil
+			}
+			return p.copyReferrers(gctx, src, r, dst, desc.Digest)
 		})
 	}
 	err = g.Wait()
 	return p.stats(len(refs)), err
+}
+
+// copyReferrers copies the cosign tags and OCI referrers of subject from a registry.
+func (p *pusher) copyReferrers(ctx context.Context, src registrySource, r Reference, dst string, subject store.Digest) error {
+	tags, err := p.c.Tags(ctx, r.Registry, r.Repository)
+	if err != nil {
+		return fmt.Errorf("oci: tags of %s: %w", r.Name(), err)
+	}
+	prefix := "sha256-" + subject.Hex() + "."
+	for _, t := range tags {
+		if !strings.HasPrefix(t, prefix) {
+			continue
+		}
+		tr := Reference{Registry: r.Registry, Repository: r.Repository, Tag: t}
+		d, err := p.c.Head(ctx, tr)
+		if err != nil {
+			return fmt.Errorf("oci: %s: %w", tr, err)
+		}
+		if err := p.pushRoot(ctx, src, r.Repository, dst, d, nil, []string{t}); err != nil {
+			return err
+		}
+	}
+	refs, err := p.c.Referrers(ctx, r.Registry, r.Repository, subject)
+	if err != nil {
+		return fmt.Errorf("oci: referrers of %s@%s: %w", r.Name(), subject, err)
+	}
+	for _, d := range refs {
+		if err := p.pushRoot(ctx, src, r.Repository, dst, Descriptor{MediaType: d.MediaType, Digest: d.Digest, Size: d.Size}, nil, nil); err != nil {
+			return err
+		}
+	}
+	return nil
 }
