@@ -4,11 +4,15 @@
 // setting the configuration, importing the images and waiting for the import, plus
 // users, SSH keys, machines and zones.
 //
-// A Client is made from the MAAS URL (http://host:5240/MAAS or https://host:5443/MAAS,
-// with or without the trailing api/2.0/) and an API key "consumer_key:token_key:
-// token_secret" (from `maas apikey --username admin`), or by Login with a user name and
-// password. Every request is signed with OAuth 1.0a PLAINTEXT, with a fresh nonce and
-// timestamp each time, retries included. Every call takes a context.
+// A Client is made by New from the MAAS URL (http://host:5240/MAAS or
+// https://host:5443/MAAS, with or without the trailing api/2.0/) and an API key
+// "consumer_key:token_key:token_secret" (from `maas apikey --username admin`, or from
+// Authenticate with a user name and password), or by Login, which keeps a session
+// cookie instead. Every request is signed with OAuth 1.0a PLAINTEXT, with a fresh
+// nonce and timestamp each time, retries and redirects included. Every call takes a
+// context. Over https, Options.CACertPEM trusts a local CA (see package tlsutil);
+// Options.InsecureSkipVerify is the explicit, logged way out; Options.HTTPClient
+// injects a client of your own.
 //
 // Writes are POST/PUT/DELETE with multipart bodies: lists go as repeated keys, files
 // (the boot source keyring_data) as file parts. A 503, a 429, or a 409 with
