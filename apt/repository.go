@@ -1,0 +1,207 @@
+package apt
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/airgapkit/airgap/store"
+	"github.com/airgapkit/airgap/store/pgp"
+)
+
+// ErrNotNewer: a .deb added to a Repository is not newer than the version it already
+// holds for that package and architecture (an equal version with the same content is
+// accepted and changes nothing).
+var ErrNotNewer = errors.New("apt: package version is not newer than the one in the repository")
+
+// Repository is a signed repository built from local .deb files, as reprepro includedeb
+// builds one: Include adds packages to a suite and component, replacing older versions
+// per package and architecture, keeps the pool layout pool/<component>/<prefix>/<source>/,
+// and publishes a new generation under "apt/<Name>".
+type Repository struct {
+	// Name names the repository; the published ref is "apt/<Name>".
+	Name string `yaml:"name"`
+	// Origin and Label go into every Release.
+	Origin string `yaml:"origin"`
+	Label  string `yaml:"label"`
+	// Architectures of every suite (packages of architecture "all" are listed in each).
+	// Empty: [amd64].
+	Architectures []string `yaml:"architectures"`
+	// ValidFor sets Valid-Until = Date + ValidFor. Zero: none.
+	ValidFor time.Duration `yaml:"valid_for"`
+	// KeyName names the exported public key files (see Publisher.KeyName).
+	KeyName string `yaml:"key_name"`
+
+	Store  store.Store      `yaml:"-"`
+	Signer *pgp.Signer      `yaml:"-"`
+	Logger *slog.Logger     `yaml:"-"`
+	Now    func() time.Time `yaml:"-"`
+}
+
+// Ref returns the ref the repository publishes.
+func (r *Repository) Ref() string { return "apt/" + r.Name }
+
+func (r *Repository) archs() []string {
+	if len(r.Architectures) == 0 {
+		return []string{"amd64"}
+	}
+	return r.Architectures
+}
+
+// repoEntry is one package of the repository: its stanza and its pool file.
+type repoEntry struct {
+	pkg    Package
+	stanza Paragraph
+	file   store.File
+}
+
+// Include stores the given .deb files, adds them to suite/component and publishes the
+// repository again. All of them are checked before anything is published: one bad .deb
+// (ErrMalformed), or a version not newer than the one held (ErrNotNewer), and nothing
+// changes.
+func (r *Repository) Include(ctx context.Context, suite, component string, debs ...io.Reader) (store.Generation, error) {
+	if r.Store == nil {
+		return store.Generation{}, errors.New("apt: Repository.Store is nil")
+	}
+	for _, s := range []string{"apt/" + r.Name, "dists/" + suite, "pool/" + component} {
+		if err := store.ValidatePath(s); err != nil || strings.Count(s, "/") != 1 {
+			return store.Generation{}, fmt.Errorf("apt: repository: %w: %q", store.ErrUnsafePath, s)
+		}
+	}
+	prevGen, err := store.Current(ctx, r.Store, r.Ref())
+	var prev *store.Snapshot
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return store.Generation{}, err
+	default:
+		if prev, err = store.ReadSnapshot(ctx, r.Store, prevGen.Snapshot); err != nil {
+			return store.Generation{}, err
+		}
+	}
+	// suite -> component -> name/arch -> entry
+	state, err := r.load(ctx, prev)
+	if err != nil {
+		return store.Generation{}, err
+	}
+	if state[suite] == nil {
+		state[suite] = map[string]map[string]*repoEntry{}
+	}
+	if state[suite][component] == nil {
+		state[suite][component] = map[string]*repoEntry{}
+	}
+	entries := state[suite][component]
+	for i, in := range debs {
+		info, err := r.Store.Put(ctx, store.Expect{}, in)
+		if err != nil {
+			return store.Generation{}, fmt.Errorf("apt: repository: deb %d: %w", i, err)
+		}
+		b, err := r.Store.Open(ctx, info.Digest)
+		if err != nil {
+			return store.Generation{}, err
+		}
+		deb, err := ReadDeb(b)
+		b.Close()
+		if err != nil {
+			return store.Generation{}, fmt.Errorf("apt: repository: deb %d: %w", i, err)
+		}
+		p := deb.Package
+		fn := PoolDir(component, p.Source) + "/" + DebFilename(p)
+		if err := store.ValidatePath(fn); err != nil {
+			return store.Generation{}, fmt.Errorf("apt: repository: %s: %w", p.Key(), err)
+		}
+		key := p.Name + "/" + p.Architecture
+		if old := entries[key]; old != nil {
+			c := CompareVersions(p.Version, old.pkg.Version)
+			if c < 0 || (c == 0 && old.file.Digest != info.Digest) {
+				return store.Generation{}, fmt.Errorf("apt: repository: %w: %s %s, holding %s", ErrNotNewer, p.Name, p.Version, old.pkg.Version)
+			}
+		}
+		st := deb.Stanza(fn)
+		pkg, _ := ParsePackage(st)
+		entries[key] = &repoEntry{pkg: pkg, stanza: st, file: store.File{Digest: info.Digest, Size: info.Size, MediaType: mediaTypeOf(fn)}}
+	}
+	snap := store.NewSnapshot()
+	var trees []SuiteTree
+	for _, s := range sortedKeys(state) {
+		comps := sortedKeys(state[s])
+		tree := SuiteTree{Dir: s, Release: Release{Origin: r.Origin, Label: r.Label, Suite: s, Codename: s,
+			Architectures: r.archs(), Components: comps}}
+		for _, c := range comps {
+			for _, e := range state[s][c] {
+				if err := snap.Add(e.pkg.Filename, e.file); err != nil {
+					return store.Generation{}, err
+				}
+			}
+			for _, a := range r.archs() {
+				var stanzas []string
+				for _, k := range sortedKeys(state[s][c]) {
+					e := state[s][c][k]
+					if e.pkg.Architecture == a || e.pkg.Architecture == "all" {
+						stanzas = append(stanzas, string(e.stanza.Bytes()))
+					}
+				}
+				text := strings.Join(stanzas, "\n")
+				tree.Indices = append(tree.Indices, GeneratedIndex{Path: c + "/binary-" + a + "/Packages",
+					Write: func(_ context.Context, w io.Writer) error { _, err := io.WriteString(w, text); return err }})
+			}
+		}
+		trees = append(trees, tree)
+	}
+	pb := &Publisher{Store: r.Store, Signer: r.Signer, ValidFor: r.ValidFor, KeyName: r.KeyName, Now: r.Now, Logger: r.Logger}
+	if err := pb.Build(ctx, snap, prev, trees); err != nil {
+		return store.Generation{}, err
+	}
+	d, err := store.WriteSnapshot(ctx, r.Store, snap)
+	if err != nil {
+		return store.Generation{}, err
+	}
+	return store.Publish(ctx, r.Store, r.Ref(), prevGen.Record, d)
+}
+
+// load reads the packages of a published repository back from its plain Packages files.
+func (r *Repository) load(ctx context.Context, prev *store.Snapshot) (map[string]map[string]map[string]*repoEntry, error) {
+	state := map[string]map[string]map[string]*repoEntry{}
+	if prev == nil {
+		return state, nil
+	}
+	for _, p := range prev.Paths() {
+		parts := strings.Split(p, "/")
+		// dists/<suite>/<component>/binary-<arch>/Packages
+		if len(parts) != 5 || parts[0] != "dists" || parts[4] != "Packages" || !strings.HasPrefix(parts[3], "binary-") ||
+			!slices.Contains(r.archs(), strings.TrimPrefix(parts[3], "binary-")) {
+			continue
+		}
+		suite, comp := parts[1], parts[2]
+		if state[suite] == nil {
+			state[suite] = map[string]map[string]*repoEntry{}
+		}
+		if state[suite][comp] == nil {
+			state[suite][comp] = map[string]*repoEntry{}
+		}
+		b, err := store.ReadBlob(ctx, r.Store, prev.Files[p].Digest, DefaultMaxIndexSize)
+		if err != nil {
+			return nil, err
+		}
+		err = ReadPackages(ctx, bytes.NewReader(b), func(pkg Package, para Paragraph) error {
+			f, ok := prev.Lookup(pkg.Filename)
+			if !ok {
+				return fmt.Errorf("apt: repository: %s: %w: %s", pkg.Key(), store.ErrNotFound, pkg.Filename)
+			}
+			pkg = pkg.detach()
+			state[suite][comp][pkg.Name+"/"+pkg.Architecture] = &repoEntry{pkg: pkg, stanza: Paragraph{Raw: strings.Clone(para.Raw)}, file: f}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return state, nil
+}
+
