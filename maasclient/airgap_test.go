@@ -183,3 +183,15 @@ func TestListDiffers(t *testing.T) {
 	assert.False(t, listDiffers([]string{"arm64", "amd64", "amd64"}, []string{"amd64", "arm64"}))
 	assert.True(t, listDiffers([]string{"amd64"}, []string{"*"}))
 }
+
+// TestConfigureAirgapReportsMissingImages: the mirror lacks arm64, so the import ends
+// without it: ErrImportIncomplete names what is missing.
+func TestConfigureAirgapReportsMissingImages(t *testing.T) {
+	fake, c, _ := newFake(t, Options{})
+	fake.SetMirrorArches("amd64")
+	res, err := c.ConfigureAirgap(context.Background(), airgapConfig())
+	require.ErrorIs(t, err, ErrImportIncomplete)
+	assert.Contains(t, err.Error(), "ubuntu/jammy/arm64")
+	assert.NotContains(t, err.Error(), "amd64")
+	assert.Len(t, res.Resources, 2)
+}

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -210,4 +211,59 @@ func TestReloaderKeepsOldOnBadFiles(t *testing.T) {
 	assert.Equal(t, next.Cert.SerialNumber.String(), serialOf())
 	_, err = NewReloader(filepath.Join(dir, FileCert), "", ReloaderOptions{})
 	assert.Error(t, err)
+}
+
+// TestReloaderConcurrentRenewal: handshakes from many goroutines while the files are
+// renewed again and again (run with -race); every handshake succeeds.
+func TestReloaderConcurrentRenewal(t *testing.T) {
+	root, err := NewCA(CAOptions{KeyType: ECDSAP256})
+	require.NoError(t, err)
+	issue := func() *Certificate {
+		c, err := root.Issue(LeafOptions{Hosts: []string{"127.0.0.1"}, KeyType: ECDSAP256})
+		require.NoError(t, err)
+		return c
+	}
+	dir := t.TempDir()
+	require.NoError(t, issue().WriteFiles(dir))
+	r, err := NewReloader(filepath.Join(dir, FileFullchain), filepath.Join(dir, FileKey), ReloaderOptions{})
+	require.NoError(t, err)
+	addr := serve(t, r.ServerConfig())
+	cfg, err := ClientConfig(root.CertPEM())
+	require.NoError(t, err)
+
+	done := make(chan struct{})
+	renewed := make(chan error, 1)
+	go func() {
+		defer close(renewed)
+		for i := 0; i < 10; i++ {
+			if err := issue().WriteFiles(dir); err != nil {
+				renewed <- err
+				return
+			}
+		}
+		<-done
+	}()
+	errs := make(chan error, 8*10)
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 10; i++ {
+				conn, err := tls.Dial("tcp", addr, cfg)
+				if err != nil {
+					errs <- err
+					continue
+				}
+				_ = conn.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	close(done)
+	require.NoError(t, <-renewed)
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
 }

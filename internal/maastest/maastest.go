@@ -87,6 +87,7 @@ type Server struct {
 	machines    []*Machine
 	zones       []Zone
 	importPolls int
+	mirrorArch  []string
 	importLeft  int
 	importing   bool
 	imports     int
@@ -273,6 +274,14 @@ func (s *Server) SetImportPolls(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.importPolls = n
+}
+
+// SetMirrorArches limits what an import finds to these architectures, as a mirror
+// that carries only some of the selected ones; none means all.
+func (s *Server) SetMirrorArches(arches ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mirrorArch = arches
 }
 
 // SetNow replaces the clock that OAuth timestamps are checked against.

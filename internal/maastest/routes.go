@@ -279,6 +279,9 @@ func (s *Server) finishImport() {
 			if a == "*" {
 				a = "amd64"
 			}
+			if len(s.mirrorArch) > 0 && !slices.Contains(s.mirrorArch, a) {
+				continue
+			}
 			name, arch := x.OS+"/"+x.Release, a+"/ga-22.04"
 			if slices.ContainsFunc(s.resources, func(r *BootResource) bool { return r.Name == name && r.Architecture == arch }) {
 				continue
