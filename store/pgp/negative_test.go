@@ -60,6 +60,8 @@ func TestRevokedKey(t *testing.T) {
 	require.NoError(t, err)
 	_, _, err = reread(t, s.entity).VerifyClearsigned(msg)
 	require.NoError(t, err, "valid before the revocation")
+	preRevocation, err := s.PublicKey(false)
+	require.NoError(t, err)
 
 	require.NoError(t, s.entity.RevokeKey(packet.KeySuperseded, "rotated", nil))
 	k := reread(t, s.entity)
@@ -68,6 +70,15 @@ func TestRevokedKey(t *testing.T) {
 	assert.ErrorIs(t, err, ErrSignature)
 	_, err = k.VerifyDetached(strings.NewReader(release), sig)
 	assert.ErrorIs(t, err, ErrKeyRevoked)
+
+	// An outdated copy of the key (without the revocation) in another keyring file
+	// does not hide the revocation, whatever the order.
+	stale, err := ReadKeyring(bytes.NewReader(preRevocation))
+	require.NoError(t, err)
+	for _, merged := range []*Keyring{MergeKeyrings(stale, k), MergeKeyrings(k, stale)} {
+		_, _, err = merged.VerifyClearsigned(msg)
+		assert.ErrorIs(t, err, ErrKeyRevoked)
+	}
 }
 
 func TestExpiredKey(t *testing.T) {

@@ -255,20 +255,42 @@ func (k *Keyring) verify(signed io.Reader, sigData []byte, expected []crypto.Has
 		if len(c.hs) != len(c.keys) {
 			continue
 		}
+		// The same key may be in the keyring more than once (keyring files merged,
+		// one older than the other). A revocation in any copy wins; otherwise one copy
+		// that is valid (an expiry extended by a newer self-signature) is enough.
+		var good *openpgp.Key
+		var validityErr error
+		revoked := false
 		for i, key := range c.keys {
 			if err := key.PublicKey.VerifySignature(c.hs[i], c.sig); err != nil {
-				c.err = fmt.Errorf("%w: %w", ErrSignature, err)
+				if c.err == nil {
+					c.err = fmt.Errorf("%w: %w", ErrSignature, err)
+				}
 				continue
 			}
-			if err := checkKeyAndSig(key, c.sig, now); err != nil {
-				c.err = err
-				break
+			err := checkKeyAndSig(key, c.sig, now)
+			switch {
+			case errors.Is(err, ErrKeyRevoked):
+				revoked, validityErr = true, err
+			case err != nil:
+				if validityErr == nil {
+					validityErr = err
+				}
+			case good == nil:
+				good = &c.keys[i]
 			}
+		}
+		switch {
+		case revoked:
+			c.err = validityErr
+		case good != nil:
 			return Verified{
-				Fingerprint: fingerprint(key.Entity.PrimaryKey.Fingerprint),
-				SigningKey:  fingerprint(key.PublicKey.Fingerprint),
+				Fingerprint: fingerprint(good.Entity.PrimaryKey.Fingerprint),
+				SigningKey:  fingerprint(good.PublicKey.Fingerprint),
 				Created:     c.sig.CreationTime,
 			}, nil
+		case validityErr != nil:
+			c.err = validityErr
 		}
 	}
 	return Verified{}, cands[0].err
