@@ -2,9 +2,12 @@ package oci
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -43,10 +46,11 @@ func TestSyncRejectsCorruptBlob(t *testing.T) {
 func TestSyncRejectsHugeManifest(t *testing.T) {
 	ctx := context.Background()
 	up := startUpstream(t)
-	huge := ocitest.Image(ocitest.ImageSpec{Seed: 9, Layers: 1, LayerSize: 64, Annotations: map[string]string{"padding": strings.Repeat("x", 5<<20)}})
+	huge := ocitest.Image(ocitest.ImageSpec{Seed: 9, Layers: 1, LayerSize: 64, Annotations: map[string]string{"padding": strings.Repeat("x", 100<<10)}})
 	require.NoError(t, up.PushManifest(ctx, "big/one", "1", huge))
 	s := store.NewMemory()
 	m := newMirror(up, s, "big/one:1")
+	m.MaxManifestSize = 64 << 10 // the default is 4 MiB; a small cap keeps the test fast
 	_, err := m.Sync(ctx)
 	require.ErrorIs(t, err, store.ErrTooLarge)
 	assertNothingPublished(t, s, m.Ref(), "")
@@ -196,4 +200,44 @@ func TestSyncBearerToken(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, up.Scopes, "repository:library/alpine:pull")
 	assert.Contains(t, up.Scopes, "repository:library/multi:pull")
+}
+
+func TestSyncDockerConfigCredentials(t *testing.T) {
+	ctx := context.Background()
+	up := startUpstream(t)
+	up.Faults.User.Store("carol")
+	up.Faults.Password.Store("pw2")
+	dir := t.TempDir()
+	cfg := `{"auths":{"` + up.Host + `":{"auth":"` + base64.StdEncoding.EncodeToString([]byte("carol:pw2")) + `"}}}`
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "config.json"), []byte(cfg), 0o600))
+	t.Setenv("DOCKER_CONFIG", dir)
+	s := store.NewMemory()
+	_, err := newMirror(up, s, "library/alpine:3.19").Sync(ctx)
+	require.NoError(t, err)
+}
+
+func TestTransportRetriesTransientFailures(t *testing.T) {
+	var calls int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		if calls < 3 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	c := &http.Client{Transport: &RateLimitTransport{BaseDelay: time.Millisecond}}
+	resp, err := c.Get(srv.URL)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.Equal(t, 3, calls)
+
+	calls = 0
+	resp, err = c.Post(srv.URL, "text/plain", strings.NewReader("x"))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 503, resp.StatusCode, "POST is not retried on 503")
+	assert.Equal(t, 1, calls)
 }

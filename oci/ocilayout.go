@@ -326,7 +326,7 @@ func ImportLayout(ctx context.Context, s store.Store, ref, dir, defaultRepo stri
 		if err != nil {
 			return cp.stats(), err
 		}
-		if err := cp.tree(ctx, Reference{Registry: "layout", Repository: repo}, repo, d, nil, true); err != nil {
+		if err := cp.tree(ctx, Reference{Registry: "layout", Repository: repo}, repo, d, nil); err != nil {
 			return cp.stats(), err
 		}
 		if err := cp.add(tagPath(repo, tag), store.File{Digest: d.Digest, Size: d.Size, MediaType: d.MediaType}); err != nil {

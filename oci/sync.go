@@ -270,7 +270,7 @@ func (cp *copier) image(ctx context.Context, ref Reference) error {
 			if cp.prev.Annotations[annUpstream+key] == string(h.Digest) && cp.prev.Annotations[annPlatforms+key] == platformKey(cp.platforms) {
 				cp.unchanged.Add(1)
 				desc = Descriptor{Digest: f.Digest, MediaType: f.MediaType, Size: f.Size}
-				if err := cp.tree(ctx, ref, local, desc, nil, false); err != nil {
+				if err := cp.tree(ctx, ref, local, desc, nil); err != nil {
 					return err
 				}
 				return cp.finish(ctx, ref, local, desc, upstream)
@@ -302,7 +302,7 @@ func (cp *copier) image(ctx context.Context, ref Reference) error {
 			desc = Descriptor{MediaType: desc.MediaType, Digest: store.DigestOf(nb), Size: int64(len(nb))}
 		}
 	}
-	if err := cp.tree(ctx, ref, local, desc, body, true); err != nil {
+	if err := cp.tree(ctx, ref, local, desc, body); err != nil {
 		return err
 	}
 	return cp.finish(ctx, ref, local, desc, upstream)
@@ -379,7 +379,7 @@ func (cp *copier) manifestBytes(ctx context.Context, ref Reference, desc Descrip
 
 // tree stores a manifest and everything it references under repository local. With
 // body nil the manifest comes from the store or upstream.
-func (cp *copier) tree(ctx context.Context, ref Reference, local string, desc Descriptor, body []byte, _ bool) error {
+func (cp *copier) tree(ctx context.Context, ref Reference, local string, desc Descriptor, body []byte) error {
 	if body == nil {
 		var err error
 		if body, desc, err = cp.manifestBytes(ctx, ref, desc); err != nil {
@@ -398,7 +398,7 @@ func (cp *copier) tree(ctx context.Context, ref Reference, local string, desc De
 	}
 	if IsIndex(m.MediaType) {
 		for _, child := range m.Manifests {
-			if err := cp.tree(ctx, ref, local, child, nil, true); err != nil {
+			if err := cp.tree(ctx, ref, local, child, nil); err != nil {
 				return err
 			}
 		}
@@ -490,7 +490,7 @@ func (cp *copier) copyReferrers(ctx context.Context, ref Reference, local string
 		if err != nil {
 			return fmt.Errorf("oci: %s: %w", r, err)
 		}
-		if err := cp.tree(ctx, r, local, d, b, true); err != nil {
+		if err := cp.tree(ctx, r, local, d, b); err != nil {
 			return err
 		}
 		if err := cp.add(tagPath(local, t), store.File{Digest: d.Digest, Size: d.Size, MediaType: d.MediaType}); err != nil {
@@ -504,7 +504,7 @@ func (cp *copier) copyReferrers(ctx context.Context, ref Reference, local string
 	}
 	for _, d := range refs {
 		r := Reference{Registry: ref.Registry, Repository: ref.Repository, Digest: d.Digest}
-		if err := cp.tree(ctx, r, local, d, nil, true); err != nil {
+		if err := cp.tree(ctx, r, local, d, nil); err != nil {
 			return err
 		}
 	}

@@ -2,17 +2,23 @@ package oci
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
-// RateLimitTransport retries requests answered 429 Too Many Requests. It waits as long
+// RateLimitTransport retries requests answered 429 Too Many Requests, and idempotent
+// requests (GET, HEAD) that failed transiently (connection reset or refused, timeouts,
+// 408, 502, 503, 504) with
+// backoff. For a 429 it waits as long
 // as the registry asks (Retry-After in seconds or as an HTTP date; else RateLimit-Reset;
 // else Docker Hub's RateLimit-Remaining window when the quota is spent; else exponential
 // backoff with jitter), sleeps only while the request's context lives, and gives up with
@@ -62,6 +68,29 @@ func (t *RateLimitTransport) RoundTrip(req *http.Request) (*http.Response, error
 			}
 		}
 		resp, err := inner.RoundTrip(r)
+		if transient(req, resp, err) && attempt <= retries {
+			if resp != nil {
+				_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+				resp.Body.Close()
+			}
+			wait, hinted := time.Duration(0), false
+			if resp != nil {
+				wait, hinted = retryWait(resp.Header, time.Now())
+			}
+			if !hinted || wait > maxWait {
+				wait = backoff(base, attempt, maxWait)
+			}
+			if t.Logger != nil {
+				t.Logger.Warn("registry request failed: retrying", "url", redactURL(req), "wait", wait, "attempt", attempt, "err", err)
+			}
+			if serr := sleepCtx(req.Context(), wait); serr != nil {
+				if err == nil {
+					err = fmt.Errorf("oci: %s: %s", redactURL(req), resp.Status)
+				}
+				return nil, fmt.Errorf("%w (while waiting: %w)", err, serr)
+			}
+			continue
+		}
 		if err != nil || resp.StatusCode != http.StatusTooManyRequests {
 			return resp, err
 		}
@@ -75,11 +104,7 @@ func (t *RateLimitTransport) RoundTrip(req *http.Request) (*http.Response, error
 			return nil, rlErr
 		}
 		if !hinted {
-			wait = base << (attempt - 1)
-			wait = wait/2 + rand.N(wait/2+1)
-			if wait > maxWait {
-				wait = maxWait
-			}
+			wait = backoff(base, attempt, maxWait)
 		}
 		if t.Logger != nil {
 			t.Logger.Warn("registry rate limit: waiting", "url", rlErr.URL, "wait", wait, "attempt", attempt, "remaining", remaining)
@@ -88,6 +113,34 @@ func (t *RateLimitTransport) RoundTrip(req *http.Request) (*http.Response, error
 			return nil, fmt.Errorf("%w (while waiting: %w)", rlErr, err)
 		}
 	}
+}
+
+// backoff is exponential with jitter: about base * 2^(attempt-1), capped.
+func backoff(base time.Duration, attempt int, maxWait time.Duration) time.Duration {
+	w := base << min(attempt-1, 20)
+	w = w/2 + rand.N(w/2+1)
+	return min(w, maxWait)
+}
+
+// transient reports a failure worth retrying for an idempotent request (GET, HEAD): a
+// network error other than cancellation, 408, 502, 503, 504.
+func transient(req *http.Request, resp *http.Response, err error) bool {
+	if req.Method != http.MethodGet && req.Method != http.MethodHead {
+		return false
+	}
+	if err != nil {
+		if req.Context().Err() != nil {
+			return false
+		}
+		var ne net.Error
+		return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) ||
+			errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || (errors.As(err, &ne) && ne.Timeout())
+	}
+	switch resp.StatusCode {
+	case http.StatusRequestTimeout, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
 }
 
 // retryWait reads how long a 429 asks to wait. hinted is false when the answer says
