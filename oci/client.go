@@ -515,7 +515,7 @@ func (c *Client) putManifest(ctx context.Context, host, repo, ref, mediaType str
 	return resp.Header, nil
 }
 
-// HeadPush is Head with push scope, for targets (one token for HEAD and upload).
+// headPush is Head with push scope, for targets (one token for HEAD and upload).
 func (c *Client) headPush(ctx context.Context, host, repo, ident string) (Descriptor, error) {
 	hdr := http.Header{"Accept": {manifestAccept}}
 	resp, err := c.request(ctx, host, http.MethodHead, "/v2/"+repo+"/manifests/"+ident, []string{pushScope(repo)}, hdr, nil, 0, http.StatusOK)

@@ -43,6 +43,7 @@ type RegistryError struct {
 	Message    string
 }
 
+// Error describes the failed request and the registry's error codes.
 func (e *RegistryError) Error() string {
 	s := fmt.Sprintf("oci: %s %s: %d %s", e.Method, e.URL, e.StatusCode, http.StatusText(e.StatusCode))
 	if len(e.Codes) > 0 {
@@ -80,6 +81,7 @@ type RateLimitError struct {
 	Remaining, Limit int
 }
 
+// Error describes the request, the attempts and what the registry asked for.
 func (e *RateLimitError) Error() string {
 	s := fmt.Sprintf("oci: %s: 429 Too Many Requests after %d attempts", e.URL, e.Attempts)
 	if e.Wait > 0 {
