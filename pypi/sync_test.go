@@ -10,6 +10,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -209,6 +211,8 @@ func TestSyncHTMLUpstream(t *testing.T) {
 	stats, err := e.mirror(demoRequirements...).Sync(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, 13, stats.Files)
+	assert.Equal(t, 13, stats.MetadataFiles)
+	assert.Equal(t, 2, stats.MetadataFromWheel, "nometa has none, missingmeta's answers 404")
 }
 
 func TestSyncPolicies(t *testing.T) {
@@ -339,4 +343,28 @@ func TestEndpoints(t *testing.T) {
 func sha256hex(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
+}
+
+func TestSdistDependenciesAndRequirementsFile(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t,
+		pypitest.Project{Name: "src-only", Dists: []pypitest.Dist{pypitest.BuildSdist(pypitest.WheelSpec{Name: "src-only", Version: "0.5", RequiresDist: []string{`dep>=1; python_version >= "3"`}})}},
+		pypitest.Project{Name: "dep", Dists: []pypitest.Dist{w("dep", "1.0")}},
+	)
+	reqFile := filepath.Join(t.TempDir(), "requirements.txt")
+	require.NoError(t, os.WriteFile(reqFile, []byte("# pinned by the operator\nsrc_only==0.5 \\\n  --hash=sha256:00\n"), 0o644))
+	m := e.mirror()
+	m.RequirementsFile = reqFile
+	m.Sdists = true
+	stats, err := m.Sync(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"dep/dep-1.0-py3-none-any.whl", "src-only/src_only-0.5.tar.gz"}, packages(published(t, e.store, "pypi/python")))
+	assert.Empty(t, stats.DependenciesUnknown)
+
+	// Without sdists the only file is excluded: unsatisfied, with the reason.
+	m.Sdists = false
+	_, err = m.Sync(ctx)
+	var ue *pypi.UnsatisfiedError
+	require.ErrorAs(t, err, &ue)
+	assert.Contains(t, ue.Items[0].Reason, "no installable")
 }
