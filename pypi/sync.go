@@ -372,7 +372,12 @@ func (s *syncer) loadProject(ctx context.Context, name string) (*project, error)
 	if err != nil {
 		return nil, fmt.Errorf("pypi: project %s: %w", name, err)
 	}
+	seenFile := map[string]bool{}
 	for _, f := range page.Files {
+		if seenFile[f.Filename] {
+			continue // listed twice: the first entry wins
+		}
+		seenFile[f.Filename] = true
 		d, why := s.classify(name, f)
 		if d == nil {
 			if why != "" {
