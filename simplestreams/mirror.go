@@ -180,6 +180,7 @@ type docState struct {
 // run is the state of one Sync.
 type run struct {
 	m        *Mirror
+	index    string // the entry point
 	fc       *fetch.Client
 	keyring  *pgp.Keyring
 	signed   bool // signatures are required
@@ -204,13 +205,10 @@ func (m *Mirror) prepare() (*run, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("%w: URL %q is not http(s)", ErrConfig, m.URL)
 	}
-	if m.Index == "" {
-		m.Index = DefaultIndex
-	}
-	if err := store.ValidatePath(m.Index); err != nil {
+	r := &run{m: m, fc: m.Fetch, index: m.indexPath()}
+	if err := store.ValidatePath(r.index); err != nil {
 		return nil, fmt.Errorf("%w: index: %w", ErrConfig, err)
 	}
-	r := &run{m: m, fc: m.Fetch}
 	if r.fc == nil {
 		r.fc = &fetch.Client{Store: m.Store, Logger: m.Logger}
 	}
@@ -240,6 +238,13 @@ func (m *Mirror) prepare() (*run, error) {
 	return r, nil
 }
 
+func (m *Mirror) indexPath() string {
+	if m.Index == "" {
+		return DefaultIndex
+	}
+	return m.Index
+}
+
 func (m *Mirror) configHash(kr *pgp.Keyring) string {
 	cfg := struct {
 		URL, Index string
@@ -250,7 +255,7 @@ func (m *Mirror) configHash(kr *pgp.Keyring) string {
 		Keyring    []string
 		Signer     string
 		Format     int
-	}{URL: m.baseURL(), Index: m.Index, Filters: m.Filters, MAAS: m.MAAS, Max: m.Max, Insecure: m.InsecureSkipSignature, Format: 1}
+	}{URL: m.baseURL(), Index: m.indexPath(), Filters: m.Filters, MAAS: m.MAAS, Max: m.Max, Insecure: m.InsecureSkipSignature, Format: 1}
 	if kr != nil {
 		cfg.Keyring = kr.Fingerprints()
 	}
@@ -292,16 +297,16 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 	}
 
 	// The index.
-	raw, err := r.document(ctx, m.Index)
+	raw, err := r.document(ctx, r.index)
 	if err != nil {
 		return r.stats, err
 	}
 	ix, err := ParseIndex(raw)
 	if err != nil {
-		return r.stats, &DocumentError{Path: m.Index, Err: err}
+		return r.stats, &DocumentError{Path: r.index, Err: err}
 	}
 	if err := r.checkRollback(ix); err != nil {
-		return r.stats, &DocumentError{Path: m.Index, Err: err}
+		return r.stats, &DocumentError{Path: r.index, Err: err}
 	}
 	r.next.IndexUpdated = ix.Updated
 
@@ -357,7 +362,7 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 	now := time.Now()
 	snap := store.NewSnapshot()
 	meta := map[string]bool{PublicKeyPath: true, ArmoredPublicKeyPath: true}
-	ixBase := docBase(m.Index)
+	ixBase := docBase(r.index)
 	for _, ext := range [...]string{".json", ".json.gpg", ".sjson"} {
 		meta[ixBase+ext] = true
 		for _, s := range streams {
@@ -584,7 +589,9 @@ func (r *run) fetchDocument(ctx context.Context, p string) ([]byte, error) {
 			st = docState{ETag: res.Validators.ETag, LastModified: res.Validators.LastModified, Blob: res.Blob.Digest}
 		}
 	}
-	if !reused {
+	// A document that came back whole but with the same bytes (a server without
+	// validators) changes nothing either.
+	if !reused && !(r.trust && hadPrev && st.Blob == prev.Blob) {
 		r.modified = true
 	}
 	data, err := store.ReadBlob(ctx, m.Store, st.Blob, limit)

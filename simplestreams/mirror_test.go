@@ -2,6 +2,8 @@ package simplestreams_test
 
 import (
 	"context"
+	"crypto/sha512"
+	"encoding/hex"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -323,4 +325,59 @@ func TestHandler(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode, "not mirrored, not served")
+}
+
+func TestJSONEntryPoint(t *testing.T) {
+	// index.json with index.json.gpg, products .json with .json.gpg.
+	e := newEnv(t, func(m *simplestreams.Mirror) { m.Index = "streams/v1/index.json" })
+	stats := e.sync(t)
+	assert.Equal(t, 20, stats.Items)
+	for p := range e.up.Requests() {
+		assert.False(t, strings.HasSuffix(p, ".sjson"), "only the .json flavour is read: %s", p)
+	}
+	checkTree(t, e)
+	e.up.ResetRequests()
+	stats = e.sync(t)
+	assert.True(t, stats.UpToDate)
+	assert.Len(t, e.up.Requests(), 4, "one conditional request per .json; the .gpg is not asked again")
+}
+
+func TestInsecureAndUnsigned(t *testing.T) {
+	// No upstream keyring: only with InsecureSkipSignature. No Signer: unsigned .json only.
+	e := newEnv(t, func(m *simplestreams.Mirror) {
+		m.UpstreamKeyring = nil
+		m.InsecureSkipSignature = true
+		m.Signer = nil
+	})
+	stats := e.sync(t)
+	assert.Equal(t, 20, stats.Items)
+	snap := e.published(t)
+	for _, p := range snap.Paths() {
+		assert.False(t, strings.HasSuffix(p, ".sjson") || strings.HasSuffix(p, ".gpg") || strings.HasSuffix(p, ".asc"), p)
+	}
+	ix, err := simplestreams.ParseIndex(readFile(t, e.st, snap, "streams/v1/index.json"))
+	require.NoError(t, err)
+	assert.Len(t, ix.Entries, 3)
+}
+
+func TestSHA512OnlyItemsAreNotFetchedAgain(t *testing.T) {
+	e := newEnv(t, nil)
+	doc, err := e.up.Document(simplestreamstest.CentOSBase)
+	require.NoError(t, err)
+	prod := doc["products"].(map[string]any)["com.ubuntu.maas.stable:centos-bases:7.0:amd64"].(map[string]any)
+	it := prod["versions"].(map[string]any)["20200109_01"].(map[string]any)["items"].(map[string]any)["root-tgz"].(map[string]any)
+	content, _ := e.up.File(it["path"].(string))
+	sum := sha512.Sum512(content)
+	delete(it, "sha256")
+	it["sha512"] = hex.EncodeToString(sum[:])
+	require.NoError(t, e.up.SetDocument(simplestreamstest.CentOSBase, doc))
+	e.sync(t)
+	checkTree(t, e) // the published document gives the sha256 too
+
+	e.up.ResetRequests()
+	e.m.Max = 2 // a new configuration: every document is read and every item checked again
+	stats := e.sync(t)
+	assert.False(t, stats.UpToDate)
+	assert.Equal(t, 1, e.up.Requests()[simplestreamstest.CentOSBase+".sjson"])
+	assert.Zero(t, e.up.Requests()[it["path"].(string)], "known by its sha512: not fetched again")
 }

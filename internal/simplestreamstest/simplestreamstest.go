@@ -414,3 +414,41 @@ func (u *Upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("ETag", `"`+hex.EncodeToString(sum[:16])+`"`)
 	http.ServeContent(w, r, p, time.Time{}, bytes.NewReader(b))
 }
+
+// LargeProducts returns an unsigned products document in the shape of the MAAS images
+// stream with the given number of products and versions per product (four items per
+// version), for benchmarks: 2,000 x 5 is about the size of a busy real stream.
+func LargeProducts(products, versions int) []byte {
+	prods := make(map[string]any, products)
+	arches := []string{"amd64", "arm64", "ppc64el", "s390x"}
+	for i := range products {
+		arch := arches[i%len(arches)]
+		rel := fmt.Sprintf("r%04d", i/len(arches))
+		subarch := "ga-" + rel
+		vs := make(map[string]any, versions)
+		for v := range versions {
+			ver := fmt.Sprintf("2026%04d", v+1)
+			dir := rel + "/" + arch + "/" + ver
+			items := map[string]any{}
+			for _, ft := range []string{"boot-kernel", "boot-initrd", "squashfs", "manifest"} {
+				p := dir + "/" + ft
+				sum := sha256.Sum256([]byte(p))
+				items[ft] = map[string]any{"ftype": ft, "path": p, "sha256": hex.EncodeToString(sum[:]), "size": 1000 + v}
+			}
+			vs[ver] = map[string]any{"items": items}
+		}
+		prods[fmt.Sprintf("com.ubuntu.maas.stable:v3:boot:%s:%s:%s", rel, arch, subarch)] = map[string]any{
+			"arch": arch, "os": "ubuntu", "release": rel, "version": rel, "subarch": subarch,
+			"subarches": "generic," + subarch, "kflavor": "generic", "krel": rel, "label": "stable",
+			"versions": vs,
+		}
+	}
+	b, err := marshal(map[string]any{
+		"content_id": ImagesID, "datatype": "image-downloads", "format": "products:1.0",
+		"updated": updated(0), "products": prods,
+	})
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
