@@ -368,3 +368,23 @@ func TestSdistDependenciesAndRequirementsFile(t *testing.T) {
 	require.ErrorAs(t, err, &ue)
 	assert.Contains(t, ue.Items[0].Reason, "no installable")
 }
+
+func TestMetadataHashMismatch(t *testing.T) {
+	bad := w("badmeta", "1.0")
+	bad.WrongMetadataHash = true
+	e := newEnv(t, pypitest.Project{Name: "badmeta", Dists: []pypitest.Dist{bad}})
+	_, err := e.mirror("badmeta").Sync(context.Background())
+	assert.ErrorIs(t, err, store.ErrDigestMismatch)
+	_, err = store.Current(context.Background(), e.store, "pypi/python")
+	assert.ErrorIs(t, err, store.ErrNotFound)
+}
+
+func TestCancelledSyncPublishesNothing(t *testing.T) {
+	e := newEnv(t, demoProjects()...)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := e.mirror(demoRequirements...).Sync(ctx)
+	assert.ErrorIs(t, err, context.Canceled)
+	_, err = store.Current(context.Background(), e.store, "pypi/python")
+	assert.ErrorIs(t, err, store.ErrNotFound)
+}

@@ -37,6 +37,8 @@ type Dist struct {
 	MetadataMissing bool
 	// WrongHash advertises a sha256 that does not match Data.
 	WrongHash bool
+	// WrongMetadataHash advertises a sha256 for the .metadata file that does not match.
+	WrongMetadataHash bool
 }
 
 // Project is one project of the index.
@@ -161,6 +163,13 @@ func (u *Upstream) hash(d Dist) string {
 	return sha(d.Data)
 }
 
+func metaHash(d Dist) string {
+	if d.WrongMetadataHash {
+		return sha(append([]byte("wrong"), d.Metadata...))
+	}
+	return sha(d.Metadata)
+}
+
 // pageJSON uses relative URLs, as PEP 691 allows.
 func (u *Upstream) pageJSON(p *Project) []byte {
 	type file struct {
@@ -192,7 +201,7 @@ func (u *Upstream) pageJSON(p *Project) []byte {
 			}
 		}
 		if d.Metadata != nil {
-			f.CoreMetadata = map[string]string{"sha256": sha(d.Metadata)}
+			f.CoreMetadata = map[string]string{"sha256": metaHash(d)}
 		}
 		out.Files = append(out.Files, f)
 	}
@@ -215,7 +224,7 @@ func (u *Upstream) pageHTML(p *Project) []byte {
 			fmt.Fprintf(&b, ` data-yanked="%s"`, html.EscapeString(d.YankedReason))
 		}
 		if d.Metadata != nil {
-			fmt.Fprintf(&b, ` data-dist-info-metadata="sha256=%s" data-core-metadata="sha256=%s"`, sha(d.Metadata), sha(d.Metadata))
+			fmt.Fprintf(&b, ` data-dist-info-metadata="sha256=%s" data-core-metadata="sha256=%s"`, metaHash(d), metaHash(d))
 		}
 		fmt.Fprintf(&b, ">%s</a><br/>\n", html.EscapeString(d.Filename))
 	}
