@@ -68,8 +68,10 @@ type Client struct {
 	// Logger receives debug and warning records; nil discards.
 	Logger *slog.Logger
 
-	mu   sync.Mutex
-	regs map[string]*regConn
+	mu         sync.Mutex
+	regs       map[string]*regConn
+	byEndpoint map[string]*regConn
+	plainRT    http.RoundTripper
 }
 
 // regConn is one registry's connection state: ping result and scoped auth transports.
@@ -162,8 +164,10 @@ func (c *Client) conn(host string) (*regConn, error) {
 	rc := &regConn{c: c, host: host, base: scheme + "://" + endpoint, cfg: cfg, reg: reg, inner: inner, scoped: map[string]*http.Client{}}
 	if c.regs == nil {
 		c.regs = map[string]*regConn{}
+		c.byEndpoint = map[string]*regConn{}
 	}
 	c.regs[host] = rc
+	c.byEndpoint[endpoint] = rc
 	return rc, nil
 }
 
@@ -615,4 +619,69 @@ func (c *Client) upload(ctx context.Context, host, repo, location string, d stor
 type replayBody struct {
 	io.ReadCloser
 	open func() (io.ReadCloser, error)
+}
+
+// HTTPClient returns an http.Client for plain GETs of registry URLs (such as blob
+// downloads through store/fetch): each request is authorised for the repository its
+// /v2/<repo>/... path names (pull scope) on the registry it goes to; requests to other
+// hosts (a blob store a registry redirects to) carry no credentials. All of it goes
+// through the scheme guard and the rate-limit transport.
+func (c *Client) HTTPClient() *http.Client {
+	hc := &http.Client{Transport: &authRouter{c: c}}
+	if c.HTTP != nil {
+		hc.Timeout = c.HTTP.Timeout
+	}
+	return hc
+}
+
+type authRouter struct{ c *Client }
+
+func (a *authRouter) RoundTrip(req *http.Request) (*http.Response, error) {
+	a.c.mu.Lock()
+	rc := a.c.byEndpoint[req.URL.Host]
+	a.c.mu.Unlock()
+	repo := ""
+	if rest, ok := strings.CutPrefix(req.URL.Path, "/v2/"); ok {
+		for _, sep := range []string{"/blobs/", "/manifests/", "/tags/", "/referrers/"} {
+			if i := strings.LastIndex(rest, sep); i > 0 {
+				repo = rest[:i]
+				break
+			}
+		}
+	}
+	if rc == nil || repo == "" {
+		return a.c.anonymous().RoundTrip(req)
+	}
+	hc, err := rc.client(req.Context(), pullScope(repo))
+	if err != nil {
+		return nil, err
+	}
+	return hc.Transport.RoundTrip(req)
+}
+
+// anonymous is the guarded, rate-limited transport without credentials.
+func (c *Client) anonymous() http.RoundTripper {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.plainRT == nil {
+		var base http.RoundTripper
+		if c.HTTP != nil && c.HTTP.Transport != nil {
+			base = c.HTTP.Transport
+		} else {
+			base = http.DefaultTransport.(*http.Transport).Clone()
+		}
+		rl := c.RateLimit
+		rl.Inner = &schemeGuard{inner: base, plain: c.plainHost}
+		c.plainRT = &rl
+	}
+	return c.plainRT
+}
+
+// blobURL is the URL of a blob on a registry.
+func (c *Client) blobURL(host, repo string, d store.Digest) (string, error) {
+	rc, err := c.conn(host)
+	if err != nil {
+		return "", err
+	}
+	return rc.base + "/v2/" + repo + "/blobs/" + string(d), nil
 }

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/airgapkit/airgap/store"
+	"github.com/airgapkit/airgap/store/fetch"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -53,6 +55,12 @@ type Mirror struct {
 	Logger *slog.Logger `yaml:"-"`
 	// Progress, if set, is called (concurrently) as blobs complete.
 	Progress func(Event) `yaml:"-"`
+	// Fetch, if set, downloads the blobs (resume after interruption, byte rate limit, its
+	// progress events). Its HTTP must authenticate registry requests: when it is nil,
+	// Sync sets it to RegistryClient().HTTPClient() before first use. Nil: an internal
+	// fetch.Client with that HTTP client and no retries of its own (the registry
+	// client's transport retries); partial downloads still resume on the next run.
+	Fetch *fetch.Client `yaml:"-"`
 
 	clientOnce sync.Once
 	client     *Client
@@ -165,8 +173,15 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 	if conc <= 0 {
 		conc = 8
 	}
+	fc := m.Fetch
+	if fc == nil {
+		fc = &fetch.Client{Store: m.Store, Retries: -1, Logger: m.Logger}
+	}
+	if fc.HTTP == nil {
+		fc.HTTP = c.HTTPClient()
+	}
 	cp := &copier{
-		c: c, pull: registryPuller{c}, limit: c.maxManifest(), s: m.Store, snap: store.NewSnapshot(), prev: prevSnap, platforms: platforms,
+		c: c, pull: registryPuller{c: c, fetch: fc}, limit: c.maxManifest(), s: m.Store, snap: store.NewSnapshot(), prev: prevSnap, platforms: platforms,
 		referrers: m.Referrers, progress: m.Progress, log: m.logger(),
 		sem: make(chan struct{}, conc), inflight: map[store.Digest]*flight{}, tagLists: map[string][]string{},
 	}
@@ -453,6 +468,15 @@ func (cp *copier) download(ctx context.Context, ref Reference, d Descriptor) err
 		return ctx.Err()
 	}
 	defer func() { <-cp.sem }()
+	if f, ok := cp.pull.(fetcher); ok {
+		n, err := f.fetchBlob(ctx, ref, d)
+		if err != nil {
+			return fmt.Errorf("oci: blob %s of %s: %w", d.Digest, ref.Name(), err)
+		}
+		cp.fetched.Add(1)
+		cp.bytes.Add(n)
+		return nil
+	}
 	rc, err := cp.pull.blob(ctx, ref, d.Digest)
 	if err != nil {
 		return fmt.Errorf("oci: blob %s of %s: %w", d.Digest, ref.Name(), err)
@@ -536,7 +560,33 @@ type puller interface {
 	blob(ctx context.Context, ref Reference, d store.Digest) (io.ReadCloser, error)
 }
 
-type registryPuller struct{ c *Client }
+// fetcher is a puller that stores blobs itself (through store/fetch).
+type fetcher interface {
+	fetchBlob(ctx context.Context, ref Reference, d Descriptor) (int64, error)
+}
+
+type registryPuller struct {
+	c     *Client
+	fetch *fetch.Client
+}
+
+// fetchBlob downloads a blob into the store with store/fetch (verified while streaming,
+// resumable). It returns the bytes transferred.
+func (p registryPuller) fetchBlob(ctx context.Context, ref Reference, d Descriptor) (int64, error) {
+	u, err := p.c.blobURL(ref.Registry, ref.Repository, d.Digest)
+	if err != nil {
+		return 0, err
+	}
+	res, err := p.fetch.Fetch(ctx, fetch.Request{URL: u, Expect: store.ExpectDigest(d.Digest, d.Size)})
+	var he *fetch.HTTPError
+	if errors.As(err, &he) {
+		return 0, &RegistryError{Method: http.MethodGet, URL: he.URL, StatusCode: he.StatusCode, Message: he.Body}
+	}
+	if err != nil {
+		return 0, err
+	}
+	return res.Blob.Size, nil
+}
 
 func (p registryPuller) manifest(ctx context.Context, ref Reference) (Descriptor, []byte, error) {
 	return p.c.Manifest(ctx, ref)
