@@ -18,6 +18,15 @@
 // data-core-metadata attribute (the legacy name breaks Debian bookworm's pip 23.0.1), and a
 // .metadata file next to every wheel. NewHandler serves it with content negotiation.
 //
+// The resolver is deliberately simpler than pip's: for each requirement and target it
+// takes the newest Latest (or DependencyLatest) admissible versions and follows their
+// dependencies; it does not backtrack. Where pip would need an older version to solve a
+// conflict, raise DependencyLatest or list that version explicitly.
+//
+// Besides the index and the files, the snapshot keeps each upstream project page under
+// upstream/<name> (never served) so that the next Sync can revalidate it with
+// If-None-Match instead of downloading it again.
+//
 // Sub-packages: pep440 (versions and specifiers), pep508 (requirements and markers),
 // wheel (file names, compatibility tags, reading metadata from archives).
 package pypi
