@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -40,6 +41,8 @@ type state struct {
 	freshRetry bool
 	// retryAfter is the server's requested wait from the last failed attempt.
 	retryAfter time.Duration
+	// progressed: the last attempt added bytes to the partial upload.
+	progressed bool
 }
 
 func (c *Client) retry(ctx context.Context, req Request, u *url.URL, p *progress, key string) (Result, error) {
@@ -47,7 +50,13 @@ func (c *Client) retry(ctx context.Context, req Request, u *url.URL, p *progress
 	log := c.logger().With("url", u.Redacted())
 	retries := c.retries()
 	for attempt := 0; ; attempt++ {
-		st.retryAfter = 0
+		st.retryAfter, st.progressed = 0, false
+		if attempt > 0 && key != "" {
+			// Another Fetch (or process) may have stored it meanwhile.
+			if res, ok, err := c.cached(ctx, req.Expect, p); ok || err != nil {
+				return res, err
+			}
+		}
 		res, err := c.attempt(ctx, req, u, p, st)
 		if err == nil {
 			return res, nil
@@ -78,6 +87,12 @@ func (c *Client) retry(ctx context.Context, req Request, u *url.URL, p *progress
 		wait := c.backoff(attempt)
 		if st.retryAfter > 0 {
 			wait = max(wait, min(st.retryAfter, c.maxRetryAfter()))
+		}
+		if st.progressed {
+			// The partial grew: this was not a wasted attempt, so it is not counted.
+			// The file is finite, so this cannot go on for ever.
+			attempt = 0
+			wait = c.backoff(0)
 		}
 		log.Debug("fetch: retrying", "attempt", attempt+1, "wait", wait, "err", err)
 		if err := c.sleep(ctx, wait); err != nil {
@@ -252,7 +267,10 @@ func (c *Client) attempt(ctx context.Context, req Request, u *url.URL, p *progre
 	body := &bodyReader{ctx: actx, r: resp.Body, idle: idle, c: c, p: p}
 	if up != nil {
 		w := &capWriter{w: up, left: req.Expect.Size - offset}
-		_, err := io.Copy(w, body)
+		bufp := copyBufs.Get().(*[]byte)
+		n, err := io.CopyBuffer(w, body, *bufp)
+		copyBufs.Put(bufp)
+		st.progressed = n > 0
 		if err == nil && body.err == nil && w.left > 0 {
 			// A clean end before the expected size: the file is not what we expect.
 			err = fmt.Errorf("%w: body ended after %d of %d bytes", store.ErrDigestMismatch, req.Expect.Size-w.left, req.Expect.Size)
@@ -289,6 +307,10 @@ func (c *Client) attempt(ctx context.Context, req Request, u *url.URL, p *progre
 // begin opens the partial upload for this Fetch, discarding one that cannot be right.
 func (c *Client) begin(ctx context.Context, st *state, size int64) (store.Upload, int64, error) {
 	up, err := c.Store.Begin(ctx, st.key)
+	if errors.Is(err, store.ErrLocked) {
+		// Another process is downloading the same content: wait for it like for a 503.
+		return nil, 0, &netError{fmt.Errorf("fetch: %w", err)}
+	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("fetch: %w", err)
 	}
@@ -467,6 +489,8 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
 
 // capWriter passes at most left bytes to w; more is a digest mismatch.
 type capWriter struct {

@@ -329,7 +329,7 @@ func TestHangingUpstreamTimesOut(t *testing.T) {
 	// Mid-body: the next attempt resumes.
 	up.set(func(u *upstream) { u.hangN, u.hangAt = 1, 30_000 })
 	c2, _ := newClient(store.NewMemory())
-	c2.ReadTimeout = 50 * time.Millisecond
+	c2.ReadTimeout = time.Second // long enough for the first 30 kB to arrive on a busy machine
 	res, err := c2.Fetch(t.Context(), Request{URL: srv.URL + "/f", Expect: up.expect()})
 	require.NoError(t, err)
 	assert.Equal(t, store.DigestOf(up.content), res.Blob.Digest)
@@ -557,4 +557,17 @@ func TestConnectionRefusedIsRetried(t *testing.T) {
 	require.Error(t, err)
 	assert.Len(t, sl.all(), 2)
 	assert.True(t, strings.Contains(err.Error(), "after 3 attempts"), err.Error())
+}
+
+// Attempts that move the partial forward are not counted against Retries.
+func TestManyCutsWithProgressStillSucceed(t *testing.T) {
+	up, srv := newUpstream(t, randomBytes(1<<20))
+	up.cutN, up.cutAt = 20, 100_000
+	c, _ := newClient(store.NewMemory())
+	c.Retries = 2
+	res, err := c.Fetch(t.Context(), Request{URL: srv.URL + "/f", Expect: up.expect()})
+	require.NoError(t, err)
+	assert.Equal(t, store.DigestOf(up.content), res.Blob.Digest)
+	assert.Len(t, up.reqs(), 11)
+	assert.Equal(t, int64(len(up.content)), up.sent.Load())
 }

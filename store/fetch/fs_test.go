@@ -1,9 +1,11 @@
 package fetch
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -60,4 +62,33 @@ func TestFetchIntoFilesystem(t *testing.T) {
 	assert.Equal(t, up.content, b)
 	assert.Equal(t, store.DigestOf(up.content), res.Blob.Digest)
 	assert.Len(t, blobs(t, s), 1)
+}
+
+// Another process holds the partial upload: wait (as for a 503), and take its result.
+func TestPartialLockedByAnotherWriter(t *testing.T) {
+	dir := t.TempDir()
+	up, srv := newUpstream(t, randomBytes(100_000))
+	other := openFS(t, dir)
+	held, err := other.Begin(t.Context(), uploadKey(srv.URL+"/f", up.expect()))
+	require.NoError(t, err)
+
+	c := &Client{Store: openFS(t, dir)}
+	var waits int
+	c.Sleep = func(ctx context.Context, d time.Duration) error {
+		waits++
+		if waits == 2 { // the other writer finishes while we wait
+			if _, err := held.Write(up.content); err != nil {
+				return err
+			}
+			if _, err := held.Commit(ctx, up.expect()); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	res, err := c.Fetch(t.Context(), Request{URL: srv.URL + "/f", Expect: up.expect()})
+	require.NoError(t, err)
+	assert.Equal(t, store.DigestOf(up.content), res.Blob.Digest)
+	assert.Equal(t, 2, waits)
+	assert.Empty(t, up.reqs(), "the other writer's download was used")
 }
