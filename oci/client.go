@@ -146,18 +146,7 @@ func (c *Client) conn(host string) (*regConn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: registry %q: %w", ErrInvalidReference, host, err)
 	}
-	var base http.RoundTripper
-	if c.HTTP != nil && c.HTTP.Transport != nil {
-		base = c.HTTP.Transport
-	} else {
-		base = http.DefaultTransport.(*http.Transport).Clone()
-	}
-	rl := c.RateLimit
-	rl.Inner = &schemeGuard{inner: base, plain: c.plainHost}
-	if rl.Logger == nil {
-		rl.Logger = c.Logger
-	}
-	var inner http.RoundTripper = &rl
+	inner := c.guardedLocked()
 	if c.UserAgent != "" {
 		inner = transport.NewUserAgent(inner, c.UserAgent)
 	}
@@ -663,6 +652,13 @@ func (a *authRouter) RoundTrip(req *http.Request) (*http.Response, error) {
 func (c *Client) anonymous() http.RoundTripper {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.guardedLocked()
+}
+
+// guardedLocked returns the client's one transport under every registry connection:
+// the caller's (or a clone of the default) transport behind the scheme guard and the
+// rate-limit transport. c.mu must be held.
+func (c *Client) guardedLocked() http.RoundTripper {
 	if c.plainRT == nil {
 		var base http.RoundTripper
 		if c.HTTP != nil && c.HTTP.Transport != nil {
@@ -672,6 +668,9 @@ func (c *Client) anonymous() http.RoundTripper {
 		}
 		rl := c.RateLimit
 		rl.Inner = &schemeGuard{inner: base, plain: c.plainHost}
+		if rl.Logger == nil {
+			rl.Logger = c.Logger
+		}
 		c.plainRT = &rl
 	}
 	return c.plainRT
