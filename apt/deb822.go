@@ -123,10 +123,11 @@ type Reader struct {
 	// MaxFields caps the fields of one paragraph. Zero: DefaultMaxFields.
 	MaxFields int
 
-	br   *bufio.Reader
-	line int
-	buf  []byte
-	err  error
+	br    *bufio.Reader
+	line  int
+	buf   []byte
+	spans []span
+	err   error
 }
 
 // NewReader returns a Reader on r.
@@ -189,7 +190,8 @@ func (r *Reader) next() (Paragraph, error) {
 		maxFields = DefaultMaxFields
 	}
 	buf := r.buf[:0]
-	var spans []span
+	spans := r.spans[:0]
+	defer func() { r.spans = spans[:0] }()
 	for {
 		line, ok, err := r.readLine(maxPara)
 		if err != nil {

@@ -50,21 +50,46 @@ func (p Package) Expect() (store.Expect, error) {
 // checksums must be hex. A stanza from a Packages file also needs Filename, Size and a
 // SHA256 or SHA512 (see CheckDownloadable).
 func ParsePackage(p Paragraph) (Package, error) {
-	pkg := Package{
-		Name:         strings.TrimSpace(p.Get("Package")),
-		Version:      strings.TrimSpace(p.Get("Version")),
-		Architecture: strings.TrimSpace(p.Get("Architecture")),
-		Section:      strings.TrimSpace(p.Get("Section")),
-		Priority:     strings.TrimSpace(p.Get("Priority")),
-		MultiArch:    strings.TrimSpace(p.Get("Multi-Arch")),
-		Filename:     strings.TrimSpace(p.Get("Filename")),
-		SHA256:       strings.ToLower(strings.TrimSpace(p.Get("SHA256"))),
-		SHA512:       strings.ToLower(strings.TrimSpace(p.Get("SHA512"))),
-		MD5:          strings.ToLower(strings.TrimSpace(p.Get("MD5sum"))),
-		Depends:      p.Get("Depends"),
-		PreDepends:   p.Get("Pre-Depends"),
-		Recommends:   p.Get("Recommends"),
-		Provides:     p.Get("Provides"),
+	var pkg Package
+	var src, size string
+	for _, f := range p.Fields {
+		// one pass over the fields; the canonical spelling is matched first, any other
+		// case falls back to a case-insensitive comparison
+		name := canonicalField(f.Name)
+		switch name {
+		case "Package":
+			pkg.Name = strings.TrimSpace(f.Value)
+		case "Version":
+			pkg.Version = strings.TrimSpace(f.Value)
+		case "Architecture":
+			pkg.Architecture = strings.TrimSpace(f.Value)
+		case "Section":
+			pkg.Section = strings.TrimSpace(f.Value)
+		case "Priority":
+			pkg.Priority = strings.TrimSpace(f.Value)
+		case "Multi-Arch":
+			pkg.MultiArch = strings.TrimSpace(f.Value)
+		case "Filename":
+			pkg.Filename = strings.TrimSpace(f.Value)
+		case "SHA256":
+			pkg.SHA256 = strings.ToLower(strings.TrimSpace(f.Value))
+		case "SHA512":
+			pkg.SHA512 = strings.ToLower(strings.TrimSpace(f.Value))
+		case "MD5sum":
+			pkg.MD5 = strings.ToLower(strings.TrimSpace(f.Value))
+		case "Depends":
+			pkg.Depends = f.Value
+		case "Pre-Depends":
+			pkg.PreDepends = f.Value
+		case "Recommends":
+			pkg.Recommends = f.Value
+		case "Provides":
+			pkg.Provides = f.Value
+		case "Source":
+			src = strings.TrimSpace(f.Value)
+		case "Size":
+			size = strings.TrimSpace(f.Value)
+		}
 	}
 	if pkg.Name == "" || pkg.Version == "" || pkg.Architecture == "" {
 		return Package{}, fmt.Errorf("%w: stanza without Package, Version or Architecture", ErrMalformed)
@@ -73,7 +98,7 @@ func ParsePackage(p Paragraph) (Package, error) {
 		return Package{}, fmt.Errorf("%w: package %q: blank or slash in name, version or architecture", ErrMalformed, pkg.Name)
 	}
 	pkg.Source, pkg.SourceVersion = pkg.Name, pkg.Version
-	if src := strings.TrimSpace(p.Get("Source")); src != "" {
+	if src != "" {
 		name, ver, ok := strings.Cut(src, " ")
 		pkg.Source = name
 		if ok {
@@ -84,10 +109,10 @@ func ParsePackage(p Paragraph) (Package, error) {
 			pkg.SourceVersion = strings.TrimSpace(ver[1 : len(ver)-1])
 		}
 	}
-	if s := strings.TrimSpace(p.Get("Size")); s != "" {
-		n, err := strconv.ParseInt(s, 10, 64)
+	if size != "" {
+		n, err := strconv.ParseInt(size, 10, 64)
 		if err != nil || n < 0 {
-			return Package{}, fmt.Errorf("%w: package %s: Size %q", ErrMalformed, pkg.Name, s)
+			return Package{}, fmt.Errorf("%w: package %s: Size %q", ErrMalformed, pkg.Name, size)
 		}
 		pkg.Size = n
 	}
@@ -107,6 +132,36 @@ func ParsePackage(p Paragraph) (Package, error) {
 		}
 	}
 	return pkg, nil
+}
+
+// packageFields are the fields ParsePackage reads, in their canonical spelling.
+var packageFields = []string{"Package", "Version", "Architecture", "Section", "Priority", "Multi-Arch",
+	"Filename", "SHA256", "SHA512", "MD5sum", "Depends", "Pre-Depends", "Recommends", "Provides", "Source", "Size"}
+
+// lowerFields maps the lower-case spelling of packageFields to the canonical one.
+var lowerFields = func() map[string]string {
+	m := make(map[string]string, len(packageFields))
+	for _, f := range packageFields {
+		m[strings.ToLower(f)] = f
+	}
+	return m
+}()
+
+// canonicalField returns the canonical spelling of a field ParsePackage reads (matched
+// case-insensitively, without allocating), or "" for any other field.
+func canonicalField(name string) string {
+	var buf [24]byte
+	if len(name) > len(buf) {
+		return ""
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return lowerFields[string(buf[:len(name)])]
 }
 
 // CheckDownloadable reports whether a package from a Packages file can be mirrored:

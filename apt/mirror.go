@@ -769,7 +769,7 @@ func (m *Mirror) parseIndex(ctx context.Context, j *indexJob, uni *Universe) err
 			if err := p.CheckDownloadable(); err != nil {
 				return err
 			}
-			p = p.detach()
+			p = p.Clone()
 			pp := &p
 			j.pkgs = append(j.pkgs, pp)
 			if j.kind == kindPackages {
@@ -796,9 +796,9 @@ func (m *Mirror) parseIndex(ctx context.Context, j *indexJob, uni *Universe) err
 	return nil
 }
 
-// detach copies the strings kept after parsing, so that a kept Package does not pin its
+// Clone copies the strings of p, so that a Package kept after parsing does not pin its
 // whole stanza in memory.
-func (p Package) detach() Package {
+func (p Package) Clone() Package {
 	c := strings.Clone
 	return Package{Name: c(p.Name), Version: c(p.Version), Architecture: c(p.Architecture),
 		Source: c(p.Source), SourceVersion: c(p.SourceVersion), Section: c(p.Section),

@@ -194,7 +194,7 @@ func (r *Repository) load(ctx context.Context, prev *store.Snapshot) (map[string
 			if !ok {
 				return fmt.Errorf("apt: repository: %s: %w: %s", pkg.Key(), store.ErrNotFound, pkg.Filename)
 			}
-			pkg = pkg.detach()
+			pkg = pkg.Clone()
 			state[suite][comp][pkg.Name+"/"+pkg.Architecture] = &repoEntry{pkg: pkg, stanza: Paragraph{Raw: strings.Clone(para.Raw)}, file: f}
 			return nil
 		})
@@ -204,4 +204,3 @@ func (r *Repository) load(ctx context.Context, prev *store.Snapshot) (map[string
 	}
 	return state, nil
 }
-

@@ -1,0 +1,143 @@
+package apt_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/airgapkit/airgap/apt"
+)
+
+// benchPackages is the size of Debian bookworm main amd64.
+const benchPackages = 63440
+
+// writeSyntheticPackages writes a Packages index of n stanzas shaped like Debian's
+// (about 800 bytes each, so 63,440 stanzas make about 50 MB).
+func writeSyntheticPackages(tb testing.TB, n int) string {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "Packages")
+	f, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(w, `Package: pkg%05d
+Source: src%04d
+Version: 1.%d.%d-%d
+Installed-Size: %d
+Maintainer: Debian Example Maintainers <pkg-example-maintainers@lists.alioth.debian.org>
+Architecture: amd64
+Depends: libc6 (>= 2.34), libpkg%05d (= 1.%d.%d-%d), zlib1g (>= 1:1.2.0) | libz-ng, debconf (>= 0.5) | debconf-2.0
+Recommends: pkg%05d-data
+Description: synthetic package number %d for the parser benchmark
+ This long description spans a few lines, as most Debian packages do, so that
+ the size of each stanza matches what the real archive carries on average.
+ .
+ It has a paragraph separator and a second paragraph too.
+Homepage: https://example.org/pkg%05d
+Description-md5: 0123456789abcdef0123456789abcdef
+Tag: devel::library, implemented-in::c, role::shared-lib
+Section: libs
+Priority: optional
+Filename: pool/main/s/src%04d/pkg%05d_1.%d.%d-%d_amd64.deb
+Size: %d
+MD5sum: 0123456789abcdef0123456789abcdef
+SHA256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+
+`, i, i/4, i%7, i%13, i%3+1, 100+i%5000, i, i%7, i%13, i%3+1, i, i, i, i/4, i, i%7, i%13, i%3+1, 1000+i)
+	}
+	if err := w.Flush(); err != nil {
+		tb.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return path
+}
+
+// cpuTime is the user+system CPU time of this process: on a shared, loaded machine it
+// says more than the wall clock.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// heapWatcher samples the live heap while a parse runs.
+type heapWatcher struct {
+	base, peak uint64
+}
+
+func newHeapWatcher() *heapWatcher {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return &heapWatcher{base: ms.HeapInuse, peak: ms.HeapInuse}
+}
+
+func (h *heapWatcher) sample() {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	if ms.HeapInuse > h.peak {
+		h.peak = ms.HeapInuse
+	}
+}
+
+func (h *heapWatcher) growthMB() float64 { return float64(h.peak-h.base) / (1 << 20) }
+
+func benchParse(b *testing.B, keep bool) {
+	path := writeSyntheticPackages(b, benchPackages)
+	st, _ := os.Stat(path)
+	b.SetBytes(st.Size())
+	b.ReportAllocs()
+	var growth float64
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		f, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		h := newHeapWatcher()
+		u := apt.NewUniverse()
+		n := 0
+		err = apt.ReadPackages(context.Background(), f, func(p apt.Package, _ apt.Paragraph) error {
+			n++
+			if keep {
+				q := p.Clone()
+				if err := u.Add(&q); err != nil {
+					return err
+				}
+			}
+			if n%4096 == 0 {
+				h.sample()
+			}
+			return nil
+		})
+		h.sample()
+		f.Close()
+		if err != nil || n != benchPackages {
+			b.Fatal(err, n)
+		}
+		growth = max(growth, h.growthMB())
+		runtime.KeepAlive(u)
+	}
+	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric(growth, "peak-heap-MB")
+	b.ReportMetric(float64(benchPackages), "packages")
+}
+
+// BenchmarkParsePackages streams a 63,440-package (~50 MB) Packages index, parsing every
+// stanza into a Package and dropping it. Goal: < 1 s and < 32 MB of heap growth.
+func BenchmarkParsePackages(b *testing.B) { benchParse(b, false) }
+
+// BenchmarkParsePackagesUniverse also keeps every package in a Universe (what a mirror
+// with a dependency filter does); the stanzas themselves are not kept.
+func BenchmarkParsePackagesUniverse(b *testing.B) { benchParse(b, true) }
