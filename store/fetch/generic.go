@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -45,11 +46,18 @@ func (c *Client) fetchGeneric(ctx context.Context, req Request, p *progress) (Re
 	if e.Size > 0 {
 		limit = e.Size
 	}
+	hdr := req.Header.Clone()
+	if hdr == nil {
+		hdr = http.Header{}
+	}
+	if hdr.Get("User-Agent") == "" {
+		hdr.Set("User-Agent", c.userAgent())
+	}
+	// (HttpGetter.ReadTimeout would bound the whole download, not idle reads: left unset.)
 	hg := &getter.HttpGetter{
 		Client:                c.http,
-		Header:                req.Header.Clone(),
+		Header:                hdr,
 		DoNotCheckHeadFirst:   true,
-		ReadTimeout:           c.readTimeout(),
 		MaxBytes:              limit + 1,
 		XTerraformGetDisabled: true,
 	}

@@ -71,6 +71,8 @@ func TestGenericHTTPWithChecksum(t *testing.T) {
 
 	res, err := c.FetchGeneric(t.Context(), Request{URL: srv.URL + "/f?checksum=sha256:" + hex.EncodeToString(sum[:])})
 	require.NoError(t, err)
+	r = up.reqs()
+	assert.Equal(t, DefaultUserAgent, r[len(r)-1].Get("User-Agent"))
 	assert.Equal(t, store.DigestOf(up.content), res.Blob.Digest)
 	require.NoError(t, s.Delete(t.Context(), res.Blob.Digest))
 
