@@ -146,6 +146,16 @@ func TestIntegrationDockerRegistryAndSkopeo(t *testing.T) {
 	assert.Equal(t, up.Content["library/multi:1.0"].Digest, got["multi"])
 	assert.Equal(t, alpine, got["alpine"])
 
+	// The layout skopeo wrote imports back, bare tags placed in the default repository.
+	s2 := store.NewMemory()
+	ist, err := ImportLayout(ctx, s2, "oci/from-skopeo", layout, "imported/images")
+	require.NoError(t, err)
+	assert.Equal(t, 2, ist.Images)
+	snap2 := published(t, s2, "oci/from-skopeo")
+	f, ok := snap2.Lookup(tagPath("imported/images", "multi"))
+	require.True(t, ok)
+	assert.Equal(t, up.Content["library/multi:1.0"].Digest, string(f.Digest))
+
 	// Registry -> registry directly into the real registry, flattened names.
 	c2 := &Client{Registries: []RegistryConfig{{Host: target, PlainHTTP: true}, {Host: up.Host, PlainHTTP: true}}}
 	_, err = Copy(ctx, Selection{Images: []string{up.Ref("library/multi:1.0"), up.Ref("library/alpine:3.19")}}, Mapping{Registry: target, Prefix: "flat", Flatten: true, StripRegistry: true}, PushOptions{Client: c2, Referrers: true})
