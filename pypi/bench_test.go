@@ -32,14 +32,36 @@ func reportHeap(b *testing.B) {
 	b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-MB")
 }
 
+// stores are the backends the benchmarks run on: in memory, and the filesystem store
+// with fsync as deployed.
+var stores = []struct {
+	name string
+	new  func(b *testing.B) store.Store
+}{
+	{"memory", func(*testing.B) store.Store { return store.NewMemory() }},
+	{"fs", func(b *testing.B) store.Store {
+		s, err := store.Open(b.TempDir())
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s
+	}},
+}
+
 // BenchmarkSyncClosure200 resolves and mirrors a 200-project closure (reached through
 // markers and extras) from a local upstream into an empty store.
 func BenchmarkSyncClosure200(b *testing.B) {
+	for _, st := range stores {
+		b.Run(st.name, func(b *testing.B) { benchSync(b, st.new) })
+	}
+}
+
+func benchSync(b *testing.B, newStore func(*testing.B) store.Store) {
 	srv := httptest.NewServer(pypitest.New(pypitest.Closure(closureSize)...))
 	defer srv.Close()
 	var stats pypi.SyncStats
 	for b.Loop() {
-		s := store.NewMemory()
+		s := newStore(b)
 		var err error
 		stats, err = closureMirror(b, s, srv.URL).Sync(context.Background())
 		if err != nil {
@@ -56,9 +78,14 @@ func BenchmarkSyncClosure200(b *testing.B) {
 // BenchmarkResyncNoop resyncs the same closure when nothing changed upstream: pages
 // revalidated by ETag, no file fetched.
 func BenchmarkResyncNoop(b *testing.B) {
+	for _, st := range stores {
+		b.Run(st.name, func(b *testing.B) { benchResync(b, st.new(b)) })
+	}
+}
+
+func benchResync(b *testing.B, s store.Store) {
 	srv := httptest.NewServer(pypitest.New(pypitest.Closure(closureSize)...))
 	defer srv.Close()
-	s := store.NewMemory()
 	m := closureMirror(b, s, srv.URL)
 	if _, err := m.Sync(context.Background()); err != nil {
 		b.Fatal(err)

@@ -18,6 +18,7 @@ import (
 	"github.com/airgapkit/airgap/internal/testutil"
 	"github.com/airgapkit/airgap/pypi"
 	"github.com/airgapkit/airgap/pypi/wheel"
+	"github.com/airgapkit/airgap/store"
 )
 
 // Debian's pip 23.0.1 (python3-pip) and the wheels of python3-pip-whl and
@@ -41,6 +42,9 @@ func pipMirror(t *testing.T) (jsonIndex, htmlIndex string) {
 		t.Skipf("no real wheels under %s (apt-get install python3-pip-whl python3-setuptools-whl)", debianWheel)
 	}
 	e := newEnv(t, append(demoProjects(), real...)...)
+	fsStore, err := store.Open(t.TempDir()) // the filesystem store, as deployed
+	require.NoError(t, err)
+	e.store = fsStore
 	m := e.mirror(append(demoRequirements, "pip", "setuptools")...)
 	stats, err := m.Sync(context.Background())
 	require.NoError(t, err)
