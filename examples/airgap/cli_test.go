@@ -87,7 +87,7 @@ func TestAcrossTheGap(t *testing.T) {
 	require.NoError(t, err)
 	s, err := openStore(cfg)
 	require.NoError(t, err)
-	srv := newServer(cfg, &runtime{store: s, log: discardLogger()})
+	srv := newServer(cfg, &runtime{store: s, log: discardLogger(), path: cfg.path})
 	code, body := get(t, srv, "mirror", "/files/tools/tool.txt")
 	assert.Equal(t, http.StatusOK, code)
 	assert.Equal(t, "tool v1", body)

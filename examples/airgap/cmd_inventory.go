@@ -61,7 +61,7 @@ func (a *app) inventoryCmd() *cobra.Command {
 				defer f.Close()
 				w = f
 			}
-			return writeInventory(cmd.Context(), w, &runtime{store: s, log: a.log}, ms)
+			return writeInventory(cmd.Context(), w, a.runtime(cfg, s, nil), ms)
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "file to write (default: stdout)")

@@ -43,7 +43,7 @@ func (a *app) serveCmd() *cobra.Command {
 			}
 			srv := &http.Server{
 				Addr:              cfg.Listen,
-				Handler:           newServer(cfg, &runtime{store: s, log: a.log}),
+				Handler:           newServer(cfg, a.runtime(cfg, s, nil)),
 				ReadHeaderTimeout: 30 * time.Second,
 			}
 			scheme := "http"
@@ -103,31 +103,24 @@ type server struct {
 // newServer builds the handler that `airgap serve` runs.
 func newServer(cfg *Config, rt *runtime) http.Handler {
 	s := &server{rt: rt, cfg: cfg, mux: http.NewServeMux(), byHost: map[string]http.Handler{}, metrics: newMetrics()}
-	handlers := map[string]http.Handler{}
+	byRef := map[string]mirror{}
 	for _, c := range cfg.Mirrors.all() {
 		prefix := "/" + ref(c)
-		h := c.Handler(rt, strings.TrimSuffix(cfg.ExternalURL, "/")+prefix)
-		handlers[ref(c)] = h
-		s.mux.Handle(prefix+"/", s.metrics.count(ref(c), http.StripPrefix(prefix, h)))
-		if rm, ok := c.mirror.(rootMounter); ok {
-			for _, p := range rm.RootPaths() {
-				s.mux.Handle(p, s.metrics.count(ref(c), h))
-			}
-		}
+		byRef[ref(c)] = c.mirror
+		s.mux.Handle(prefix+"/", s.metrics.count(ref(c), http.StripPrefix(prefix, c.Handler(rt, prefix))))
+	}
+	// The registry API has fixed paths: /v2/ goes to the first OCI mirror.
+	if len(cfg.Mirrors.OCI) > 0 {
+		m := cfg.Mirrors.OCI[0]
+		s.mux.Handle("/v2/", s.metrics.count(ref(m), m.Handler(rt, "")))
 	}
 	for host, target := range cfg.Hosts {
-		s.byHost[strings.ToLower(host)] = s.metrics.count(target, handlers[target])
+		s.byHost[strings.ToLower(host)] = s.metrics.count(target, byRef[target].Handler(rt, ""))
 	}
 	s.mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	s.mux.HandleFunc("/metrics", s.serveMetrics)
 	s.mux.HandleFunc("/{$}", s.index)
 	return s
-}
-
-// rootMounter is implemented by kinds whose clients need fixed root paths (the OCI
-// registry API lives at /v2/).
-type rootMounter interface {
-	RootPaths() []string
 }
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -40,7 +40,7 @@ func (a *app) syncCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return syncAll(cmd.Context(), &runtime{store: s, signer: signer, log: a.log}, ms, newProgress(cmd.ErrOrStderr()))
+				return syncAll(cmd.Context(), a.runtime(cfg, s, signer), ms, newProgress(cmd.ErrOrStderr()))
 			})
 		},
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -54,7 +55,7 @@ func (a *app) tlsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c, err := tlsutil.LoadCA(filepath.Join(issuer, tlsutil.FileCert), filepath.Join(issuer, tlsutil.FileKey), "")
+			c, err := tlsutil.LoadCA(filepath.Join(issuer, tlsutil.FileCert), filepath.Join(issuer, tlsutil.FileKey), optionalFile(filepath.Join(issuer, tlsutil.FileCA)))
 			if err != nil {
 				return fmt.Errorf("--ca %s: %w", issuer, err)
 			}
@@ -78,4 +79,12 @@ func (a *app) tlsCmd() *cobra.Command {
 	issue.Flags().IntVar(&days, "days", 397, "validity in days (at most 397)")
 	cmd.AddCommand(ca, issue)
 	return cmd
+}
+
+// optionalFile returns path when the file exists, else "".
+func optionalFile(path string) string {
+	if _, err := os.Stat(path); err != nil {
+		return ""
+	}
+	return path
 }

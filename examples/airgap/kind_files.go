@@ -85,7 +85,7 @@ func (m *filesMirror) Sync(ctx context.Context, rt *runtime) (string, error) {
 	return fmt.Sprintf("%d files, %s", len(m.URLs), humanBytes(total)), nil
 }
 
-func (m *filesMirror) Handler(rt *runtime, base string) http.Handler {
+func (m *filesMirror) Handler(rt *runtime, prefix string) http.Handler {
 	return store.NewHandler(rt.store, ref(m))
 }
 

@@ -22,9 +22,10 @@ type mirror interface {
 	Endpoints() []string
 	// Sync fetches, verifies and publishes the mirror's ref; it returns a one-line summary.
 	Sync(ctx context.Context, rt *runtime) (string, error)
-	// Handler serves the published mirror at its upstream's own paths. base is the
-	// external URL prefix it is reachable under (for protocols that write absolute URLs).
-	Handler(rt *runtime, base string) http.Handler
+	// Handler serves the published mirror at its upstream's own paths. prefix is the path
+	// it is mounted under with http.StripPrefix ("/galaxy/ansible"), "" when it answers
+	// at the root for a Host (for protocols that write links back to themselves).
+	Handler(rt *runtime, prefix string) http.Handler
 }
 
 // ref is the store ref a mirror publishes.
@@ -32,15 +33,22 @@ func ref(m mirror) string { return m.Kind() + "/" + m.Name() }
 
 // runtime is what adapters need from the command line.
 type runtime struct {
-	store  store.Store
-	fetch  *fetch.Client
-	signer *pgp.Signer // nil when no signing key is configured
-	log    *slog.Logger
+	store       store.Store
+	fetch       *fetch.Client
+	signer      *pgp.Signer // nil when no signing key is configured
+	log         *slog.Logger
+	externalURL string              // what clients are told, when configured
+	path        func(string) string // resolves config-relative paths
 }
 
 // mirrorConfigs holds every kind's list, inlined at the top level of airgap.yaml.
 type mirrorConfigs struct {
-	Files []*filesMirror `yaml:"files"`
+	Apt           []*aptMirror           `yaml:"apt"`
+	Simplestreams []*simplestreamsMirror `yaml:"simplestreams"`
+	OCI           []*ociMirror           `yaml:"oci"`
+	PyPI          []*pypiMirror          `yaml:"pypi"`
+	Galaxy        []*galaxyMirror        `yaml:"galaxy"`
+	Files         []*filesMirror         `yaml:"files"`
 }
 
 type configured struct {
@@ -56,6 +64,11 @@ func (mc *mirrorConfigs) all() []configured {
 			out = append(out, configured{get(i), fmt.Sprintf("%s.%d", kind, i)})
 		}
 	}
+	add("apt", len(mc.Apt), func(i int) mirror { return mc.Apt[i] })
+	add("simplestreams", len(mc.Simplestreams), func(i int) mirror { return mc.Simplestreams[i] })
+	add("oci", len(mc.OCI), func(i int) mirror { return mc.OCI[i] })
+	add("pypi", len(mc.PyPI), func(i int) mirror { return mc.PyPI[i] })
+	add("galaxy", len(mc.Galaxy), func(i int) mirror { return mc.Galaxy[i] })
 	add("files", len(mc.Files), func(i int) mirror { return mc.Files[i] })
 	return out
 }
@@ -88,4 +101,9 @@ func (mc *mirrorConfigs) selectMirrors(args []string) ([]mirror, error) {
 		}
 	}
 	return out, nil
+}
+
+// runtime returns what adapters need, for a config and an open store.
+func (a *app) runtime(cfg *Config, s store.Store, signer *pgp.Signer) *runtime {
+	return &runtime{store: s, signer: signer, log: a.log, externalURL: cfg.ExternalURL, path: cfg.path}
 }

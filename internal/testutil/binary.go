@@ -50,3 +50,20 @@ func RunErr(t testing.TB, timeout time.Duration, env []string, name string, args
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
+
+// Output runs a command with a time limit and returns its standard output only (for
+// commands whose output is data, such as a raw manifest). The test fails on error.
+func Output(t testing.TB, timeout time.Duration, env []string, name string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.String())
+	}
+	return string(out)
+}
