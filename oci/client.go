@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/airgapkit/airgap/store"
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -52,7 +53,8 @@ type RegistryConfig struct {
 // host) and a RateLimitTransport.
 type Client struct {
 	// HTTP supplies the underlying transport and timeouts; nil uses a clone of
-	// http.DefaultTransport (proxy from the environment).
+	// http.DefaultTransport (proxy from the environment) with a one-minute response
+	// header timeout.
 	HTTP *http.Client
 	// Registries holds per-registry settings (plain http, credentials, endpoint).
 	Registries []RegistryConfig
@@ -664,7 +666,9 @@ func (c *Client) guardedLocked() http.RoundTripper {
 		if c.HTTP != nil && c.HTTP.Transport != nil {
 			base = c.HTTP.Transport
 		} else {
-			base = http.DefaultTransport.(*http.Transport).Clone()
+			t := http.DefaultTransport.(*http.Transport).Clone()
+			t.ResponseHeaderTimeout = time.Minute // a registry that accepts and never answers
+			base = t
 		}
 		rl := c.RateLimit
 		rl.Inner = &schemeGuard{inner: base, plain: c.plainHost}

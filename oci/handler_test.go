@@ -110,3 +110,20 @@ func TestHandlerReferrers(t *testing.T) {
 	assert.Empty(t, idx.Manifests)
 	assert.Equal(t, "artifactType", resp.Header.Get("OCI-Filters-Applied"))
 }
+
+func TestHandlerDefaultNamespace(t *testing.T) {
+	up := startUpstream(t)
+	s := store.NewMemory()
+	m := newMirror(up, s, "library/alpine:3.19")
+	_, err := m.Sync(context.Background())
+	require.NoError(t, err)
+	h := NewHandler(s, m.Ref(), WithDefaultNamespace(up.Host))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodHead, "/v2/library/alpine/manifests/3.19", nil))
+	assert.Equal(t, 200, rec.Code)
+	assert.Equal(t, up.Content["library/alpine:3.19"].Digest, rec.Header().Get("Docker-Content-Digest"))
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v2/", nil))
+	assert.Equal(t, 200, rec.Code)
+	assert.Equal(t, "registry/2.0", rec.Header().Get("Docker-Distribution-API-Version"))
+}
