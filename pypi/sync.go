@@ -180,6 +180,10 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 			return s.stats, err
 		}
 	}
+	for _, u := range s.stats.Unsatisfied {
+		m.logger().Warn("pypi: unsatisfiable requirement", "requirement", u.Requirement, "target", u.Target,
+			"chain", strings.Join(u.Chain, " -> "), "reason", u.Reason)
+	}
 	if len(s.stats.Unsatisfied) > 0 && !m.AllowUnsatisfied {
 		return s.stats, &UnsatisfiedError{Items: s.stats.Unsatisfied}
 	}

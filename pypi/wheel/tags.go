@@ -140,7 +140,8 @@ func (t Target) Validate() error {
 }
 
 // Environment returns the PEP 508 marker variables of the target. Variables that a
-// platform tag cannot tell (platform_release, platform_version) are empty.
+// platform tag cannot tell (platform_release, platform_version) are empty; a target
+// without a platform evaluates markers as Linux.
 func (t Target) Environment() pep508.Environment {
 	major, minor, full, _ := t.version()
 	env := pep508.Environment{
