@@ -26,5 +26,6 @@
 // lists by it), /versions/ paginated with root-relative links.next (an absolute one breaks
 // ansible-core 2.14), version details with an absolute download_url (from WithExternalURL or
 // the request's Host and the mount prefix), the artifacts with Range and ETag, and the v1
-// role endpoints with the query strings the client sends.
+// role endpoints with the query strings the client sends. WriteStatic writes the collection
+// part as a tree of files for a plain web server.
 package galaxy

@@ -202,3 +202,36 @@ func TestAnsibleGalaxyGeneratedArtifacts(t *testing.T) {
 	assert.Equal(t, "0.1.0", installedVersion(t, inst, "gen", "lib"), out)
 	assert.FileExists(t, filepath.Join(inst, "ansible_collections", "gen", "lib", "plugins", "modules", "x.py"))
 }
+
+// TestAnsibleGalaxyStaticTree: the tree WriteStatic writes, served by a plain file server,
+// is enough for ansible-galaxy collection install.
+func TestAnsibleGalaxyStaticTree(t *testing.T) {
+	testutil.RequireBinary(t, "ansible-galaxy", "ansible-core")
+	ctx := context.Background()
+	dir := t.TempDir()
+	env := ansibleEnv(t, dir)
+	up := galaxytest.New(galaxytest.Options{PageSize: 1})
+	up.AddCollection(galaxytest.Collection{Namespace: "stat", Name: "lib", Version: "1.0.0"})
+	up.AddCollection(galaxytest.Collection{Namespace: "stat", Name: "lib", Version: "1.5.0"})
+	up.AddCollection(galaxytest.Collection{Namespace: "stat", Name: "app", Version: "2.0.0", Dependencies: map[string]string{"stat.lib": ">=1.0.0"}})
+	u, stop := up.Start()
+	defer stop()
+	s := store.NewMemory()
+	m := &Mirror{Name: "static", Upstream: u, Store: s, Fetch: newFetch(s),
+		Collections: []CollectionSpec{{Name: "stat.app"}, {Name: "stat.lib"}}}
+	_, err := m.Sync(ctx)
+	require.NoError(t, err)
+
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	tree := filepath.Join(dir, "tree")
+	require.NoError(t, WriteStatic(ctx, s, m.Ref(), tree, StaticOptions{ExternalURL: srv.URL + "/static"}))
+	mux.Handle("/static/", http.StripPrefix("/static", http.FileServer(http.Dir(tree))))
+	assert.FileExists(t, filepath.Join(tree, "api", "v3", "collections", "stat", "lib", "versions", "1.5.0", "index.html"))
+
+	inst := filepath.Join(dir, "inst")
+	out := testutil.Run(t, 3*time.Minute, env, "ansible-galaxy", "collection", "install", "-s", srv.URL+"/static/api/", "stat.app", "stat.lib:==1.0.0", "-p", inst)
+	assert.Equal(t, "2.0.0", installedVersion(t, inst, "stat", "app"), out)
+	assert.Equal(t, "1.0.0", installedVersion(t, inst, "stat", "lib"), out)
+}
