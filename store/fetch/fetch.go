@@ -25,13 +25,20 @@ const DefaultUserAgent = "airgap/" + Version
 
 // Defaults for the zero Client and Request.
 const (
-	DefaultRetries       = 4
-	DefaultPerHost       = 8
-	DefaultMaxSize       = 256 << 20
+	// DefaultRetries is Client.Retries when zero: 5 attempts in all.
+	DefaultRetries = 4
+	// DefaultPerHost is Client.PerHost when zero.
+	DefaultPerHost = 8
+	// DefaultMaxSize is Request.MaxSize when zero: the cap on bodies of unknown size.
+	DefaultMaxSize = 256 << 20
+	// DefaultMaxRetryAfter is Client.MaxRetryAfter when zero.
 	DefaultMaxRetryAfter = 5 * time.Minute
-	DefaultReadTimeout   = 2 * time.Minute
-	DefaultBackoff       = 500 * time.Millisecond
-	DefaultMaxBackoff    = 30 * time.Second
+	// DefaultReadTimeout is Client.ReadTimeout when zero.
+	DefaultReadTimeout = 2 * time.Minute
+	// DefaultBackoff is Client.Backoff when zero: the first retry waits 250-500ms.
+	DefaultBackoff = 500 * time.Millisecond
+	// DefaultMaxBackoff is Client.MaxBackoff when zero.
+	DefaultMaxBackoff = 30 * time.Second
 	// MaxRedirects is how many redirects one request follows.
 	MaxRedirects = 10
 )
@@ -72,9 +79,12 @@ type Client struct {
 	// ReadTimeout fails an attempt (as a retryable network error) when no byte (and no
 	// response header) arrives for this long. Zero: DefaultReadTimeout (2 minutes).
 	ReadTimeout time.Duration
-	// Backoff is the delay before the first retry; it doubles per attempt, with jitter, up
-	// to MaxBackoff. Zero: DefaultBackoff and DefaultMaxBackoff.
-	Backoff    time.Duration
+	// Backoff is the delay before the first retry; it doubles per attempt up to
+	// MaxBackoff, and each wait is drawn between half of it and all of it (jitter). An
+	// attempt that moved a resumable download forward does not count against Retries and
+	// starts the doubling again. Zero: DefaultBackoff.
+	Backoff time.Duration
+	// MaxBackoff caps the doubling. Zero: DefaultMaxBackoff.
 	MaxBackoff time.Duration
 	// Sleep waits between attempts. Nil: a timer that stops when ctx is done. Tests set
 	// it to observe or skip the waits; it must return ctx.Err() when ctx ends first.
@@ -163,6 +173,7 @@ type HTTPError struct {
 	Body       string // the start of the response body, for diagnostics
 }
 
+// Error describes the status, with the start of the body.
 func (e *HTTPError) Error() string {
 	s := fmt.Sprintf("fetch: GET %s: %s", e.URL, e.Status)
 	if e.Body != "" {
@@ -185,6 +196,13 @@ var ErrUnsupportedURL = errors.New("fetch: unsupported URL")
 // ErrReadTimeout is the (retried) error of an attempt during which nothing arrived for
 // Client.ReadTimeout.
 var ErrReadTimeout = errors.New("fetch: read timeout: no data received")
+
+// CloseIdleConnections closes the keep-alive connections of the Client's HTTP transport,
+// for programs that are done fetching but keep running.
+func (c *Client) CloseIdleConnections() {
+	c.init()
+	c.http.CloseIdleConnections()
+}
 
 func (c *Client) init() {
 	c.initOnce.Do(func() {

@@ -571,3 +571,74 @@ func TestManyCutsWithProgressStillSucceed(t *testing.T) {
 	assert.Len(t, up.reqs(), 11)
 	assert.Equal(t, int64(len(up.content)), up.sent.Load())
 }
+
+type countingTransport struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.mu.Lock()
+	c.n++
+	c.mu.Unlock()
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func TestCallerHTTPClientAndUserAgent(t *testing.T) {
+	up, srv := newUpstream(t, []byte("x"))
+	up.failN, up.failStatus = 1, http.StatusRequestTimeout // 408 is retried
+	ct := &countingTransport{}
+	c, sl := newClient(store.NewMemory())
+	c.HTTP = &http.Client{Transport: ct}
+	c.UserAgent = "mirror-job/1"
+	_, err := c.Fetch(t.Context(), Request{URL: srv.URL + "/f", Header: http.Header{"User-Agent": {"override/2"}}})
+	require.NoError(t, err)
+	assert.Equal(t, 2, ct.n)
+	assert.Len(t, sl.all(), 1)
+	assert.Equal(t, "override/2", up.reqs()[0].Get("User-Agent"))
+	_, err = c.Fetch(t.Context(), Request{URL: srv.URL + "/g"})
+	require.NoError(t, err)
+	assert.Equal(t, "mirror-job/1", up.reqs()[2].Get("User-Agent"))
+	c.CloseIdleConnections()
+}
+
+func TestUnsolicited304IsAnError(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNotModified)
+	}))
+	defer srv.Close()
+	c, _ := newClient(store.NewMemory())
+	_, err := c.Fetch(t.Context(), Request{URL: srv.URL + "/f"})
+	var he *HTTPError
+	require.ErrorAs(t, err, &he)
+	assert.Equal(t, http.StatusNotModified, he.StatusCode)
+}
+
+func TestRangeNotSatisfiableStartsOver(t *testing.T) {
+	content := randomBytes(50_000)
+	var mu sync.Mutex
+	var ranges []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		ranges = append(ranges, r.Header.Get("Range"))
+		mu.Unlock()
+		if r.Header.Get("Range") != "" {
+			w.Header().Set("Content-Range", "bytes */50000")
+			w.WriteHeader(http.StatusRequestedRangeNotSatisfiable)
+			return
+		}
+		_, _ = w.Write(content)
+	}))
+	defer srv.Close()
+	s := store.NewMemory()
+	e := store.ExpectDigest(store.DigestOf(content), int64(len(content)))
+	u, err := s.Begin(t.Context(), uploadKey(srv.URL+"/f", e))
+	require.NoError(t, err)
+	_, _ = u.Write(content[:100])
+	c, sl := newClient(s)
+	res, err := c.Fetch(t.Context(), Request{URL: srv.URL + "/f", Expect: e})
+	require.NoError(t, err)
+	assert.Equal(t, e.Digest(), res.Blob.Digest)
+	assert.Equal(t, []string{"bytes=100-", ""}, ranges)
+	assert.Empty(t, sl.all(), "no wait before starting over")
+}
