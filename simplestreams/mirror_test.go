@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -294,6 +295,14 @@ func gpgvAll(t *testing.T, e *env) {
 		}
 	}
 	assert.Equal(t, 8, n, "index and three products documents, two forms each")
+	// sqv (apt's verifier since trixie) reads the same binary keyring.
+	if sqv, err := exec.LookPath("sqv"); err == nil {
+		for _, p := range snap.Paths() {
+			if f := filepath.Join(dir, "tree", p); strings.HasSuffix(p, ".json.gpg") {
+				testutil.Run(t, time.Minute, nil, sqv, "--keyring", keyring, f, strings.TrimSuffix(f, ".gpg"))
+			}
+		}
+	}
 	// And gpgv refuses them with another key.
 	other := filepath.Join(dir, "other.gpg")
 	b, err := strangerKey.PublicKey(false)
@@ -305,6 +314,8 @@ func gpgvAll(t *testing.T, e *env) {
 
 func TestHandler(t *testing.T) {
 	e := newEnv(t, nil)
+	assert.Equal(t, []string{e.srv.URL + "/"}, e.m.Endpoints())
+	assert.Equal(t, "simplestreams/maas", e.m.Ref())
 	e.sync(t)
 	srv := httptest.NewServer(http.StripPrefix("/maas", simplestreams.NewHandler(e.st, e.m.Ref())))
 	defer srv.Close()

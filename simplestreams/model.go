@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strconv"
@@ -44,44 +45,64 @@ const (
 	KeyItemName    = "item_name"
 )
 
-// node is one level of the tree (document top, product, version or item): its raw fields
-// without the child collection, and the scalar fields it passes down (strings and numbers,
-// after _aliases expansion).
+// node is one level of the tree (document top, product, version or item): its fields as
+// decoded (strings, json.Number, booleans, nil, []any, map[string]any) without the child
+// collection, and the fields that _aliases expansion adds (nil without aliases).
 type node struct {
-	fields  map[string]json.RawMessage
-	scalars map[string]string
+	fields map[string]any
+	extra  map[string]string
 }
 
-// Field returns the level's own scalar field key (a string, or a number as written), not
-// inherited ones: ItemRef.Get resolves inheritance.
+func newEmptyNode() node { return node{fields: map[string]any{}} }
+
+// Field returns the level's own scalar field key (a string, or a number as written, or a
+// value _aliases gives it), not inherited ones: ItemRef.Get resolves inheritance.
 func (n *node) Field(key string) (string, bool) {
-	v, ok := n.scalars[key]
-	return v, ok
+	if v, ok := n.extra[key]; ok {
+		return v, true
+	}
+	return scalarValue(n.fields[key])
 }
 
-// Raw returns the level's own field key exactly as the document wrote it (any JSON type).
+// Raw returns the level's own field key as JSON (any JSON type).
 func (n *node) Raw(key string) (json.RawMessage, bool) {
 	v, ok := n.fields[key]
-	return v, ok
-}
-
-// set replaces a field (string, number or any JSON value) on this level.
-func (n *node) set(key string, v any) {
+	if !ok {
+		return nil, false
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
-		panic(err) // only called with strings and integers
+		return nil, false
 	}
-	n.fields[key] = b
-	switch v := v.(type) {
-	case string:
-		n.scalars[key] = v
-	default:
-		n.scalars[key] = string(b)
+	return b, true
+}
+
+// set replaces a field on this level with a string or an integer.
+func (n *node) set(key string, v any) {
+	switch x := v.(type) {
+	case int64:
+		v = json.Number(strconv.FormatInt(x, 10))
+	case int:
+		v = json.Number(strconv.Itoa(x))
 	}
+	n.fields[key] = v
+	delete(n.extra, key)
 }
 
 func (n *node) clone() node {
-	return node{fields: maps.Clone(n.fields), scalars: maps.Clone(n.scalars)}
+	return node{fields: maps.Clone(n.fields), extra: maps.Clone(n.extra)}
+}
+
+// scalarValue reports the inheritable value of a decoded JSON value: strings, and numbers
+// as written; anything else (objects, arrays, booleans, null) does not inherit.
+func scalarValue(v any) (string, bool) {
+	switch v := v.(type) {
+	case string:
+		return v, true
+	case json.Number:
+		return string(v), true
+	}
+	return "", false
 }
 
 // Products is a products:1.0 document: products -> versions -> items. Scalar fields of
@@ -122,7 +143,7 @@ type aliases map[string]map[string]map[string]string
 // paths (store.ValidatePath: nothing absolute, no ".."), sizes and checksums, and expands
 // _aliases. Errors wrap ErrInvalidDocument (and store.ErrUnsafePath for a bad path).
 func ParseProducts(b []byte) (*Products, error) {
-	top, err := decodeObject(b, "document")
+	top, err := decodeDocument(b, "document")
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +167,7 @@ func ParseProducts(b []byte) (*Products, error) {
 	if !hasProducts {
 		return nil, invalidf("no %q object", fieldProducts)
 	}
-	prods, err := decodeObject(rawProducts, fieldProducts)
+	prods, err := asObject(rawProducts, fieldProducts)
 	if err != nil {
 		return nil, err
 	}
@@ -165,9 +186,9 @@ func ParseProducts(b []byte) (*Products, error) {
 	return p, nil
 }
 
-func parseProduct(name string, raw json.RawMessage, al aliases) (*Product, error) {
+func parseProduct(name string, raw any, al aliases) (*Product, error) {
 	where := "product " + strconv.Quote(name)
-	fields, err := decodeObject(raw, where)
+	fields, err := asObject(raw, where)
 	if err != nil {
 		return nil, err
 	}
@@ -180,13 +201,13 @@ func parseProduct(name string, raw json.RawMessage, al aliases) (*Product, error
 	if !ok {
 		return prod, nil // a product without versions is legal and selects nothing
 	}
-	versions, err := decodeObject(rawVersions, where+" versions")
+	versions, err := asObject(rawVersions, where+" versions")
 	if err != nil {
 		return nil, err
 	}
 	for vname, vraw := range versions {
 		vwhere := where + " version " + strconv.Quote(vname)
-		vfields, err := decodeObject(vraw, vwhere)
+		vfields, err := asObject(vraw, vwhere)
 		if err != nil {
 			return nil, err
 		}
@@ -197,13 +218,13 @@ func parseProduct(name string, raw json.RawMessage, al aliases) (*Product, error
 			return nil, err
 		}
 		if ok {
-			items, err := decodeObject(rawItems, vwhere+" items")
+			items, err := asObject(rawItems, vwhere+" items")
 			if err != nil {
 				return nil, err
 			}
 			for iname, iraw := range items {
 				iwhere := vwhere + " item " + strconv.Quote(iname)
-				ifields, err := decodeObject(iraw, iwhere)
+				ifields, err := asObject(iraw, iwhere)
 				if err != nil {
 					return nil, err
 				}
@@ -219,90 +240,82 @@ func parseProduct(name string, raw json.RawMessage, al aliases) (*Product, error
 	return prod, nil
 }
 
-// decodeObject decodes a JSON object into its raw members.
-func decodeObject(b []byte, where string) (map[string]json.RawMessage, error) {
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 || b[0] != '{' {
-		return nil, invalidf("%s: not a JSON object", where)
-	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
+// decodeDocument decodes a whole JSON document, which must be one object, in one pass.
+// Numbers stay as written (json.Number).
+func decodeDocument(b []byte, where string) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
 		return nil, invalidf("%s: %v", where, err)
 	}
-	if m == nil {
-		m = map[string]json.RawMessage{}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, invalidf("%s: data after the JSON object", where)
+	}
+	return asObject(v, where)
+}
+
+// asObject checks that a decoded value is a JSON object.
+func asObject(v any, where string) (map[string]any, error) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, invalidf("%s: not a JSON object", where)
 	}
 	return m, nil
 }
 
-// scalar reports the inheritable value of a raw JSON value: strings unquoted, numbers as
-// written; anything else (objects, arrays, booleans, null) does not inherit.
-func scalar(raw json.RawMessage) (string, bool) {
-	if len(raw) == 0 {
-		return "", false
-	}
-	switch c := raw[0]; {
-	case c == '"':
-		var s string
-		if json.Unmarshal(raw, &s) != nil {
-			return "", false
-		}
-		return s, true
-	case c == '-' || (c >= '0' && c <= '9'):
-		return string(raw), true
-	}
-	return "", false
-}
-
-func newNode(fields map[string]json.RawMessage, al aliases, where string) (node, error) {
-	n := node{fields: fields, scalars: make(map[string]string, len(fields))}
-	for k, raw := range fields {
-		if v, ok := scalar(raw); ok {
-			n.scalars[k] = v
-		}
+func newNode(fields map[string]any, al aliases, where string) (node, error) {
+	n := node{fields: fields}
+	if len(al) == 0 {
+		return n, nil
 	}
 	// Expand aliases: a field named in _aliases whose value names an entry stands for the
 	// fields of that entry. Iterate in a fixed order so that overlaps resolve the same way
 	// every time.
-	for _, k := range slices.Sorted(maps.Keys(n.scalars)) {
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
 		table, ok := al[k]
 		if !ok {
 			continue
 		}
-		expansion, ok := table[n.scalars[k]]
+		v, ok := scalarValue(fields[k])
 		if !ok {
-			return node{}, invalidf("%s: %s=%q is not in _aliases", where, k, n.scalars[k])
+			continue
 		}
-		for ek, ev := range expansion {
-			n.scalars[ek] = ev
+		expansion, ok := table[v]
+		if !ok {
+			return node{}, invalidf("%s: %s=%q is not in _aliases", where, k, v)
 		}
+		if n.extra == nil {
+			n.extra = map[string]string{}
+		}
+		maps.Copy(n.extra, expansion)
 	}
 	return n, nil
 }
 
-func parseAliases(raw json.RawMessage) (aliases, error) {
+func parseAliases(raw any) (aliases, error) {
 	if raw == nil {
 		return nil, nil
 	}
-	outer, err := decodeObject(raw, fieldAliases)
+	outer, err := asObject(raw, fieldAliases)
 	if err != nil {
 		return nil, err
 	}
 	al := aliases{}
 	for field, traw := range outer {
-		table, err := decodeObject(traw, fieldAliases+"."+field)
+		table, err := asObject(traw, fieldAliases+"."+field)
 		if err != nil {
 			return nil, err
 		}
 		al[field] = map[string]map[string]string{}
 		for name, eraw := range table {
-			entry, err := decodeObject(eraw, fieldAliases+"."+field+"."+name)
+			entry, err := asObject(eraw, fieldAliases+"."+field+"."+name)
 			if err != nil {
 				return nil, err
 			}
 			vals := map[string]string{}
 			for k, v := range entry {
-				if s, ok := scalar(v); ok {
+				if s, ok := scalarValue(v); ok {
 					vals[k] = s
 				}
 			}
@@ -334,7 +347,7 @@ func (r ItemRef) Get(key string) (string, bool) {
 		return r.Item.Name, true
 	}
 	for _, n := range [...]*node{&r.Item.node, &r.Version.node, &r.Product.node, &r.Products.node} {
-		if v, ok := n.scalars[key]; ok {
+		if v, ok := n.Field(key); ok {
 			return v, true
 		}
 	}
@@ -345,7 +358,12 @@ func (r ItemRef) Get(key string) (string, bool) {
 func (r ItemRef) Flat() map[string]string {
 	m := map[string]string{}
 	for _, n := range [...]*node{&r.Products.node, &r.Product.node, &r.Version.node, &r.Item.node} {
-		maps.Copy(m, n.scalars)
+		for k, v := range n.fields {
+			if s, ok := scalarValue(v); ok {
+				m[k] = s
+			}
+		}
+		maps.Copy(m, n.extra)
 	}
 	m[KeyProductName] = r.Product.Name
 	m[KeyVersionName] = r.Version.Name
@@ -464,7 +482,7 @@ type IndexEntry struct {
 
 // ParseIndex parses an index:1.0 document. Entry paths are validated like item paths.
 func ParseIndex(b []byte) (*Index, error) {
-	top, err := decodeObject(b, "index document")
+	top, err := decodeDocument(b, "index document")
 	if err != nil {
 		return nil, err
 	}
@@ -482,13 +500,13 @@ func ParseIndex(b []byte) (*Index, error) {
 	if !ok {
 		return nil, invalidf("no %q object", fieldIndex)
 	}
-	entries, err := decodeObject(raw, fieldIndex)
+	entries, err := asObject(raw, fieldIndex)
 	if err != nil {
 		return nil, err
 	}
 	for id, eraw := range entries {
 		where := "index entry " + strconv.Quote(id)
-		fields, err := decodeObject(eraw, where)
+		fields, err := asObject(eraw, where)
 		if err != nil {
 			return nil, err
 		}
@@ -507,8 +525,16 @@ func ParseIndex(b []byte) (*Index, error) {
 			return nil, fmt.Errorf("%w: %s: path: %w", ErrInvalidDocument, where, err)
 		}
 		if praw, ok := fields[fieldProducts]; ok {
-			if err := json.Unmarshal(praw, &e.Products); err != nil {
-				return nil, invalidf("%s: products: %v", where, err)
+			list, ok := praw.([]any)
+			if !ok {
+				return nil, invalidf("%s: products is not a list", where)
+			}
+			for _, v := range list {
+				name, ok := v.(string)
+				if !ok {
+					return nil, invalidf("%s: products: %v is not a name", where, v)
+				}
+				e.Products = append(e.Products, name)
 			}
 		}
 		ix.Entries[id] = e

@@ -24,7 +24,7 @@ func (p *Products) SetUpdated(t time.Time) {
 // Set sets a string or integer field on the item (e.g. path, size, sha256).
 func (it *Item) Set(key string, value any) { it.set(key, value) }
 
-func objectWith(fields map[string]json.RawMessage, childKey string, child any) map[string]any {
+func objectWith(fields map[string]any, childKey string, child any) map[string]any {
 	m := make(map[string]any, len(fields)+1)
 	for k, v := range fields {
 		m[k] = v
@@ -79,7 +79,7 @@ func encodeDocument(v any) ([]byte, error) {
 
 // NewIndex returns an empty index:1.0 document updated at t.
 func NewIndex(t time.Time) *Index {
-	ix := &Index{node: node{fields: map[string]json.RawMessage{}, scalars: map[string]string{}}, Entries: map[string]*IndexEntry{}}
+	ix := &Index{node: newEmptyNode(), Entries: map[string]*IndexEntry{}}
 	ix.Format = FormatIndex
 	ix.set("format", FormatIndex)
 	ix.Updated = FormatUpdated(t)
@@ -101,7 +101,7 @@ func IndexEntryFor(p *Products, path string, base *IndexEntry) *IndexEntry {
 			e.Datatype = base.Datatype
 		}
 	} else {
-		e.node = node{fields: map[string]json.RawMessage{}, scalars: map[string]string{}}
+		e.node = newEmptyNode()
 	}
 	e.Products = slices.Sorted(maps.Keys(p.Products))
 	e.set(fieldPath, path)
@@ -112,8 +112,7 @@ func IndexEntryFor(p *Products, path string, base *IndexEntry) *IndexEntry {
 	if e.Updated != "" {
 		e.set(fieldUpdated, e.Updated)
 	}
-	b, _ := json.Marshal(e.Products)
-	e.fields[fieldProducts] = b
+	e.fields[fieldProducts] = e.Products
 	return e
 }
 
