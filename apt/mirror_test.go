@@ -2,6 +2,9 @@ package apt_test
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"strings"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -40,7 +43,7 @@ type env struct {
 	repoOpt  apttest.Options
 }
 
-func newEnv(t *testing.T, opt apttest.Options) *env {
+func newEnv(t testing.TB, opt apttest.Options) *env {
 	t.Helper()
 	key, err := pgp.GenerateKey("Upstream Archive", "upstream@example.invalid", pgp.KeyOptions{})
 	require.NoError(t, err)
@@ -101,4 +104,115 @@ func TestMirrorFullAndNoop(t *testing.T) {
 	require.True(t, st.NotModified)
 	require.Equal(t, 2, e.upstream.Count(""))
 	require.Equal(t, 2, e.upstream.NotModified())
+}
+
+// TestReleaseGPGFallback: without InRelease, Release + Release.gpg are verified; a bad
+// Release.gpg is refused.
+func TestReleaseGPGFallback(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, apttest.Options{})
+	for _, s := range e.repoOpt.Suites {
+		e.upstream.Set("dists/"+s+"/InRelease", nil)
+	}
+	m := e.mirror()
+	_, err := m.Sync(ctx)
+	require.NoError(t, err)
+
+	e2 := newEnv(t, apttest.Options{})
+	e2.upstream.Set("dists/stable/InRelease", nil)
+	e2.upstream.Set("dists/stable/Release.gpg", e.upstream.File("dists/stable/Release.gpg"))
+	_, err = e2.mirror().Sync(ctx)
+	require.ErrorIs(t, err, pgp.ErrSignature)
+	require.Empty(t, published(t, e2.store))
+
+	// InsecureSkipSignature reads it anyway (and still checks every checksum)
+	m2 := e2.mirror()
+	m2.Keys, m2.InsecureSkipSignature = nil, true
+	_, err = m2.Sync(ctx)
+	require.NoError(t, err)
+}
+
+// TestHandler serves a published tree: 304 on If-None-Match, Range, 404 outside it.
+func TestHandler(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, apttest.Options{})
+	m := e.mirror()
+	_, err := m.Sync(ctx)
+	require.NoError(t, err)
+	srv := httptest.NewServer(apt.NewHandler(e.store, m.Ref()))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/dists/stable/InRelease")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	etag := resp.Header.Get("ETag")
+	require.NotEmpty(t, etag)
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/dists/stable/InRelease", nil)
+	req.Header.Set("If-None-Match", etag)
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusNotModified, resp.StatusCode)
+	req, _ = http.NewRequest(http.MethodGet, srv.URL+"/pool/main/h/hello/hello_2.10-3_amd64.deb", nil)
+	req.Header.Set("Range", "bytes=0-7")
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusPartialContent, resp.StatusCode)
+	require.Equal(t, "!<arch>\n", string(b))
+	resp, err = http.Get(srv.URL + "/pool/../../etc/passwd")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusNotFound, resp.StatusCode)
+}
+
+// TestByHashGenerations: after an upstream change the previous generation's by-hash
+// indices stay reachable; a config change rebuilds without a conditional request.
+func TestByHashGenerations(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, apttest.Options{})
+	m := e.mirror()
+	m.Filter = apt.Filter{Packages: []string{"hello"}}
+	_, err := m.Sync(ctx)
+	require.NoError(t, err)
+	snap1, _, err := store.OpenPublished(ctx, e.store, m.Ref())
+	require.NoError(t, err)
+	m.Filter.Packages = append(m.Filter.Packages, "perl")
+	st, err := m.Sync(ctx)
+	require.NoError(t, err)
+	require.False(t, st.NotModified)
+	snap2, _, err := store.OpenPublished(ctx, e.store, m.Ref())
+	require.NoError(t, err)
+	n1, n2 := 0, 0
+	for _, p := range snap2.Paths() {
+		if strings.Contains(p, "/by-hash/") {
+			n2++
+			if _, ok := snap1.Lookup(p); ok {
+				n1++
+			}
+		}
+	}
+	require.Greater(t, n1, 0, "old by-hash files kept")
+	require.Greater(t, n2, n1, "new by-hash files added")
+}
+
+// BenchmarkNoopResync times a resync of an unchanged upstream: one conditional request
+// per suite, nothing published.
+func BenchmarkNoopResync(b *testing.B) {
+	ctx := context.Background()
+	e := newEnv(b, apttest.Options{ByHash: true})
+	m := e.mirror()
+	if _, err := m.Sync(ctx); err != nil {
+		b.Fatal(err)
+	}
+	e.upstream.ResetCounts()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		st, err := m.Sync(ctx)
+		if err != nil || !st.NotModified {
+			b.Fatal(err, st.NotModified)
+		}
+	}
+	b.ReportMetric(float64(e.upstream.Count(""))/float64(b.N)/float64(len(m.Suites)), "requests/suite")
 }

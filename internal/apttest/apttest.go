@@ -102,7 +102,7 @@ func BuildDeb(p Package) []byte {
 	writeTar(gz, map[string]string{"control": p.control()})
 	gz.Close()
 	var data bytes.Buffer
-	xw, _ := xz.NewWriter(&data)
+	xw, _ := xz.WriterConfig{DictCap: 1 << 16}.NewWriter(&data) // small files: a small dictionary is much faster
 	writeTar(xw, p.Files)
 	xw.Close()
 	var out bytes.Buffer

@@ -1,0 +1,166 @@
+// Command aptbench supports bench/apt.sh: it generates a signed Debian repository of small
+// packages (internal/apttest), serves it on 127.0.0.1, and times airgap's apt.Mirror
+// syncing it into a filesystem store.
+//
+//	aptbench gen -n 3000 -dir DIR      writes DIR/repo/... and DIR/key.gpg (binary public key)
+//	aptbench serve -dir DIR            serves DIR/repo, prints the URL on stdout
+//	aptbench sync -url URL -key FILE -store DIR [-nosync]   prints "cold SECONDS" then "noop SECONDS REQUESTS"
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io/fs"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/airgapkit/airgap/apt"
+	"github.com/airgapkit/airgap/internal/apttest"
+	"github.com/airgapkit/airgap/store"
+	"github.com/airgapkit/airgap/store/fetch"
+	"github.com/airgapkit/airgap/store/pgp"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		log.Fatal("usage: aptbench gen|serve|sync ...")
+	}
+	fl := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
+	n := fl.Int("n", 3000, "packages to generate")
+	dir := fl.String("dir", "", "repository directory")
+	url := fl.String("url", "", "upstream URL")
+	key := fl.String("key", "", "upstream public key")
+	storeDir := fl.String("store", "", "store directory")
+	noSync := fl.Bool("nosync", false, "open the store WithoutSync (no fsync per blob, as the peers)")
+	fl.Parse(os.Args[2:])
+	var err error
+	switch os.Args[1] {
+	case "gen":
+		err = gen(*n, *dir)
+	case "serve":
+		err = serve(*dir)
+	case "sync":
+		err = syncRun(*url, *key, *storeDir, *noSync)
+	default:
+		err = fmt.Errorf("unknown command %q", os.Args[1])
+	}
+	if err != nil {
+		log.Fatal(err)
+	}
+}
+
+func gen(n int, dir string) error {
+	// RSA: aptly verifies with an older OpenPGP stack than apt's
+	key, err := pgp.GenerateKey("Bench Upstream", "bench@example.invalid", pgp.KeyOptions{RSABits: 3072})
+	if err != nil {
+		return err
+	}
+	pkgs := make([]apttest.Package, n)
+	for i := range pkgs {
+		pkgs[i] = apttest.Package{Name: fmt.Sprintf("pkg%05d", i), Version: fmt.Sprintf("1.%d-1", i%10),
+			Source: fmt.Sprintf("src%04d", i/3), Depends: fmt.Sprintf("pkg%05d", (i+1)%n)}
+	}
+	repo, err := apttest.Build(apttest.Options{Suites: []string{"stable"}, Signer: key, ByHash: true}, pkgs)
+	if err != nil {
+		return err
+	}
+	for p, b := range repo.Files {
+		f := filepath.Join(dir, "repo", filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(f, b, 0o644); err != nil {
+			return err
+		}
+	}
+	pub, err := key.PublicKey(false)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "key.gpg"), pub, 0o644)
+}
+
+// serve serves the generated tree through apttest.Server (ETag, Last-Modified, 304).
+func serve(dir string) error {
+	root := filepath.Join(dir, "repo")
+	repo := &apttest.Repo{Files: map[string][]byte{}}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		repo.Files[filepath.ToSlash(rel)] = b
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	fmt.Printf("http://%s\n", ln.Addr())
+	os.Stdout.Sync()
+	return http.Serve(ln, apttest.NewServer(repo))
+}
+
+type counting struct {
+	rt http.RoundTripper
+	n  atomic.Int64
+}
+
+func (c *counting) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return c.rt.RoundTrip(r)
+}
+
+func syncRun(url, keyFile, storeDir string, noSync bool) error {
+	ctx := context.Background()
+	var opts []store.Option
+	if noSync {
+		opts = append(opts, store.WithoutSync())
+	}
+	s, err := store.Open(storeDir, opts...)
+	if err != nil {
+		return err
+	}
+	keys, err := pgp.LoadKeyring(keyFile)
+	if err != nil {
+		return err
+	}
+	op, err := pgp.GenerateKey("Bench Operator", "op@example.invalid", pgp.KeyOptions{})
+	if err != nil {
+		return err
+	}
+	rt := &counting{rt: http.DefaultTransport}
+	m := &apt.Mirror{Name: "bench", URL: url, Suites: []string{"stable"}, Components: []string{"main"},
+		Architectures: []string{"amd64"}, Store: s, Keys: keys, Signer: op, Concurrency: 8,
+		Fetch: &fetch.Client{Store: s, HTTP: &http.Client{Transport: rt}}}
+	t0 := time.Now()
+	st, err := m.Sync(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("cold %.3f files=%d downloaded=%d\n", time.Since(t0).Seconds(), st.Files, st.Downloaded)
+	rt.n.Store(0)
+	t0 = time.Now()
+	st, err = m.Sync(ctx)
+	if err != nil {
+		return err
+	}
+	if !st.NotModified {
+		return fmt.Errorf("no-op resync was not a no-op")
+	}
+	fmt.Printf("noop %.3f requests=%d\n", time.Since(t0).Seconds(), rt.n.Load())
+	return nil
+}
