@@ -90,6 +90,7 @@ type selection struct {
 }
 
 type expansion struct {
+	need   need
 	sel    *selection
 	target int
 	extras []string
@@ -119,9 +120,12 @@ type syncer struct {
 	selected  map[selKey]*selection
 	needsSeen map[string]bool
 	expanded  map[string]bool
-	meta      map[string]*metaResult // by dist URL
-	counted   map[string]bool        // distribution URLs counted in stats
-	stats     SyncStats
+	// excluded marks "project|version|target" combinations that the index offered but
+	// whose core metadata's Requires-Python rules the target out.
+	excluded map[string]bool
+	meta     map[string]*metaResult // by dist URL
+	counted  map[string]bool        // distribution URLs counted in stats
+	stats    SyncStats
 }
 
 // Sync resolves the requirements and their dependencies for every target, downloads what
@@ -141,7 +145,8 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 		m: m, client: m.client(), targets: m.targets(), base: base,
 		projects: map[string]*project{}, selected: map[selKey]*selection{},
 		needsSeen: map[string]bool{}, expanded: map[string]bool{}, meta: map[string]*metaResult{},
-		counted: map[string]bool{},
+		excluded: map[string]bool{},
+		counted:  map[string]bool{},
 	}
 	s.stats.Ref = m.Ref()
 	for _, t := range s.targets {
@@ -285,6 +290,16 @@ func (s *syncer) round(ctx context.Context, frontier []need) ([]need, error) {
 		if err != nil {
 			return nil, fmt.Errorf("pypi: %s: %w", e.dist.Filename, err)
 		}
+		// An index may omit Requires-Python that the metadata declares: pip would refuse
+		// this version on the target, so choose again without it.
+		if ok, err := s.targets[e.target].RequiresPython(md.RequiresPython); err == nil && !ok {
+			s.m.logger().Info("pypi: Requires-Python in metadata excludes version", "project", e.sel.project,
+				"version", label, "requires_python", md.RequiresPython, "target", s.targets[e.target].String())
+			s.excluded[excludeKey(e.sel.project, e.dist.vkey, e.target)] = true
+			delete(s.needsSeen, e.need.key())
+			next = append(next, e.need)
+			continue
+		}
 		if !e.dist.isWheel && !md.DependenciesKnown() {
 			s.stats.DependenciesUnknown = appendUnique(s.stats.DependenciesUnknown, label+": sdist metadata does not declare its dependencies")
 			continue
@@ -310,6 +325,10 @@ func (s *syncer) round(ctx context.Context, frontier []need) ([]need, error) {
 		}
 	}
 	return next, nil
+}
+
+func excludeKey(project, vkey string, target int) string {
+	return fmt.Sprintf("%s|%s|%d", project, vkey, target)
 }
 
 func appendUnique(list []string, s string) []string {
@@ -442,6 +461,9 @@ func (s *syncer) classify(project string, f simple.File) (*dist, string) {
 
 // usable reports whether d can be installed on target ti (yanked aside).
 func (s *syncer) usable(d *dist, ti int) bool {
+	if s.excluded[excludeKey(d.project, d.vkey, ti)] {
+		return false
+	}
 	t := s.targets[ti]
 	if d.isWheel {
 		if !t.Supports(d.tags) {
@@ -542,7 +564,7 @@ func (s *syncer) choose(n need) []*expansion {
 		}
 		s.expanded[ek] = true
 		if d := s.metadataSource(p, v.String(), n.target); d != nil {
-			out = append(out, &expansion{sel: sel, target: n.target, extras: n.req.Extras, chain: n.chain, dist: d})
+			out = append(out, &expansion{need: n, sel: sel, target: n.target, extras: n.req.Extras, chain: n.chain, dist: d})
 		}
 	}
 	return out

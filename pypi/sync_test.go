@@ -388,3 +388,20 @@ func TestCancelledSyncPublishesNothing(t *testing.T) {
 	_, err = store.Current(context.Background(), e.store, "pypi/python")
 	assert.ErrorIs(t, err, store.ErrNotFound)
 }
+
+func TestRequiresPythonOnlyInMetadata(t *testing.T) {
+	// The index gives no Requires-Python; the wheel's metadata does.
+	v2 := pypitest.BuildWheel(pypitest.WheelSpec{Name: "quiet", Version: "2.0", RequiresPython: ">=3.12"})
+	v2.RequiresPython = ""
+	e := newEnv(t, pypitest.Project{Name: "quiet", Dists: []pypitest.Dist{w("quiet", "1.0"), v2}})
+	stats, err := e.mirror("quiet").Sync(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, []string{"quiet/quiet-1.0-py3-none-any.whl", "quiet/quiet-2.0-py3-none-any.whl"}, packages(published(t, e.store, "pypi/python")))
+	assert.Equal(t, 2, stats.Versions)
+
+	m := e.mirror("quiet")
+	m.Targets = []wheel.Target{linux311}
+	_, err = m.Sync(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, []string{"quiet/quiet-1.0-py3-none-any.whl"}, packages(published(t, e.store, "pypi/python")))
+}
