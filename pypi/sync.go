@@ -790,9 +790,16 @@ func (s *syncer) build(ctx context.Context) (*store.Snapshot, error) {
 			pages[d.project] = pg
 			names = append(names, d.project)
 		}
+		rp := d.RequiresPython
+		if rp == "" && r.meta != nil && r.meta.err == nil {
+			// Tell pip what the metadata says even when upstream's index did not.
+			if md, err := wheel.ParseMetadata(r.meta.data); err == nil {
+				rp = md.RequiresPython
+			}
+		}
 		f := simple.File{
 			Filename: d.Filename, URL: "../../" + dir + url.PathEscape(d.Filename),
-			Hashes: map[string]string{"sha256": r.blob.Digest.Hex()}, RequiresPython: d.RequiresPython,
+			Hashes: map[string]string{"sha256": r.blob.Digest.Hex()}, RequiresPython: rp,
 			Yanked: d.Yanked, YankedReason: d.YankedReason, Size: r.blob.Size, UploadTime: d.UploadTime,
 		}
 		if r.meta != nil && r.meta.err == nil && r.meta.file.Digest != "" {

@@ -398,6 +398,9 @@ func TestRequiresPythonOnlyInMetadata(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"quiet/quiet-1.0-py3-none-any.whl", "quiet/quiet-2.0-py3-none-any.whl"}, packages(published(t, e.store, "pypi/python")))
 	assert.Equal(t, 2, stats.Versions)
+	page := get(t, pypi.NewHandler(e.store, "pypi/python"), "/simple/quiet/", "text/html")
+	assert.Contains(t, page, `quiet-2.0-py3-none-any.whl#sha256=`)
+	assert.Contains(t, page, `data-requires-python="&gt;=3.12"`, "taken from the metadata")
 
 	m := e.mirror("quiet")
 	m.Targets = []wheel.Target{linux311}
