@@ -241,3 +241,26 @@ func TestTransportRetriesTransientFailures(t *testing.T) {
 	assert.Equal(t, 503, resp.StatusCode, "POST is not retried on 503")
 	assert.Equal(t, 1, calls)
 }
+
+func TestSyncResumesInterruptedBlob(t *testing.T) {
+	ctx := context.Background()
+	up := startUpstream(t)
+	dir := t.TempDir()
+	s, err := store.Open(dir)
+	require.NoError(t, err)
+	layer := up.Content["library/alpine:3.19"].Blobs[1]
+	up.Faults.CutBlob.Store(layer.Digest)
+	m := newMirror(up, s, "library/alpine:3.19")
+	_, err = m.Sync(ctx)
+	require.Error(t, err, "the connection dropped mid-blob")
+	assertNothingPublished(t, s, m.Ref(), "")
+
+	// The next run asks only for the rest (Range) and completes.
+	m = newMirror(up, s, "library/alpine:3.19")
+	_, err = m.Sync(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), up.Faults.Ranges.Load())
+	ok, err := s.Has(ctx, store.Digest(layer.Digest))
+	require.NoError(t, err)
+	assert.True(t, ok)
+}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/registry"
 )
@@ -36,6 +37,11 @@ type Registry struct {
 type Faults struct {
 	// CorruptBlob: GETs of this blob digest answer other bytes of the same length.
 	CorruptBlob atomic.Value // string
+	// CutBlob: the next GET of this blob digest without a Range header sends half the
+	// body and drops the connection (the switch then clears itself).
+	CutBlob atomic.Value // string
+	// Ranges counts blob GETs that carried a Range header (resumed downloads).
+	Ranges atomic.Int64
 	// TooManyRequests: while positive, each request is answered 429 and the count drops
 	// by one; negative means every request, forever.
 	TooManyRequests atomic.Int64
@@ -183,6 +189,41 @@ func (r *Registry) middleware(next http.Handler) http.Handler {
 				_, _ = io.WriteString(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`)
 				return
 			}
+		}
+		if req.Method == http.MethodGet && strings.Contains(req.URL.Path, "/blobs/") && req.Header.Get("Range") != "" {
+			// go-containerregistry's registry only knows "bytes=a-b"; answer every Range
+			// form (clients resume with "bytes=a-") with http.ServeContent.
+			r.Faults.Ranges.Add(1)
+			full := req.Clone(req.Context())
+			full.Header.Del("Range")
+			rec := httptest.NewRecorder()
+			next.ServeHTTP(rec, full)
+			if rec.Code != http.StatusOK {
+				w.WriteHeader(rec.Code)
+				_, _ = w.Write(rec.Body.Bytes())
+				return
+			}
+			w.Header().Set("Docker-Content-Digest", rec.Header().Get("Docker-Content-Digest"))
+			http.ServeContent(w, req, "", time.Time{}, bytes.NewReader(rec.Body.Bytes()))
+			return
+		}
+		if cut, _ := r.Faults.CutBlob.Load().(string); cut != "" && req.Method == http.MethodGet && req.Header.Get("Range") == "" && strings.HasSuffix(req.URL.Path, "/blobs/"+cut) {
+			r.Faults.CutBlob.Store("")
+			rec := httptest.NewRecorder()
+			next.ServeHTTP(rec, req)
+			body := rec.Body.Bytes()
+			w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+			w.WriteHeader(rec.Code)
+			_, _ = w.Write(body[:len(body)/2])
+			if f, ok := w.(http.Flusher); ok {
+				f.Flush()
+			}
+			if hj, ok := w.(http.Hijacker); ok {
+				if conn, _, err := hj.Hijack(); err == nil {
+					conn.Close()
+				}
+			}
+			return
 		}
 		if bad, _ := r.Faults.CorruptBlob.Load().(string); bad != "" && req.Method == http.MethodGet && strings.HasSuffix(req.URL.Path, "/blobs/"+bad) {
 			rec := httptest.NewRecorder()
