@@ -85,7 +85,7 @@ func TestAcrossTheGap(t *testing.T) {
 
 	cfg, err := loadConfig(inside)
 	require.NoError(t, err)
-	s, err := openStore(cfg)
+	s, err := openStore(context.Background(), cfg)
 	require.NoError(t, err)
 	srv := newServer(cfg, &runtime{store: s, log: discardLogger(), path: cfg.path})
 	code, body := get(t, srv, "mirror", "/files/tools/tool.txt")

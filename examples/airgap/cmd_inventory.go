@@ -48,7 +48,7 @@ func (a *app) inventoryCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s, err := openStore(cfg)
+			s, err := openStore(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}

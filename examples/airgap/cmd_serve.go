@@ -37,7 +37,7 @@ func (a *app) serveCmd() *cobra.Command {
 			if listen != "" {
 				cfg.Listen = listen
 			}
-			s, err := openStore(cfg)
+			s, err := openStore(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}

@@ -15,12 +15,22 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/airgapkit/airgap/store"
+	"github.com/airgapkit/airgap/store/s3"
 )
 
-// openStore opens the store a config names: a directory (the embedded default).
-func openStore(cfg *Config) (store.Store, error) {
+// openStore opens the store a config names: a directory (the embedded default), or
+// s3://bucket/prefix?endpoint=host:port[&region=r][&insecure=true] with credentials from
+// the environment or ~/.aws/credentials.
+func openStore(ctx context.Context, cfg *Config) (store.Store, error) {
+	if strings.HasPrefix(cfg.Store, "s3://") {
+		sc, err := s3.ParseURL(cfg.Store)
+		if err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+		return s3.Open(ctx, sc)
+	}
 	if strings.Contains(cfg.Store, "://") {
-		return nil, fmt.Errorf("store %q: only a directory is supported by this build", cfg.Store)
+		return nil, fmt.Errorf("store %q: want a directory or an s3:// URL", cfg.Store)
 	}
 	return store.Open(cfg.path(cfg.Store))
 }
@@ -31,7 +41,7 @@ func (a *app) withWriter(ctx context.Context, fn func(cfg *Config, s store.Store
 	if err != nil {
 		return err
 	}
-	s, err := openStore(cfg)
+	s, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -86,7 +96,7 @@ func (a *app) verifyCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s, err := openStore(cfg)
+			s, err := openStore(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
@@ -138,7 +148,7 @@ func (a *app) statusCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s, err := openStore(cfg)
+			s, err := openStore(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}

@@ -203,7 +203,7 @@ func startDemo(ctx context.Context, a *app, dir, listen string, out io.Writer) (
 	if err != nil {
 		return nil, err
 	}
-	s, err := openStore(cfg)
+	s, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
