@@ -54,6 +54,10 @@ type Mirror struct {
 	// AllowMissingChecksum accepts artifacts for which the upstream gives no sha256 (they
 	// are then only as trustworthy as the connection). Logged per artifact.
 	AllowMissingChecksum bool `yaml:"allow_missing_checksum"`
+	// SkipArtifactCheck turns off checking each new artifact's content (MANIFEST.json
+	// naming the right collection and version, FILES.json and every file's sha256) as
+	// ansible-galaxy does at install time. The sha256 from the index is still verified.
+	SkipArtifactCheck bool `yaml:"skip_artifact_check"`
 	// Concurrency caps simultaneous requests (0: DefaultConcurrency).
 	Concurrency int `yaml:"concurrency"`
 	// MaxPages caps one paginated listing (0: DefaultMaxPages).
@@ -512,6 +516,11 @@ func (r *syncRun) downloadArtifacts(ctx context.Context) error {
 				res, err := r.c.Fetch.Fetch(gctx, fetch.Request{URL: cv.DownloadURL, Expect: e, Header: hdr})
 				if err != nil {
 					return fmt.Errorf("artifact %s: %w", cv.ID(), err)
+				}
+				if res.FinalURL != "" && !r.m.SkipArtifactCheck {
+					if err := checkStoredArtifact(gctx, r.m.Store, res.Blob.Digest, cv); err != nil {
+						return err
+					}
 				}
 				r.count(res)
 				if cv.SHA256 == "" {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -369,4 +370,52 @@ func TestHandlerErrors(t *testing.T) {
 		h.ServeHTTP(rec, httptest.NewRequest(c.method, c.target, nil))
 		assert.Equal(t, c.code, rec.Code, c.target)
 	}
+}
+
+func TestMirrorRequirementsFileAndKeepOld(t *testing.T) {
+	ctx := context.Background()
+	up, u := upstream(t, galaxytest.Options{PageSize: 4})
+	req := t.TempDir() + "/requirements.yml"
+	require.NoError(t, os.WriteFile(req, []byte(`---
+collections:
+  - name: acme.lib
+    version: ">=1.0.0,<2.0.0"
+  - name: https://example.invalid/x.tar.gz
+    type: url
+roles:
+  - name: jdoe.web
+    version: 1.0.0
+  - src: https://github.com/x/y.git
+    scm: git
+`), 0o644))
+	s := store.NewMemory()
+	m := &Mirror{Name: "req", Upstream: u, Requirements: []string{req}, Store: s, Fetch: newFetch(s),
+		Collections: []CollectionSpec{{Name: "acme.many", Latest: 2}}, KeepOld: true}
+	assert.Equal(t, []string{u, "https://github.com/", "https://codeload.github.com/"}, m.Endpoints())
+	st, err := m.Sync(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 2+2, st.Versions) // lib 1.0.0, 1.1.0; many 1.14.0, 1.15.0
+	assert.Equal(t, 1, st.RoleVersions)
+
+	// latest: 2 moves on; KeepOld keeps what was mirrored before.
+	up.AddCollection(galaxytest.Collection{Namespace: "acme", Name: "many", Version: "1.16.0"})
+	st, err = m.Sync(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 5, st.Versions)
+	assert.Equal(t, 1, st.Downloaded)
+	m.KeepOld = false
+	st, err = m.Sync(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 4, st.Versions)
+	assert.Equal(t, 0, st.Downloaded)
+	snap, _, err := store.OpenPublished(ctx, s, m.Ref())
+	require.NoError(t, err)
+	_, ok := snap.Lookup("artifacts/acme-many-1.14.0.tar.gz")
+	assert.False(t, ok)
+
+	bad := t.TempDir() + "/bad.yml"
+	require.NoError(t, os.WriteFile(bad, []byte("collections:\n  - nodot\n"), 0o644))
+	m.Requirements = []string{bad}
+	_, err = m.Sync(ctx)
+	assert.ErrorIs(t, err, ErrRequirements)
 }

@@ -134,6 +134,10 @@ func (s *Server) AddArtifact(artifact []byte) (Collection, error) {
 	return c, nil
 }
 
+// AddRawArtifact serves artifact as the artifact of c, whatever it holds (to test
+// clients that check artifacts).
+func (s *Server) AddRawArtifact(c Collection, artifact []byte) { s.add(c, artifact) }
+
 func (s *Server) add(c Collection, artifact []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
