@@ -1,6 +1,7 @@
 package apt
 
 import (
+	"bufio"
 	"compress/bzip2"
 	"compress/gzip"
 	"context"
@@ -316,6 +317,10 @@ func Decompress(name string, r io.Reader, max int64) (io.ReadCloser, error) {
 		close func()
 		err   error
 	)
+	if _, ok := r.(io.ByteReader); !ok && !strings.HasSuffix(name, "Packages") {
+		// the decoders read a byte at a time: without a buffer that is a syscall per byte
+		r = bufio.NewReaderSize(r, 64<<10)
+	}
 	switch {
 	case strings.HasSuffix(name, ".xz"):
 		dr, err = xz.NewReader(r)

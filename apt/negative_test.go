@@ -271,3 +271,42 @@ func TestInterruptedSync(t *testing.T) {
 	require.Greater(t, st.Reused, 0)
 	require.Less(t, st.Downloaded, st.Files)
 }
+
+// TestInstallerAndContents mirrors debian-installer indices (every udeb) and carries
+// Contents verbatim, listed in the republished Release.
+func TestInstallerAndContents(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, apttest.Options{})
+	deb := apttest.BuildDeb(apttest.Package{Name: "x", Version: "1"})
+	udeb := apttest.BuildDeb(apttest.Package{Name: "x-udeb", Version: "1", Section: "debian-installer"})
+	stanza := func(name, fn string, b []byte) string {
+		return "Package: " + name + "\nVersion: 1\nArchitecture: amd64\nFilename: " + fn + "\nSize: " + strconv.Itoa(len(b)) + "\nSHA256: " + sha256hex(b) + "\n"
+	}
+	contents := []byte("usr/bin/x    misc/x\n")
+	e.upstream.Replace(rawRepo(t, e.key, map[string][]byte{
+		"main/binary-amd64/Packages":                  []byte(stanza("x", "pool/main/x/x/x_1_amd64.deb", deb)),
+		"main/debian-installer/binary-amd64/Packages": []byte(stanza("x-udeb", "pool/main/x/x/x-udeb_1_amd64.udeb", udeb)),
+		"main/Contents-amd64":                         contents,
+	}, nil, map[string][]byte{"pool/main/x/x/x_1_amd64.deb": deb, "pool/main/x/x/x-udeb_1_amd64.udeb": udeb}))
+	m := e.mirror()
+	m.Suites, m.Architectures = []string{"stable"}, []string{"amd64"}
+	m.Installer, m.Contents = true, true
+	m.Filter = apt.Filter{Packages: []string{"x"}}
+	_, err := m.Sync(ctx)
+	require.NoError(t, err)
+	snap, _, err := store.OpenPublished(ctx, e.store, m.Ref())
+	require.NoError(t, err)
+	for _, p := range []string{"pool/main/x/x/x-udeb_1_amd64.udeb", "pool/main/x/x/x_1_amd64.deb",
+		"dists/stable/main/debian-installer/binary-amd64/Packages.xz", "dists/stable/main/Contents-amd64"} {
+		_, ok := snap.Lookup(p)
+		require.True(t, ok, p)
+	}
+	f, _ := snap.Lookup("dists/stable/Release")
+	b, err := store.ReadBlob(ctx, e.store, f.Digest, 1<<20)
+	require.NoError(t, err)
+	rel, err := apt.ParseRelease(bytes.NewReader(b))
+	require.NoError(t, err)
+	require.Contains(t, rel.Files, "main/Contents-amd64")
+	require.Contains(t, rel.Files, "main/debian-installer/binary-amd64/Packages")
+	require.Equal(t, "Raw", rel.Origin)
+}

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sync/atomic"
 	"time"
 
@@ -38,7 +39,16 @@ func main() {
 	key := fl.String("key", "", "upstream public key")
 	storeDir := fl.String("store", "", "store directory")
 	noSync := fl.Bool("nosync", false, "open the store WithoutSync (no fsync per blob, as the peers)")
+	cpuProfile := fl.String("cpuprofile", "", "write a CPU profile of the sync")
 	fl.Parse(os.Args[2:])
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	var err error
 	switch os.Args[1] {
 	case "gen":
@@ -51,7 +61,9 @@ func main() {
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
 	if err != nil {
-		log.Fatal(err)
+		log.Print(err)
+		pprof.StopCPUProfile()
+		os.Exit(1)
 	}
 }
 
@@ -142,7 +154,9 @@ func syncRun(url, keyFile, storeDir string, noSync bool) error {
 	if err != nil {
 		return err
 	}
-	rt := &counting{rt: http.DefaultTransport}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 16 // as fetch's own default transport: keep the connections
+	rt := &counting{rt: tr}
 	m := &apt.Mirror{Name: "bench", URL: url, Suites: []string{"stable"}, Components: []string{"main"},
 		Architectures: []string{"amd64"}, Store: s, Keys: keys, Signer: op, Concurrency: 8,
 		Fetch: &fetch.Client{Store: s, HTTP: &http.Client{Transport: rt}}}
