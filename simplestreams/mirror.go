@@ -107,7 +107,8 @@ type SyncStats struct {
 	// Documents is how many upstream documents (index and products) were read;
 	// NotModified how many of them answered a conditional request with 304.
 	Documents, NotModified int
-	// Products, Versions and Items are what the published mirror holds.
+	// Products, Versions and Items are what the published mirror holds (when UpToDate,
+	// nothing is parsed and only Items is counted).
 	Products, Versions, Items int
 	// Fetched items were downloaded now (FetchedBytes in all); Reused were in the store.
 	Fetched, Reused int
@@ -387,6 +388,9 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 			e := it.Expect()
 			if len(e.Sums) == 0 {
 				return r.stats, &DocumentError{Path: s.entry.Path, Err: invalidf("item %s: no sha256, sha512 or md5", it)}
+			}
+			if _, weak := e.Sums[store.MD5]; weak {
+				m.log().Warn("simplestreams: item has only an md5 checksum", "item", it.String(), "path", p)
 			}
 			if w, ok := wants[p]; ok {
 				if !sameExpect(w.expect, e) {

@@ -156,6 +156,9 @@ func checkTree(t *testing.T, e *env) []string {
 			slices.Sort(names)
 			assert.Equal(t, names, entry.Products, "the index lists exactly the document's products")
 			for _, it := range p.Items() {
+				if it.Path() == "" {
+					continue // a record without a file (image-ids)
+				}
 				f, ok := snap.Lookup(it.Path())
 				require.True(t, ok, "listed item %s is in the tree", it.Path())
 				assert.Equal(t, it.Size(), f.Size, it.Path())
@@ -391,4 +394,38 @@ func TestSHA512OnlyItemsAreNotFetchedAgain(t *testing.T) {
 	assert.False(t, stats.UpToDate)
 	assert.Equal(t, 1, e.up.Requests()[simplestreamstest.CentOSBase+".sjson"])
 	assert.Zero(t, e.up.Requests()[it["path"].(string)], "known by its sha512: not fetched again")
+}
+
+func TestImageIDsStream(t *testing.T) {
+	// An image-ids stream has records without files: they are kept (filtered) in the
+	// published document, and nothing is downloaded for them.
+	e := newEnv(t, func(m *simplestreams.Mirror) { m.MAAS = nil; m.Filters = []string{"region!=us-west-1"} })
+	require.NoError(t, e.up.SetDocument("streams/v1/com.example:ids", map[string]any{
+		"content_id": "com.example:ids", "datatype": "image-ids", "format": "products:1.0",
+		"updated": "Sun, 01 Nov 2026 00:00:00 +0000",
+		"products": map[string]any{"img": map[string]any{"versions": map[string]any{"1": map[string]any{
+			"items": map[string]any{
+				"east": map[string]any{"region": "us-east-1", "id": "ami-1"},
+				"west": map[string]any{"region": "us-west-1", "id": "ami-2"},
+			}}}}},
+	}))
+	ix, err := e.up.Document(simplestreamstest.IndexBase)
+	require.NoError(t, err)
+	for _, entry := range ix["index"].(map[string]any) {
+		entry.(map[string]any)["path"] = strings.Replace(entry.(map[string]any)["path"].(string), ".json", ".sjson", 1)
+	}
+	ix["index"].(map[string]any)["com.example:ids"] = map[string]any{"path": "streams/v1/com.example:ids.sjson", "datatype": "image-ids", "format": "products:1.0"}
+	require.NoError(t, e.up.SetDocument(simplestreamstest.IndexBase, ix))
+	stats := e.sync(t)
+	assert.Equal(t, 0, e.up.Requests()["streams/v1/com.example:ids.json.gpg"])
+	checkTree(t, e)
+	snap := e.published(t)
+	text, err := simplestreams.ReadClearsigned(operatorKey.Keyring(), readFile(t, e.st, snap, "streams/v1/com.example:ids.sjson"))
+	require.NoError(t, err)
+	p, err := simplestreams.ParseProducts(text)
+	require.NoError(t, err)
+	require.Len(t, p.Items(), 1)
+	assert.Equal(t, "ami-1", p.Items()[0].Flat()["id"])
+	assert.Equal(t, simplestreams.DatatypeImageIDs, p.Datatype)
+	assert.Positive(t, stats.Items)
 }
