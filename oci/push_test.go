@@ -103,3 +103,9 @@ func TestCopyRegistryToRegistry(t *testing.T) {
 	}
 	assert.Equal(t, 4, heads)
 }
+
+func TestCopyMappingCollision(t *testing.T) {
+	sel := Selection{Images: []string{"example.com/a/b-c:1", "example.com/a-b/c:1"}}
+	_, err := Copy(context.Background(), sel, Mapping{Registry: "target.example", Flatten: true}, PushOptions{})
+	require.ErrorIs(t, err, ErrMappingCollision)
+}
