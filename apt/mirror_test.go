@@ -216,3 +216,25 @@ func BenchmarkNoopResync(b *testing.B) {
 	}
 	b.ReportMetric(float64(e.upstream.Count(""))/float64(b.N)/float64(len(m.Suites)), "requests/suite")
 }
+
+// TestByHashFallback: Release says Acquire-By-Hash but the by-hash files are missing:
+// the plain paths are used.
+func TestByHashFallback(t *testing.T) {
+	e := newEnv(t, apttest.Options{ByHash: true})
+	n := 0
+	for _, s := range e.repoOpt.Suites {
+		for _, a := range []string{"amd64", "all"} {
+			for _, c := range []string{"", ".gz", ".xz"} {
+				p := "dists/" + s + "/main/binary-" + a + "/Packages" + c
+				if b := e.upstream.File(p); b != nil {
+					e.upstream.Set("dists/"+s+"/main/binary-"+a+"/by-hash/SHA256/"+sha256hex(b), nil)
+					n++
+				}
+			}
+		}
+	}
+	require.Greater(t, n, 0)
+	_, err := e.mirror().Sync(context.Background())
+	require.NoError(t, err)
+	require.NotEmpty(t, published(t, e.store))
+}

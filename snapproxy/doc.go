@@ -1,0 +1,25 @@
+// Package snapproxy carries snaps, with the assertions that make them installable, into
+// an air-gapped network.
+//
+// On the connected side a Mirror asks the Snap Store API (POST /v2/snaps/refresh with
+// download actions, per architecture) for the snaps it is configured with, pinned by
+// channel or revision; it downloads each .snap through store/fetch, verified while
+// streaming by the SHA3-384 and size the store announces (resumable, with retries, and
+// without sending credentials to the CDN host the download redirects to); it fetches the
+// account-key, account, snap-declaration and snap-revision assertions from
+// /v2/assertions, parses the assertion text format (headers, body-length, OpenPGP v4
+// signature), and verifies the signature chain up to a configured trusted root
+// account-key, as well as the snap-revision's snap-sha3-384, size, snap-id and revision
+// against the file. It follows dependencies found in the snap.yaml (the base, "core" when
+// none is named; content plugs' default-providers; snapd when the base is not core) until
+// the set is closed.
+//
+// The published ref "snaps/<name>" holds, for each snap revision, the pair that
+// `snap download` writes, NAME_REV.snap and NAME_REV.assert (assertions in the order
+// `snap ack` needs them: account-keys, accounts, snap-declaration, snap-revision), a
+// manifest.json, and install.sh which acks and installs everything in order: snapd, bases,
+// content providers, applications. NewHandler serves that tree; ReadOutput parses it back.
+//
+// The package implements the wire protocol and the assertion format from their public
+// documentation; it does not use snapd's code.
+package snapproxy

@@ -1,0 +1,103 @@
+package snapproxy
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Sentinel errors that callers branch on with errors.Is. Digest mismatches of snap files
+// wrap store.ErrDigestMismatch; HTTP failures wrap *fetch.HTTPError.
+var (
+	// ErrMalformedAssertion: assertion text that does not follow the format (headers,
+	// body-length, blank lines, signature), or is truncated.
+	ErrMalformedAssertion = errors.New("snapproxy: malformed assertion")
+	// ErrTooLarge: an assertion or a stream of them exceeds the size caps.
+	ErrTooLarge = errors.New("snapproxy: assertion too large")
+	// ErrSignature: a signature does not verify with the key that the assertion names.
+	ErrSignature = errors.New("snapproxy: bad assertion signature")
+	// ErrUntrustedKey: an assertion is signed by a key that is neither trusted nor
+	// certified (through an account-key assertion) by a trusted key.
+	ErrUntrustedKey = errors.New("snapproxy: assertion signed by an untrusted key")
+	// ErrAssertionMismatch: the assertions do not describe the snap file they come with
+	// (another snap-id, name, revision, size or sha3-384), or one is missing.
+	ErrAssertionMismatch = errors.New("snapproxy: assertions do not match the snap")
+	// ErrNoTrustedKeys: verification was asked for without any trusted root key.
+	ErrNoTrustedKeys = errors.New("snapproxy: no trusted root account-key configured")
+	// ErrMalformed: a Store API answer is not the JSON the API defines.
+	ErrMalformed = errors.New("snapproxy: malformed store response")
+	// ErrNameNotFound: the store has no snap of that name (code name-not-found).
+	ErrNameNotFound = errors.New("snapproxy: snap not found")
+	// ErrRevisionNotFound: the snap exists but not at the requested revision, channel or
+	// architecture (code revision-not-found). The *StoreError lists the releases that
+	// exist.
+	ErrRevisionNotFound = errors.New("snapproxy: revision not found")
+	// ErrChannelNotFound: a revision-not-found answer to a request by channel: the snap has
+	// nothing released in that channel for that architecture.
+	ErrChannelNotFound = errors.New("snapproxy: channel not found")
+	// ErrAssertionNotFound: the store has no assertion with those primary keys.
+	ErrAssertionNotFound = errors.New("snapproxy: assertion not found")
+)
+
+// Release names one channel and architecture in which a snap is released.
+type Release struct {
+	Architecture string `json:"architecture"`
+	Channel      string `json:"channel"`
+}
+
+// StoreError is an error result of the Store API for one snap (refresh "error" results
+// and error-list entries). errors.Is matches ErrNameNotFound, ErrRevisionNotFound and
+// ErrChannelNotFound according to Code and the request.
+type StoreError struct {
+	// Name is the snap asked for.
+	Name string
+	// Code is the store's error code ("name-not-found", "revision-not-found", ...).
+	Code string
+	// Message is the store's human text.
+	Message string
+	// Channel and Revision repeat what was asked (one of them is set).
+	Channel  string
+	Revision int
+	// Architecture is the device architecture of the request.
+	Architecture string
+	// Releases lists where the snap is released (revision-not-found only).
+	Releases []Release
+}
+
+func (e *StoreError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "snapproxy: %s", e.Name)
+	if e.Revision > 0 {
+		fmt.Fprintf(&b, " revision %d", e.Revision)
+	} else if e.Channel != "" {
+		fmt.Fprintf(&b, " channel %s", e.Channel)
+	}
+	if e.Architecture != "" {
+		fmt.Fprintf(&b, " (%s)", e.Architecture)
+	}
+	fmt.Fprintf(&b, ": %s", e.Code)
+	if e.Message != "" {
+		fmt.Fprintf(&b, ": %s", e.Message)
+	}
+	if len(e.Releases) > 0 {
+		rs := make([]string, len(e.Releases))
+		for i, r := range e.Releases {
+			rs[i] = r.Channel + "/" + r.Architecture
+		}
+		fmt.Fprintf(&b, " (released: %s)", strings.Join(rs, ", "))
+	}
+	return b.String()
+}
+
+// Is matches the sentinel for Code.
+func (e *StoreError) Is(target error) bool {
+	switch target {
+	case ErrNameNotFound:
+		return e.Code == "name-not-found" || e.Code == "snap-not-found"
+	case ErrRevisionNotFound:
+		return e.Code == "revision-not-found"
+	case ErrChannelNotFound:
+		return e.Code == "revision-not-found" && e.Revision == 0 && e.Channel != ""
+	}
+	return false
+}

@@ -1,0 +1,36 @@
+package snapproxy
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/airgapkit/airgap/internal/snapproxytest"
+)
+
+// FuzzDecodeAssertion feeds arbitrary bytes to the assertion decoder and the verifier:
+// they must return an error or a consistent assertion, never panic.
+func FuzzDecodeAssertion(f *testing.F) {
+	root := snapproxytest.NewKey("root", "canonical")
+	store := snapproxytest.NewKey("store", "canonical")
+	f.Add(store.AccountKey(root, "store"))
+	f.Add(store.Sign("snap-revision", []snapproxytest.Header{{Name: "snap-sha3-384", Value: "x"}, {Name: "list", Value: []string{"a", "b"}}}, nil))
+	f.Add([]byte("type: a\nauthority-id: x\nsign-key-sha3-384: k\nm:\n  k: v\n  l:\n    -\n      x: y\n\nAQ=="))
+	ra, _ := DecodeAssertion(root.AccountKey(root, "root"))
+	trust, _ := NewTrust(ra)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		as, err := DecodeAll(bytes.NewReader(b), 8)
+		if err != nil {
+			return
+		}
+		for _, a := range as {
+			if a.Type() == "" || !bytes.HasPrefix(a.Raw(), a.Content()) {
+				t.Fatalf("inconsistent assertion %q", a.Raw())
+			}
+			again, err := DecodeAssertion(a.Raw())
+			if err != nil || !bytes.Equal(again.Raw(), a.Raw()) {
+				t.Fatalf("re-decoding %q: %v", a.Raw(), err)
+			}
+		}
+		_ = trust.Verify(as)
+	})
+}
