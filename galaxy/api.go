@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/airgapkit/airgap/store/fetch"
 )
@@ -42,6 +44,15 @@ type Client struct {
 	TokenType string
 	// Fetch performs the requests. Required.
 	Fetch *fetch.Client
+	// AuthURL, when set, is an SSO token endpoint (Automation Hub's auth_url): Token is
+	// then an offline (refresh) token, exchanged there for short-lived access tokens
+	// that are sent as Bearer tokens and renewed before they expire.
+	AuthURL string
+	// ClientID is the SSO client for AuthURL (default "cloud-services").
+	ClientID string
+	// HTTP makes the token exchange (nil: Fetch.HTTP, else a client with a one-minute
+	// timeout).
+	HTTP *http.Client
 	// MaxPages caps a paginated listing (0: DefaultMaxPages).
 	MaxPages int
 	// PageSize is the page size asked for (0: DefaultPageSize).
@@ -52,31 +63,102 @@ type Client struct {
 	versions map[string]string // available_versions
 	err      error
 	requests atomic.Int64
+
+	authMu      sync.Mutex
+	access      string
+	accessUntil time.Time
 }
 
 // Requests returns how many API requests the client has made (downloads excluded).
 func (c *Client) Requests() int64 { return c.requests.Load() }
 
-func (c *Client) header() http.Header {
+// Header returns the headers sent with every request (Accept and Authorization), for
+// artifact downloads made outside the Client. With AuthURL it may exchange the token.
+func (c *Client) Header(ctx context.Context) (http.Header, error) {
 	h := http.Header{"Accept": {"application/json"}}
-	if c.Token != "" {
+	switch {
+	case c.Token == "":
+	case c.AuthURL != "":
+		tok, err := c.accessToken(ctx)
+		if err != nil {
+			return nil, err
+		}
+		h.Set("Authorization", "Bearer "+tok)
+	default:
 		typ := c.TokenType
 		if typ == "" {
 			typ = "Token"
 		}
 		h.Set("Authorization", typ+" "+c.Token)
 	}
-	return h
+	return h, nil
 }
 
-// Header returns the headers sent with every request (Accept and Authorization), for
-// artifact downloads made outside the Client.
-func (c *Client) Header() http.Header { return c.header() }
+// ErrAuth: the SSO token exchange failed.
+var ErrAuth = errors.New("galaxy: token exchange failed")
+
+// accessToken exchanges the offline token at AuthURL, reusing the access token until
+// 30 seconds before it expires.
+func (c *Client) accessToken(ctx context.Context) (string, error) {
+	c.authMu.Lock()
+	defer c.authMu.Unlock()
+	if c.access != "" && time.Now().Before(c.accessUntil) {
+		return c.access, nil
+	}
+	client := c.HTTP
+	if client == nil && c.Fetch != nil {
+		client = c.Fetch.HTTP
+	}
+	if client == nil {
+		client = &http.Client{Timeout: time.Minute}
+	}
+	id := c.ClientID
+	if id == "" {
+		id = "cloud-services"
+	}
+	form := url.Values{"grant_type": {"refresh_token"}, "client_id": {id}, "refresh_token": {c.Token}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.AuthURL, strings.NewReader(form.Encode()))
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrAuth, err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	c.requests.Add(1)
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrAuth, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrAuth, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("%w: %s: %s", ErrAuth, c.AuthURL, resp.Status)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+		ExpiresIn   int64  `json:"expires_in"`
+	}
+	if err := json.Unmarshal(body, &tok); err != nil || tok.AccessToken == "" {
+		return "", fmt.Errorf("%w: %s: no access_token in the answer", ErrAuth, c.AuthURL)
+	}
+	life := time.Duration(tok.ExpiresIn) * time.Second
+	if life <= 0 {
+		life = 5 * time.Minute
+	}
+	c.access, c.accessUntil = tok.AccessToken, time.Now().Add(life-min(30*time.Second, life/2))
+	return c.access, nil
+}
 
 // getJSON fetches u and returns the body. A 404 becomes ErrNotFound.
 func (c *Client) getJSON(ctx context.Context, u string) ([]byte, error) {
+	hdr, err := c.Header(ctx)
+	if err != nil {
+		return nil, err
+	}
 	c.requests.Add(1)
-	b, _, err := c.Fetch.FetchBytes(ctx, fetch.Request{URL: u, Header: c.header(), MaxSize: maxJSONSize})
+	b, _, err := c.Fetch.FetchBytes(ctx, fetch.Request{URL: u, Header: hdr, MaxSize: maxJSONSize})
 	if err != nil {
 		var he *fetch.HTTPError
 		if errors.As(err, &he) && (he.StatusCode == http.StatusNotFound || he.StatusCode == http.StatusGone) {

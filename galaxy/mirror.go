@@ -37,6 +37,9 @@ type Mirror struct {
 	Token string `yaml:"token"`
 	// TokenType is "Token" (default) or "Bearer".
 	TokenType string `yaml:"token_type"`
+	// AuthURL is an SSO token endpoint (Automation Hub: the auth_url of ansible.cfg);
+	// Token is then an offline token exchanged there for Bearer access tokens.
+	AuthURL string `yaml:"auth_url"`
 	// Collections to mirror.
 	Collections []CollectionSpec `yaml:"collections"`
 	// Roles to mirror.
@@ -103,6 +106,9 @@ func (m *Mirror) Ref() string { return "galaxy/" + m.Name }
 // whatever host the upstream names in download_url.
 func (m *Mirror) Endpoints() []string {
 	out := []string{m.Upstream}
+	if m.AuthURL != "" {
+		out = append(out, m.AuthURL)
+	}
 	if len(m.Roles) > 0 || len(m.Requirements) > 0 {
 		out = append(out, "https://github.com/", "https://codeload.github.com/")
 	}
@@ -229,7 +235,7 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 		fc = &fetch.Client{Store: m.Store, Logger: m.Logger}
 	}
 	run := &syncRun{m: m, states: map[string]*collState{},
-		c:   &Client{URL: m.Upstream, Token: m.Token, TokenType: m.TokenType, Fetch: fc, MaxPages: m.MaxPages},
+		c:   &Client{URL: m.Upstream, Token: m.Token, TokenType: m.TokenType, AuthURL: m.AuthURL, Fetch: fc, MaxPages: m.MaxPages},
 		old: &index{collections: map[string]*collectionRecord{}, roles: map[string]*roleRecord{}, roleByID: map[int64]*roleRecord{}}}
 
 	prev, err := store.Current(ctx, m.Store, m.Ref())
@@ -497,8 +503,6 @@ func (r *syncRun) details(ctx context.Context, picks []*pickRef) error {
 func (r *syncRun) downloadArtifacts(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(r.m.concurrency())
-	hdr := r.c.header()
-	hdr.Del("Accept")
 	for _, st := range r.sortedStates() {
 		for _, p := range st.selected {
 			cv := p.cv
@@ -513,6 +517,11 @@ func (r *syncRun) downloadArtifacts(ctx context.Context) error {
 				} else {
 					r.m.logger().Warn("galaxy: artifact without sha256 accepted", "collection", cv.ID())
 				}
+				hdr, err := r.c.Header(gctx) // per download: SSO access tokens expire
+				if err != nil {
+					return err
+				}
+				hdr.Del("Accept")
 				res, err := r.c.Fetch.Fetch(gctx, fetch.Request{URL: cv.DownloadURL, Expect: e, Header: hdr})
 				if err != nil {
 					return fmt.Errorf("artifact %s: %w", cv.ID(), err)
@@ -661,7 +670,10 @@ func (r *syncRun) role(ctx context.Context, spec RoleSpec) (*roleRecord, error) 
 		rec.GithubRepo = name
 	}
 	old := r.old.roles[owner+"."+name]
-	hdr := r.c.header()
+	hdr, err := r.c.Header(ctx)
+	if err != nil {
+		return nil, err
+	}
 	hdr.Del("Accept")
 	for _, v := range want {
 		src := roleArchiveURL(role, byName[v])

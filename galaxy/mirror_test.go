@@ -419,3 +419,32 @@ roles:
 	_, err = m.Sync(ctx)
 	assert.ErrorIs(t, err, ErrRequirements)
 }
+
+func TestSSOTokenExchange(t *testing.T) {
+	ctx := context.Background()
+	_, u := upstream(t, galaxytest.Options{Token: "access-1"})
+	var calls int
+	sso := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		_ = r.ParseForm()
+		if r.Method != http.MethodPost || r.PostForm.Get("grant_type") != "refresh_token" ||
+			r.PostForm.Get("client_id") != "cloud-services" || r.PostForm.Get("refresh_token") != "offline-xyz" {
+			http.Error(w, `{"error":"invalid_grant"}`, http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"access_token":"access-1","expires_in":900,"token_type":"Bearer"}`)
+	}))
+	defer sso.Close()
+	s := store.NewMemory()
+	m := testMirror(s, u)
+	m.Token, m.AuthURL = "offline-xyz", sso.URL
+	assert.Contains(t, m.Endpoints(), sso.URL)
+	_, err := m.Sync(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, calls, "one exchange, reused while valid")
+
+	m.Name, m.Token = "wrong", "revoked"
+	_, err = m.Sync(ctx)
+	assert.ErrorIs(t, err, ErrAuth)
+}
