@@ -2,10 +2,14 @@
 GO      ?= go
 PKGS    ?= ./...
 TIMEOUT ?= 40m
+# MinIO for the store/s3 tests, built once from the Go module proxy and cached.
+MINIO_VERSION ?= v0.0.0-20260212201848-7aac2a2c5b7c
+MINIO_BIN     ?= $(HOME)/.cache/airgap/bin/minio
+export MINIO_BIN
 
-.PHONY: check deps fmt vet test bench demo
+.PHONY: check deps minio fmt vet test bench demo
 
-check: deps fmt vet test
+check: deps minio fmt vet test
 
 # Install the real clients the integration tests drive (Debian packages listed in
 # .ci/packages) when any is missing. Needs root; otherwise the tests that need a missing
@@ -19,6 +23,12 @@ deps:
 		else \
 			echo "not root: cannot install" $$missing "(tests that need them will skip)"; \
 		fi; \
+	fi
+
+minio:
+	@if [ ! -x "$(MINIO_BIN)" ]; then \
+		echo "building minio $(MINIO_VERSION) (once; cached in $(dir $(MINIO_BIN)))"; \
+		GOBIN="$(dir $(MINIO_BIN))" $(GO) install github.com/minio/minio@$(MINIO_VERSION); \
 	fi
 
 fmt:

@@ -66,3 +66,18 @@ func TestBaseName(t *testing.T) {
 		assert.Equal(t, want, baseName(in), in)
 	}
 }
+
+// TestExampleConfig keeps the example that README walks through valid.
+func TestExampleConfig(t *testing.T) {
+	cfg, err := loadConfig("airgap.example.yaml")
+	require.NoError(t, err)
+	all := cfg.Mirrors.all()
+	kinds := map[string]bool{}
+	for _, m := range all {
+		kinds[m.Kind()] = true
+	}
+	for _, k := range []string{"apt", "simplestreams", "oci", "pypi", "galaxy", "files"} {
+		assert.True(t, kinds[k], k)
+	}
+	assert.Equal(t, "apt/ubuntu", cfg.Hosts["archive.ubuntu.com"])
+}
