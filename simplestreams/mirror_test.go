@@ -429,3 +429,46 @@ func TestImageIDsStream(t *testing.T) {
 	assert.Equal(t, simplestreams.DatatypeImageIDs, p.Datatype)
 	assert.Positive(t, stats.Items)
 }
+
+func TestFilesystemStore(t *testing.T) {
+	st, err := store.Open(t.TempDir())
+	require.NoError(t, err)
+	e := newEnv(t, func(m *simplestreams.Mirror) { m.Store = st; m.Fetch = &fetch.Client{Store: st} })
+	e.st = st
+	stats := e.sync(t)
+	assert.Equal(t, 20, stats.Fetched)
+	checkTree(t, e)
+	stats = e.sync(t)
+	assert.True(t, stats.UpToDate)
+	assert.Equal(t, 20, stats.Items)
+}
+
+func TestCancelledSyncPublishesNothing(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := e.m.Sync(ctx)
+	require.ErrorIs(t, err, context.Canceled)
+	_, err = e.st.Ref(context.Background(), e.m.Ref())
+	assert.ErrorIs(t, err, store.ErrNotFound)
+}
+
+func TestResyncAfterGC(t *testing.T) {
+	// GC removes the raw upstream documents (no snapshot references them): the next sync
+	// fetches them again in full and still finds nothing changed.
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	e.sync(t)
+	gcStats, err := store.GC(ctx, e.st, store.GCOptions{})
+	require.NoError(t, err)
+	assert.Positive(t, gcStats.Removed)
+	e.up.ResetRequests()
+	stats := e.sync(t)
+	assert.True(t, stats.UpToDate)
+	assert.Equal(t, 2, e.up.Requests()["streams/v1/index.sjson"], "a conditional request, then the full document")
+	checkTree(t, e)
+	require.NoError(t, e.up.AddVersion("20261201"))
+	stats = e.sync(t)
+	assert.Equal(t, 16, stats.Fetched)
+	checkTree(t, e)
+}
