@@ -33,20 +33,32 @@ curl_run() {
 	t1=$(date +%s.%N)
 	echo "$t1 - $t0" | bc
 }
+# The same transfers in one curl process (--parallel): no process start-up per file.
+curlz_run() {
+	rm -rf "$work/curl"; mkdir -p "$work/curl"
+	local t0 t1 args=()
+	for i in $(seq 1 "$N"); do args+=(-o "$work/curl/f$i" "$base/f$i"); done
+	t0=$(date +%s.%N)
+	curl -sf --no-progress-meter -Z --parallel-max "$N" "${args[@]}"
+	t1=$(date +%s.%N)
+	echo "$t1 - $t0" | bc
+}
 ours_run() {
 	rm -rf "$work/store"
 	"$work/fetchbench" -base "$base" -dir "$work/files" -store "$work/store" "$@"
 }
 # Interleave the rounds so that load changes hit both sides alike.
-: > "$work/t_curl"; : > "$work/t_ours"; : > "$work/t_sync"
+: > "$work/t_curl"; : > "$work/t_curlz"; : > "$work/t_ours"; : > "$work/t_sync"
 for _ in $(seq 1 "$ROUNDS"); do
 	curl_run >> "$work/t_curl"
+	curlz_run >> "$work/t_curlz"
 	ours_run -nosync >> "$work/t_ours"
 	ours_run >> "$work/t_sync"
 done
-c=$(best < "$work/t_curl"); o=$(best < "$work/t_ours"); s=$(best < "$work/t_sync")
+c=$(best < "$work/t_curl"); z=$(best < "$work/t_curlz"); o=$(best < "$work/t_ours"); s=$(best < "$work/t_sync")
 mb=$((N * SIZE_MB))
 printf 'files: %d x %d MiB = %d MiB, best of %d\n' "$N" "$SIZE_MB" "$mb" "$ROUNDS"
 printf 'curl x%-3d            %6.3fs  %7.1f MiB/s\n' "$N" "$c" "$(echo "$mb / $c" | bc -l)"
+printf 'curl -Z (1 process)  %6.3fs  %7.1f MiB/s  (reference: curl -Z time / our no-fsync time %.2f)\n' "$z" "$(echo "$mb / $z" | bc -l)" "$(echo "$z / $o" | bc -l)"
 printf 'airgap fetch         %6.3fs  %7.1f MiB/s  ratio %.2f (no fsync)\n' "$o" "$(echo "$mb / $o" | bc -l)" "$(echo "$c / $o" | bc -l)"
 printf 'airgap fetch (fsync) %6.3fs  %7.1f MiB/s  ratio %.2f\n' "$s" "$(echo "$mb / $s" | bc -l)" "$(echo "$c / $s" | bc -l)"
