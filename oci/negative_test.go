@@ -14,6 +14,7 @@ import (
 
 	"github.com/airgapkit/airgap/internal/ocitest"
 	"github.com/airgapkit/airgap/store"
+	"github.com/airgapkit/airgap/store/fetch"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -245,22 +246,30 @@ func TestTransportRetriesTransientFailures(t *testing.T) {
 func TestSyncResumesInterruptedBlob(t *testing.T) {
 	ctx := context.Background()
 	up := startUpstream(t)
-	dir := t.TempDir()
-	s, err := store.Open(dir)
+	s, err := store.Open(t.TempDir())
 	require.NoError(t, err)
 	layer := up.Content["library/alpine:3.19"].Blobs[1]
 	up.Faults.CutBlob.Store(layer.Digest)
 	m := newMirror(up, s, "library/alpine:3.19")
 	_, err = m.Sync(ctx)
-	require.Error(t, err, "the connection dropped mid-blob")
-	assertNothingPublished(t, s, m.Ref(), "")
-
-	// The next run asks only for the rest (Range) and completes.
-	m = newMirror(up, s, "library/alpine:3.19")
-	_, err = m.Sync(ctx)
-	require.NoError(t, err)
+	require.NoError(t, err, "the connection dropped mid-blob; the retry asks for the rest")
 	assert.Equal(t, int64(1), up.Faults.Ranges.Load())
 	ok, err := s.Has(ctx, store.Digest(layer.Digest))
 	require.NoError(t, err)
 	assert.True(t, ok)
+
+	// With no retries the run fails, publishes nothing, and the next run resumes.
+	s2, err := store.Open(t.TempDir())
+	require.NoError(t, err)
+	up.Faults.CutBlob.Store(layer.Digest)
+	m = newMirror(up, s2, "library/alpine:3.19")
+	m.Fetch = &fetch.Client{Store: s2, Retries: -1}
+	_, err = m.Sync(ctx)
+	require.Error(t, err)
+	assertNothingPublished(t, s2, m.Ref(), "")
+	m = newMirror(up, s2, "library/alpine:3.19")
+	m.Fetch = &fetch.Client{Store: s2, Retries: -1}
+	_, err = m.Sync(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), up.Faults.Ranges.Load())
 }

@@ -58,8 +58,8 @@ type Mirror struct {
 	// Fetch, if set, downloads the blobs (resume after interruption, byte rate limit, its
 	// progress events). Its HTTP must authenticate registry requests: when it is nil,
 	// Sync sets it to RegistryClient().HTTPClient() before first use. Nil: an internal
-	// fetch.Client with that HTTP client and no retries of its own (the registry
-	// client's transport retries); partial downloads still resume on the next run.
+	// fetch.Client with that HTTP client and 2 retries of its own (for resuming a body
+	// cut off midway; the registry client's transport already retries 429 and 5xx).
 	Fetch *fetch.Client `yaml:"-"`
 
 	clientOnce sync.Once
@@ -175,7 +175,7 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 	}
 	fc := m.Fetch
 	if fc == nil {
-		fc = &fetch.Client{Store: m.Store, Retries: -1, Logger: m.Logger}
+		fc = &fetch.Client{Store: m.Store, Retries: 2, Logger: m.Logger}
 	}
 	if fc.HTTP == nil {
 		fc.HTTP = c.HTTPClient()
