@@ -34,6 +34,7 @@ type DocumentError struct {
 	Err  error
 }
 
+// Error names the document and the cause.
 func (e *DocumentError) Error() string { return fmt.Sprintf("simplestreams: %s: %v", e.Path, e.Err) }
 
 // Unwrap returns the cause.

@@ -415,6 +415,7 @@ func (r ItemRef) Expect() store.Expect {
 	return e
 }
 
+// String names the item as product/version/item.
 func (r ItemRef) String() string {
 	return r.Product.Name + "/" + r.Version.Name + "/" + r.Item.Name
 }
