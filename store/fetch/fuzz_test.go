@@ -1,6 +1,7 @@
 package fetch
 
 import (
+	"net/url"
 	"testing"
 	"time"
 )
@@ -74,6 +75,25 @@ func TestParseContentRange(t *testing.T) {
 	for _, bad := range []string{"bytes */200", "bytes 5-4/10", "bytes 0-10/10", "items 0-1/2", "bytes 0-1", "bytes a-b/c", "bytes +1-2/3"} {
 		if _, _, _, err := parseContentRange(bad); err == nil {
 			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestHostKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"http://Example.com/x":       "example.com:80",
+		"https://example.com/x":      "example.com:443",
+		"https://example.com:443/x":  "example.com:443",
+		"http://example.com:8080/":   "example.com:8080",
+		"http://[::1]:8080/":         "[::1]:8080",
+		"https://user:pw@127.0.0.1/": "127.0.0.1:443",
+	} {
+		u, err := url.Parse(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := hostKey(u); got != want {
+			t.Errorf("hostKey(%s) = %s, want %s", in, got, want)
 		}
 	}
 }
