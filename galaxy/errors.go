@@ -45,6 +45,7 @@ type MissingDependencyError struct {
 	Err error
 }
 
+// Error names the dependency, the chain that required it and the reason.
 func (e *MissingDependencyError) Error() string {
 	return fmt.Sprintf("galaxy: missing dependency %s:%s (required by %s): %v",
 		e.Dependency, e.Range, strings.Join(e.Chain, " -> "), e.Err)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
 
 	"github.com/airgapkit/airgap/internal/galaxytest"
 	"github.com/airgapkit/airgap/store"
@@ -447,4 +448,62 @@ func TestSSOTokenExchange(t *testing.T) {
 	m.Name, m.Token = "wrong", "revoked"
 	_, err = m.Sync(ctx)
 	assert.ErrorIs(t, err, ErrAuth)
+}
+
+func TestMirrorConfigYAML(t *testing.T) {
+	var m Mirror
+	require.NoError(t, yaml.Unmarshal([]byte(`
+name: community
+upstream: https://galaxy.ansible.com/
+token: abc
+token_type: Bearer
+collections:
+  - name: community.general
+    version: ">=8.0.0,<9"
+    latest: 3
+  - name: ansible.posix
+roles:
+  - name: geerlingguy.docker
+    versions: [7.1.0, 7.0.0]
+requirements: [/etc/airgap/requirements.yml]
+no_dependencies: true
+keep_old: true
+concurrency: 4
+`), &m))
+	assert.Equal(t, "galaxy/community", m.Ref())
+	assert.Equal(t, CollectionSpec{Name: "community.general", Version: ">=8.0.0,<9", Latest: 3}, m.Collections[0])
+	assert.Equal(t, []string{"7.1.0", "7.0.0"}, m.Roles[0].Versions)
+	assert.True(t, m.NoDependencies && m.KeepOld)
+	assert.Equal(t, "Bearer", m.TokenType)
+	assert.Equal(t, 4, m.Concurrency)
+}
+
+func TestHandlerRangeAndHead(t *testing.T) {
+	ctx := context.Background()
+	_, u := upstream(t, galaxytest.Options{})
+	s := store.NewMemory()
+	m := &Mirror{Name: "r", Upstream: u, Collections: []CollectionSpec{{Name: "acme.lib", Version: "==1.0.0"}}, Store: s, Fetch: newFetch(s)}
+	_, err := m.Sync(ctx)
+	require.NoError(t, err)
+	h := NewHandler(s, m.Ref())
+	req := httptest.NewRequest(http.MethodGet, "/download/acme-lib-1.0.0.tar.gz", nil)
+	req.Header.Set("Range", "bytes=0-1")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusPartialContent, rec.Code)
+	assert.Equal(t, []byte{0x1f, 0x8b}, rec.Body.Bytes())
+	etag := rec.Header().Get("ETag")
+	req = httptest.NewRequest(http.MethodGet, "/download/acme-lib-1.0.0.tar.gz", nil)
+	req.Header.Set("If-None-Match", etag)
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusNotModified, rec.Code)
+	for _, p := range []string{"/download/../collections/acme/lib.json", "/download/roles/x/y.json", "/download/nope.tar.gz"} {
+		rec = httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, p, nil))
+		assert.Equal(t, http.StatusNotFound, rec.Code, p)
+	}
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodHead, "/api/v3/collections/acme/lib/", nil))
+	assert.Equal(t, http.StatusOK, rec.Code)
 }

@@ -179,6 +179,7 @@ func (s *Server) AddRole(owner, name string, versions ...string) {
 	}
 }
 
+// ServeHTTP answers the Galaxy API, artifact and role downloads.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
 	s.mu.Lock()
