@@ -49,6 +49,10 @@ func (c *Client) retry(ctx context.Context, req Request, u *url.URL, p *progress
 	st := &state{key: key}
 	log := c.logger().With("url", u.Redacted())
 	retries := c.retries()
+	// failures counts the attempts that failed without moving a resumable download
+	// forward: only those are limited by Retries. The file is finite, so attempts that
+	// make progress cannot go on for ever.
+	failures := 0
 	for attempt := 0; ; attempt++ {
 		st.retryAfter, st.progressed = 0, false
 		if attempt > 0 && key != "" {
@@ -68,33 +72,31 @@ func (c *Client) retry(ctx context.Context, req Request, u *url.URL, p *progress
 			// The partial from an earlier attempt may have been the corrupt part.
 			st.freshRetry, st.resumed, st.ifRange = true, false, ""
 			log.Debug("fetch: resumed content did not verify; downloading again from scratch", "err", err)
-			attempt--
 			continue
 		}
-		if errors.Is(err, errStartOver) && attempt < retries {
+		if errors.Is(err, errStartOver) && failures < retries {
 			log.Debug("fetch: partial download discarded", "err", err)
+			failures++
 			continue
+		}
+		if st.progressed {
+			failures = 0
 		}
 		var he *HTTPError
 		var ne *netError
 		transient := errors.As(err, &ne) || (errors.As(err, &he) && he.Temporary())
-		if !transient || attempt >= retries {
+		if !transient || failures >= retries {
 			if transient && attempt > 0 {
 				return Result{}, fmt.Errorf("%w (after %d attempts)", unwrapNet(err), attempt+1)
 			}
 			return Result{}, unwrapNet(err)
 		}
-		wait := c.backoff(attempt)
+		wait := c.backoff(failures)
 		if st.retryAfter > 0 {
 			wait = max(wait, min(st.retryAfter, c.maxRetryAfter()))
 		}
-		if st.progressed {
-			// The partial grew: this was not a wasted attempt, so it is not counted.
-			// The file is finite, so this cannot go on for ever.
-			attempt = 0
-			wait = c.backoff(0)
-		}
-		log.Debug("fetch: retrying", "attempt", attempt+1, "wait", wait, "err", err)
+		failures++
+		log.Debug("fetch: retrying", "attempt", attempt+2, "wait", wait, "err", err)
 		if err := c.sleep(ctx, wait); err != nil {
 			return Result{}, fmt.Errorf("fetch %s: %w", u.Redacted(), ctx.Err())
 		}
