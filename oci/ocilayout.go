@@ -20,6 +20,9 @@ import (
 const (
 	AnnotationRefName       = "org.opencontainers.image.ref.name"
 	AnnotationContainerdRef = "io.containerd.image.name"
+	// AnnotationRepository names the repository of an untagged index.json entry
+	// (a referrer or an image kept by digest) that ExportLayout writes.
+	AnnotationRepository = "dev.airgapkit.oci.repository"
 )
 
 const (
@@ -166,13 +169,35 @@ func (w *LayoutWriter) SetRef(name string, desc Descriptor) {
 	w.manifests = append(out, d)
 }
 
+// AddUntagged lists desc in index.json without a name, marked as belonging to repo, so
+// that ImportLayout can put it back; an entry with the same repository and digest is
+// not repeated.
+func (w *LayoutWriter) AddUntagged(repo string, desc Descriptor) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, m := range w.manifests {
+		if m.Digest == desc.Digest && m.Annotations[AnnotationRepository] == repo && m.Annotations[AnnotationRefName] == "" {
+			return
+		}
+	}
+	w.manifests = append(w.manifests, Descriptor{MediaType: desc.MediaType, Digest: desc.Digest, Size: desc.Size, ArtifactType: desc.ArtifactType,
+		Annotations: map[string]string{AnnotationRepository: repo}})
+}
+
 // Commit writes index.json atomically (temporary file, fsync, rename).
 func (w *LayoutWriter) Commit() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	ms := append([]Descriptor(nil), w.manifests...)
 	sort.SliceStable(ms, func(i, j int) bool {
-		return ms[i].Annotations[AnnotationRefName] < ms[j].Annotations[AnnotationRefName]
+		a, b := ms[i].Annotations, ms[j].Annotations
+		if a[AnnotationRefName] != b[AnnotationRefName] {
+			return a[AnnotationRefName] < b[AnnotationRefName]
+		}
+		if a[AnnotationRepository] != b[AnnotationRepository] {
+			return a[AnnotationRepository] < b[AnnotationRepository]
+		}
+		return ms[i].Digest < ms[j].Digest
 	})
 	b, err := json.MarshalIndent(layoutIndexJSON{SchemaVersion: 2, MediaType: MediaTypeOCIIndex, Manifests: ms}, "", "  ")
 	if err != nil {
@@ -213,8 +238,10 @@ func writeFileAtomic(path string, b []byte) error {
 }
 
 // ExportLayout writes the images that ref publishes in s into the OCI image layout at
-// dir, each tag named "<repository>:<tag>". repos limits the export to those local
-// repositories (none: all). Digests are unchanged.
+// dir, each tag named "<repository>:<tag>"; untagged top-level manifests (referrers,
+// images kept by digest) are listed without a name, marked with AnnotationRepository.
+// repos limits the export to those local repositories (none: all). Digests are
+// unchanged. It returns the number of tags written.
 func ExportLayout(ctx context.Context, s store.Store, ref, dir string, repos ...string) (int, error) {
 	snap, _, err := store.OpenPublished(ctx, s, ref)
 	if err != nil {
@@ -240,6 +267,19 @@ func ExportLayout(ctx context.Context, s store.Store, ref, dir string, repos ...
 		}
 		w.SetRef(im.Repository+":"+im.Tag, im.Descriptor)
 		n++
+	}
+	roots, err := snapshotRoots(ctx, s, snap)
+	if err != nil {
+		return n, err
+	}
+	for _, r := range roots {
+		if len(r.Tags) > 0 || len(want) > 0 && !want[r.Repository] {
+			continue
+		}
+		if err := exportTree(ctx, s, w, r.Descriptor, done); err != nil {
+			return n, fmt.Errorf("oci: export %s@%s: %w", r.Repository, r.Digest, err)
+		}
+		w.AddUntagged(r.Repository, r.Descriptor)
 	}
 	return n, w.Commit()
 }
@@ -287,7 +327,8 @@ func exportTree(ctx context.Context, s store.Store, w *LayoutWriter, desc Descri
 // every blob, and publishes them under ref ("oci/<name>") together with what ref already
 // published (a name present in both takes the layout's image). Entries are named by
 // containerd's image name or the OCI ref.name annotation; a bare tag is placed in
-// defaultRepo. Unnamed entries are skipped. Nothing is published on error.
+// defaultRepo. Unnamed entries are kept (untagged) when AnnotationRepository says where,
+// else skipped. Nothing is published on error.
 func ImportLayout(ctx context.Context, s store.Store, ref, dir, defaultRepo string) (SyncStats, error) {
 	idx, err := readLayoutIndex(dir)
 	if err != nil {
@@ -320,6 +361,16 @@ func ImportLayout(ctx context.Context, s store.Store, ref, dir, defaultRepo stri
 			name = d.Annotations[AnnotationRefName]
 		}
 		if name == "" {
+			repo := d.Annotations[AnnotationRepository]
+			if repo == "" {
+				continue
+			}
+			if store.ValidatePath(repo) != nil || !validLocalRepo(repo) {
+				return cp.stats(), fmt.Errorf("%w: layout entry repository %q", ErrInvalidReference, repo)
+			}
+			if err := cp.tree(ctx, Reference{Registry: "layout", Repository: repo}, repo, d, nil); err != nil {
+				return cp.stats(), err
+			}
 			continue
 		}
 		repo, tag, err := splitLayoutName(name, defaultRepo)

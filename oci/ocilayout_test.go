@@ -19,19 +19,20 @@ func TestLayoutExportImport(t *testing.T) {
 	up := startUpstream(t)
 	s := store.NewMemory()
 	m := newMirror(up, s, "library/alpine:3.19", "library/multi:1.0", "tools/db:2")
+	m.Referrers = true
 	_, err := m.Sync(ctx)
 	require.NoError(t, err)
 
 	dir := filepath.Join(t.TempDir(), "layout")
 	n, err := ExportLayout(ctx, s, m.Ref(), dir)
 	require.NoError(t, err)
-	assert.Equal(t, 3, n)
+	assert.Equal(t, 4, n, "three images and the cosign signature tag")
 	// Exporting again replaces entries by name: no duplicates (go-containerregistry #1807).
 	n, err = ExportLayout(ctx, s, m.Ref(), dir)
 	require.NoError(t, err)
 	idx, err := readLayoutIndex(dir)
 	require.NoError(t, err)
-	assert.Len(t, idx.Manifests, 3)
+	assert.Len(t, idx.Manifests, 5, "4 tags and the untagged SBOM referrer, each once")
 	_, err = os.Stat(filepath.Join(dir, layoutLock))
 	assert.True(t, os.IsNotExist(err), "lock released")
 
@@ -44,8 +45,10 @@ func TestLayoutExportImport(t *testing.T) {
 	s2 := store.NewMemory()
 	st, err := ImportLayout(ctx, s2, "oci/imported", dir, "")
 	require.NoError(t, err)
-	assert.Equal(t, 3, st.Images)
+	assert.Equal(t, 4, st.Images)
 	snap := published(t, s2, "oci/imported")
+	orig := published(t, s, m.Ref())
+	assert.Equal(t, orig.Files, snap.Files, "the import is the same tree")
 	for _, r := range []string{"library/alpine:3.19", "library/multi:1.0", "tools/db:2"} {
 		repo, tag, _ := strings.Cut(r, ":")
 		f, ok := snap.Lookup(tagPath(local+"/"+repo, tag))

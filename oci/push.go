@@ -398,63 +398,22 @@ func Push(ctx context.Context, s store.Store, ref string, to Mapping, opt PushOp
 		desc       Descriptor
 		tags       []string
 	}
-	// Per repository: its manifests, minus those an index of the same repository lists.
-	manifests := map[string]map[store.Digest]store.File{}
-	tags := map[string]map[store.Digest][]string{}
-	for path, f := range snap.Files {
-		repo, kind, n, ok := parsePath(path)
-		if !ok {
-			continue
-		}
-		switch kind {
-		case "manifest":
-			if manifests[repo] == nil {
-				manifests[repo] = map[store.Digest]store.File{}
-			}
-			manifests[repo][f.Digest] = f
-		case "tag":
-			if tags[repo] == nil {
-				tags[repo] = map[store.Digest][]string{}
-			}
-			tags[repo][f.Digest] = append(tags[repo][f.Digest], n)
-		}
+	all, err := snapshotRoots(ctx, s, snap)
+	if err != nil {
+		return PushStats{}, err
 	}
 	targets := map[string]string{}
 	var roots []root
-	for repo, ms := range manifests {
-		dst, err := to.Target(repo)
+	for _, r := range all {
+		dst, err := to.Target(r.Repository)
 		if err != nil {
 			return PushStats{}, err
 		}
-		if other, dup := targets[dst]; dup {
-			return PushStats{}, fmt.Errorf("%w: %s and %s -> %s", ErrMappingCollision, other, repo, dst)
+		if other, dup := targets[dst]; dup && other != r.Repository {
+			return PushStats{}, fmt.Errorf("%w: %s and %s -> %s", ErrMappingCollision, other, r.Repository, dst)
 		}
-		targets[dst] = repo
-		children := map[store.Digest]bool{}
-		for d, f := range ms {
-			if !IsIndex(f.MediaType) {
-				continue
-			}
-			b, err := store.ReadBlob(ctx, s, d, 64<<20)
-			if err != nil {
-				return PushStats{}, err
-			}
-			m, err := ParseManifest(f.MediaType, b)
-			if err != nil {
-				return PushStats{}, fmt.Errorf("oci: %s@%s: %w", repo, d, err)
-			}
-			for _, c := range m.Manifests {
-				children[c.Digest] = true
-			}
-		}
-		for d, f := range ms {
-			if children[d] && len(tags[repo][d]) == 0 {
-				continue
-			}
-			t := tags[repo][d]
-			sort.Strings(t)
-			roots = append(roots, root{local: repo, dst: dst, desc: Descriptor{MediaType: f.MediaType, Digest: d, Size: f.Size}, tags: t})
-		}
+		targets[dst] = r.Repository
+		roots = append(roots, root{local: r.Repository, dst: dst, desc: r.Descriptor, tags: r.Tags})
 	}
 	sort.Slice(roots, func(i, j int) bool {
 		if roots[i].local != roots[j].local {
@@ -589,4 +548,71 @@ func (p *pusher) copyReferrers(ctx context.Context, src registrySource, r Refere
 		}
 	}
 	return nil
+}
+
+// rootManifest is a top-level manifest of a snapshot repository: tagged, or untagged and
+// not listed by an index of the same repository (referrers, images kept by digest).
+type rootManifest struct {
+	Repository string
+	Descriptor
+	Tags []string // sorted; empty when untagged
+}
+
+// snapshotRoots lists the top-level manifests of every repository of snap.
+func snapshotRoots(ctx context.Context, s store.Store, snap *store.Snapshot) ([]rootManifest, error) {
+	manifests := map[string]map[store.Digest]store.File{}
+	tags := map[string]map[store.Digest][]string{}
+	for path, f := range snap.Files {
+		repo, kind, n, ok := parsePath(path)
+		if !ok {
+			continue
+		}
+		switch kind {
+		case "manifest":
+			if manifests[repo] == nil {
+				manifests[repo] = map[store.Digest]store.File{}
+			}
+			manifests[repo][f.Digest] = f
+		case "tag":
+			if tags[repo] == nil {
+				tags[repo] = map[store.Digest][]string{}
+			}
+			tags[repo][f.Digest] = append(tags[repo][f.Digest], n)
+		}
+	}
+	var out []rootManifest
+	for repo, ms := range manifests {
+		children := map[store.Digest]bool{}
+		for d, f := range ms {
+			if !IsIndex(f.MediaType) {
+				continue
+			}
+			b, err := store.ReadBlob(ctx, s, d, 64<<20)
+			if err != nil {
+				return nil, err
+			}
+			m, err := ParseManifest(f.MediaType, b)
+			if err != nil {
+				return nil, fmt.Errorf("oci: %s@%s: %w", repo, d, err)
+			}
+			for _, c := range m.Manifests {
+				children[c.Digest] = true
+			}
+		}
+		for d, f := range ms {
+			t := tags[repo][d]
+			if children[d] && len(t) == 0 {
+				continue
+			}
+			sort.Strings(t)
+			out = append(out, rootManifest{Repository: repo, Descriptor: Descriptor{MediaType: f.MediaType, Digest: d, Size: f.Size}, Tags: t})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Repository != out[j].Repository {
+			return out[i].Repository < out[j].Repository
+		}
+		return out[i].Digest < out[j].Digest
+	})
+	return out, nil
 }
