@@ -45,6 +45,7 @@ func (a *app) serveCmd() *cobra.Command {
 				Addr:              cfg.Listen,
 				Handler:           newServer(cfg, a.runtime(cfg, s, nil)),
 				ReadHeaderTimeout: 30 * time.Second,
+				ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelDebug), // TLS handshake noise
 			}
 			scheme := "http"
 			if cfg.TLS != nil {
