@@ -254,6 +254,11 @@ func (t *Trust) VerifySnap(set []*Assertion, f SnapFile) error {
 	if err := t.Verify(set); err != nil {
 		return err
 	}
+	return t.matchSnap(set, f)
+}
+
+// matchSnap checks that set describes f (signatures aside).
+func (t *Trust) matchSnap(set []*Assertion, f SnapFile) error {
 	want, err := HexToSnapSHA3(f.SHA3_384)
 	if err != nil {
 		return err

@@ -1,0 +1,453 @@
+package snapproxy
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/airgapkit/airgap/store"
+	"github.com/airgapkit/airgap/store/fetch"
+)
+
+// DefaultStoreURL is the public Snap Store API.
+const DefaultStoreURL = "https://api.snapcraft.io"
+
+// AssertionMediaType is the media type of assertion text.
+const AssertionMediaType = "application/x.ubuntu.assertion"
+
+const (
+	maxJSONSize      = 32 << 20
+	maxAssertionSize = 4 << 20
+)
+
+// refreshFields are the snap fields a refresh asks for.
+var refreshFields = []string{"base", "confinement", "download", "epoch", "name", "publisher", "revision", "snap-id", "snap-yaml", "summary", "type", "version"}
+
+// Client talks to the Snap Store API (or a Snap Store Proxy, or a test store).
+type Client struct {
+	// BaseURL is the API root (DefaultStoreURL when empty).
+	BaseURL string
+	// Fetch makes the GET requests (info, assertions, downloads) into its Store. Required.
+	Fetch *fetch.Client
+	// HTTP sends the refresh POSTs (nil: Fetch.HTTP, else http.DefaultClient).
+	HTTP *http.Client
+	// UserAgent is sent on refresh requests (default "airgap-snapproxy").
+	UserAgent string
+	// Header is added to every API request and to the download request on the store host
+	// (e.g. Authorization for a brand store); fetch never forwards it to the CDN host a
+	// download redirects to.
+	Header http.Header
+	// Retries is how often a refresh is retried after a 429, 5xx or network error
+	// (0: 4). GETs are retried by Fetch.
+	Retries int
+}
+
+func (c *Client) base() string {
+	if c.BaseURL == "" {
+		return DefaultStoreURL
+	}
+	return strings.TrimRight(c.BaseURL, "/")
+}
+
+func (c *Client) header() http.Header {
+	h := http.Header{}
+	for k, v := range c.Header {
+		h[k] = append([]string(nil), v...)
+	}
+	h.Set("Snap-Device-Series", series)
+	return h
+}
+
+// Action asks for one snap: by Revision when set, else by Channel ("" means
+// latest/stable).
+type Action struct {
+	Name     string
+	Channel  string
+	Revision int
+}
+
+// Download is where and what to download.
+type Download struct {
+	URL string `json:"url"`
+	// SHA3_384 is hex.
+	SHA3_384 string `json:"sha3-384"`
+	Size     int64  `json:"size"`
+}
+
+// Publisher is a snap's publisher account.
+type Publisher struct {
+	ID          string `json:"id"`
+	Username    string `json:"username"`
+	DisplayName string `json:"display-name"`
+}
+
+// SnapDetails is the snap of a refresh result.
+type SnapDetails struct {
+	SnapID      string    `json:"snap-id"`
+	Name        string    `json:"name"`
+	Revision    int       `json:"revision"`
+	Version     string    `json:"version"`
+	Type        string    `json:"type"`
+	Base        string    `json:"base"`
+	Confinement string    `json:"confinement"`
+	SnapYAML    string    `json:"snap-yaml"`
+	Publisher   Publisher `json:"publisher"`
+	Download    Download  `json:"download"`
+}
+
+// RefreshResult is the answer to one Action: Snap and EffectiveChannel, or Err (a
+// *StoreError).
+type RefreshResult struct {
+	Action           Action
+	EffectiveChannel string
+	Snap             SnapDetails
+	Err              error
+}
+
+type refreshAction struct {
+	Action      string    `json:"action"`
+	InstanceKey string    `json:"instance-key"`
+	Name        string    `json:"name"`
+	Channel     string    `json:"channel,omitempty"`
+	Revision    int       `json:"revision,omitempty"`
+	Epoch       *struct{} `json:"epoch"`
+}
+
+type storeErr struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Extra   struct {
+		Releases []Release `json:"releases"`
+	} `json:"extra"`
+}
+
+// Refresh sends download actions for one architecture (a dpkg name such as amd64) and
+// returns one result per action, in order. Per-snap failures are in RefreshResult.Err;
+// the error is for the request as a whole.
+func (c *Client) Refresh(ctx context.Context, arch string, actions []Action) ([]RefreshResult, error) {
+	if len(actions) == 0 {
+		return nil, nil
+	}
+	req := struct {
+		Context []any           `json:"context"`
+		Actions []refreshAction `json:"actions"`
+		Fields  []string        `json:"fields"`
+	}{Context: []any{}, Fields: refreshFields}
+	for i, a := range actions {
+		ra := refreshAction{Action: "download", InstanceKey: "download-" + strconv.Itoa(i), Name: a.Name}
+		if a.Revision > 0 {
+			ra.Revision = a.Revision
+		} else {
+			ra.Channel = a.Channel
+			if ra.Channel == "" {
+				ra.Channel = "latest/stable"
+			}
+		}
+		req.Actions = append(req.Actions, ra)
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	h := c.header()
+	h.Set("Snap-Device-Architecture", arch)
+	h.Set("Content-Type", "application/json")
+	h.Set("Accept", "application/json")
+	b, err := c.post(ctx, c.base()+"/v2/snaps/refresh", h, body)
+	if err != nil {
+		return nil, err
+	}
+	var resp struct {
+		Results []struct {
+			Result           string      `json:"result"`
+			InstanceKey      string      `json:"instance-key"`
+			Name             string      `json:"name"`
+			EffectiveChannel string      `json:"effective-channel"`
+			Snap             SnapDetails `json:"snap"`
+			Error            *storeErr   `json:"error"`
+		} `json:"results"`
+		ErrorList []storeErr `json:"error-list"`
+	}
+	if err := json.Unmarshal(b, &resp); err != nil {
+		return nil, fmt.Errorf("%w: refresh: %v", ErrMalformed, err)
+	}
+	if len(resp.ErrorList) > 0 && len(resp.Results) == 0 {
+		e := resp.ErrorList[0]
+		return nil, fmt.Errorf("snapproxy: refresh: %s: %s", e.Code, e.Message)
+	}
+	out := make([]RefreshResult, len(actions))
+	got := make([]bool, len(actions))
+	for _, r := range resp.Results {
+		i, err := strconv.Atoi(strings.TrimPrefix(r.InstanceKey, "download-"))
+		if err != nil || i < 0 || i >= len(actions) || got[i] {
+			return nil, fmt.Errorf("%w: refresh: unknown instance-key %q", ErrMalformed, r.InstanceKey)
+		}
+		got[i] = true
+		a := actions[i]
+		out[i].Action = a
+		switch r.Result {
+		case "error":
+			se := &StoreError{Name: a.Name, Channel: a.Channel, Revision: a.Revision, Architecture: arch}
+			if se.Channel == "" && se.Revision == 0 {
+				se.Channel = "latest/stable"
+			}
+			if r.Error != nil {
+				se.Code, se.Message, se.Releases = r.Error.Code, r.Error.Message, r.Error.Extra.Releases
+			} else {
+				se.Code = "unknown"
+			}
+			out[i].Err = se
+		case "download":
+			if err := checkDetails(r.Snap, a); err != nil {
+				return nil, err
+			}
+			out[i].Snap, out[i].EffectiveChannel = r.Snap, r.EffectiveChannel
+		default:
+			return nil, fmt.Errorf("%w: refresh: result %q for %s", ErrMalformed, r.Result, a.Name)
+		}
+	}
+	for i, ok := range got {
+		if !ok {
+			return nil, fmt.Errorf("%w: refresh: no result for %s", ErrMalformed, actions[i].Name)
+		}
+	}
+	return out, nil
+}
+
+func checkDetails(s SnapDetails, a Action) error {
+	switch {
+	case s.Name != a.Name:
+		return fmt.Errorf("%w: refresh: asked for %s, got %q", ErrMalformed, a.Name, s.Name)
+	case !validName(s.Name):
+		return fmt.Errorf("%w: refresh: invalid snap name %q", ErrMalformed, s.Name)
+	case s.SnapID == "" || strings.ContainsAny(s.SnapID, "/?#% "):
+		return fmt.Errorf("%w: refresh: %s: invalid snap-id %q", ErrMalformed, s.Name, s.SnapID)
+	case s.Revision <= 0:
+		return fmt.Errorf("%w: refresh: %s: revision %d", ErrMalformed, s.Name, s.Revision)
+	case a.Revision > 0 && s.Revision != a.Revision:
+		return fmt.Errorf("%w: refresh: asked for %s revision %d, got %d", ErrMalformed, s.Name, a.Revision, s.Revision)
+	case s.Download.URL == "" || s.Download.Size <= 0:
+		return fmt.Errorf("%w: refresh: %s: no download url or size", ErrMalformed, s.Name)
+	}
+	if _, err := HexToSnapSHA3(s.Download.SHA3_384); err != nil {
+		return fmt.Errorf("refresh: %s: %w", s.Name, err)
+	}
+	return nil
+}
+
+// validName reports whether s is a snap name: lower-case letters, digits and single
+// dashes, at least one letter, 40 characters at most.
+func validName(s string) bool {
+	if s == "" || len(s) > 40 || s[0] == '-' || s[len(s)-1] == '-' || strings.Contains(s, "--") {
+		return false
+	}
+	letter := false
+	for _, c := range s {
+		switch {
+		case c >= 'a' && c <= 'z':
+			letter = true
+		case c >= '0' && c <= '9', c == '-':
+		default:
+			return false
+		}
+	}
+	return letter
+}
+
+// post sends a JSON POST, retrying 429, 5xx and network errors with backoff and
+// Retry-After.
+func (c *Client) post(ctx context.Context, u string, h http.Header, body []byte) ([]byte, error) {
+	hc := c.HTTP
+	if hc == nil && c.Fetch != nil {
+		hc = c.Fetch.HTTP
+	}
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	if h.Get("User-Agent") == "" {
+		ua := c.UserAgent
+		if ua == "" {
+			ua = "airgap-snapproxy"
+		}
+		h.Set("User-Agent", ua)
+	}
+	retries := c.Retries
+	if retries <= 0 {
+		retries = 4
+	}
+	var lastErr error
+	after := time.Duration(-1)
+	for attempt := 0; attempt <= retries; attempt++ {
+		if attempt > 0 {
+			wait := time.Duration(250<<min(attempt, 6))*time.Millisecond + time.Duration(rand.Int64N(int64(100*time.Millisecond)))
+			if after >= 0 {
+				wait = min(after, 5*time.Minute)
+			}
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil, ctx.Err()
+			case <-t.C:
+			}
+		}
+		b, retry, ra, err := c.postOnce(ctx, hc, u, h, body)
+		after = ra
+		if err == nil {
+			return b, nil
+		}
+		if !retry || ctx.Err() != nil {
+			return nil, err
+		}
+		lastErr = err
+	}
+	return nil, lastErr
+}
+
+// postOnce sends one POST; it says whether to retry and after how long (-1: backoff).
+func (c *Client) postOnce(ctx context.Context, hc *http.Client, u string, h http.Header, body []byte) ([]byte, bool, time.Duration, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	if err != nil {
+		return nil, false, -1, err
+	}
+	req.Header = h.Clone()
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, true, -1, fmt.Errorf("snapproxy: POST %s: %w", u, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxJSONSize+1))
+	if err != nil {
+		return nil, true, -1, fmt.Errorf("snapproxy: POST %s: %w", u, err)
+	}
+	if len(b) > maxJSONSize {
+		return nil, false, -1, fmt.Errorf("%w: refresh answer over %d bytes", store.ErrTooLarge, maxJSONSize)
+	}
+	if resp.StatusCode != http.StatusOK {
+		he := &fetch.HTTPError{URL: u, StatusCode: resp.StatusCode, Status: resp.Status, Body: string(b[:min(len(b), 512)])}
+		retry := resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500
+		wait := time.Duration(-1)
+		if n, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && n >= 0 {
+			wait = time.Duration(n) * time.Second
+		}
+		return nil, retry, wait, he
+	}
+	return b, false, -1, nil
+}
+
+// ChannelEntry is one release in a snap's channel map.
+type ChannelEntry struct {
+	Channel      string
+	Track        string
+	Risk         string
+	Architecture string
+	Revision     int
+	Version      string
+	Download     Download
+}
+
+// Info is a snap's channel map.
+type Info struct {
+	Name       string
+	SnapID     string
+	ChannelMap []ChannelEntry
+}
+
+// Info returns the channel map of a snap (all architectures when arch is "").
+func (c *Client) Info(ctx context.Context, name, arch string) (*Info, error) {
+	if !validName(name) {
+		return nil, fmt.Errorf("%w: invalid snap name %q", ErrNameNotFound, name)
+	}
+	q := url.Values{"fields": {"channel-map,revision,version,download"}}
+	if arch != "" {
+		q.Set("architecture", arch)
+	}
+	h := c.header()
+	h.Set("Accept", "application/json")
+	b, _, err := c.Fetch.FetchBytes(ctx, fetch.Request{URL: c.base() + "/v2/snaps/info/" + name + "?" + q.Encode(), Header: h, MaxSize: maxJSONSize})
+	var he *fetch.HTTPError
+	if errors.As(err, &he) && he.StatusCode == http.StatusNotFound {
+		return nil, &StoreError{Name: name, Code: "name-not-found", Architecture: arch}
+	}
+	if err != nil {
+		return nil, err
+	}
+	var resp struct {
+		Name       string `json:"name"`
+		SnapID     string `json:"snap-id"`
+		ChannelMap []struct {
+			Channel struct {
+				Name         string `json:"name"`
+				Track        string `json:"track"`
+				Risk         string `json:"risk"`
+				Architecture string `json:"architecture"`
+			} `json:"channel"`
+			Revision int      `json:"revision"`
+			Version  string   `json:"version"`
+			Download Download `json:"download"`
+		} `json:"channel-map"`
+	}
+	if err := json.Unmarshal(b, &resp); err != nil {
+		return nil, fmt.Errorf("%w: info %s: %v", ErrMalformed, name, err)
+	}
+	info := &Info{Name: resp.Name, SnapID: resp.SnapID}
+	for _, e := range resp.ChannelMap {
+		info.ChannelMap = append(info.ChannelMap, ChannelEntry{
+			Channel: e.Channel.Track + "/" + e.Channel.Risk, Track: e.Channel.Track, Risk: e.Channel.Risk,
+			Architecture: e.Channel.Architecture, Revision: e.Revision, Version: e.Version, Download: e.Download,
+		})
+	}
+	return info, nil
+}
+
+// Assertion fetches one assertion by type and primary keys, and checks that it is what
+// was asked for (its signature is checked later, with the chain).
+func (c *Client) Assertion(ctx context.Context, typ string, keys ...string) (*Assertion, error) {
+	parts := []string{url.PathEscape(typ)}
+	for _, k := range keys {
+		if k == "" {
+			return nil, fmt.Errorf("%w: empty primary key for %s", ErrAssertionNotFound, typ)
+		}
+		parts = append(parts, url.PathEscape(k))
+	}
+	h := c.header()
+	h.Set("Accept", AssertionMediaType)
+	u := c.base() + "/v2/assertions/" + strings.Join(parts, "/")
+	b, _, err := c.Fetch.FetchBytes(ctx, fetch.Request{URL: u, Header: h, MaxSize: maxAssertionSize})
+	var he *fetch.HTTPError
+	if errors.As(err, &he) && he.StatusCode == http.StatusNotFound {
+		return nil, fmt.Errorf("%w: %s/%s", ErrAssertionNotFound, typ, strings.Join(keys, "/"))
+	}
+	if err != nil {
+		return nil, err
+	}
+	a, err := DecodeAssertion(b)
+	if err != nil {
+		return nil, fmt.Errorf("snapproxy: %s/%s: %w", typ, strings.Join(keys, "/"), err)
+	}
+	if a.Type() != typ || strings.Join(a.PrimaryKey(), "/") != strings.Join(keys, "/") {
+		return nil, fmt.Errorf("%w: asked for %s/%s, got %s", ErrAssertionMismatch, typ, strings.Join(keys, "/"), a)
+	}
+	return a, nil
+}
+
+// Download fetches a snap file into the Fetch store, verified by size and SHA3-384
+// (resumable; Header goes to the store host only). known, when not empty, is the sha256
+// digest of the same file from an earlier sync: when the store holds it no request is
+// made.
+func (c *Client) Download(ctx context.Context, d Download, known store.Digest) (fetch.Result, error) {
+	e := store.Expect{Size: d.Size}.With(store.SHA3_384, d.SHA3_384)
+	if known != "" {
+		e = e.With(store.SHA256, known.Hex())
+	}
+	return c.Fetch.Fetch(ctx, fetch.Request{URL: d.URL, Expect: e, Header: c.header()})
+}

@@ -1,0 +1,211 @@
+package snapproxy
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/airgapkit/airgap/internal/snapproxytest"
+	"github.com/airgapkit/airgap/store"
+	"github.com/airgapkit/airgap/store/fetch"
+)
+
+// newStore publishes a small world: an app on core22 with a content provider, snapd,
+// core22, a classic app on core, and core, for amd64 and arm64.
+func newStore(t testing.TB, opts snapproxytest.Options) *snapproxytest.Server {
+	srv := snapproxytest.New(opts)
+	t.Cleanup(srv.Close)
+	for i, arch := range []string{"amd64", "arm64"} {
+		srv.Add(snapproxytest.Snap{Name: "maas", Revision: 100 + i, Architecture: arch, Channels: []string{"3.5/stable"}, Base: "core22", Providers: []string{"gtk-common-themes"}})
+		srv.Add(snapproxytest.Snap{Name: "maas", Revision: 90 + i, Architecture: arch, Channels: []string{"3.4/stable"}, Base: "core22"})
+		srv.Add(snapproxytest.Snap{Name: "core22", Revision: 200 + i, Architecture: arch, Type: "base"})
+		srv.Add(snapproxytest.Snap{Name: "snapd", Revision: 300 + i, Architecture: arch, Type: "snapd"})
+		srv.Add(snapproxytest.Snap{Name: "core", Revision: 400 + i, Architecture: arch, Type: "os"})
+	}
+	srv.Add(snapproxytest.Snap{Name: "gtk-common-themes", Revision: 50, Architecture: "all", Base: "core18"})
+	srv.Add(snapproxytest.Snap{Name: "core18", Revision: 60, Architecture: "amd64", Type: "base"})
+	srv.Add(snapproxytest.Snap{Name: "core18", Revision: 61, Architecture: "arm64", Type: "base"})
+	srv.Add(snapproxytest.Snap{Name: "hello", Revision: 7, Architecture: "amd64", Channels: []string{"latest/stable", "latest/edge"}})
+	return srv
+}
+
+func newMirror(t testing.TB, srv *snapproxytest.Server, s store.Store) *Mirror {
+	trust, err := ParseTrust(srv.TrustedKeys())
+	require.NoError(t, err)
+	return &Mirror{
+		Name: "maas", StoreURL: srv.URL(), Store: s, Trust: trust,
+		Snaps:         []SnapSpec{{Name: "maas", Channel: "3.5/stable"}},
+		Architectures: []string{"amd64", "arm64"},
+		Fetch:         &fetch.Client{Store: s, Backoff: 1, MaxBackoff: 1},
+	}
+}
+
+func TestSyncRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	srv := newStore(t, snapproxytest.Options{Token: "sekrit"})
+	s := store.NewMemory()
+	m := newMirror(t, srv, s)
+	m.Authorization = "Macaroon sekrit"
+	m.Snaps = append(m.Snaps, SnapSpec{Name: "hello", Architectures: []string{"amd64"}})
+	st, err := m.Sync(ctx)
+	require.NoError(t, err)
+	assert.True(t, st.Published)
+	// maas, core22, gtk-common-themes (all), core18, snapd per arch, hello (amd64) and its core.
+	assert.Equal(t, 2+2+1+2+2+1+1, st.Snaps)
+	assert.Equal(t, int64(0), srv.CDNAuthorized(), "credentials leaked to the CDN")
+
+	out, err := ReadOutput(ctx, s, "snaps/maas")
+	require.NoError(t, err)
+	trust, err := ParseTrust(srv.TrustedKeys())
+	require.NoError(t, err)
+	require.NoError(t, out.Verify(ctx, trust))
+	assert.Equal(t, []string{"snapd_300", "core_400", "core18_60", "core22_200", "gtk-common-themes_50", "hello_7", "maas_100"}, out.Manifest.Install["amd64"])
+	assert.Equal(t, []string{"snapd_301", "core18_61", "core22_201", "gtk-common-themes_50", "maas_101"}, out.Manifest.Install["arm64"])
+	for _, ms := range out.Manifest.Snaps {
+		if ms.Name == "gtk-common-themes" {
+			assert.Equal(t, []string{"amd64", "arm64"}, ms.Architectures)
+			assert.Equal(t, ClassProvider, ms.Class)
+			assert.Equal(t, []string{"maas"}, ms.RequiredBy)
+		}
+	}
+	// The .assert holds account-key, account(s), snap-declaration, snap-revision in that order.
+	set, err := out.Assertions(ctx, out.Manifest.Snaps[0])
+	require.NoError(t, err)
+	var types []string
+	for _, a := range set {
+		types = append(types, a.Type())
+	}
+	assert.Equal(t, []string{"account-key", "account", "snap-declaration", "snap-revision"}, types)
+
+	// install.sh acks then installs in order.
+	h := NewHandler(s, "snaps/maas")
+	body := get(t, h, "/install.sh")
+	assert.Less(t, strings.Index(body, "snap ack snapd_300.assert"), strings.Index(body, "snap install core22_200.snap"))
+	assert.Less(t, strings.Index(body, "snap install gtk-common-themes_50.snap"), strings.Index(body, "snap install maas_100.snap"))
+	// By name, per architecture.
+	assert.Equal(t, string(snapproxytest.Content("maas", 101, "arm64", 0)), get(t, h, "/maas.snap?arch=arm64"))
+	assert.True(t, strings.HasPrefix(get(t, h, "/hello.assert"), "type: account-key\n"))
+	assert.Contains(t, get(t, h, "/"), `"name": "maas"`)
+
+	// A second sync changes nothing and downloads nothing.
+	before := srv.Downloads()
+	st2, err := m.Sync(ctx)
+	require.NoError(t, err)
+	assert.False(t, st2.Published)
+	assert.Equal(t, before, srv.Downloads())
+	assert.Equal(t, st.Snapshot, st2.Snapshot)
+}
+
+func get(t *testing.T, h http.Handler, path string) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	require.Equal(t, http.StatusOK, rec.Code, path)
+	b, _ := io.ReadAll(rec.Body)
+	return string(b)
+}
+
+func TestSyncRevisionPinAndNoDependencies(t *testing.T) {
+	ctx := context.Background()
+	srv := newStore(t, snapproxytest.Options{})
+	s := store.NewMemory()
+	m := newMirror(t, srv, s)
+	m.Snaps = []SnapSpec{{Name: "maas", Revision: 90, Architectures: []string{"amd64"}}}
+	m.NoDependencies = true
+	_, err := m.Sync(ctx)
+	require.NoError(t, err)
+	out, err := ReadOutput(ctx, s, "snaps/maas")
+	require.NoError(t, err)
+	require.Len(t, out.Manifest.Snaps, 1)
+	assert.Equal(t, "maas_90.snap", out.Manifest.Snaps[0].File)
+}
+
+// publishesNothing runs a sync that must fail with want and leave the ref unset.
+func publishesNothing(t *testing.T, m *Mirror, want error) error {
+	t.Helper()
+	_, err := m.Sync(context.Background())
+	require.ErrorIs(t, err, want)
+	_, cerr := store.Current(context.Background(), m.Store, m.Ref())
+	require.ErrorIs(t, cerr, store.ErrNotFound)
+	return err
+}
+
+func TestSyncNegative(t *testing.T) {
+	cases := []struct {
+		name   string
+		faults snapproxytest.Faults
+		want   error
+	}{
+		{"wrong sha3-384", snapproxytest.Faults{WrongSHA3: "core22"}, store.ErrDigestMismatch},
+		{"snap-revision for another snap", snapproxytest.Faults{RevisionForOtherSnap: "maas"}, ErrAssertionMismatch},
+		{"untrusted signer", snapproxytest.Faults{UntrustedSigner: true}, ErrUntrustedKey},
+		{"truncated assertion", snapproxytest.Faults{TruncateAssertions: true}, ErrMalformedAssertion},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newStore(t, snapproxytest.Options{})
+			srv.SetFaults(tc.faults)
+			publishesNothing(t, newMirror(t, srv, store.NewMemory()), tc.want)
+		})
+	}
+}
+
+func TestSyncChannelNotFound(t *testing.T) {
+	srv := newStore(t, snapproxytest.Options{})
+	m := newMirror(t, srv, store.NewMemory())
+	m.Snaps = []SnapSpec{{Name: "maas", Channel: "9.9/stable"}}
+	err := publishesNothing(t, m, ErrChannelNotFound)
+	var se *StoreError
+	require.True(t, errors.As(err, &se))
+	assert.Contains(t, se.Releases, Release{Architecture: "amd64", Channel: "3.5/stable"})
+	assert.ErrorIs(t, err, ErrRevisionNotFound)
+
+	m.Snaps = []SnapSpec{{Name: "maas", Revision: 12345}}
+	err = publishesNothing(t, m, ErrRevisionNotFound)
+	assert.NotErrorIs(t, err, ErrChannelNotFound)
+
+	m.Snaps = []SnapSpec{{Name: "no-such-snap"}}
+	publishesNothing(t, m, ErrNameNotFound)
+}
+
+func TestSyncRetries429(t *testing.T) {
+	srv := newStore(t, snapproxytest.Options{})
+	srv.SetFaults(snapproxytest.Faults{TooManyRequests: 2})
+	m := newMirror(t, srv, store.NewMemory())
+	st, err := m.Sync(context.Background())
+	require.NoError(t, err)
+	assert.True(t, st.Published)
+}
+
+func TestSyncRequiresTrust(t *testing.T) {
+	srv := newStore(t, snapproxytest.Options{})
+	m := newMirror(t, srv, store.NewMemory())
+	m.Trust = nil
+	publishesNothing(t, m, ErrNoTrustedKeys)
+	// With the check explicitly off, a sync still checks digests and assertions' contents.
+	m.InsecureSkipSignature = true
+	srv.SetFaults(snapproxytest.Faults{UntrustedSigner: true})
+	_, err := m.Sync(context.Background())
+	require.NoError(t, err)
+}
+
+func TestInfo(t *testing.T) {
+	srv := newStore(t, snapproxytest.Options{})
+	c := &Client{BaseURL: srv.URL(), Fetch: &fetch.Client{Store: store.NewMemory()}}
+	info, err := c.Info(context.Background(), "maas", "arm64")
+	require.NoError(t, err)
+	var chans []string
+	for _, e := range info.ChannelMap {
+		chans = append(chans, e.Channel+"@"+e.Architecture)
+	}
+	assert.Equal(t, []string{"3.4/stable@arm64", "3.5/stable@arm64"}, chans)
+	_, err = c.Info(context.Background(), "nope", "")
+	assert.ErrorIs(t, err, ErrNameNotFound)
+}
