@@ -1,6 +1,7 @@
 package apt_test
 
 import (
+	"bytes"
 	"context"
 	"net/http/httptest"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"github.com/airgapkit/airgap/internal/apttest"
 	"github.com/airgapkit/airgap/internal/testutil"
 	"github.com/airgapkit/airgap/store"
+	"github.com/airgapkit/airgap/store/pgp"
 	"github.com/stretchr/testify/require"
 )
 
@@ -150,4 +152,48 @@ func splitClearsigned(t *testing.T, msg []byte) ([]byte, []byte) {
 		lines = append(lines, strings.TrimPrefix(l, "- "))
 	}
 	return []byte(strings.Join(lines, "\n")), []byte(s[j+1:])
+}
+
+// TestRealAptRepository builds a repository from local .deb files (one written by
+// apttest, one by dpkg-deb with zstd) and lets apt update from it and download them.
+func TestRealAptRepository(t *testing.T) {
+	testutil.RequireBinary(t, "apt-get", "apt")
+	dpkgDeb := testutil.RequireBinary(t, "dpkg-deb", "dpkg")
+	ctx := context.Background()
+	dir := t.TempDir()
+	root := filepath.Join(dir, "pkg")
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "DEBIAN"), 0o755))
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "usr/share/doc/zpkg"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "usr/share/doc/zpkg/README"), []byte("z\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "DEBIAN/control"), []byte("Package: zpkg\nVersion: 1:3.0-1\nArchitecture: all\nMaintainer: T <t@example.invalid>\nDepends: tool\nDescription: built by dpkg-deb\n"), 0o644))
+	zdeb := filepath.Join(dir, "zpkg.deb")
+	testutil.Run(t, time.Minute, nil, dpkgDeb, "--root-owner-group", "-Zzstd", "--build", root, zdeb)
+	zf, err := os.Open(zdeb)
+	require.NoError(t, err)
+	defer zf.Close()
+
+	key, err := pgp.GenerateKey("Local Repo", "local@example.invalid", pgp.KeyOptions{})
+	require.NoError(t, err)
+	s := store.NewMemory()
+	r := &apt.Repository{Name: "local", Origin: "Local", Label: "Local", Store: s, Signer: key, ValidFor: 24 * time.Hour}
+	_, err = r.Include(ctx, "bookworm", "main", bytes.NewReader(apttest.BuildDeb(apttest.Package{Name: "tool", Version: "2.0-1"})), zf)
+	require.NoError(t, err)
+
+	srv := httptest.NewServer(apt.NewHandler(s, r.Ref()))
+	t.Cleanup(srv.Close)
+	pub, err := key.PublicKey(false)
+	require.NoError(t, err)
+	keyFile := filepath.Join(dir, "key.gpg")
+	require.NoError(t, os.WriteFile(keyFile, pub, 0o644))
+	aptDir := filepath.Join(dir, "apt")
+	envv := aptEnv(t, aptDir, "deb [signed-by="+keyFile+"] "+srv.URL+"/ bookworm main")
+	out := testutil.Run(t, 2*time.Minute, envv, "apt-get", "update")
+	require.NotContains(t, out, "W: ")
+	out = testutil.Run(t, time.Minute, envv, "apt-cache", "policy", "zpkg", "tool")
+	require.Contains(t, out, "zpkg:\n  Installed: (none)\n  Candidate: 1:3.0-1")
+	require.Contains(t, out, "tool:\n  Installed: (none)\n  Candidate: 2.0-1")
+	testutil.Run(t, 2*time.Minute, envv, "apt-get", "install", "--download-only", "-y", "zpkg")
+	debs, err := filepath.Glob(filepath.Join(aptDir, "cache/archives/*.deb"))
+	require.NoError(t, err)
+	require.Len(t, debs, 2)
 }
