@@ -77,6 +77,10 @@ type PushOptions struct {
 	// Referrers (Copy only; Push sends whatever the mirror holds) also copies each image's
 	// cosign tags (sha256-<hex>.sig/.att/.sbom) and OCI 1.1 referrers.
 	Referrers bool
+	// Platforms (Copy only) keeps these entries of multi-platform indexes, as
+	// Mirror.Platforms does: the filtered index is a new manifest recording the upstream
+	// digest (AnnotationSourceDigest).
+	Platforms []string
 }
 
 // PushStats counts what a push or copy did.
@@ -475,6 +479,14 @@ func (p *pusher) pushRoot(ctx context.Context, src source, srcRepo, dst string, 
 // store), manifests byte for byte. An image already at the target with the same digest
 // costs one HEAD on each side.
 func Copy(ctx context.Context, sel Selection, to Mapping, opt PushOptions) (PushStats, error) {
+	var platforms []Platform
+	for _, s := range opt.Platforms {
+		pl, err := ParsePlatform(s)
+		if err != nil {
+			return PushStats{}, err
+		}
+		platforms = append(platforms, pl)
+	}
 	p := newPusher(opt, to)
 	refs, err := sel.Resolve(ctx, p.c)
 	if err != nil {
@@ -505,13 +517,29 @@ func Copy(ctx context.Context, sel Selection, to Mapping, opt PushOptions) (Push
 				tags = []string{r.Tag}
 			}
 			src := registrySource{c: p.c, host: r.Registry}
-			if err := p.pushRoot(gctx, src, r.Repository, dst, desc, nil, tags); err != nil {
+			var body []byte
+			upstream := desc.Digest
+			if len(platforms) > 0 && IsIndex(desc.MediaType) {
+				d, b, err := p.c.Manifest(gctx, Reference{Registry: r.Registry, Repository: r.Repository, Digest: desc.Digest})
+				if err != nil {
+					return fmt.Errorf("oci: %s: %w", r, err)
+				}
+				nb, changed, err := filterIndex(b, d.Digest, platforms)
+				if err != nil {
+					return fmt.Errorf("oci: %s: %w", r, err)
+				}
+				body = nb
+				if changed {
+					desc = Descriptor{MediaType: d.MediaType, Digest: store.DigestOf(nb), Size: int64(len(nb))}
+				}
+			}
+			if err := p.pushRoot(gctx, src, r.Repository, dst, desc, body, tags); err != nil {
 				return err
 			}
 			if !opt.Referrers {
 				return nil
 			}
-			return p.copyReferrers(gctx, src, r, dst, desc.Digest)
+			return p.copyReferrers(gctx, src, r, dst, upstream)
 		})
 	}
 	err = g.Wait()

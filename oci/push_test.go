@@ -109,3 +109,27 @@ func TestCopyMappingCollision(t *testing.T) {
 	_, err := Copy(context.Background(), sel, Mapping{Registry: "target.example", Flatten: true}, PushOptions{})
 	require.ErrorIs(t, err, ErrMappingCollision)
 }
+
+func TestCopyPlatformFilter(t *testing.T) {
+	ctx := context.Background()
+	up := startUpstream(t)
+	target, err := ocitest.StartEmpty()
+	require.NoError(t, err)
+	defer target.Close()
+	c := &Client{Registries: []RegistryConfig{{Host: target.Host, PlainHTTP: true}, {Host: up.Host, PlainHTTP: true}}}
+	sel := Selection{Images: []string{up.Ref("library/multi:1.0")}}
+	to := Mapping{Registry: target.Host, StripRegistry: true}
+	opt := PushOptions{Client: c, Platforms: []string{"linux/amd64"}}
+	_, err = Copy(ctx, sel, to, opt)
+	require.NoError(t, err)
+	d, b, err := c.Manifest(ctx, Reference{Registry: target.Host, Repository: "library/multi", Tag: "1.0"})
+	require.NoError(t, err)
+	m, err := ParseManifest(d.MediaType, b)
+	require.NoError(t, err)
+	require.Len(t, m.Manifests, 1)
+	assert.Equal(t, up.Content["library/multi:1.0"].Children[0].Digest, string(m.Manifests[0].Digest))
+	assert.Equal(t, up.Content["library/multi:1.0"].Digest, m.Annotations[AnnotationSourceDigest])
+	st, err := Copy(ctx, sel, to, opt)
+	require.NoError(t, err)
+	assert.Equal(t, 1, st.Unchanged, "the filtered index is deterministic")
+}
