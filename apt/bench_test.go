@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/airgapkit/airgap/apt"
+	"github.com/airgapkit/airgap/internal/apttest"
+	"github.com/airgapkit/airgap/store"
 )
 
 // benchPackages is the size of Debian bookworm main amd64.
@@ -141,3 +143,45 @@ func BenchmarkParsePackages(b *testing.B) { benchParse(b, false) }
 // BenchmarkParsePackagesUniverse also keeps every package in a Universe (what a mirror
 // with a dependency filter does); the stanzas themselves are not kept.
 func BenchmarkParsePackagesUniverse(b *testing.B) { benchParse(b, true) }
+
+// BenchmarkNoopResyncLarge is the no-op resync of a mirror whose published tree holds
+// 63,440 pool files (Debian bookworm main amd64): one conditional request, plus reading
+// the published snapshot's manifest for the validators.
+func BenchmarkNoopResyncLarge(b *testing.B) {
+	ctx := context.Background()
+	e := newEnv(b, apttest.Options{ByHash: true})
+	m := e.mirror()
+	if _, err := m.Sync(ctx); err != nil {
+		b.Fatal(err)
+	}
+	snap, gen, err := store.OpenPublished(ctx, e.store, m.Ref())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < benchPackages; i++ {
+		info, err := store.PutBytes(ctx, e.store, store.Expect{}, []byte(fmt.Sprintf("deb %d", i)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		p := fmt.Sprintf("pool/main/s/src%04d/pkg%05d_1.0-1_amd64.deb", i/4, i)
+		if err := snap.Add(p, store.File{Digest: info.Digest, Size: info.Size}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	d, err := store.WriteSnapshot(ctx, e.store, snap)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := store.Publish(ctx, e.store, m.Ref(), gen.Record, d); err != nil {
+		b.Fatal(err)
+	}
+	e.upstream.ResetCounts()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		st, err := m.Sync(ctx)
+		if err != nil || !st.NotModified {
+			b.Fatal(err, st.NotModified)
+		}
+	}
+	b.ReportMetric(float64(e.upstream.Count(""))/float64(b.N)/float64(len(m.Suites)), "requests/suite")
+}
