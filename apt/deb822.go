@@ -107,6 +107,7 @@ type SyntaxError struct {
 	Msg  string
 }
 
+// Error implements error.
 func (e *SyntaxError) Error() string { return fmt.Sprintf("apt: deb822 line %d: %s", e.Line, e.Msg) }
 
 // Is makes errors.Is(err, ErrMalformed) true.

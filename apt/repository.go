@@ -38,10 +38,14 @@ type Repository struct {
 	// KeyName names the exported public key files (see Publisher.KeyName).
 	KeyName string `yaml:"key_name"`
 
-	Store  store.Store      `yaml:"-"`
-	Signer *pgp.Signer      `yaml:"-"`
-	Logger *slog.Logger     `yaml:"-"`
-	Now    func() time.Time `yaml:"-"`
+	// Store holds the packages and the published ref. Required.
+	Store store.Store `yaml:"-"`
+	// Signer signs InRelease and Release.gpg. Nil: an unsigned Release (logged).
+	Signer *pgp.Signer `yaml:"-"`
+	// Logger receives warnings. Nil: discard.
+	Logger *slog.Logger `yaml:"-"`
+	// Now gives the Release Date. Nil: time.Now.
+	Now func() time.Time `yaml:"-"`
 }
 
 // Ref returns the ref the repository publishes.
