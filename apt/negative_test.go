@@ -273,7 +273,7 @@ func TestInterruptedSync(t *testing.T) {
 }
 
 // TestInstallerAndContents mirrors debian-installer indices (every udeb) and carries
-// Contents verbatim, listed in the republished Release.
+// Contents and dep11 verbatim, listed in the republished Release.
 func TestInstallerAndContents(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, apttest.Options{})
@@ -287,17 +287,20 @@ func TestInstallerAndContents(t *testing.T) {
 		"main/binary-amd64/Packages":                  []byte(stanza("x", "pool/main/x/x/x_1_amd64.deb", deb)),
 		"main/debian-installer/binary-amd64/Packages": []byte(stanza("x-udeb", "pool/main/x/x/x-udeb_1_amd64.udeb", udeb)),
 		"main/Contents-amd64":                         contents,
+		"main/dep11/Components-amd64.yml.gz":          []byte("not really gzip, carried verbatim"),
+		"main/dep11/icons-64x64.tar.gz":               []byte("icons"),
 	}, nil, map[string][]byte{"pool/main/x/x/x_1_amd64.deb": deb, "pool/main/x/x/x-udeb_1_amd64.udeb": udeb}))
 	m := e.mirror()
 	m.Suites, m.Architectures = []string{"stable"}, []string{"amd64"}
-	m.Installer, m.Contents = true, true
+	m.Installer, m.Contents, m.DEP11 = true, true, true
 	m.Filter = apt.Filter{Packages: []string{"x"}}
 	_, err := m.Sync(ctx)
 	require.NoError(t, err)
 	snap, _, err := store.OpenPublished(ctx, e.store, m.Ref())
 	require.NoError(t, err)
 	for _, p := range []string{"pool/main/x/x/x-udeb_1_amd64.udeb", "pool/main/x/x/x_1_amd64.deb",
-		"dists/stable/main/debian-installer/binary-amd64/Packages.xz", "dists/stable/main/Contents-amd64"} {
+		"dists/stable/main/debian-installer/binary-amd64/Packages.xz", "dists/stable/main/Contents-amd64",
+		"dists/stable/main/dep11/Components-amd64.yml.gz", "dists/stable/main/dep11/icons-64x64.tar.gz"} {
 		_, ok := snap.Lookup(p)
 		require.True(t, ok, p)
 	}
