@@ -17,6 +17,8 @@ import (
 	"time"
 	"unicode"
 
+	"golang.org/x/time/rate"
+
 	"github.com/airgapkit/airgap/store"
 )
 
@@ -478,7 +480,7 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 		b.idle.reset()
 		if lim := b.c.limiter; lim != nil {
 			b.idle.pause()
-			werr := lim.WaitN(b.ctx, n)
+			werr := throttle(b.ctx, lim, n)
 			b.idle.reset()
 			if werr != nil && err == nil {
 				err = werr
@@ -493,6 +495,28 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 }
 
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+
+// throttle waits until the limiter allows n more bytes, or ctx ends (then ctx's error,
+// never a "would exceed the deadline" error of its own).
+func throttle(ctx context.Context, lim *rate.Limiter, n int) error {
+	r := lim.ReserveN(time.Now(), n)
+	if !r.OK() {
+		return fmt.Errorf("fetch: rate limit burst below %d bytes", n)
+	}
+	d := r.Delay()
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		r.Cancel()
+		return ctx.Err()
+	}
+}
 
 // capWriter passes at most left bytes to w; more is a digest mismatch.
 type capWriter struct {

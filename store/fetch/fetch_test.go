@@ -642,3 +642,19 @@ func TestRangeNotSatisfiableStartsOver(t *testing.T) {
 	assert.Equal(t, []string{"bytes=100-", ""}, ranges)
 	assert.Empty(t, sl.all(), "no wait before starting over")
 }
+
+func TestRateLimitHoldsBack(t *testing.T) {
+	up, srv := newUpstream(t, randomBytes(20_000))
+	ev := &events{}
+	c, _ := newClient(store.NewMemory())
+	c.RateLimit = 1000 // bytes/s: 20 s for the file
+	c.Progress = ev.add
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	_, err := c.Fetch(ctx, Request{URL: srv.URL + "/f", Expect: up.expect()})
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	all := ev.all()
+	last := all[len(all)-1]
+	assert.True(t, last.Done)
+	assert.Less(t, last.Bytes, int64(len(up.content)))
+}
