@@ -2,8 +2,14 @@ package snapproxy
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha3"
+	"encoding/base64"
+	"encoding/hex"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -97,4 +103,42 @@ func TestDecodeAllStream(t *testing.T) {
 	assert.Equal(t, "account/x", as[1].String())
 	_, err = DecodeAll(strings.NewReader(string(as[0].Raw())+"\n\n"+string(as[1].Raw())), 1)
 	require.ErrorIs(t, err, ErrTooLarge)
+}
+
+func TestVerifyRSAKeys(t *testing.T) {
+	priv, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	root := snapproxytest.NewRSAKey(priv, "canonical")
+	store := snapproxytest.NewKey("store", "canonical")
+	ra, err := DecodeAssertion(root.AccountKey(root, "root"))
+	require.NoError(t, err)
+	trust, err := NewTrust(ra)
+	require.NoError(t, err)
+	ak, err := DecodeAssertion(store.AccountKey(root, "store"))
+	require.NoError(t, err)
+	require.NoError(t, trust.Verify([]*Assertion{ak}))
+	assert.Equal(t, []string{root.ID}, trust.KeyIDs())
+}
+
+func TestSHA3Conversions(t *testing.T) {
+	sum := sha3.Sum384([]byte("snap"))
+	h := hex.EncodeToString(sum[:])
+	b64, err := HexToSnapSHA3(h)
+	require.NoError(t, err)
+	assert.Equal(t, base64.RawURLEncoding.EncodeToString(sum[:]), b64)
+	back, err := SnapSHA3ToHex(b64)
+	require.NoError(t, err)
+	assert.Equal(t, h, back)
+	_, err = HexToSnapSHA3("abcd")
+	assert.ErrorIs(t, err, ErrMalformed)
+	_, err = SnapSHA3ToHex("!!")
+	assert.ErrorIs(t, err, ErrMalformedAssertion)
+}
+
+func TestKeyExpiry(t *testing.T) {
+	root, store, trust := testChain(t)
+	ak, err := DecodeAssertion(store.AccountKey(root, "store"))
+	require.NoError(t, err)
+	trust.Now = func() time.Time { return time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC) }
+	require.ErrorIs(t, trust.Verify([]*Assertion{ak}), ErrUntrustedKey)
 }

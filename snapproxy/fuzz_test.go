@@ -34,3 +34,19 @@ func FuzzDecodeAssertion(f *testing.F) {
 		_ = trust.Verify(as)
 	})
 }
+
+// FuzzParseSnapYAML: any snap-yaml gives an error or valid dependency names.
+func FuzzParseSnapYAML(f *testing.F) {
+	f.Add([]byte("name: a\nbase: core22\nplugs:\n  p:\n    interface: content\n    default-provider: gtk-common-themes:gtk-3-themes\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		y, err := ParseSnapYAML(b)
+		if err != nil {
+			return
+		}
+		for _, d := range y.Dependencies() {
+			if !validName(d) {
+				t.Fatalf("invalid dependency %q from %q", d, b)
+			}
+		}
+	})
+}

@@ -96,12 +96,13 @@ type SyncStats struct {
 // Ref returns the store ref the mirror publishes: "snaps/<Name>".
 func (m *Mirror) Ref() string { return "snaps/" + m.Name }
 
-// Endpoints lists the URLs a sync contacts: the store API, and the CDN hosts the public
-// store redirects downloads to.
+// Endpoints lists the URLs a sync contacts: the store API and, for the public store, the
+// content hosts its downloads redirect to (a wildcard: the CDN host names vary). Another
+// store may redirect downloads to hosts of its own choosing.
 func (m *Mirror) Endpoints() []string {
-	u := m.StoreURL
-	if u == "" || strings.TrimRight(u, "/") == DefaultStoreURL {
-		return []string{DefaultStoreURL, "https://canonical-bos01.cdn.snapcraftcontent.com", "https://canonical-lgw01.cdn.snapcraftcontent.com", "https://api.snapcraft.io/api/v1/snaps/download/"}
+	u := strings.TrimRight(m.StoreURL, "/")
+	if u == "" || u == DefaultStoreURL {
+		return []string{DefaultStoreURL, "https://*.snapcraftcontent.com"}
 	}
 	return []string{u}
 }

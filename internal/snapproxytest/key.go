@@ -3,6 +3,7 @@ package snapproxytest
 import (
 	"bytes"
 	"crypto"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/sha3"
 	"encoding/base64"
@@ -37,7 +38,15 @@ func NewKey(seed, accountID string) *Key {
 	if err != nil {
 		panic(fmt.Sprintf("snapproxytest: generate key: %v", err))
 	}
-	priv := packet.NewEd25519PrivateKey(epoch, k)
+	return newKey(packet.NewEd25519PrivateKey(epoch, k), accountID)
+}
+
+// NewRSAKey wraps an RSA key (the kind the real store uses) for accountID.
+func NewRSAKey(priv *rsa.PrivateKey, accountID string) *Key {
+	return newKey(packet.NewRSAPrivateKey(epoch, priv), accountID)
+}
+
+func newKey(priv *packet.PrivateKey, accountID string) *Key {
 	var buf bytes.Buffer
 	buf.WriteByte(0x01)
 	if err := priv.PublicKey.Serialize(&buf); err != nil {

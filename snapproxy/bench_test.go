@@ -1,0 +1,74 @@
+package snapproxy
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/airgapkit/airgap/internal/snapproxytest"
+	"github.com/airgapkit/airgap/store"
+	"github.com/airgapkit/airgap/store/fetch"
+)
+
+// BenchmarkDecodeAssertions decodes a typical .assert stream (account-key, two accounts,
+// snap-declaration, snap-revision).
+func BenchmarkDecodeAssertions(b *testing.B) {
+	root := snapproxytest.NewKey("root", "canonical")
+	st := snapproxytest.NewKey("store", "canonical")
+	var buf bytes.Buffer
+	buf.Write(st.AccountKey(root, "store"))
+	for _, typ := range []string{"account", "account", "snap-declaration", "snap-revision"} {
+		buf.WriteString("\n\n")
+		buf.Write(st.Sign(typ, []snapproxytest.Header{{Name: "snap-id", Value: "x"}, {Name: "timestamp", Value: "2024-01-01T00:00:00Z"}}, nil))
+	}
+	data := buf.Bytes()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		as, err := DecodeAll(bytes.NewReader(data), 0)
+		if err != nil || len(as) != 5 {
+			b.Fatal(len(as), err)
+		}
+	}
+}
+
+// BenchmarkVerifyChain verifies the signatures of an account-key and a snap-revision.
+func BenchmarkVerifyChain(b *testing.B) {
+	root, st, trust := testChain(b)
+	ak, _ := DecodeAssertion(st.AccountKey(root, "store"))
+	rev, _ := DecodeAssertion(st.Sign("snap-revision", []snapproxytest.Header{{Name: "snap-id", Value: "x"}}, nil))
+	for b.Loop() {
+		if err := trust.Verify([]*Assertion{ak, rev}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSync50 mirrors 50 snaps (48 apps on one base, with snapd), downloading,
+// verifying and publishing them into a fresh memory store each time.
+func BenchmarkSync50(b *testing.B) {
+	srv := snapproxytest.New(snapproxytest.Options{})
+	defer srv.Close()
+	srv.Add(snapproxytest.Snap{Name: "core22", Revision: 1, Type: "base", Size: 64 << 10})
+	srv.Add(snapproxytest.Snap{Name: "snapd", Revision: 2, Type: "snapd", Size: 64 << 10})
+	var specs []SnapSpec
+	for i := range 48 {
+		name := fmt.Sprintf("app%d", i)
+		srv.Add(snapproxytest.Snap{Name: name, Revision: 10 + i, Base: "core22", Size: 64 << 10})
+		specs = append(specs, SnapSpec{Name: name})
+	}
+	trust, err := ParseTrust(srv.TrustedKeys())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		s := store.NewMemory()
+		m := &Mirror{Name: "bench", StoreURL: srv.URL(), Snaps: specs, Store: s, Trust: trust, Fetch: &fetch.Client{Store: s}}
+		st, err := m.Sync(context.Background())
+		if err != nil || st.Snaps != 50 {
+			b.Fatal(st.Snaps, err)
+		}
+	}
+}
