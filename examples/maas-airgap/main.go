@@ -27,6 +27,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -58,6 +59,7 @@ type config struct {
 	MAASURL, APIKey string
 	Poll            time.Duration
 
+	Out    io.Writer // what was done, for the operator
 	Logger *slog.Logger
 	// Ready is called once MAAS is configured, with the base URL being served.
 	Ready func(baseURL string)
@@ -82,13 +84,16 @@ func main() {
 	flag.StringVar(&cfg.Release, "release", "noble", "Ubuntu release of the boot images")
 	flag.StringVar(&arches, "arches", "amd64", "architectures of packages and images, comma-separated")
 	flag.StringVar(&cfg.MAASURL, "maas-url", "http://localhost:5240/MAAS", "MAAS URL")
-	flag.StringVar(&cfg.APIKey, "api-key", os.Getenv("MAAS_API_KEY"), "MAAS API key consumer:token:secret (default $MAAS_API_KEY)")
+	flag.StringVar(&cfg.APIKey, "api-key", "", "MAAS API key consumer:token:secret (default $MAAS_API_KEY)")
 	flag.DurationVar(&cfg.Poll, "poll", maasclient.DefaultPollInterval, "how often to ask MAAS whether the image import is done")
 	flag.Parse()
+	if cfg.APIKey == "" {
+		cfg.APIKey = os.Getenv("MAAS_API_KEY")
+	}
 	cfg.Suites, cfg.Components, cfg.Packages, cfg.Arches = split(suites), split(components), split(packages), split(arches)
-	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	cfg.Out, cfg.Logger = os.Stdout, slog.New(slog.NewTextHandler(os.Stderr, nil))
 	cfg.Ready = func(u string) {
-		fmt.Printf("MAAS configured; serving %s/ubuntu/ and %s/maas/ until interrupted\n", u, u)
+		fmt.Fprintf(cfg.Out, "MAAS configured; serving %s/ubuntu/ and %s/maas/ until interrupted\n", u, u)
 	}
 	if err := run(ctx, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "maas-airgap:", err)
@@ -117,7 +122,7 @@ func run(ctx context.Context, cfg config) error {
 		MAAS:  []simplestreams.MAASSelection{{OS: "ubuntu", Release: cfg.Release, Arches: cfg.Arches}},
 		Store: s, Signer: signer, Logger: cfg.Logger,
 	}
-	if err := syncAll(ctx, s, archive, images); err != nil {
+	if err := syncAll(ctx, cfg.Out, s, archive, images); err != nil {
 		return err
 	}
 
@@ -152,7 +157,7 @@ func run(ctx context.Context, cfg config) error {
 }
 
 // syncAll syncs the mirrors one after the other, holding the store's writer lock.
-func syncAll(ctx context.Context, s store.Store, archive *apt.Mirror, images *simplestreams.Mirror) error {
+func syncAll(ctx context.Context, out io.Writer, s store.Store, archive *apt.Mirror, images *simplestreams.Mirror) error {
 	unlock, err := s.Lock(ctx)
 	if err != nil {
 		return err
@@ -166,7 +171,18 @@ func syncAll(ctx context.Context, s store.Store, archive *apt.Mirror, images *si
 	if err != nil {
 		return fmt.Errorf("image mirror: %w", err)
 	}
-	fmt.Printf("apt: %d packages, %d files; images: %d products, %d items\n", as.Packages, as.Files, is.Products, is.Items)
+	switch {
+	case as.NotModified:
+		fmt.Fprintln(out, "apt: upstream unchanged")
+	default:
+		fmt.Fprintf(out, "apt: %d packages, %d files (%d downloaded)\n", as.Packages, as.Files, as.Downloaded)
+	}
+	switch {
+	case is.UpToDate:
+		fmt.Fprintln(out, "images: upstream unchanged")
+	default:
+		fmt.Fprintf(out, "images: %d products, %d items (%d downloaded)\n", is.Products, is.Items, is.Fetched)
+	}
 	return nil
 }
 
@@ -193,7 +209,7 @@ func configureMAAS(ctx context.Context, cfg config, signer *pgp.Signer, base str
 	if err != nil {
 		return fmt.Errorf("MAAS: %w", err)
 	}
-	fmt.Printf("MAAS boot source %s: %d boot resources imported\n", res.BootSource.URL, len(res.Resources))
+	fmt.Fprintf(cfg.Out, "MAAS boot source %s: %d boot resources imported\n", res.BootSource.URL, len(res.Resources))
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"io"
@@ -23,11 +24,19 @@ import (
 	"github.com/airgapkit/airgap/store/pgp"
 )
 
-// TestRun drives the whole pipeline against local upstreams and a fake MAAS, then checks
-// what MAAS was told and that what is served verifies with the operator key in gpgv.
-func TestRun(t *testing.T) {
+// fixture is a local Ubuntu archive, image stream and fake MAAS, with an operator key.
+type fixture struct {
+	cfg      config
+	maas     *maastest.Server
+	operator *pgp.Signer
+	ready    chan string
+	write    func(name string, b []byte) string
+}
+
+func newFixture(t *testing.T) *fixture {
 	dir := t.TempDir()
-	write := func(name string, b []byte) string {
+	f := &fixture{ready: make(chan string, 1)}
+	f.write = func(name string, b []byte) string {
 		p := filepath.Join(dir, name)
 		require.NoError(t, os.WriteFile(p, b, 0o600))
 		return p
@@ -51,28 +60,36 @@ func TestRun(t *testing.T) {
 	images := httptest.NewServer(streams)
 	t.Cleanup(images.Close)
 
-	operator, err := pgp.GenerateKey("Mirror Operator", "", pgp.KeyOptions{})
+	f.operator, err = pgp.GenerateKey("Mirror Operator", "", pgp.KeyOptions{})
 	require.NoError(t, err)
-	priv, err := operator.ArmoredPrivateKey()
-	require.NoError(t, err)
-	operatorPub, err := operator.PublicKey(false)
-	require.NoError(t, err)
-	operatorArmored, err := operator.PublicKey(true)
+	priv, err := f.operator.ArmoredPrivateKey()
 	require.NoError(t, err)
 
-	maas := maastest.New(t)
-	maas.SetImportPolls(2) // the import is still running at the first two checks
-	ready := make(chan string, 1)
-	cfg := config{
-		StoreDir: filepath.Join(dir, "store"), Listen: "127.0.0.1:0", SigningKey: write("signing.asc", priv),
-		ArchiveURL: archive.URL, ArchiveKeyring: write("archive.asc", archivePub),
+	f.maas = maastest.New(t)
+	f.maas.SetImportPolls(2) // the import is still running at the first two checks
+	f.cfg = config{
+		StoreDir: filepath.Join(dir, "store"), Listen: "127.0.0.1:0", SigningKey: f.write("signing.asc", priv),
+		ArchiveURL: archive.URL, ArchiveKeyring: f.write("archive.asc", archivePub),
 		Suites: []string{"noble"}, Components: []string{"main"}, Packages: []string{"openssh-server"},
-		ImagesURL: images.URL + "/", ImagesKeyring: write("images.gpg", streams.Keyring()),
+		ImagesURL: images.URL + "/", ImagesKeyring: f.write("images.gpg", streams.Keyring()),
 		Release: "noble", Arches: []string{"amd64"},
-		MAASURL: maas.URL, APIKey: maastest.APIKey, Poll: 10 * time.Millisecond,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Ready:  func(u string) { ready <- u },
+		MAASURL: f.maas.URL, APIKey: maastest.APIKey, Poll: 10 * time.Millisecond,
+		Out: io.Discard, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Ready: func(u string) { f.ready <- u },
 	}
+	return f
+}
+
+// TestRun drives the whole pipeline against local upstreams and a fake MAAS, then checks
+// what MAAS was told and that what is served verifies with the operator key in gpgv.
+func TestRun(t *testing.T) {
+	f := newFixture(t)
+	cfg, maas, ready, write := f.cfg, f.maas, f.ready, f.write
+	operatorPub, err := f.operator.PublicKey(false)
+	require.NoError(t, err)
+	operatorArmored, err := f.operator.PublicKey(true)
+	require.NoError(t, err)
+
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, cfg) }()
@@ -127,6 +144,27 @@ func TestRun(t *testing.T) {
 
 	cancel()
 	require.NoError(t, <-done)
+
+	// A second run over the same store finds both upstreams unchanged and leaves MAAS
+	// with one boot source, now at the new address.
+	var out bytes.Buffer
+	cfg.Out = &out
+	ctx, cancel = context.WithCancel(context.Background())
+	go func() { done <- run(ctx, cfg) }()
+	select {
+	case base = <-ready:
+	case err := <-done:
+		cancel()
+		t.Fatalf("second run returned before serving: %v", err)
+	}
+	cancel()
+	require.NoError(t, <-done)
+	assert.Contains(t, out.String(), "apt: upstream unchanged")
+	assert.Contains(t, out.String(), "images: upstream unchanged")
+	srcs = maas.BootSources()
+	require.Len(t, srcs, 1)
+	assert.Equal(t, base+"/maas/", srcs[0].URL)
+	assert.Empty(t, maas.Violations())
 }
 
 func get(t *testing.T, url string) []byte {
@@ -138,4 +176,19 @@ func get(t *testing.T, url string) []byte {
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	return b
+}
+
+// TestRunBadUpstreamKey: an image stream that the configured keyring does not vouch for
+// stops the run before MAAS is touched.
+func TestRunBadUpstreamKey(t *testing.T) {
+	f := newFixture(t)
+	f.cfg.ImagesKeyring = f.cfg.ArchiveKeyring // the wrong key
+	before := f.maas.BootSources()
+	err := run(context.Background(), f.cfg)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, pgp.ErrSignature)
+	assert.Contains(t, err.Error(), "image mirror")
+	assert.Equal(t, before, f.maas.BootSources(), "MAAS's boot source is left alone")
+	assert.Zero(t, f.maas.Imports())
+	assert.Empty(t, f.ready)
 }
