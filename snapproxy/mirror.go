@@ -23,6 +23,9 @@ import (
 // Mirror.Concurrency is 0.
 const DefaultConcurrency = 8
 
+// maxActions caps the actions of one refresh request.
+const maxActions = 100
+
 // SnapMediaType is the media type the snapshot records for .snap files.
 const SnapMediaType = "application/vnd.snap"
 
@@ -273,9 +276,13 @@ func (m *Mirror) resolve(ctx context.Context, c *Client) ([]*entry, error) {
 				}
 			}
 			queue = nil
-			res, err := c.Refresh(ctx, arch, batch)
-			if err != nil {
-				return nil, err
+			var res []RefreshResult
+			for start := 0; start < len(batch); start += maxActions {
+				part, err := c.Refresh(ctx, arch, batch[start:min(start+maxActions, len(batch))])
+				if err != nil {
+					return nil, err
+				}
+				res = append(res, part...)
 			}
 			for _, rr := range res {
 				if rr.Err != nil {

@@ -209,3 +209,33 @@ func TestInfo(t *testing.T) {
 	_, err = c.Info(context.Background(), "nope", "")
 	assert.ErrorIs(t, err, ErrNameNotFound)
 }
+
+func TestSyncResumesCutDownloads(t *testing.T) {
+	srv := newStore(t, snapproxytest.Options{})
+	srv.SetFaults(snapproxytest.Faults{CutDownloads: true})
+	m := newMirror(t, srv, store.NewMemory())
+	st, err := m.Sync(context.Background())
+	require.NoError(t, err)
+	// Every file took two requests: the cut one and the resumed one.
+	assert.Equal(t, int64(2*st.Snaps), srv.Downloads())
+	assert.Equal(t, int64(st.Snaps), srv.RangeRequests())
+	out, err := ReadOutput(context.Background(), m.Store, m.Ref())
+	require.NoError(t, err)
+	require.NoError(t, out.Verify(context.Background(), m.Trust))
+}
+
+func TestRefreshRetries429(t *testing.T) {
+	srv := newStore(t, snapproxytest.Options{})
+	srv.SetFaults(snapproxytest.Faults{TooManyRequests: 2})
+	c := &Client{BaseURL: srv.URL(), Fetch: &fetch.Client{Store: store.NewMemory()}}
+	res, err := c.Refresh(context.Background(), "amd64", []Action{{Name: "hello", Channel: "latest/edge"}, {Name: "maas", Channel: "3.4"}})
+	require.NoError(t, err)
+	assert.Equal(t, 7, res[0].Snap.Revision)
+	assert.Equal(t, 90, res[1].Snap.Revision)
+	srv.SetFaults(snapproxytest.Faults{TooManyRequests: 100})
+	c.Retries = 1
+	_, err = c.Refresh(context.Background(), "amd64", []Action{{Name: "hello"}})
+	var he *fetch.HTTPError
+	require.ErrorAs(t, err, &he)
+	assert.Equal(t, http.StatusTooManyRequests, he.StatusCode)
+}

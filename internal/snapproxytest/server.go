@@ -61,9 +61,12 @@ type Faults struct {
 	UntrustedSigner bool
 	// TruncateAssertions cuts every assertion answer in half.
 	TruncateAssertions bool
-	// TooManyRequests answers the first N requests of every assertion and download URL
-	// with 429 and Retry-After: 0.
+	// TooManyRequests answers the first N requests of every refresh, assertion and
+	// download URL with 429 and Retry-After: 0.
 	TooManyRequests int
+	// CutDownloads makes the CDN send only the first half of each file's first full
+	// download before dropping the connection (clients must resume with Range).
+	CutDownloads bool
 }
 
 type snapRev struct {
@@ -97,6 +100,7 @@ type Server struct {
 
 	requests  atomic.Int64
 	downloads atomic.Int64
+	ranged    atomic.Int64
 	// cdnAuth counts CDN requests that carried an Authorization header.
 	cdnAuth atomic.Int64
 }
@@ -141,6 +145,9 @@ func (s *Server) SetFaults(f Faults) {
 func (s *Server) Requests() int64      { return s.requests.Load() }
 func (s *Server) Downloads() int64     { return s.downloads.Load() }
 func (s *Server) CDNAuthorized() int64 { return s.cdnAuth.Load() }
+
+// RangeRequests counts CDN requests that asked for a byte range (resumed downloads).
+func (s *Server) RangeRequests() int64 { return s.ranged.Load() }
 
 // SnapID returns the snap-id the store gives name.
 func SnapID(name string) string {
@@ -262,6 +269,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	switch {
 	case p == "/v2/snaps/refresh" && r.Method == http.MethodPost:
+		if s.throttle(w, r) {
+			return
+		}
 		s.refresh(w, r)
 	case strings.HasPrefix(p, "/v2/snaps/info/") && r.Method == http.MethodGet:
 		s.info(w, r, strings.TrimPrefix(p, "/v2/snaps/info/"))
@@ -307,7 +317,26 @@ func (s *Server) serveCDN(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.downloads.Add(1)
+	if r.Header.Get("Range") != "" {
+		s.ranged.Add(1)
+	}
 	w.Header().Set("Content-Type", "application/octet-stream")
+	s.mu.Lock()
+	cut := s.faults.CutDownloads && r.Header.Get("Range") == "" && s.hits["cut "+r.URL.Path] == 0
+	if cut {
+		s.hits["cut "+r.URL.Path]++
+	}
+	s.mu.Unlock()
+	if cut {
+		w.Header().Set("Content-Length", strconv.Itoa(len(sn.content)))
+		w.Header().Set("Accept-Ranges", "bytes")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(sn.content[:len(sn.content)/2])
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
+		panic(http.ErrAbortHandler)
+	}
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(sn.content))
 }
 
