@@ -18,43 +18,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// aptEnv writes an isolated apt configuration (nothing of the host's /etc/apt leaks in)
-// whose sources.list points at url with signed-by key, and returns its environment.
-func aptEnv(t *testing.T, dir, sourcesLine string) []string {
+// aptEnv writes an isolated apt configuration under dir and returns its environment.
+func aptEnv(t *testing.T, dir, sourcesList string) []string {
 	t.Helper()
-	for _, d := range []string{"etc/apt.conf.d", "etc/preferences.d", "etc/sources.list.d", "etc/trusted.gpg.d",
-		"state/lists/partial", "cache/archives/partial", "log"} {
-		require.NoError(t, os.MkdirAll(filepath.Join(dir, d), 0o755))
-	}
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "state/status"), nil, 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "etc/sources.list"), []byte(sourcesLine+"\n"), 0o644))
-	conf := `Dir "/";
-Dir::Etc "` + dir + `/etc";
-Dir::Etc::main "` + dir + `/etc/apt.conf";
-Dir::Etc::Parts "` + dir + `/etc/apt.conf.d";
-Dir::Etc::SourceList "` + dir + `/etc/sources.list";
-Dir::Etc::SourceParts "` + dir + `/etc/sources.list.d";
-Dir::Etc::TrustedParts "` + dir + `/etc/trusted.gpg.d";
-Dir::Etc::Trusted "` + dir + `/etc/trusted.gpg";
-Dir::Etc::Preferences "` + dir + `/etc/preferences";
-Dir::Etc::PreferencesParts "` + dir + `/etc/preferences.d";
-Dir::State "` + dir + `/state";
-Dir::State::Lists "` + dir + `/state/lists";
-Dir::State::status "` + dir + `/state/status";
-Dir::Cache "` + dir + `/cache";
-Dir::Cache::archives "` + dir + `/cache/archives";
-Dir::Log "` + dir + `/log";
-APT::Architectures { "amd64"; };
-APT::Architecture "amd64";
-APT::Sandbox::User "root";
-Acquire::Languages "none";
-Acquire::Retries "0";
-Acquire::http::Proxy "DIRECT";
-Debug::NoLocking "true";
-`
-	cf := filepath.Join(dir, "apt.conf")
-	require.NoError(t, os.WriteFile(cf, []byte(conf), 0o644))
-	return []string{"APT_CONFIG=" + cf, "LC_ALL=C", "http_proxy=", "HTTP_PROXY="}
+	env, err := apttest.ClientConfig(dir, sourcesList)
+	require.NoError(t, err)
+	return env
 }
 
 // TestRealApt mirrors a signed upstream with a filter and dependency closure,
