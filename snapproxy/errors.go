@@ -64,6 +64,8 @@ type StoreError struct {
 	Releases []Release
 }
 
+// Error describes the failure with what was asked and, for revision-not-found, where the
+// snap is released.
 func (e *StoreError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "snapproxy: %s", e.Name)

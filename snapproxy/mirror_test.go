@@ -17,22 +17,11 @@ import (
 	"github.com/airgapkit/airgap/store/fetch"
 )
 
-// newStore publishes a small world: an app on core22 with a content provider, snapd,
-// core22, a classic app on core, and core, for amd64 and arm64.
+// newStore publishes snapproxytest's demo world.
 func newStore(t testing.TB, opts snapproxytest.Options) *snapproxytest.Server {
 	srv := snapproxytest.New(opts)
 	t.Cleanup(srv.Close)
-	for i, arch := range []string{"amd64", "arm64"} {
-		srv.Add(snapproxytest.Snap{Name: "maas", Revision: 100 + i, Architecture: arch, Channels: []string{"3.5/stable"}, Base: "core22", Providers: []string{"gtk-common-themes"}})
-		srv.Add(snapproxytest.Snap{Name: "maas", Revision: 90 + i, Architecture: arch, Channels: []string{"3.4/stable"}, Base: "core22"})
-		srv.Add(snapproxytest.Snap{Name: "core22", Revision: 200 + i, Architecture: arch, Type: "base"})
-		srv.Add(snapproxytest.Snap{Name: "snapd", Revision: 300 + i, Architecture: arch, Type: "snapd"})
-		srv.Add(snapproxytest.Snap{Name: "core", Revision: 400 + i, Architecture: arch, Type: "os"})
-	}
-	srv.Add(snapproxytest.Snap{Name: "gtk-common-themes", Revision: 50, Architecture: "all", Base: "core18"})
-	srv.Add(snapproxytest.Snap{Name: "core18", Revision: 60, Architecture: "amd64", Type: "base"})
-	srv.Add(snapproxytest.Snap{Name: "core18", Revision: 61, Architecture: "arm64", Type: "base"})
-	srv.Add(snapproxytest.Snap{Name: "hello", Revision: 7, Architecture: "amd64", Channels: []string{"latest/stable", "latest/edge"}})
+	srv.AddDemo()
 	return srv
 }
 
@@ -59,6 +48,7 @@ func TestSyncRoundTrip(t *testing.T) {
 	assert.True(t, st.Published)
 	// maas, core22, gtk-common-themes (all), core18, snapd per arch, hello (amd64) and its core.
 	assert.Equal(t, 2+2+1+2+2+1+1, st.Snaps)
+	assert.Equal(t, 8, st.Dependencies)
 	assert.Equal(t, int64(0), srv.CDNAuthorized(), "credentials leaked to the CDN")
 
 	out, err := ReadOutput(ctx, s, "snaps/maas")

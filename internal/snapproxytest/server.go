@@ -140,11 +140,30 @@ func (s *Server) SetFaults(f Faults) {
 	s.hits = map[string]int{}
 }
 
-// Requests counts API requests; Downloads counts file bodies served by the CDN;
+// Requests counts API requests.
+func (s *Server) Requests() int64 { return s.requests.Load() }
+
+// Downloads counts file bodies served by the CDN.
+func (s *Server) Downloads() int64 { return s.downloads.Load() }
+
 // CDNAuthorized counts CDN requests that carried an Authorization header (should be 0).
-func (s *Server) Requests() int64      { return s.requests.Load() }
-func (s *Server) Downloads() int64     { return s.downloads.Load() }
 func (s *Server) CDNAuthorized() int64 { return s.cdnAuth.Load() }
+
+// AddDemo publishes a small, typical world for demos: maas (3.5/stable and 3.4/stable)
+// on core22 with a content provider on core18, core22, core18, snapd, and hello on core,
+// for amd64 and arm64 (the provider is architecture-independent).
+func (s *Server) AddDemo() {
+	for i, arch := range []string{"amd64", "arm64"} {
+		s.Add(Snap{Name: "maas", Revision: 100 + i, Architecture: arch, Channels: []string{"3.5/stable"}, Base: "core22", Providers: []string{"gtk-common-themes"}})
+		s.Add(Snap{Name: "maas", Revision: 90 + i, Architecture: arch, Channels: []string{"3.4/stable"}, Base: "core22"})
+		s.Add(Snap{Name: "core22", Revision: 200 + i, Architecture: arch, Type: "base"})
+		s.Add(Snap{Name: "core18", Revision: 60 + i, Architecture: arch, Type: "base"})
+		s.Add(Snap{Name: "snapd", Revision: 300 + i, Architecture: arch, Type: "snapd"})
+		s.Add(Snap{Name: "core", Revision: 400 + i, Architecture: arch, Type: "os"})
+		s.Add(Snap{Name: "hello", Revision: 7 + i, Architecture: arch, Channels: []string{"latest/stable", "latest/edge"}})
+	}
+	s.Add(Snap{Name: "gtk-common-themes", Revision: 50, Architecture: "all", Base: "core18"})
+}
 
 // RangeRequests counts CDN requests that asked for a byte range (resumed downloads).
 func (s *Server) RangeRequests() int64 { return s.ranged.Load() }
