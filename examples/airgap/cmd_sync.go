@@ -12,6 +12,7 @@ import (
 
 	"github.com/airgapkit/airgap/store"
 	"github.com/airgapkit/airgap/store/fetch"
+	"github.com/airgapkit/airgap/store/fetch/getter"
 )
 
 func (a *app) syncCmd() *cobra.Command {
@@ -59,7 +60,7 @@ func syncAll(ctx context.Context, base *runtime, ms []mirror, p *progress) error
 		}
 		t := p.track(ref(m))
 		rt := *base
-		rt.fetch = &fetch.Client{Store: base.store, Progress: t.event, Logger: base.log}
+		rt.fetch = &fetch.Client{Store: base.store, Getter: getter.New(), Progress: t.event, Logger: base.log}
 		summary, err := m.Sync(ctx, &rt)
 		t.finish(summary, err)
 		if err != nil {

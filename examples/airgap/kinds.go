@@ -105,7 +105,7 @@ func (m *ociMirror) Sync(ctx context.Context, rt *runtime) (string, error) {
 	mm := oci.Mirror{
 		Name: m.Mirror.Name, Images: m.Images, Repositories: m.Repositories, Platforms: m.Platforms,
 		Referrers: m.Referrers, Registries: m.Registries, Concurrency: m.Concurrency, MaxManifestSize: m.MaxManifestSize,
-		Store: rt.store, Logger: rt.log,
+		Store: rt.store, Fetch: rt.fetch, Logger: rt.log, // fetch gets the registry's authenticating HTTP client
 	}
 	for _, p := range m.ImageLists {
 		mm.ImageLists = append(mm.ImageLists, rt.path(p))

@@ -51,7 +51,7 @@ func newRoot() *cobra.Command {
 	root.AddCommand(
 		a.syncCmd(), a.serveCmd(), a.exportCmd(), a.importCmd(),
 		a.keysCmd(), a.tlsCmd(), a.gcCmd(), a.verifyCmd(), a.statusCmd(), a.inventoryCmd(),
-		a.maasCmd(), a.demoCmd(),
+		a.maasCmd(), a.pushCmd(), a.demoCmd(),
 	)
 	return root
 }

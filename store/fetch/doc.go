@@ -24,8 +24,10 @@
 //   - Progress events to Client.Progress, throttled, with one final Done event per Fetch.
 //
 // Plain Fetch accepts http and https URLs only. Request.Generic (or FetchGeneric) routes an
-// URL through github.com/hashicorp/go-getter instead: local paths, file://, s3::, gcs::,
-// git:: and "?checksum=type:hex" URLs, for the generic "files" mirror kind. The file lands
+// URL through the Client's Getter instead — store/fetch/getter wraps hashicorp/go-getter:
+// local paths, file://, s3::, gcs::, git:: and "?checksum=type:hex" URLs, for the generic
+// "files" mirror kind; it is a separate package so that only programs that want those
+// forms link go-getter's cloud SDKs. The file lands
 // in a temporary directory and is then put into the store, verified against Expect and the
 // checksum parameter; generic fetches do not resume or retry.
 //

@@ -2,13 +2,9 @@ package fetch_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 
 	"github.com/airgapkit/airgap/store"
 	"github.com/airgapkit/airgap/store/fetch"
@@ -56,27 +52,3 @@ func Example() {
 	// unchanged: true <nil>
 }
 
-// The generic "files" kind: any URL form go-getter understands, here a local path with a
-// checksum parameter, verified by go-getter and again by the store.
-func ExampleClient_FetchGeneric() {
-	dir, err := os.MkdirTemp("", "example")
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer os.RemoveAll(dir)
-	content := []byte("firmware blob\n")
-	p := filepath.Join(dir, "firmware.bin")
-	if err := os.WriteFile(p, content, 0o644); err != nil {
-		fmt.Println(err)
-		return
-	}
-	sum := sha256.Sum256(content)
-
-	c := &fetch.Client{Store: store.NewMemory()}
-	res, err := c.FetchGeneric(context.Background(), fetch.Request{
-		URL: p + "?checksum=sha256:" + hex.EncodeToString(sum[:]),
-	})
-	fmt.Println(res.Blob.Size, res.Blob.Digest == store.DigestOf(content), err)
-	// Output: 14 true <nil>
-}

@@ -73,6 +73,9 @@ type Client struct {
 	Progress func(Event)
 	// Logger receives debug records about retries and resumes. Nil: discard.
 	Logger *slog.Logger
+	// Getter handles Request.Generic URLs; nil refuses them (ErrUnsupportedURL).
+	// store/fetch/getter.New() is the go-getter implementation.
+	Getter Getter
 
 	// MaxRetryAfter caps how long a Retry-After header may make us wait. Zero:
 	// DefaultMaxRetryAfter (5 minutes).
@@ -121,7 +124,7 @@ type Request struct {
 	// Validators from a previous response are sent as If-None-Match / If-Modified-Since;
 	// a 304 answer then gives Result.NotModified.
 	Validators Validators
-	// Generic routes the URL through hashicorp/go-getter (any URL form it knows:
+	// Generic routes the URL through the Client's Getter (go-getter: any URL form it knows:
 	// local paths, file://, s3::, gcs::, git::, http(s) with "?checksum=type:hex") into a
 	// temporary directory and then into the store, verified against Expect and against
 	// the checksum parameter. Without it Fetch accepts http(s) URLs only, so an URL taken

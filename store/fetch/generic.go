@@ -3,7 +3,6 @@ package fetch
 import (
 	"context"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -11,12 +10,28 @@ import (
 	"path/filepath"
 	"strings"
 
-	getter "github.com/hashicorp/go-getter"
-
 	"github.com/airgapkit/airgap/store"
 )
 
-// FetchGeneric is Fetch with req.Generic set: the URL may be any form go-getter knows.
+// Getter fetches the URL forms Fetch does not handle itself (local paths, file://, s3::,
+// gcs::, git::, http(s) with "?checksum="): it writes the file named by Src to Dst. It
+// lives behind this interface so that packages which download only http(s) do not link
+// the cloud SDKs that go-getter needs; store/fetch/getter provides the go-getter one.
+type Getter interface {
+	Get(ctx context.Context, req GetterRequest) error
+}
+
+// GetterRequest is one generic download.
+type GetterRequest struct {
+	Src, Dst string
+	// Header goes with http(s) requests; HTTP is the Client's transport for them.
+	Header http.Header
+	HTTP   *http.Client
+	// MaxBytes caps an http(s) body.
+	MaxBytes int64
+}
+
+// FetchGeneric is Fetch with req.Generic set: the URL may be any form the Getter knows.
 func (c *Client) FetchGeneric(ctx context.Context, req Request) (Result, error) {
 	req.Generic = true
 	return c.Fetch(ctx, req)
@@ -32,16 +47,15 @@ func (c *Client) fetchGeneric(ctx context.Context, req Request, p *progress) (Re
 	if res, ok, err := c.cached(ctx, e, p); ok || err != nil {
 		return res, err
 	}
+	if c.Getter == nil {
+		return Result{}, fmt.Errorf("fetch %s: %w: no Getter configured (store/fetch/getter provides one)", redact(req.URL), ErrUnsupportedURL)
+	}
 	dir, err := os.MkdirTemp("", "airgap-fetch-*")
 	if err != nil {
 		return Result{}, fmt.Errorf("fetch: %w", err)
 	}
 	defer os.RemoveAll(dir)
 	dst := filepath.Join(dir, "download")
-	pwd, err := os.Getwd()
-	if err != nil {
-		return Result{}, fmt.Errorf("fetch: %w", err)
-	}
 	limit := maxSize(req)
 	if e.Size > 0 {
 		limit = e.Size
@@ -53,41 +67,12 @@ func (c *Client) fetchGeneric(ctx context.Context, req Request, p *progress) (Re
 	if hdr.Get("User-Agent") == "" {
 		hdr.Set("User-Agent", c.userAgent())
 	}
-	// (HttpGetter.ReadTimeout would bound the whole download, not idle reads: left unset.)
-	hg := &getter.HttpGetter{
-		Client:                c.http,
-		Header:                hdr,
-		DoNotCheckHeadFirst:   true,
-		MaxBytes:              limit + 1,
-		XTerraformGetDisabled: true,
-	}
-	gc := &getter.Client{
-		Ctx:  withCallerHeaders(ctx, req.Header),
-		Src:  req.URL,
-		Dst:  dst,
-		Pwd:  pwd,
-		Mode: getter.ClientModeFile,
-		// Raw bytes, never unpacked: the store keeps what upstream published.
-		Decompressors: map[string]getter.Decompressor{},
-		Getters: map[string]getter.Getter{
-			"file":  new(getter.FileGetter), // a symlink to the source: read once, below
-			"http":  hg,
-			"https": hg,
-			"s3":    new(getter.S3Getter),
-			"gcs":   new(getter.GCSGetter),
-			"git":   new(getter.GitGetter),
-			"hg":    new(getter.HgGetter),
-		},
-	}
-	if err := gc.Get(); err != nil {
+	err = c.Getter.Get(withCallerHeaders(ctx, req.Header), GetterRequest{Src: req.URL, Dst: dst, Header: hdr, HTTP: c.http, MaxBytes: limit + 1})
+	if err != nil {
 		if ctx.Err() != nil {
 			return Result{}, fmt.Errorf("fetch %s: %w", redact(req.URL), ctx.Err())
 		}
-		var ce *getter.ChecksumError
-		if errors.As(err, &ce) {
-			return Result{}, fmt.Errorf("fetch %s: %w: %v", redact(req.URL), store.ErrDigestMismatch, err)
-		}
-		return Result{}, fmt.Errorf("fetch %s: go-getter: %w", redact(req.URL), err)
+		return Result{}, fmt.Errorf("fetch %s: %w", redact(req.URL), err)
 	}
 	f, err := os.Open(dst)
 	if err != nil {
