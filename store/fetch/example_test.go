@@ -51,4 +51,3 @@ func Example() {
 	// index: 29 bytes, ETag "idx-1"
 	// unchanged: true <nil>
 }
-
