@@ -43,8 +43,11 @@ type Mirror struct {
 	// Architectures are the dpkg architectures to mirror for (default amd64), unless a
 	// SnapSpec names its own.
 	Architectures []string `yaml:"architectures"`
-	// TrustedKeys is a file holding the trusted root account-key assertion(s) (for the
-	// public store, Canonical's root account-key as `snap known account-key` prints it).
+	// TrustedKeys is a file holding the trusted root account-key assertion(s). For the
+	// public store that is Canonical's root account-key: the account-key named by the
+	// sign-key-sha3-384 of the store's own account-key, as
+	// `snap known --remote account-key public-key-sha3-384=<id>` prints it; check its id
+	// against a snapd installation you trust before relying on it.
 	TrustedKeys string `yaml:"trusted_keys"`
 	// Authorization, when set, is sent as the Authorization header to the store API (a
 	// brand store or an authenticated proxy); never to the CDN.
@@ -118,7 +121,11 @@ func (m *Mirror) logger() *slog.Logger {
 }
 
 func (m *Mirror) client() *Client {
-	c := &Client{BaseURL: m.StoreURL, Fetch: m.Fetch}
+	fc := m.Fetch
+	if fc == nil {
+		fc = &fetch.Client{Store: m.Store, Logger: m.Logger}
+	}
+	c := &Client{BaseURL: m.StoreURL, Fetch: fc}
 	if m.Authorization != "" {
 		c.Header = http.Header{"Authorization": {m.Authorization}}
 	}
@@ -155,9 +162,6 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 	}
 	if m.Name == "" || store.ValidatePath(m.Ref()) != nil || strings.Contains(m.Name, "/") {
 		return st, fmt.Errorf("snapproxy: invalid mirror name %q", m.Name)
-	}
-	if m.Fetch == nil {
-		m.Fetch = &fetch.Client{Store: m.Store, Logger: m.Logger}
 	}
 	trust := m.Trust
 	if trust == nil && m.TrustedKeys != "" {

@@ -229,3 +229,19 @@ func TestRefreshRetries429(t *testing.T) {
 	require.ErrorAs(t, err, &he)
 	assert.Equal(t, http.StatusTooManyRequests, he.StatusCode)
 }
+
+func TestSyncFilesystemStore(t *testing.T) {
+	ctx := context.Background()
+	s, err := store.Open(t.TempDir())
+	require.NoError(t, err)
+	srv := newStore(t, snapproxytest.Options{})
+	m := newMirror(t, srv, s)
+	m.Fetch = nil
+	m.Snaps = append(m.Snaps, SnapSpec{Name: "hello", Channel: "latest/edge"})
+	_, err = m.Sync(ctx)
+	require.NoError(t, err)
+	out, err := ReadOutput(ctx, s, m.Ref())
+	require.NoError(t, err)
+	require.NoError(t, out.Verify(ctx, m.Trust))
+	assert.Contains(t, out.Manifest.Install["arm64"], "hello_8")
+}
