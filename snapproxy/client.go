@@ -166,6 +166,11 @@ func (c *Client) Refresh(ctx context.Context, arch string, actions []Action) ([]
 	if err != nil {
 		return nil, err
 	}
+	return decodeRefresh(b, arch, actions)
+}
+
+// decodeRefresh parses a refresh answer into one result per action.
+func decodeRefresh(b []byte, arch string, actions []Action) ([]RefreshResult, error) {
 	var resp struct {
 		Results []struct {
 			Result           string      `json:"result"`

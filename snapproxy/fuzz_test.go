@@ -2,6 +2,7 @@ package snapproxy
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/airgapkit/airgap/internal/snapproxytest"
@@ -46,6 +47,27 @@ func FuzzParseSnapYAML(f *testing.F) {
 		for _, d := range y.Dependencies() {
 			if !validName(d) {
 				t.Fatalf("invalid dependency %q from %q", d, b)
+			}
+		}
+	})
+}
+
+// FuzzDecodeRefresh: any refresh answer gives an error or one valid result per action.
+func FuzzDecodeRefresh(f *testing.F) {
+	f.Add([]byte(`{"results":[{"result":"download","instance-key":"download-0","name":"a","snap":{"name":"a","snap-id":"x","revision":1,"download":{"url":"http://h/a","size":3,"sha3-384":"` + strings.Repeat("ab", 48) + `"}}},{"result":"error","instance-key":"download-1","name":"b","error":{"code":"revision-not-found","extra":{"releases":[{"architecture":"amd64","channel":"latest/stable"}]}}}]}`))
+	f.Add([]byte(`{"error-list":[{"code":"x","message":"y"}]}`))
+	actions := []Action{{Name: "a"}, {Name: "b", Channel: "edge"}}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		res, err := decodeRefresh(b, "amd64", actions)
+		if err != nil {
+			return
+		}
+		if len(res) != len(actions) {
+			t.Fatalf("%d results for %d actions", len(res), len(actions))
+		}
+		for i, r := range res {
+			if r.Err == nil && (r.Snap.Name != actions[i].Name || r.Snap.Revision <= 0) {
+				t.Fatalf("result %d: %+v", i, r)
 			}
 		}
 	})
