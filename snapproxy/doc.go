@@ -20,6 +20,10 @@
 // manifest.json, and install.sh which acks and installs everything in order: snapd, bases,
 // content providers, applications. NewHandler serves that tree; ReadOutput parses it back.
 //
+// Not covered: the export tarball of Snap Store Proxy's store-admin (its format is
+// undocumented); the output here is what `snap ack` and `snap install` take, and what
+// `snap download` writes.
+//
 // The package implements the wire protocol and the assertion format from their public
 // documentation; it does not use snapd's code.
 package snapproxy

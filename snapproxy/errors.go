@@ -99,7 +99,7 @@ func (e *StoreError) Is(target error) bool {
 	case ErrRevisionNotFound:
 		return e.Code == "revision-not-found"
 	case ErrChannelNotFound:
-		return e.Code == "revision-not-found" && e.Revision == 0 && e.Channel != ""
+		return e.Code == "invalid-channel" || e.Code == "revision-not-found" && e.Revision == 0 && e.Channel != ""
 	}
 	return false
 }

@@ -245,3 +245,14 @@ func TestSyncFilesystemStore(t *testing.T) {
 	require.NoError(t, out.Verify(ctx, m.Trust))
 	assert.Contains(t, out.Manifest.Install["arm64"], "hello_8")
 }
+
+func TestStoreErrorMatching(t *testing.T) {
+	e := &StoreError{Name: "x", Code: "revision-not-found", Channel: "latest/stable", Architecture: "amd64",
+		Releases: []Release{{Architecture: "amd64", Channel: "latest/edge"}}}
+	assert.ErrorIs(t, e, ErrChannelNotFound)
+	assert.ErrorIs(t, e, ErrRevisionNotFound)
+	assert.NotErrorIs(t, e, ErrNameNotFound)
+	assert.Contains(t, e.Error(), "latest/edge/amd64")
+	assert.ErrorIs(t, &StoreError{Code: "invalid-channel", Channel: "x"}, ErrChannelNotFound)
+	assert.ErrorIs(t, &StoreError{Code: "name-not-found"}, ErrNameNotFound)
+}
