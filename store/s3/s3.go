@@ -168,14 +168,14 @@ func (s *Store) Put(ctx context.Context, e store.Expect, r io.Reader) (store.Blo
 	}
 	r = store.ContextReader(ctx, r)
 	first := make([]byte, s.cfg.PartSize)
-	n, err := io.ReadFull(r, first)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+	n, end, err := fill(r, first)
+	if err != nil {
 		return store.BlobInfo{}, fmt.Errorf("store/s3: put: %w", err)
 	}
 	if _, werr := v.Write(first[:n]); werr != nil {
 		return store.BlobInfo{}, werr
 	}
-	if err != nil { // the whole blob fits one part: verify, then one PUT
+	if end { // the whole blob fits one part: verify, then one PUT
 		d, err := v.Check()
 		if err != nil {
 			return store.BlobInfo{}, err
@@ -217,8 +217,8 @@ func (s *Store) putMultipart(ctx context.Context, v *store.Verifier, want store.
 		}
 		parts = append(parts, minio.CompletePart{PartNumber: part, ETag: p.ETag})
 		var rerr error
-		n, rerr = io.ReadFull(r, buf)
-		if rerr != nil && !errors.Is(rerr, io.ErrUnexpectedEOF) && !errors.Is(rerr, io.EOF) {
+		n, _, rerr = fill(r, buf)
+		if rerr != nil {
 			return store.BlobInfo{}, fmt.Errorf("store/s3: put: %w", rerr)
 		}
 		if _, err := v.Write(buf[:n]); err != nil {
@@ -244,6 +244,22 @@ func (s *Store) putMultipart(ctx context.Context, v *store.Verifier, want store.
 		return store.BlobInfo{}, fmt.Errorf("store/s3: move %s into place: %w", d, err)
 	}
 	return store.BlobInfo{Digest: d, Size: v.Written()}, nil
+}
+
+// fill reads into buf until it is full or r ends (end reports a clean io.EOF); any other
+// error, even io.ErrUnexpectedEOF from r, is returned as it is.
+func fill(r io.Reader, buf []byte) (n int, end bool, err error) {
+	for n < len(buf) {
+		k, err := r.Read(buf[n:])
+		n += k
+		if errors.Is(err, io.EOF) {
+			return n, true, nil
+		}
+		if err != nil {
+			return n, false, err
+		}
+	}
+	return n, false, nil
 }
 
 // Open implements store.Store. The object reads lazily and seeks with Range requests.
