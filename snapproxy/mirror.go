@@ -154,7 +154,11 @@ type entry struct {
 
 func (e *entry) file() string { return e.details.Name + "_" + strconv.Itoa(e.details.Revision) }
 
-// Sync resolves, downloads, verifies and publishes. A failed sync publishes nothing.
+// Sync asks the store for every configured snap and architecture, follows dependencies,
+// downloads each distinct revision (verified by SHA3-384 and size; files of the previous
+// generation are not fetched again), fetches and verifies its assertions, and publishes
+// the pairs, manifest.json and install.sh as the ref "snaps/<Name>" — unless the result
+// equals what is already published. A failed sync publishes nothing.
 func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 	var st SyncStats
 	if m.Store == nil {
@@ -465,6 +469,7 @@ func (r *syncRun) fetchOne(ctx context.Context, e *entry, p *pair) error {
 		return fmt.Errorf("snapproxy: %s revision %d: %w", d.Name, d.Revision, err)
 	}
 	p.assert = EncodeAssertions(set)
+	r.m.logger().Debug("snapproxy: verified", "snap", d.Name, "revision", d.Revision, "arch", e.arch, "assertions", len(set))
 	return nil
 }
 
