@@ -12,10 +12,12 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/airgapkit/airgap/store"
 )
@@ -207,23 +209,11 @@ func (s *Store) putMultipart(ctx context.Context, v *store.Verifier, want store.
 			_ = s.core.AbortMultipartUpload(context.WithoutCancel(ctx), s.cfg.Bucket, staging, id)
 		}
 	}()
-	var parts []minio.CompletePart
-	buf := first
-	n := len(first)
-	for part := 1; n > 0; part++ {
-		p, err := s.core.PutObjectPart(ctx, s.cfg.Bucket, staging, id, part, bytes.NewReader(buf[:n]), int64(n), minio.PutObjectPartOptions{})
-		if err != nil {
-			return store.BlobInfo{}, fmt.Errorf("store/s3: put part %d: %w", part, err)
-		}
-		parts = append(parts, minio.CompletePart{PartNumber: part, ETag: p.ETag})
-		var rerr error
-		n, _, rerr = fill(r, buf)
-		if rerr != nil {
-			return store.BlobInfo{}, fmt.Errorf("store/s3: put: %w", rerr)
-		}
-		if _, err := v.Write(buf[:n]); err != nil {
-			return store.BlobInfo{}, err
-		}
+	// Parts upload concurrently (as minio-go's own PutObject does) while this goroutine
+	// reads and hashes the next one; at most partsInFlight buffers exist at once.
+	parts, err := s.uploadParts(ctx, staging, id, v, first, r)
+	if err != nil {
+		return store.BlobInfo{}, err
 	}
 	d, err := v.Check()
 	if err != nil {
@@ -244,6 +234,57 @@ func (s *Store) putMultipart(ctx context.Context, v *store.Verifier, want store.
 		return store.BlobInfo{}, fmt.Errorf("store/s3: move %s into place: %w", d, err)
 	}
 	return store.BlobInfo{Digest: d, Size: v.Written()}, nil
+}
+
+// partsInFlight bounds concurrent part uploads (and so memory: that many PartSize buffers).
+const partsInFlight = 4
+
+// uploadParts sends first and the rest of r as parts of upload id, hashing every byte
+// with v in order. It returns the parts in order for CompleteMultipartUpload.
+func (s *Store) uploadParts(ctx context.Context, key, id string, v *store.Verifier, first []byte, r io.Reader) ([]minio.CompletePart, error) {
+	g, gctx := errgroup.WithContext(ctx)
+	free := make(chan []byte, partsInFlight)
+	free <- first
+	for range partsInFlight - 1 {
+		free <- make([]byte, len(first))
+	}
+	var mu sync.Mutex
+	var parts []minio.CompletePart
+	n := len(first)
+	buf := <-free
+	for part := 1; n > 0; part++ {
+		owned, body := buf, buf[:n] // buf is reassigned below: the goroutine keeps its own
+		g.Go(func() error {
+			defer func() { free <- owned[:cap(owned)] }()
+			p, err := s.core.PutObjectPart(gctx, s.cfg.Bucket, key, id, part, bytes.NewReader(body), int64(len(body)), minio.PutObjectPartOptions{})
+			if err != nil {
+				return fmt.Errorf("store/s3: put part %d: %w", part, err)
+			}
+			mu.Lock()
+			parts = append(parts, minio.CompletePart{PartNumber: part, ETag: p.ETag})
+			mu.Unlock()
+			return nil
+		})
+		select {
+		case buf = <-free:
+		case <-gctx.Done():
+			return nil, g.Wait()
+		}
+		var err error
+		if n, _, err = fill(store.ContextReader(gctx, r), buf); err != nil {
+			g.Wait()
+			return nil, fmt.Errorf("store/s3: put: %w", err)
+		}
+		if _, err := v.Write(buf[:n]); err != nil {
+			g.Wait()
+			return nil, err
+		}
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	sort.Slice(parts, func(i, j int) bool { return parts[i].PartNumber < parts[j].PartNumber })
+	return parts, nil
 }
 
 // fill reads into buf until it is full or r ends (end reports a clean io.EOF); any other
