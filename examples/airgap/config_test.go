@@ -76,7 +76,7 @@ func TestExampleConfig(t *testing.T) {
 	for _, m := range all {
 		kinds[m.Kind()] = true
 	}
-	for _, k := range []string{"apt", "simplestreams", "oci", "pypi", "galaxy", "files"} {
+	for _, k := range []string{"apt", "simplestreams", "oci", "pypi", "galaxy", "snaps", "files"} {
 		assert.True(t, kinds[k], k)
 	}
 	assert.Equal(t, "apt/ubuntu", cfg.Hosts["archive.ubuntu.com"])

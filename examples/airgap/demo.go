@@ -19,6 +19,7 @@ import (
 	"github.com/airgapkit/airgap/internal/ocitest"
 	"github.com/airgapkit/airgap/internal/pypitest"
 	"github.com/airgapkit/airgap/internal/simplestreamstest"
+	"github.com/airgapkit/airgap/internal/snapproxytest"
 	"github.com/airgapkit/airgap/store/pgp"
 )
 
@@ -29,7 +30,7 @@ func (a *app) demoCmd() *cobra.Command {
 		Use:   "demo",
 		Short: "Fully offline tour: local upstreams of every kind -> sync -> bundle -> import -> serve",
 		Long: "Starts local upstreams (an apt repository, a MAAS image stream, an OCI registry, a PyPI\n" +
-			"index, a Galaxy server and plain files) on 127.0.0.1, syncs them into an outside store,\n" +
+			"index, a Galaxy server, a Snap Store and plain files) on 127.0.0.1, syncs them into an outside store,\n" +
 			"exports a signed bundle, imports it into an inside store, serves that, and prints the\n" +
 			"client commands (apt-get, pip, ansible-galaxy, skopeo, curl, gpgv) that work against it.",
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -85,7 +86,7 @@ func (d *demo) Close() {
 
 // demoUpstreams are the local upstreams' addresses, filled into the config template.
 type demoUpstreams struct {
-	Apt, Streams, Registry, PyPI, Galaxy, File string
+	Apt, Streams, Registry, PyPI, Galaxy, Snaps, File string
 }
 
 const demoConfig = `# airgap demo: the same file drives both sides of the gap.
@@ -124,6 +125,13 @@ galaxy:
   - name: ansible
     upstream: {{.Up.Galaxy}}/api/
     collections: [{name: demo.tools}]
+
+snaps:
+  - name: maas
+    store_url: {{.Up.Snaps}}
+    trusted_keys: {{.Keys}}/upstream-snap-root.assert
+    snaps: [{name: maas, channel: 3.5/stable}]
+    architectures: [amd64]
 
 files:
   - name: tools
@@ -283,6 +291,14 @@ func (d *demo) startUpstreams(keys string) (demoUpstreams, error) {
 	d.closers = append(d.closers, stop)
 	up.Galaxy = strings.TrimSuffix(galURL, "/")
 
+	snaps := snapproxytest.New(snapproxytest.Options{})
+	snaps.AddDemo()
+	d.closers = append(d.closers, snaps.Close)
+	up.Snaps = snaps.URL()
+	if err := os.WriteFile(filepath.Join(keys, "upstream-snap-root.assert"), snaps.TrustedKeys(), 0o644); err != nil {
+		return up, err
+	}
+
 	file := filepath.Join(d.Dir, "upstream-files", "install-notes.txt")
 	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 		return up, err
@@ -322,6 +338,8 @@ func demoCommands(base, dir, keys string, up demoUpstreams) []demoCommand {
 		{"MAAS images: the re-signed index (MAAS verifies it with keys/signing.pub.gpg)", nil,
 			[]string{"curl", "-fsS", "-o", filepath.Join(dir, "index.sjson"), base + "/simplestreams/maas/streams/v1/index.sjson"}},
 		{"MAAS images: gpgv accepts it", nil, []string{"gpgv", "--keyring", filepath.Join(keys, "signing.pub.gpg"), filepath.Join(dir, "index.sjson")}},
+		{"snaps: the offline install script (snap ack, then snap install, snapd and bases first)", nil,
+			[]string{"curl", "-fsS", base + "/snaps/maas/install.sh"}},
 		{"files: plain downloads", nil, []string{"curl", "-fsS", base + "/files/tools/install-notes.txt"}},
 	}
 }

@@ -32,7 +32,7 @@ func TestDemoWithRealClients(t *testing.T) {
 	d, err := startDemo(context.Background(), a, dir, "127.0.0.1:0", &out)
 	require.NoError(t, err, out.String())
 	defer d.Close()
-	assert.Contains(t, out.String(), "exported 6 mirrors")
+	assert.Contains(t, out.String(), "exported 7 mirrors")
 	assert.Contains(t, out.String(), "imported")
 
 	for _, c := range d.Commands {
@@ -63,6 +63,9 @@ func TestDemoWithRealClients(t *testing.T) {
 				assert.Equal(t, d.ImageDigest, store.DigestOf([]byte(got)).String(), "byte-for-byte the upstream manifest")
 			case c.Argv[0] == "gpgv":
 				assert.Contains(t, got, "Good signature")
+			case c.Argv[0] == "curl" && strings.HasSuffix(c.Argv[len(c.Argv)-1], "install.sh"):
+				assert.Contains(t, got, "snap ack")
+				assert.Less(t, strings.Index(got, "snapd_"), strings.Index(got, "maas_"), "snapd before the app")
 			case c.Argv[0] == "curl" && strings.HasSuffix(c.Argv[len(c.Argv)-1], ".txt"):
 				assert.Equal(t, "Carried across the gap by airgap.\n", got)
 			}

@@ -12,6 +12,7 @@ import (
 	"github.com/airgapkit/airgap/oci"
 	"github.com/airgapkit/airgap/pypi"
 	"github.com/airgapkit/airgap/simplestreams"
+	"github.com/airgapkit/airgap/snapproxy"
 )
 
 // Each adapter embeds its library's Mirror (inlined in YAML) and does three things: fill
@@ -187,4 +188,35 @@ func (m *galaxyMirror) Handler(rt *runtime, prefix string) http.Handler {
 		opts = append(opts, galaxy.WithExternalURL(strings.TrimSuffix(rt.externalURL, "/")+prefix))
 	}
 	return galaxy.NewHandler(rt.store, ref(m), opts...)
+}
+
+type snapsMirror struct {
+	snapproxy.Mirror `yaml:",inline"`
+}
+
+func (m *snapsMirror) Kind() string { return "snaps" }
+func (m *snapsMirror) Name() string { return m.Mirror.Name }
+func (m *snapsMirror) Validate() error {
+	if len(m.Snaps) == 0 {
+		return errors.New("snaps: at least one snap is required")
+	}
+	if m.TrustedKeys == "" && !m.InsecureSkipSignature {
+		return errors.New("trusted_keys is required: the root account-key the store's assertions chain to")
+	}
+	return nil
+}
+
+func (m *snapsMirror) Sync(ctx context.Context, rt *runtime) (string, error) {
+	mm := m.Mirror
+	mm.TrustedKeys = rt.path(mm.TrustedKeys)
+	mm.Store, mm.Fetch, mm.Logger = rt.store, rt.fetch, rt.log
+	st, err := mm.Sync(ctx)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%d snaps (%d dependencies), %d assertions (%d fetched, %s; %d reused)", st.Snaps, st.Dependencies, st.Assertions, st.Downloaded, humanBytes(st.DownloadedBytes), st.Reused), nil
+}
+
+func (m *snapsMirror) Handler(rt *runtime, prefix string) http.Handler {
+	return snapproxy.NewHandler(rt.store, ref(m))
 }

@@ -48,6 +48,7 @@ type mirrorConfigs struct {
 	OCI           []*ociMirror           `yaml:"oci"`
 	PyPI          []*pypiMirror          `yaml:"pypi"`
 	Galaxy        []*galaxyMirror        `yaml:"galaxy"`
+	Snaps         []*snapsMirror         `yaml:"snaps"`
 	Files         []*filesMirror         `yaml:"files"`
 }
 
@@ -69,6 +70,7 @@ func (mc *mirrorConfigs) all() []configured {
 	add("oci", len(mc.OCI), func(i int) mirror { return mc.OCI[i] })
 	add("pypi", len(mc.PyPI), func(i int) mirror { return mc.PyPI[i] })
 	add("galaxy", len(mc.Galaxy), func(i int) mirror { return mc.Galaxy[i] })
+	add("snaps", len(mc.Snaps), func(i int) mirror { return mc.Snaps[i] })
 	add("files", len(mc.Files), func(i int) mirror { return mc.Files[i] })
 	return out
 }
