@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -133,113 +131,34 @@ func (f *FS) finish(ctx context.Context, tmp *os.File, v *Verifier, r io.Reader)
 	return BlobInfo{Digest: d, Size: v.Written()}, nil
 }
 
-// Begin implements Store. The partial file lives under uploads/ named by the key's hash.
+// Begin implements Store. The partial file lives under uploads/ named by the key's hash;
+// Commit hashes it from its start (resumed bytes were not hashed by this process),
+// verifies and renames it into place.
 func (f *FS) Begin(ctx context.Context, key string) (Upload, error) {
-	sum := sha256.Sum256([]byte(key))
-	p := filepath.Join(f.dir, "uploads", hex.EncodeToString(sum[:]))
-	file, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("store: begin upload: %w", err)
-	}
-	if err := syscall.Flock(int(file.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		file.Close()
-		return nil, fmt.Errorf("store: upload %q is in use: %w", key, ErrLocked)
-	}
-	// Trust only what is on disk: seek to the end and continue from there.
-	off, err := file.Seek(0, io.SeekEnd)
-	if err != nil {
-		file.Close()
-		return nil, fmt.Errorf("store: begin upload: %w", err)
-	}
-	return &fsUpload{fs: f, file: file, off: off}, nil
-}
-
-type fsUpload struct {
-	fs   *FS
-	file *os.File
-	off  int64
-	done bool
-}
-
-func (u *fsUpload) Write(p []byte) (int, error) {
-	n, err := u.file.Write(p)
-	u.off += int64(n)
-	return n, err
-}
-
-func (u *fsUpload) Offset() int64 { return u.off }
-
-// Commit hashes the partial file from its start (resumed bytes were not hashed by this
-// process), verifies and moves it into place.
-func (u *fsUpload) Commit(ctx context.Context, e Expect) (BlobInfo, error) {
-	if u.done {
-		return BlobInfo{}, errors.New("store: upload already finished")
-	}
-	u.done = true
-	v, err := NewVerifier(e)
-	if err != nil {
-		u.discard()
-		return BlobInfo{}, err
-	}
-	if _, err := u.file.Seek(0, io.SeekStart); err != nil {
-		u.discard()
-		return BlobInfo{}, fmt.Errorf("store: commit upload: %w", err)
-	}
-	bufp := copyBufPool.Get().(*[]byte)
-	_, err = io.CopyBuffer(v, ContextReader(ctx, u.file), *bufp)
-	copyBufPool.Put(bufp)
-	if err != nil {
-		if errors.Is(err, ErrDigestMismatch) {
-			u.discard()
-		} else {
-			u.file.Close()
+	return OpenPartial(filepath.Join(f.dir, "uploads"), key, func(ctx context.Context, e Expect, file *os.File) (BlobInfo, error) {
+		v, err := NewVerifier(e)
+		if err != nil {
+			return BlobInfo{}, err
 		}
-		return BlobInfo{}, fmt.Errorf("store: commit upload: %w", err)
-	}
-	// finish removes the file on failure and renames it on success; the flock goes with
-	// the descriptor.
-	return u.fs.finish(ctx, u.file, v, nil)
-}
-
-func (u *fsUpload) discard() {
-	u.file.Close()
-	os.Remove(u.file.Name())
-}
-
-func (u *fsUpload) Abort() error {
-	if u.done {
-		return nil
-	}
-	u.done = true
-	u.discard()
-	return nil
-}
-
-func (u *fsUpload) Close() error {
-	if u.done {
-		return nil
-	}
-	u.done = true
-	return u.file.Close()
+		bufp := copyBufPool.Get().(*[]byte)
+		_, err = io.CopyBuffer(v, ContextReader(ctx, file), *bufp)
+		copyBufPool.Put(bufp)
+		if err != nil {
+			return BlobInfo{}, fmt.Errorf("store: commit upload: %w", err)
+		}
+		// finish renames the file into place (the flock goes with the descriptor).
+		return f.finish(ctx, file, v, nil)
+	})
 }
 
 // PurgePartials removes partial uploads not written since olderThan, and stale temp files.
 func (f *FS) PurgePartials(ctx context.Context, olderThan time.Time) (int, error) {
 	n := 0
 	for _, sub := range []string{"uploads", "tmp"} {
-		dir := filepath.Join(f.dir, sub)
-		entries, err := os.ReadDir(dir)
+		k, err := PurgeFiles(filepath.Join(f.dir, sub), olderThan)
+		n += k
 		if err != nil {
 			return n, err
-		}
-		for _, e := range entries {
-			info, err := e.Info()
-			if err != nil || !info.ModTime().Before(olderThan) {
-				continue
-			}
-			if err := os.Remove(filepath.Join(dir, e.Name())); err == nil {
-				n++
-			}
 		}
 	}
 	return n, nil
