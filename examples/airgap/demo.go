@@ -218,7 +218,9 @@ func startDemo(ctx context.Context, a *app, dir, listen string, out io.Writer) (
 	srv := &http.Server{Handler: newServer(cfg, a.runtime(cfg, s, nil))}
 	go srv.Serve(ln)
 	d.closers = append(d.closers, func() { srv.Close() })
-	d.Commands = demoCommands(d.URL, dir, keys, up)
+	if d.Commands, err = demoCommands(d.URL, dir, keys, up); err != nil {
+		return nil, err
+	}
 	ok = true
 	return d, nil
 }
@@ -319,12 +321,14 @@ func writePublicKey(s *pgp.Signer, path string, armored bool) error {
 }
 
 // demoCommands are the real-client commands that work against the inside mirror.
-func demoCommands(base, dir, keys string, up demoUpstreams) []demoCommand {
+func demoCommands(base, dir, keys string, up demoUpstreams) ([]demoCommand, error) {
 	host := strings.TrimPrefix(base, "http://")
-	aptDir := filepath.Join(dir, "apt-client")
-	aptConf := filepath.Join(aptDir, "apt.conf")
-	aptEnv := []string{"APT_CONFIG=" + aptConf}
-	writeAptClient(aptDir, base+"/apt/demo", filepath.Join(keys, "signing.pub.asc"))
+	// An isolated apt: nothing of the host's /etc/apt leaks in.
+	aptEnv, err := apttest.ClientConfig(filepath.Join(dir, "apt-client"),
+		fmt.Sprintf("deb [signed-by=%s] %s/apt/demo stable main", filepath.Join(keys, "signing.pub.asc"), base))
+	if err != nil {
+		return nil, err
+	}
 	ansibleHome := filepath.Join(dir, "ansible-home")
 	return []demoCommand{
 		{"apt: update from the re-signed mirror (signed-by the operator key)", aptEnv, []string{"apt-get", "update"}},
@@ -341,34 +345,7 @@ func demoCommands(base, dir, keys string, up demoUpstreams) []demoCommand {
 		{"snaps: the offline install script (snap ack, then snap install, snapd and bases first)", nil,
 			[]string{"curl", "-fsS", base + "/snaps/maas/install.sh"}},
 		{"files: plain downloads", nil, []string{"curl", "-fsS", base + "/files/tools/install-notes.txt"}},
-	}
-}
-
-// writeAptClient writes an isolated apt configuration (nothing of the host's apt.conf.d
-// leaks in) whose only source is the mirror.
-func writeAptClient(dir, url, key string) {
-	for _, sub := range []string{"etc/apt.conf.d", "etc/preferences.d", "etc/sources.list.d", "etc/trusted.gpg.d", "state/lists/partial", "cache/archives/partial", "log"} {
-		os.MkdirAll(filepath.Join(dir, sub), 0o755)
-	}
-	os.WriteFile(filepath.Join(dir, "state", "status"), nil, 0o644)
-	os.WriteFile(filepath.Join(dir, "etc", "sources.list"), []byte(fmt.Sprintf("deb [signed-by=%s] %s stable main\n", key, url)), 0o644)
-	conf := fmt.Sprintf(`Dir::Etc "%[1]s/etc";
-Dir::Etc::SourceList "%[1]s/etc/sources.list";
-Dir::Etc::SourceParts "%[1]s/etc/sources.list.d";
-Dir::Etc::TrustedParts "%[1]s/etc/trusted.gpg.d";
-Dir::Etc::Parts "%[1]s/etc/apt.conf.d";
-Dir::Etc::Preferences "%[1]s/etc/preferences";
-Dir::Etc::PreferencesParts "%[1]s/etc/preferences.d";
-Dir::State "%[1]s/state";
-Dir::State::Lists "%[1]s/state/lists";
-Dir::State::status "%[1]s/state/status";
-Dir::Cache "%[1]s/cache";
-Dir::Cache::archives "%[1]s/cache/archives";
-Dir::Log "%[1]s/log";
-APT::Architectures { "amd64"; };
-APT::Sandbox::User "root";
-`, dir)
-	os.WriteFile(filepath.Join(dir, "apt.conf"), []byte(conf), 0o644)
+	}, nil
 }
 
 func (d *demo) printCommands(w io.Writer) {

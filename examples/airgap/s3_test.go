@@ -68,8 +68,8 @@ func TestAptThroughMinIO(t *testing.T) {
 
 	aptGet := testutil.RequireBinary(t, "apt-get", "apt")
 	client := filepath.Join(dir, "apt-client")
-	writeAptClient(client, mirror.URL+"/apt/ubuntu", filepath.Join(dir, "keys", "signing.pub.asc"))
-	env := []string{"APT_CONFIG=" + filepath.Join(client, "apt.conf")}
+	env, err := apttest.ClientConfig(client, fmt.Sprintf("deb [signed-by=%s] %s/apt/ubuntu stable main", filepath.Join(dir, "keys", "signing.pub.asc"), mirror.URL))
+	require.NoError(t, err)
 	testutil.Run(t, 2*time.Minute, env, aptGet, "update")
 	policy := testutil.Run(t, time.Minute, env, "apt-cache", "policy", "hello")
 	assert.Contains(t, policy, "Candidate: 2.10-3")
