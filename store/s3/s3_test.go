@@ -87,7 +87,7 @@ func TestMultipartVerifiedBeforeVisible(t *testing.T) {
 	ok, err := s.Has(ctx, want)
 	require.NoError(t, err)
 	assert.False(t, ok, "a mismatching upload is aborted, never completed")
-	assertNoUploadsLeft(t, s)
+	assertNoUploadsLeft(t, s, want)
 
 	// Unknown digest: staged, then copied into place.
 	info, err := s.Put(ctx, store.Expect{}, bytes.NewReader(big))
@@ -102,7 +102,6 @@ func TestMultipartVerifiedBeforeVisible(t *testing.T) {
 	_, err = b.Read(tail)
 	require.NoError(t, err)
 	assert.Equal(t, big[10<<20:10<<20+16], tail, "ranged read")
-	assertNoUploadsLeft(t, s)
 	var tmp []string
 	for oi := range s.client.ListObjects(ctx, bucket, minio.ListObjectsOptions{Prefix: s.key("tmp"), Recursive: true}) {
 		tmp = append(tmp, oi.Key)
@@ -110,13 +109,23 @@ func TestMultipartVerifiedBeforeVisible(t *testing.T) {
 	assert.Empty(t, tmp, "staging objects are removed")
 }
 
-func assertNoUploadsLeft(t *testing.T, s *Store) {
+// incompleteUploads lists unfinished multipart uploads of key (MinIO lists them per
+// object, so the key must be exact).
+func incompleteUploads(t *testing.T, s *Store, key string) []string {
 	t.Helper()
-	var keys []string
-	for u := range s.client.ListIncompleteUploads(context.Background(), bucket, s.key(""), true) {
-		keys = append(keys, u.Key)
+	var ids []string
+	for u := range s.client.ListIncompleteUploads(context.Background(), bucket, key, true) {
+		require.NoError(t, u.Err)
+		ids = append(ids, u.UploadID)
 	}
-	assert.Empty(t, keys, "no incomplete multipart uploads are left behind")
+	return ids
+}
+
+func assertNoUploadsLeft(t *testing.T, s *Store, d store.Digest) {
+	t.Helper()
+	key, err := s.blobKey(d)
+	require.NoError(t, err)
+	assert.Empty(t, incompleteUploads(t, s, key), "no incomplete multipart uploads are left behind")
 }
 
 func TestTwoWritersExactlyOnePublishes(t *testing.T) {
@@ -214,4 +223,47 @@ func TestParseURL(t *testing.T) {
 		_, err := ParseURL(bad)
 		assert.Error(t, err, bad)
 	}
+}
+
+// blockingReader yields n bytes and then blocks until its context ends, like an upstream
+// that stops answering while a writer is mid-upload.
+type blockingReader struct {
+	ctx context.Context
+	n   int
+}
+
+func (b *blockingReader) Read(p []byte) (int, error) {
+	if b.n <= 0 {
+		<-b.ctx.Done()
+		return 0, b.ctx.Err()
+	}
+	k := min(len(p), b.n)
+	b.n -= k
+	return k, nil
+}
+
+// TestInterruptedUploadLeavesNothingVisible: a writer that dies after several parts went up
+// leaves no object under the digest, and no incomplete upload once Put returns.
+func TestInterruptedUploadLeavesNothingVisible(t *testing.T) {
+	s := open(t)
+	want := store.DigestOf([]byte("the blob that never finished"))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Put(ctx, store.ExpectDigest(want, 40<<20), &blockingReader{ctx: ctx, n: 12 << 20})
+		done <- err
+	}()
+	// Wait until the upload is under way at the server, then "kill" the writer.
+	key, err := s.blobKey(want)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return len(incompleteUploads(t, s, key)) > 0 }, 30*time.Second, 50*time.Millisecond)
+	ok, err := s.Has(context.Background(), want)
+	require.NoError(t, err)
+	assert.False(t, ok, "mid-upload, nothing is visible under the digest")
+	cancel()
+	require.ErrorIs(t, <-done, context.Canceled)
+	ok, err = s.Has(context.Background(), want)
+	require.NoError(t, err)
+	assert.False(t, ok)
+	assertNoUploadsLeft(t, s, want)
 }
