@@ -18,7 +18,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/ProtonMail/go-crypto/openpgp/clearsign"
 	"github.com/airgapkit/airgap/store"
 	"github.com/airgapkit/airgap/store/fetch"
 	"github.com/airgapkit/airgap/store/pgp"
@@ -502,11 +501,11 @@ func (m *Mirror) fetchRelease(ctx context.Context, fc *fetch.Client, keys *pgp.K
 	case err == nil:
 		st.validators = res.Validators
 		if keys == nil {
-			blk, _ := clearsign.Decode(body)
-			if blk == nil {
-				return nil, false, fmt.Errorf("apt: %s InRelease: %w", suite, pgp.ErrMalformed)
+			c, err := pgp.ClearsignedContent(body) // unverified (InsecureSkipSignature), but strictly framed
+			if err != nil {
+				return nil, false, fmt.Errorf("apt: %s InRelease: %w", suite, err)
 			}
-			text = blk.Plaintext
+			text = c
 		} else {
 			c, ver, err := keys.VerifyClearsigned(body)
 			if err != nil {

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"fmt"
 
-	"github.com/ProtonMail/go-crypto/openpgp/clearsign"
-
 	"github.com/airgapkit/airgap/store/pgp"
 )
 
@@ -43,9 +41,9 @@ func unwrapUnverified(data []byte) ([]byte, error) {
 	if !bytes.Contains(data, beginSigned) {
 		return data, nil
 	}
-	b, _ := clearsign.Decode(data)
-	if b == nil {
-		return nil, fmt.Errorf("%w: malformed clearsigned document", ErrInvalidDocument)
+	text, err := pgp.ClearsignedContent(data) // strictly framed: nothing outside the signed block
+	if err != nil {
+		return nil, fmt.Errorf("%w: malformed clearsigned document: %w", ErrInvalidDocument, err)
 	}
-	return b.Plaintext, nil
+	return text, nil
 }
