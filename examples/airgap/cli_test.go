@@ -159,3 +159,32 @@ func TestVerifyFindsCorruption(t *testing.T) {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// TestSyncFailureIsolated: a mirror whose upstream fails makes sync exit non-zero and keeps
+// what it published before, while the other mirrors still publish.
+func TestSyncFailureIsolated(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "up", "good.txt")
+	writeFile(t, good, "fine")
+	bad := filepath.Join(dir, "up", "bad.txt")
+	writeFile(t, bad, "v1")
+	cfg := filepath.Join(dir, "airgap.yaml")
+	writeFile(t, cfg, "files:\n  - {name: bad, urls: [\""+bad+"\"]}\n  - {name: good, urls: [\""+good+"\"]}\n")
+	mustRun(t, "--config", cfg, "sync")
+	require.NoError(t, os.Remove(bad))
+	writeFile(t, good, "fine v2")
+
+	_, err := run(t, "--config", cfg, "sync")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "1 of 2 mirrors failed: files/bad")
+
+	c, err := loadConfig(cfg)
+	require.NoError(t, err)
+	s, err := openStore(context.Background(), c)
+	require.NoError(t, err)
+	srv := newServer(c, &runtime{store: s, log: discardLogger(), path: c.path})
+	_, body := get(t, srv, "mirror", "/files/good/good.txt")
+	assert.Equal(t, "fine v2", body, "the healthy mirror published")
+	_, body = get(t, srv, "mirror", "/files/bad/bad.txt")
+	assert.Equal(t, "v1", body, "the failed mirror kept its previous publication")
+}
