@@ -1,12 +1,26 @@
-// Package maastest is a fake MAAS region API 2.0 for tests: an httptest server on
-// 127.0.0.1 that keeps state (boot sources and selections, boot resources and the
-// import, package repositories, configuration, users, SSH keys, machines, zones),
-// answers with JSON in the shapes MAAS 3.x returns, and is strict where real MAAS is
-// strict or where clients get it wrong: the OAuth 1.0a PLAINTEXT header is checked
-// field by field and a reused nonce is refused; POST and PUT must be multipart; lists
-// must come as repeated keys; keyring_data must be a file part. Every deviation is
-// recorded (Violations) and every request too (Requests). Failures (409/503 with
-// Retry-After, ...) can be queued. It is test support, not API.
+// Package maastest is a fake MAAS region API 2.0 (MAAS 3.5) for tests: an httptest
+// server on 127.0.0.1 that keeps state (boot sources, selections and the boot source
+// cache, boot resources and the import, package repositories, configuration, users,
+// SSH keys, machines, zones), answers with JSON in the shapes MAAS returns, and refuses
+// what MAAS refuses, with MAAS's messages:
+//
+//   - a partial update keeps the fields it does not name (MAAS's APIEditMixin), so a
+//     boot source given keyring_data while it still has a keyring_filename is a 400;
+//   - a selection is validated against the boot source cache, which saving boot source
+//     1 does not refresh (MAAS 3.4-3.7); an import refreshes it first;
+//   - selection lists left out are stored empty, and an empty list imports nothing;
+//   - the selection of the commissioning release cannot be deleted (MAAS <= 3.6), and
+//     release settings only take releases whose images are imported;
+//   - main_archive and ports_archive refuse components (disabled_components instead)
+//     and cannot be disabled;
+//   - the login form sets the CSRF cookie on the POST that logs in; session writes must
+//     echo it, with a Referer over https.
+//
+// It is also strict where clients get the wire format wrong: the OAuth 1.0a PLAINTEXT
+// header is checked field by field and a reused nonce is refused; POST and PUT must be
+// multipart; selection lists must come as repeated keys; keyring_data must be a file
+// part. Every deviation is recorded (Violations) and every request too (Requests).
+// Failures (409/503 with Retry-After, ...) can be queued. It is test support, not API.
 package maastest
 
 import (
@@ -16,12 +30,10 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"mime"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -37,6 +49,12 @@ const (
 	Username    = "admin"
 	Password    = "correct horse battery staple"
 	apiPrefix   = "/MAAS/api/2.0/"
+)
+
+// The stock boot source of a fresh MAAS.
+const (
+	StockImageURL        = "http://images.maas.io/ephemeral-v3/stable/"
+	StockKeyringFilename = "/usr/share/keyrings/ubuntu-cloudimage-keyring.gpg"
 )
 
 // Request is one API request as the fake saw it.
@@ -79,20 +97,22 @@ type Server struct {
 	nextID      int
 	sources     []*BootSource
 	selections  []*Selection
+	catalogs    map[string][]Image // what each image URL serves, by URL without trailing slash
+	catalogFunc func(url string) []Image
+	cache       map[int][]Image // the boot source cache, by boot source id
 	resources   []*BootResource
 	repos       []*Repo
 	config      map[string]any
 	users       []User
 	sshKeys     []SSHKey
 	machines    []*Machine
+	scripts     map[string][2][]string // commissioning and testing scripts MAAS read, by system_id
 	zones       []Zone
 	importPolls int
-	mirrorArch  []string
 	importLeft  int
 	importing   bool
 	imports     int
-	csrf        string
-	sessions    map[string]bool
+	sessions    map[string]string // session id -> its CSRF token
 }
 
 // BootSource, Selection, BootResource, Repo, User, SSHKey, Machine and Zone are the
@@ -131,7 +151,8 @@ type BootResource struct {
 	Sets         map[string]any `json:"sets,omitempty"`
 }
 
-// Repo is a package repository.
+// Repo is a package repository. Default marks main_archive and ports_archive (MAAS
+// keeps the flag but does not show it).
 type Repo struct {
 	ID                 int      `json:"id"`
 	Name               string   `json:"name"`
@@ -145,6 +166,7 @@ type Repo struct {
 	Key                string   `json:"key"`
 	Enabled            bool     `json:"enabled"`
 	ResourceURI        string   `json:"resource_uri"`
+	Default            bool     `json:"-"`
 }
 
 // User is a MAAS user.
@@ -205,27 +227,37 @@ func New(t testing.TB) *Server {
 // Close stops the server.
 func (s *Server) Close() { s.srv.Close() }
 
+// newServer is the state of a MAAS just installed inside an air gap: one boot source at
+// images.maas.io (unreachable, so its cache is empty and nothing is imported) with the
+// jammy selection MAAS creates, jammy as commissioning and default release, the two
+// default archives, an admin user, a default zone and two machines.
 func newServer() *Server {
 	s := &Server{
 		now:      time.Now,
 		nonces:   map[string]bool{},
-		sessions: map[string]bool{},
+		sessions: map[string]string{},
+		catalogs: map[string][]Image{},
+		cache:    map[int][]Image{},
+		scripts:  map[string][2][]string{},
 		nextID:   1,
 		config: map[string]any{
 			"maas_name": "maas-fake", "upstream_dns": "", "http_proxy": "", "enable_http_proxy": true,
-			"use_peer_proxy": false, "boot_images_auto_import": true, "default_distro_series": "jammy",
-			"default_osystem": "ubuntu", "ntp_servers": "ntp.ubuntu.com", "ntp_external_only": false,
+			"use_peer_proxy": false, "boot_images_auto_import": true,
+			"commissioning_osystem": "ubuntu", "commissioning_distro_series": "jammy",
+			"default_osystem": "ubuntu", "default_distro_series": "jammy",
+			"ntp_servers": "ntp.ubuntu.com", "ntp_external_only": false,
 			"enable_analytics": true, "release_notifications": true,
 		},
 	}
-	src := &BootSource{ID: s.id(), URL: "http://images.maas.io/ephemeral-v3/stable/", KeyringFilename: "/snap/maas/current/usr/share/keyrings/ubuntu-cloudimage-keyring.gpg"}
+	src := &BootSource{ID: s.id(), URL: StockImageURL, KeyringFilename: StockKeyringFilename}
 	src.ResourceURI = fmt.Sprintf("%sboot-sources/%d/", apiPrefix, src.ID)
 	src.Created, src.Updated = s.stamp(), s.stamp()
 	s.sources = append(s.sources, src)
 	s.selections = append(s.selections, s.newSelection(src.ID, "ubuntu", "jammy", []string{"amd64"}, []string{"*"}, []string{"*"}))
-	main := &Repo{ID: s.id(), Name: "main_archive", URL: "http://archive.ubuntu.com/ubuntu", Arches: []string{"amd64", "i386"}, Enabled: true, DisableSources: true}
-	ports := &Repo{ID: s.id(), Name: "ports_archive", URL: "http://ports.ubuntu.com/ubuntu-ports", Arches: []string{"armhf", "arm64", "ppc64el", "s390x"}, Enabled: true, DisableSources: true}
+	main := &Repo{ID: s.id(), Name: "main_archive", URL: "http://archive.ubuntu.com/ubuntu", Arches: mainArches}
+	ports := &Repo{ID: s.id(), Name: "ports_archive", URL: "http://ports.ubuntu.com/ubuntu-ports", Arches: portsArches}
 	for _, r := range []*Repo{main, ports} {
+		r.Default, r.Enabled, r.DisableSources = true, true, true
 		r.ResourceURI = fmt.Sprintf("%spackage-repositories/%d/", apiPrefix, r.ID)
 		r.Distributions, r.DisabledPockets, r.DisabledComponents, r.Components = []string{}, []string{}, []string{}, []string{}
 		s.repos = append(s.repos, r)
@@ -239,9 +271,8 @@ func newServer() *Server {
 	return s
 }
 
-// Start starts a fake MAAS over plain HTTP with MAAS's defaults: one boot source at
-// images.maas.io with a jammy selection, main_archive and ports_archive, an admin
-// user, a default zone and two machines. Close stops it.
+// Start starts a fake MAAS over plain HTTP in the stock state (see the package doc).
+// Close stops it.
 func Start() *Server {
 	s := newServer()
 	s.srv.Start()
@@ -274,14 +305,6 @@ func (s *Server) SetImportPolls(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.importPolls = n
-}
-
-// SetMirrorArches limits what an import finds to these architectures, as a mirror
-// that carries only some of the selected ones; none means all.
-func (s *Server) SetMirrorArches(arches ...string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.mirrorArch = arches
 }
 
 // SetNow replaces the clock that OAuth timestamps are checked against.
@@ -365,6 +388,26 @@ func (s *Server) Repos() []Repo {
 	return out
 }
 
+// Scripts returns the commissioning and testing scripts MAAS understood from the last
+// commission of a machine.
+func (s *Server) Scripts(systemID string) (commissioning, testing []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sc := s.scripts[systemID]
+	return sc[0], sc[1]
+}
+
+// Machine returns a copy of a machine.
+func (s *Server) Machine(systemID string) (Machine, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := slices.IndexFunc(s.machines, func(m *Machine) bool { return m.SystemID == systemID })
+	if i < 0 {
+		return Machine{}, false
+	}
+	return *s.machines[i], true
+}
+
 func (s *Server) id() int {
 	s.nextID++
 	return s.nextID - 1
@@ -413,9 +456,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	req := Request{Method: r.Method, Path: strings.TrimPrefix(r.URL.Path, apiPrefix), Op: r.URL.Query().Get("op"), Query: r.URL.Query()}
-	if msg := s.authenticate(r, &req); msg != "" {
+	if status, msg := s.authenticate(r, &req); status != 0 {
 		s.requests = append(s.requests, req)
-		http.Error(w, msg, http.StatusUnauthorized)
+		http.Error(w, msg, status)
 		return
 	}
 	if r.Method == http.MethodPost || r.Method == http.MethodPut {
@@ -446,177 +489,6 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.route(w, &req)
 }
 
-// authenticate checks the OAuth header (or the session cookie) and returns a message
-// for a 401, or "".
-func (s *Server) authenticate(r *http.Request, req *Request) string {
-	h := r.Header.Get("Authorization")
-	if h == "" {
-		if c, err := r.Cookie("sessionid"); err == nil && s.sessions[c.Value] {
-			req.Session = true
-			if r.Method != http.MethodGet {
-				tok, _ := r.Cookie("csrftoken")
-				if tok == nil || r.Header.Get("X-CSRFToken") != tok.Value {
-					s.violate("%s %s: session request without a matching X-CSRFToken", r.Method, r.URL.Path)
-					return "CSRF verification failed."
-				}
-			}
-			return ""
-		}
-		return "Authorization Error: no credentials"
-	}
-	rest, ok := strings.CutPrefix(h, "OAuth ")
-	if !ok {
-		s.violate("Authorization is not OAuth: %q", h)
-		return "Authorization Error: not OAuth"
-	}
-	req.Auth, req.RawAuth = map[string]string{}, map[string]string{}
-	for _, part := range strings.Split(rest, ", ") {
-		k, v, ok := strings.Cut(part, "=")
-		if !ok || len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
-			s.violate("malformed OAuth parameter %q in %q", part, h)
-			return "Authorization Error: malformed header"
-		}
-		raw := v[1 : len(v)-1]
-		dec, err := url.PathUnescape(raw)
-		if err != nil {
-			s.violate("OAuth parameter %s not percent-encoded: %q", k, raw)
-			return "Authorization Error: bad encoding"
-		}
-		if _, dup := req.Auth[k]; dup {
-			s.violate("OAuth parameter %s twice", k)
-		}
-		req.Auth[k], req.RawAuth[k] = dec, raw
-	}
-	want := []string{"oauth_consumer_key", "oauth_nonce", "oauth_signature", "oauth_signature_method", "oauth_timestamp", "oauth_token", "oauth_version"}
-	var got []string
-	for k := range req.Auth {
-		if k != "realm" {
-			got = append(got, k)
-		}
-	}
-	slices.Sort(got)
-	if !slices.Equal(got, want) {
-		s.violate("OAuth parameters %v, want %v", got, want)
-		return "Authorization Error: missing parameters"
-	}
-	switch {
-	case req.Auth["oauth_version"] != "1.0":
-		s.violate("oauth_version %q", req.Auth["oauth_version"])
-		return "Authorization Error: version"
-	case req.Auth["oauth_signature_method"] != "PLAINTEXT":
-		s.violate("oauth_signature_method %q", req.Auth["oauth_signature_method"])
-		return "Authorization Error: signature method"
-	case req.RawAuth["oauth_signature"] != "%26"+TokenSecret:
-		s.violate("oauth_signature sent as %q, want %q", req.RawAuth["oauth_signature"], "%26"+TokenSecret)
-		return "Authorization Error: Invalid access token"
-	case req.Auth["oauth_consumer_key"] != ConsumerKey || req.Auth["oauth_token"] != TokenKey:
-		return "Authorization Error: Invalid access token"
-	case req.Auth["oauth_nonce"] == "":
-		s.violate("empty oauth_nonce")
-		return "Authorization Error: nonce"
-	case s.nonces[req.Auth["oauth_nonce"]]:
-		s.violate("oauth_nonce %s reused", req.Auth["oauth_nonce"])
-		return "Authorization Error: nonce already used"
-	}
-	s.nonces[req.Auth["oauth_nonce"]] = true
-	ts, err := strconv.ParseInt(req.Auth["oauth_timestamp"], 10, 64)
-	if err != nil {
-		s.violate("oauth_timestamp %q", req.Auth["oauth_timestamp"])
-		return "Authorization Error: timestamp"
-	}
-	if d := s.now().Sub(time.Unix(ts, 0)); d > 5*time.Minute || d < -5*time.Minute {
-		s.violate("oauth_timestamp %d is %v off", ts, d)
-		return "Authorization Error: timestamp expired"
-	}
-	return ""
-}
-
-// readForm parses a multipart body into req.Form and req.Files.
-func (s *Server) readForm(r *http.Request, req *Request) string {
-	req.Form, req.Files = url.Values{}, map[string][]byte{}
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mt != "multipart/form-data" {
-		if r.ContentLength == 0 && mt == "" {
-			return "" // a POST without fields
-		}
-		s.violate("%s %s body is %q, want multipart/form-data", r.Method, r.URL.Path, mt)
-		return "body must be multipart/form-data"
-	}
-	mr, err := r.MultipartReader()
-	if err != nil {
-		return err.Error()
-	}
-	for {
-		p, err := mr.NextPart()
-		if err != nil {
-			break
-		}
-		data, _ := io.ReadAll(io.LimitReader(p, 1<<20))
-		if p.FileName() != "" {
-			req.Files[p.FormName()] = data
-		} else {
-			req.Form.Add(p.FormName(), string(data))
-		}
-	}
-	return ""
-}
-
-func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	switch r.Method {
-	case http.MethodGet:
-		if s.csrf == "" {
-			s.csrf = fmt.Sprintf("csrf%016x", time.Now().UnixNano())
-		}
-		http.SetCookie(w, &http.Cookie{Name: "csrftoken", Value: s.csrf, Path: "/"})
-		writeJSON(w, http.StatusOK, map[string]any{"authenticated": false, "external_auth_url": nil, "no_users": false})
-	case http.MethodPost:
-		tok, _ := r.Cookie("csrftoken")
-		if tok == nil || tok.Value != s.csrf || r.Header.Get("X-CSRFToken") != s.csrf {
-			s.violate("login POST without the CSRF cookie and header")
-			http.Error(w, "CSRF verification failed. Request aborted.", http.StatusForbidden)
-			return
-		}
-		if err := r.ParseForm(); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		if r.PostForm.Get("username") != Username || r.PostForm.Get("password") != Password {
-			writeJSON(w, http.StatusBadRequest, map[string][]string{"__all__": {"Please enter a correct username and password. Note that both fields may be case-sensitive."}})
-			return
-		}
-		sid := fmt.Sprintf("sess%016x", time.Now().UnixNano())
-		s.sessions[sid] = true
-		http.SetCookie(w, &http.Cookie{Name: "sessionid", Value: sid, Path: "/", HttpOnly: true})
-		w.WriteHeader(http.StatusNoContent)
-	default:
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-	}
-}
-
-// authenticateAPI hands out the API key for a user name and password.
-func (s *Server) authenticateAPI(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	if r.PostForm.Get("username") != Username || r.PostForm.Get("password") != Password {
-		http.Error(w, "Username or password incorrect.", http.StatusForbidden)
-		return
-	}
-	if r.PostForm.Get("consumer") == "" {
-		s.mu.Lock()
-		s.violate("authenticate without a consumer name")
-		s.mu.Unlock()
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"consumer_key": ConsumerKey, "token_key": TokenKey, "token_secret": TokenSecret, "name": r.PostForm.Get("consumer")})
-}
-
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -627,12 +499,29 @@ func fieldError(w http.ResponseWriter, field, msg string) {
 	writeJSON(w, http.StatusBadRequest, map[string][]string{field: {msg}})
 }
 
+// plainError is how MAAS answers a ValidationError raised outside a form: 400 with the
+// message as text.
+func plainError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(msg))
+}
+
 func notFound(w http.ResponseWriter) {
 	http.Error(w, "No matching object found", http.StatusNotFound)
 }
 
 func badOp(w http.ResponseWriter, req *Request) {
 	http.Error(w, fmt.Sprintf("Unrecognised signature: method=%s op=%s", req.Method, req.Op), http.StatusBadRequest)
+}
+
+// pyList formats values as Python prints a list, as MAAS's messages quote them.
+func pyList(vs []string) string {
+	q := make([]string, len(vs))
+	for i, v := range vs {
+		q[i] = "'" + v + "'"
+	}
+	return "[" + strings.Join(q, ", ") + "]"
 }
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }

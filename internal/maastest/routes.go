@@ -38,26 +38,21 @@ func (s *Server) route(w http.ResponseWriter, req *Request) {
 	}
 }
 
-// list reads a list field; lists must be repeated keys.
-func (s *Server) list(req *Request, name string) ([]string, bool) {
-	vs, ok := req.Form[name]
-	for _, v := range vs {
-		if strings.Contains(v, ",") {
-			s.violate("%s sent as one comma-joined value %q; MAAS wants repeated keys", name, v)
-		}
-	}
-	return vs, ok
-}
-
 // collection describes records with integer ids for serveCollection.
 type collection[T any] struct {
 	items   *[]*T
 	id      func(*T) int
 	visible func(*T) bool // nil: every record
 	create  func() *T     // a new record with its id, defaults and resource_uri
-	apply   func(w http.ResponseWriter, req *Request, x *T, create bool) bool
-	remove  func(w http.ResponseWriter, x *T) bool // nil: deletable; false: refused and answered
-	sub     func(w http.ResponseWriter, req *Request, x *T, seg []string)
+	// created is the status of a successful create; 0 means 200 (what piston answers
+	// when a handler returns the object; a few handlers answer 201 themselves).
+	created int
+	// apply validates the request against the record, the stored fields standing in for
+	// those the request leaves out (MAAS's APIEditMixin), and changes it.
+	apply  func(w http.ResponseWriter, req *Request, x *T, create bool) bool
+	saved  func(x *T)                             // nil: nothing happens after a save
+	remove func(w http.ResponseWriter, x *T) bool // nil: deletable; false: refused and answered
+	sub    func(w http.ResponseWriter, req *Request, x *T, seg []string)
 }
 
 // serveCollection answers list and create on a collection, read, update and delete on
@@ -77,7 +72,10 @@ func serveCollection[T any](w http.ResponseWriter, req *Request, seg []string, c
 			x := c.create()
 			if c.apply(w, req, x, true) {
 				*c.items = append(*c.items, x)
-				writeJSON(w, 200, x)
+				if c.saved != nil {
+					c.saved(x)
+				}
+				writeJSON(w, max(c.created, http.StatusOK), x)
 			}
 		default:
 			badOp(w, req)
@@ -102,306 +100,18 @@ func serveCollection[T any](w http.ResponseWriter, req *Request, seg []string, c
 		cp := *x
 		if c.apply(w, req, &cp, false) {
 			*x = cp
+			if c.saved != nil {
+				c.saved(x)
+			}
 			writeJSON(w, 200, x)
 		}
 	case req.Method == http.MethodDelete:
 		if c.remove != nil && !c.remove(w, x) {
 			return
 		}
-		*c.items = slices.Delete(*c.items, i, i+1)
+		j := slices.Index(*c.items, x) // remove may have changed other records
+		*c.items = slices.Delete(*c.items, j, j+1)
 		w.WriteHeader(http.StatusNoContent)
-	default:
-		badOp(w, req)
-	}
-}
-
-func (s *Server) bootSources(w http.ResponseWriter, req *Request, seg []string) {
-	serveCollection(w, req, seg, collection[BootSource]{
-		items: &s.sources,
-		id:    func(b *BootSource) int { return b.ID },
-		create: func() *BootSource {
-			b := &BootSource{ID: s.id(), Created: s.stamp()}
-			b.ResourceURI = fmt.Sprintf("%sboot-sources/%d/", apiPrefix, b.ID)
-			return b
-		},
-		apply: s.applySource,
-		remove: func(_ http.ResponseWriter, b *BootSource) bool {
-			s.selections = slices.DeleteFunc(s.selections, func(x *Selection) bool { return x.BootSourceID == b.ID })
-			return true
-		},
-		sub: func(w http.ResponseWriter, req *Request, b *BootSource, seg []string) {
-			if seg[0] != "selections" {
-				notFound(w)
-				return
-			}
-			s.selectionsAPI(w, req, b, seg[1:])
-		},
-	})
-}
-
-// applySource validates and applies boot source fields as MAAS's form does.
-func (s *Server) applySource(w http.ResponseWriter, req *Request, b *BootSource, create bool) bool {
-	if _, plain := req.Form["keyring_data"]; plain {
-		s.violate("keyring_data sent as a plain field; MAAS wants a file part")
-		fieldError(w, "keyring_data", "The submitted data was not a file. Check the encoding type on the form.")
-		return false
-	}
-	if u, ok := req.Form["url"]; ok {
-		b.URL = u[0]
-	}
-	if create && b.URL == "" {
-		fieldError(w, "url", "This field is required.")
-		return false
-	}
-	if !strings.HasPrefix(b.URL, "http://") && !strings.HasPrefix(b.URL, "https://") && !strings.HasPrefix(b.URL, "file://") {
-		fieldError(w, "url", "Enter a valid URL.")
-		return false
-	}
-	if data, ok := req.Files["keyring_data"]; ok {
-		b.KeyringData, b.KeyringFilename = b64(data), ""
-	}
-	if f, ok := req.Form["keyring_filename"]; ok {
-		b.KeyringFilename = f[0]
-		if _, file := req.Files["keyring_data"]; !file {
-			b.KeyringData = ""
-		}
-	}
-	if b.KeyringData == "" && b.KeyringFilename == "" {
-		writeJSON(w, 400, map[string][]string{"__all__": {"One of keyring_data or keyring_filename must be specified."}})
-		return false
-	}
-	b.Updated = s.stamp()
-	return true
-}
-
-func (s *Server) selectionsAPI(w http.ResponseWriter, req *Request, b *BootSource, seg []string) {
-	serveCollection(w, req, seg, collection[Selection]{
-		items:   &s.selections,
-		id:      func(x *Selection) int { return x.ID },
-		visible: func(x *Selection) bool { return x.BootSourceID == b.ID },
-		create: func() *Selection {
-			return s.newSelection(b.ID, "", "", []string{"*"}, []string{"*"}, []string{"*"})
-		},
-		apply: s.applySelection,
-	})
-}
-
-func (s *Server) applySelection(w http.ResponseWriter, req *Request, x *Selection, _ bool) bool {
-	if v, ok := req.Form["os"]; ok {
-		x.OS = v[0]
-	}
-	if v, ok := req.Form["release"]; ok {
-		x.Release = v[0]
-	}
-	if x.OS == "" || x.Release == "" {
-		fe := map[string][]string{}
-		if x.OS == "" {
-			fe["os"] = []string{"This field is required."}
-		}
-		if x.Release == "" {
-			fe["release"] = []string{"This field is required."}
-		}
-		writeJSON(w, 400, fe)
-		return false
-	}
-	for _, o := range s.selections {
-		if o.ID != x.ID && o.BootSourceID == x.BootSourceID && o.OS == x.OS && o.Release == x.Release {
-			writeJSON(w, 400, map[string][]string{"__all__": {"Boot source selection with this Boot source, Os and Release already exists."}})
-			return false
-		}
-	}
-	if v, ok := s.list(req, "arches"); ok {
-		x.Arches = v
-	}
-	if v, ok := s.list(req, "subarches"); ok {
-		x.Subarches = v
-	}
-	if v, ok := s.list(req, "labels"); ok {
-		x.Labels = v
-	}
-	return true
-}
-
-func (s *Server) bootResources(w http.ResponseWriter, req *Request, seg []string) {
-	if len(seg) == 1 && req.Method == http.MethodGet && req.Op == "" {
-		id, _ := strconv.Atoi(seg[0])
-		i := slices.IndexFunc(s.resources, func(r *BootResource) bool { return r.ID == id })
-		if i < 0 {
-			notFound(w)
-			return
-		}
-		writeJSON(w, 200, s.resources[i])
-		return
-	}
-	if len(seg) != 0 {
-		notFound(w)
-		return
-	}
-	switch {
-	case req.Method == http.MethodGet && req.Op == "":
-		out := []map[string]any{}
-		typ := strings.ToLower(req.Query.Get("type"))
-		for _, r := range s.resources {
-			if typ == "" || typ == "all" || strings.EqualFold(typ, r.Type) {
-				out = append(out, map[string]any{"id": r.ID, "type": r.Type, "name": r.Name, "architecture": r.Architecture, "resource_uri": r.ResourceURI})
-			}
-		}
-		writeJSON(w, 200, out)
-	case req.Method == http.MethodGet && req.Op == "is_importing":
-		busy := s.importing
-		if s.importing {
-			s.importLeft--
-			if s.importLeft < 0 {
-				s.finishImport()
-				busy = false
-			}
-		}
-		writeJSON(w, 200, busy)
-	case req.Method == http.MethodPost && req.Op == "import":
-		s.imports++
-		s.importing, s.importLeft = true, s.importPolls
-		w.Header().Set("Content-Type", "text/plain")
-		_, _ = w.Write([]byte("Import of boot resources started"))
-	case req.Method == http.MethodPost && req.Op == "stop_import":
-		s.importing = false
-		w.Header().Set("Content-Type", "text/plain")
-		_, _ = w.Write([]byte("Import of boot resources is being stopped"))
-	default:
-		badOp(w, req)
-	}
-}
-
-// finishImport creates the synced resources of every selection.
-func (s *Server) finishImport() {
-	s.importing = false
-	for _, x := range s.selections {
-		for _, a := range x.Arches {
-			if a == "*" {
-				a = "amd64"
-			}
-			if len(s.mirrorArch) > 0 && !slices.Contains(s.mirrorArch, a) {
-				continue
-			}
-			name, arch := x.OS+"/"+x.Release, a+"/ga-22.04"
-			if slices.ContainsFunc(s.resources, func(r *BootResource) bool { return r.Name == name && r.Architecture == arch }) {
-				continue
-			}
-			r := &BootResource{ID: s.id(), Type: "Synced", Name: name, Architecture: arch}
-			r.ResourceURI = fmt.Sprintf("%sboot-resources/%d/", apiPrefix, r.ID)
-			r.Sets = map[string]any{"20261120": map[string]any{
-				"version": "20261120", "label": "stable", "size": 1234567, "complete": true, "progress": 100.0,
-				"files": map[string]any{"squashfs": map[string]any{"filename": "squashfs", "filetype": "squashfs", "size": 1234567, "sha256": strings.Repeat("ab", 32), "complete": true, "progress": 100.0}},
-			}}
-			s.resources = append(s.resources, r)
-		}
-	}
-}
-
-var validPockets = []string{"updates", "security", "backports"}
-
-func (s *Server) packageRepos(w http.ResponseWriter, req *Request, seg []string) {
-	serveCollection(w, req, seg, collection[Repo]{
-		items: &s.repos,
-		id:    func(r *Repo) int { return r.ID },
-		create: func() *Repo {
-			r := &Repo{ID: s.id(), Enabled: true, Distributions: []string{}, DisabledPockets: []string{}, DisabledComponents: []string{}, Components: []string{}, Arches: []string{}}
-			r.ResourceURI = fmt.Sprintf("%spackage-repositories/%d/", apiPrefix, r.ID)
-			return r
-		},
-		apply: s.applyRepo,
-		remove: func(w http.ResponseWriter, r *Repo) bool {
-			if r.Name == "main_archive" || r.Name == "ports_archive" {
-				http.Error(w, "Cannot delete default Ubuntu archives.", http.StatusBadRequest)
-				return false
-			}
-			return true
-		},
-	})
-}
-
-func (s *Server) applyRepo(w http.ResponseWriter, req *Request, r *Repo, create bool) bool {
-	if create && (len(req.Form["name"]) == 0 || len(req.Form["url"]) == 0) {
-		fe := map[string][]string{}
-		for _, f := range []string{"name", "url"} {
-			if len(req.Form[f]) == 0 {
-				fe[f] = []string{"This field is required."}
-			}
-		}
-		writeJSON(w, 400, fe)
-		return false
-	}
-	if v, ok := req.Form["name"]; ok {
-		r.Name = v[0]
-	}
-	if v, ok := req.Form["url"]; ok {
-		if !strings.HasPrefix(v[0], "http://") && !strings.HasPrefix(v[0], "https://") {
-			fieldError(w, "url", "Enter a valid URL.")
-			return false
-		}
-		r.URL = v[0]
-	}
-	if v, ok := req.Form["key"]; ok {
-		if v[0] != "" && !strings.Contains(v[0], "-----BEGIN PGP PUBLIC KEY BLOCK-----") {
-			fieldError(w, "key", "Invalid key: not an ASCII-armored public key.")
-			return false
-		}
-		r.Key = v[0]
-	}
-	if v, ok := s.list(req, "disabled_pockets"); ok {
-		for _, p := range v {
-			if !slices.Contains(validPockets, p) {
-				fieldError(w, "disabled_pockets", fmt.Sprintf("'%s' is not a valid Pocket. It should be one of: 'updates', 'security', 'backports'.", p))
-				return false
-			}
-		}
-		r.DisabledPockets = v
-	}
-	for name, dst := range map[string]*[]string{"distributions": &r.Distributions, "components": &r.Components, "disabled_components": &r.DisabledComponents, "arches": &r.Arches} {
-		if v, ok := s.list(req, name); ok {
-			*dst = v
-		}
-	}
-	for name, dst := range map[string]*bool{"enabled": &r.Enabled, "disable_sources": &r.DisableSources} {
-		if v, ok := req.Form[name]; ok {
-			b, err := strconv.ParseBool(v[0])
-			if err != nil {
-				fieldError(w, name, "Enter a valid boolean.")
-				return false
-			}
-			*dst = b
-		}
-	}
-	return true
-}
-
-func (s *Server) maasConfig(w http.ResponseWriter, req *Request) {
-	switch {
-	case req.Method == http.MethodGet && req.Op == "get_config":
-		name := req.Query.Get("name")
-		v, ok := s.config[name]
-		if !ok {
-			fieldError(w, "name", fmt.Sprintf("%s is not a valid config setting (valid settings are: ...).", name))
-			return
-		}
-		writeJSON(w, 200, v)
-	case req.Method == http.MethodPost && req.Op == "set_config":
-		name, value := req.Form.Get("name"), req.Form.Get("value")
-		old, ok := s.config[name]
-		if !ok {
-			fieldError(w, "name", fmt.Sprintf("%s is not a valid config setting (valid settings are: ...).", name))
-			return
-		}
-		if _, isBool := old.(bool); isBool {
-			b, err := strconv.ParseBool(value)
-			if err != nil {
-				fieldError(w, name, "Enter a valid boolean.")
-				return
-			}
-			s.config[name] = b
-		} else {
-			s.config[name] = value
-		}
-		writeJSON(w, 200, "OK")
 	default:
 		badOp(w, req)
 	}
@@ -513,6 +223,7 @@ func (s *Server) machinesAPI(w http.ResponseWriter, req *Request, seg []string) 
 	case req.Method == http.MethodGet && req.Op == "query_power_state":
 		writeJSON(w, 200, map[string]string{"state": m.PowerState})
 	case req.Method == http.MethodPost && req.Op == "commission":
+		s.scripts[m.SystemID] = [2][]string{s.scriptList(req, "commissioning_scripts"), s.scriptList(req, "testing_scripts")}
 		set(1)
 		writeJSON(w, 200, m)
 	case req.Method == http.MethodPost && req.Op == "deploy":
@@ -522,11 +233,18 @@ func (s *Server) machinesAPI(w http.ResponseWriter, req *Request, seg []string) 
 		}
 		owner := Username
 		m.Owner = &owner
-		if v := req.Form.Get("distro_series"); v != "" {
-			m.DistroSeries = v
+		// deploy has no osystem parameter: the OS comes with distro_series
+		// ("ubuntu/noble", "noble", ...), else the default.
+		if _, ok := req.Form["osystem"]; ok {
+			s.violate("deploy with osystem, which MAAS ignores (give distro_series as os/release)")
 		}
-		if v := req.Form.Get("osystem"); v != "" {
-			m.OSystem = v
+		m.OSystem, m.DistroSeries = s.config["default_osystem"].(string), s.config["default_distro_series"].(string)
+		if v := req.Form.Get("distro_series"); v != "" {
+			if os, release, ok := strings.Cut(v, "/"); ok {
+				m.OSystem, m.DistroSeries = os, release
+			} else {
+				m.DistroSeries = v
+			}
 		}
 		set(9)
 		m.PowerState = "on"
@@ -581,4 +299,17 @@ func (s *Server) zonesAPI(w http.ResponseWriter, req *Request, seg []string) {
 	default:
 		badOp(w, req)
 	}
+}
+
+// scriptList reads commissioning_scripts or testing_scripts as MAAS's forms do: the
+// last value of the field, split at commas. Repeated keys lose all values but the last.
+func (s *Server) scriptList(req *Request, name string) []string {
+	vs := req.Form[name]
+	if len(vs) == 0 {
+		return nil
+	}
+	if len(vs) > 1 {
+		s.violate("%s sent as %d repeated keys; MAAS reads one comma-separated value (keeps only %q)", name, len(vs), vs[len(vs)-1])
+	}
+	return strings.Split(vs[len(vs)-1], ",")
 }
