@@ -8,7 +8,7 @@ import (
 // BootResource is an image MAAS holds.
 type BootResource struct {
 	ID           int    `json:"id"`
-	Type         string `json:"type"` // "Synced", "Uploaded", "Generated"
+	Type         string `json:"type"` // "Synced", "Uploaded"
 	Name         string `json:"name"` // "ubuntu/jammy"
 	Architecture string `json:"architecture"`
 	ResourceURI  string `json:"resource_uri"`
@@ -36,8 +36,8 @@ type BootResourceFile struct {
 	Progress float64 `json:"progress"`
 }
 
-// BootResources lists boot resources; typ filters ("synced", "uploaded",
-// "generated"; empty for all).
+// BootResources lists boot resources; typ filters ("synced" or "uploaded"; empty for
+// all). Any other type is ErrBadRequest.
 func (c *Client) BootResources(ctx context.Context, typ string) ([]BootResource, error) {
 	p := &Params{}
 	if typ != "" {
@@ -51,7 +51,9 @@ func (c *Client) BootResource(ctx context.Context, id int) (BootResource, error)
 	return get[BootResource](ctx, c, "boot-resources/"+strconv.Itoa(id)+"/", "", nil)
 }
 
-// ImportBootResources starts importing the selected images from the boot sources.
+// ImportBootResources starts importing the selected images from the boot sources
+// (MAAS starts no second import while one runs). An import first refreshes the boot
+// source cache that selections are validated against.
 func (c *Client) ImportBootResources(ctx context.Context) error {
 	return c.Post(ctx, "boot-resources/", "import", nil, nil)
 }

@@ -35,12 +35,15 @@ func (b BootSource) Keyring() ([]byte, error) {
 	return base64.StdEncoding.DecodeString(b.KeyringData)
 }
 
-// BootSourceRequest creates or updates a boot source.
+// BootSourceRequest creates or updates a boot source. Give one of the two keyrings;
+// KeyringData wins when both are set.
 type BootSourceRequest struct {
 	// URL of the simplestreams index directory, e.g.
 	// http://mirror.internal/maas/images/ephemeral-v3/stable/
 	URL string
-	// KeyringFilename is a keyring path on the region controllers.
+	// KeyringFilename is a keyring path on the region controllers. MAAS refuses it for a
+	// source that holds keyring_data (and no request clears that): delete and create the
+	// source instead, as ConfigureAirgap does.
 	KeyringFilename string
 	// KeyringData is a binary OpenPGP keyring, uploaded as a file part.
 	KeyringData []byte
@@ -49,9 +52,14 @@ type BootSourceRequest struct {
 func (r BootSourceRequest) params() *Params {
 	p := &Params{}
 	p.AddOptional("url", r.URL)
-	p.AddOptional("keyring_filename", r.KeyringFilename)
-	if len(r.KeyringData) > 0 {
+	switch {
+	case len(r.KeyringData) > 0:
+		// An update keeps the fields it does not name, and MAAS refuses a source with
+		// both keyrings: the stored keyring_filename is cleared with the upload.
+		p.Add("keyring_filename", "")
 		p.AddFile("keyring_data", "keyring.gpg", r.KeyringData)
+	case r.KeyringFilename != "":
+		p.Add("keyring_filename", r.KeyringFilename)
 	}
 	return p
 }
@@ -95,14 +103,30 @@ type BootSourceSelection struct {
 	ResourceURI  string   `json:"resource_uri"`
 }
 
-// Selection is what to import: an OS release for some architectures. Empty lists
-// leave MAAS's default ("*") on create and the current value on update.
+// Selection is what to import: an OS release for some architectures (amd64, arm64),
+// subarchitectures (the kernels: ga-24.04, hwe-24.04) and labels (stable, candidate),
+// "*" standing for all. A list left empty is "*" when a selection is created (MAAS
+// itself would store an empty list, and an empty list imports nothing) and is left as
+// MAAS has it when one is updated. MAAS accepts only selections its boot source cache
+// lists (a 400 otherwise, see ErrImageUnavailable).
 type Selection struct {
 	OS        string
 	Release   string
 	Arches    []string
 	Subarches []string
 	Labels    []string
+}
+
+var all = []string{"*"}
+
+// withDefaults fills the empty lists with "*".
+func (s Selection) withDefaults() Selection {
+	for _, l := range []*[]string{&s.Arches, &s.Subarches, &s.Labels} {
+		if len(*l) == 0 {
+			*l = all
+		}
+	}
+	return s
 }
 
 func (s Selection) params() *Params {
@@ -126,17 +150,19 @@ func (c *Client) BootSourceSelections(ctx context.Context, sourceID int) ([]Boot
 	return get[[]BootSourceSelection](ctx, c, selectionsPath(sourceID), "", nil)
 }
 
-// CreateBootSourceSelection adds a selection to a boot source.
+// CreateBootSourceSelection adds a selection to a boot source (empty lists: "*").
 func (c *Client) CreateBootSourceSelection(ctx context.Context, sourceID int, s Selection) (BootSourceSelection, error) {
-	return post[BootSourceSelection](ctx, c, selectionsPath(sourceID), "", s.params())
+	return post[BootSourceSelection](ctx, c, selectionsPath(sourceID), "", s.withDefaults().params())
 }
 
-// UpdateBootSourceSelection changes a selection.
+// UpdateBootSourceSelection changes the fields of s that are set.
 func (c *Client) UpdateBootSourceSelection(ctx context.Context, sourceID, id int, s Selection) (BootSourceSelection, error) {
 	return put[BootSourceSelection](ctx, c, selectionPath(sourceID, id), s.params())
 }
 
-// DeleteBootSourceSelection removes a selection.
+// DeleteBootSourceSelection removes a selection. MAAS up to 3.6 refuses to remove the
+// selection of the commissioning release (ErrBadRequest): set
+// commissioning_distro_series to another imported release first.
 func (c *Client) DeleteBootSourceSelection(ctx context.Context, sourceID, id int) error {
 	return c.Delete(ctx, selectionPath(sourceID, id))
 }

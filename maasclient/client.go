@@ -320,11 +320,13 @@ func (c *Client) authorize(req *http.Request) error {
 		req.Header.Set("Authorization", h)
 		return nil
 	}
-	// Session login: Django wants the CSRF token echoed on unsafe methods.
+	// Session login: Django wants the CSRF token echoed on unsafe methods, and over
+	// https a Referer of the same origin.
 	if c.csrfFrom != nil && req.Method != http.MethodGet && req.Method != http.MethodHead {
 		if tok := c.cookie(c.csrfFrom, "csrftoken"); tok != "" {
 			req.Header.Set("X-CSRFToken", tok)
 		}
+		req.Header.Set("Referer", c.csrfFrom.String())
 	}
 	return nil
 }

@@ -21,5 +21,13 @@
 // ErrBadRequest, ErrUnauthorized, ErrForbidden, ErrNotFound, ErrConflict or
 // ErrUnavailable with errors.Is.
 //
-// ConfigureAirgap does the whole air-gap setup in one call.
+// ConfigureAirgap does the whole air-gap setup in one call, in the order MAAS needs:
+// the boot source is updated in place (its keyring_filename cleared when keyring_data
+// is uploaded), an import refreshes MAAS's boot source cache when MAAS does not know
+// the mirror's images yet (MAAS 3.4-3.7 do not refresh it when boot source 1 changes),
+// selections list "*" for what is not given (MAAS would store an empty list, which
+// imports nothing), main_archive and ports_archive get only the pockets and components
+// the apt mirror holds (AptArchive.Disabled), the import is waited for, and only then
+// do the commissioning and default releases move and the selections not asked for go
+// (MAAS up to 3.6 refuses to remove the commissioning release's selection).
 package maasclient

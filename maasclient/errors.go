@@ -29,6 +29,13 @@ var (
 	ErrLoginFailed = errors.New("maas: login failed")
 	// ErrImportIncomplete: the import finished but a selected image is missing.
 	ErrImportIncomplete = errors.New("maas: boot resource import incomplete")
+	// ErrImageUnavailable: MAAS refused a selection because its boot source does not
+	// offer the image (the os/release, or an architecture, subarchitecture or label),
+	// even after an import refreshed MAAS's cache of the source.
+	ErrImageUnavailable = errors.New("maas: image not offered by the boot source")
+	// ErrArchiveIncomplete: an apt mirror lacks a release that machines would deploy
+	// from it, or holds no release at all.
+	ErrArchiveIncomplete = errors.New("maas: apt mirror lacks a release")
 )
 
 // APIError is a response from MAAS with a status other than 2xx.

@@ -15,6 +15,8 @@ import (
 func ExampleClient_ConfigureAirgap() {
 	fake := maastest.Start()
 	defer fake.Close()
+	images := "http://mirror.internal/maas/images/ephemeral-v3/stable/"
+	fake.SetImages(images, maastest.UbuntuImages("noble", "amd64")...) // what the mirror serves
 
 	ctx := context.Background()
 	c, err := maasclient.New(fake.URL, maastest.APIKey, maasclient.Options{})
@@ -22,10 +24,13 @@ func ExampleClient_ConfigureAirgap() {
 		panic(err)
 	}
 	res, err := c.ConfigureAirgap(ctx, maasclient.AirgapConfig{
-		ImageURL:     "http://mirror.internal/maas/images/ephemeral-v3/stable/",
+		ImageURL:     images,
 		ImageKeyring: []byte("binary keyring from store/pgp Signer.PublicKey(false)"),
 		Selections:   []maasclient.Selection{{OS: "ubuntu", Release: "noble", Arches: []string{"amd64"}}},
-		ArchiveURL:   "http://mirror.internal/ubuntu",
+		// What the apt mirror holds: MAAS is told to leave out the rest.
+		Archive: &maasclient.AptArchive{URL: "http://mirror.internal/ubuntu", Suites: map[string][]string{
+			"noble": {"main"}, "noble-updates": {"main"}, "noble-security": {"main"},
+		}},
 		ArchiveKey:   "-----BEGIN PGP PUBLIC KEY BLOCK-----\n...\n-----END PGP PUBLIC KEY BLOCK-----\n",
 		Config:       map[string]string{maasclient.ConfigEnableHTTPProxy: "false"},
 		PollInterval: time.Millisecond,
@@ -35,19 +40,22 @@ func ExampleClient_ConfigureAirgap() {
 	}
 	fmt.Println("boot source:", res.BootSource.URL)
 	for _, s := range res.Selections {
-		fmt.Println("selection:", s.OS, s.Release, s.Arches)
+		fmt.Println("selection:", s.OS, s.Release, s.Arches, s.Subarches, s.Labels)
 	}
 	for _, r := range res.Repositories {
-		fmt.Println("repository:", r.Name, r.URL)
+		fmt.Println("repository:", r.Name, r.URL, "disabled:", r.DisabledPockets, r.DisabledComponents)
 	}
 	for _, r := range res.Resources {
 		fmt.Println("image:", r.Name, r.Architecture)
 	}
+	fmt.Println("imports:", res.Imports)
 	// Output:
 	// boot source: http://mirror.internal/maas/images/ephemeral-v3/stable/
-	// selection: ubuntu noble [amd64]
-	// repository: main_archive http://mirror.internal/ubuntu
-	// image: ubuntu/noble amd64/ga-22.04
+	// selection: ubuntu noble [amd64] [*] [*]
+	// repository: main_archive http://mirror.internal/ubuntu disabled: [backports] [restricted universe multiverse]
+	// image: ubuntu/noble amd64/ga-24.04
+	// image: ubuntu/noble amd64/hwe-24.04
+	// imports: 2
 }
 
 // Field errors of a 400 are decoded; errors.Is tells the kinds apart.

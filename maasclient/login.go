@@ -11,10 +11,12 @@ import (
 )
 
 // Login makes a client that authenticates with a session cookie instead of an API key:
-// it fetches MAAS's login page for the CSRF cookie, posts the user name and password
-// to /MAAS/accounts/login/ with that token, and keeps the session cookie it gets back.
-// Later unsafe requests echo the CSRF token in X-CSRFToken. A refused login is
-// ErrLoginFailed (wrapping the *APIError when MAAS said more).
+// it posts the user name and password to MAAS's /MAAS/accounts/login/ and keeps the
+// session and CSRF cookies of the answer. (The login view wants no CSRF token; MAAS
+// sets the csrftoken cookie when it logs the user in, not on the login page.) Later
+// unsafe requests echo the token in X-CSRFToken, with a Referer that names MAAS, which
+// Django requires over https. A refused login is ErrLoginFailed (wrapping the
+// *APIError when MAAS said more).
 func Login(ctx context.Context, maasURL, username, password string, opts Options) (*Client, error) {
 	c, err := newClient(maasURL, opts, true)
 	if err != nil {
@@ -24,37 +26,19 @@ func Login(ctx context.Context, maasURL, username, password string, opts Options
 	loginURL := root.ResolveReference(&url.URL{Path: "accounts/login/"})
 	c.csrfFrom = root
 
-	// 1. The CSRF cookie.
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, loginURL.String(), nil)
-	if err != nil {
-		return nil, fmt.Errorf("maas: %w", err)
-	}
-	req.Header.Set("User-Agent", c.ua)
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("maas: login: %w", err)
-	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
-	_ = resp.Body.Close()
-	token := c.cookie(root, "csrftoken")
-	if token == "" {
-		return nil, fmt.Errorf("%w: %s set no csrftoken cookie (status %d)", ErrLoginFailed, loginURL, resp.StatusCode)
-	}
-
-	// 2. The form.
-	form := url.Values{"username": {username}, "password": {password}, "csrfmiddlewaretoken": {token}}
-	req, err = http.NewRequestWithContext(ctx, http.MethodPost, loginURL.String(), strings.NewReader(form.Encode()))
+	form := url.Values{"username": {username}, "password": {password}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, loginURL.String(), strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, fmt.Errorf("maas: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-CSRFToken", token)
-	req.Header.Set("Referer", loginURL.String()) // Django checks it over https
+	req.Header.Set("Accept", "application/json") // 204 or a 400 with the form errors
+	req.Header.Set("Referer", loginURL.String())
 	req.Header.Set("User-Agent", c.ua)
 	// Do not follow a redirect: a 302 to the UI is success, one back to the form is not.
 	hc := *c.http
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err = hc.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("maas: login: %w", err)
 	}
@@ -67,6 +51,9 @@ func Login(ctx context.Context, maasURL, username, password string, opts Options
 	}
 	if c.cookie(root, "sessionid") == "" {
 		return nil, fmt.Errorf("%w: no session cookie after login (status %d)", ErrLoginFailed, resp.StatusCode)
+	}
+	if c.cookie(root, "csrftoken") == "" {
+		return nil, fmt.Errorf("%w: %s set no csrftoken cookie with the session (status %d)", ErrLoginFailed, loginURL, resp.StatusCode)
 	}
 	return c, nil
 }

@@ -12,8 +12,9 @@ import (
 	"github.com/airgapkit/airgap/tlsutil"
 )
 
-// TestLogin: user name and password through MAAS's login form (CSRF cookie, then
-// session cookie); reads and writes work on the session, writes echo X-CSRFToken.
+// TestLogin: user name and password through MAAS's login form, which answers with the
+// session and CSRF cookies; reads and writes work on the session, writes echo
+// X-CSRFToken.
 func TestLogin(t *testing.T) {
 	ctx := context.Background()
 	fake := maastest.New(t)
@@ -45,6 +46,21 @@ func TestLogin(t *testing.T) {
 
 	_, err = Login(ctx, "http://127.0.0.1:1/MAAS/", "a", "b", Options{})
 	assert.Error(t, err)
+}
+
+// TestLoginOverTLS: over https Django also wants a Referer on session writes.
+func TestLoginOverTLS(t *testing.T) {
+	ctx := context.Background()
+	ca, err := tlsutil.NewCA(tlsutil.CAOptions{KeyType: tlsutil.ECDSAP256})
+	require.NoError(t, err)
+	leaf, err := ca.Issue(tlsutil.LeafOptions{Hosts: []string{"127.0.0.1"}})
+	require.NoError(t, err)
+	fake := maastest.NewTLS(t, leaf.TLSCertificate())
+	c, err := Login(ctx, fake.URL, maastest.Username, maastest.Password, Options{CACertPEM: ca.CertPEM()})
+	require.NoError(t, err)
+	require.NoError(t, c.SetConfig(ctx, ConfigUpstreamDNS, "10.9.9.9"))
+	assert.Equal(t, "10.9.9.9", fake.Config("upstream_dns"))
+	assert.Empty(t, fake.Violations())
 }
 
 // TestTLSWithLocalCA: MAAS over https with a certificate from a local CA: trusted with

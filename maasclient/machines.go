@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"net/url"
+	"strings"
 )
 
 // Machine is a machine MAAS manages (the fields most callers need).
@@ -60,10 +61,13 @@ func (c *Client) Machine(ctx context.Context, systemID string) (Machine, error) 
 
 // CommissionOptions tune Commission.
 type CommissionOptions struct {
-	EnableSSH            bool
-	SkipBMCConfig        bool
-	SkipNetworking       bool
-	SkipStorage          bool
+	EnableSSH      bool
+	SkipBMCConfig  bool
+	SkipNetworking bool
+	SkipStorage    bool
+	// CommissioningScripts and TestingScripts name scripts or tags ("none": no tests).
+	// They are sent as one comma-separated value each: MAAS reads only the last of
+	// repeated keys.
 	CommissioningScripts []string
 	TestingScripts       []string
 }
@@ -72,14 +76,16 @@ type CommissionOptions struct {
 func (c *Client) Commission(ctx context.Context, systemID string, o CommissionOptions) (Machine, error) {
 	p := (&Params{}).addFlag("enable_ssh", o.EnableSSH).addFlag("skip_bmc_config", o.SkipBMCConfig).
 		addFlag("skip_networking", o.SkipNetworking).addFlag("skip_storage", o.SkipStorage)
-	p.AddList("commissioning_scripts", o.CommissioningScripts)
-	p.AddList("testing_scripts", o.TestingScripts)
+	p.AddOptional("commissioning_scripts", strings.Join(o.CommissioningScripts, ","))
+	p.AddOptional("testing_scripts", strings.Join(o.TestingScripts, ","))
 	return post[Machine](ctx, c, machinePath(systemID), "commission", p)
 }
 
 // DeployOptions tune Deploy; empty fields take MAAS's defaults.
 type DeployOptions struct {
-	OSystem      string
+	// DistroSeries is the release, with its OS for another than default_osystem:
+	// "noble", "ubuntu/noble", "ubuntu/24.04", "centos/centos8" (deploy has no
+	// separate OS parameter). Empty: default_distro_series.
 	DistroSeries string
 	HWEKernel    string
 	// UserData is cloud-init user data; it is sent base64-encoded as MAAS wants.
@@ -90,7 +96,7 @@ type DeployOptions struct {
 // Deploy deploys an allocated or ready machine.
 func (c *Client) Deploy(ctx context.Context, systemID string, o DeployOptions) (Machine, error) {
 	p := &Params{}
-	p.AddOptional("osystem", o.OSystem).AddOptional("distro_series", o.DistroSeries).AddOptional("hwe_kernel", o.HWEKernel)
+	p.AddOptional("distro_series", o.DistroSeries).AddOptional("hwe_kernel", o.HWEKernel)
 	if len(o.UserData) > 0 {
 		p.Add("user_data", base64.StdEncoding.EncodeToString(o.UserData))
 	}

@@ -42,6 +42,15 @@ func (p *Params) AddList(name string, values []string) *Params {
 	return p
 }
 
+// addListOrClear appends a list; an empty, non-nil one as a single empty value, which
+// MAAS reads as "clear the list". nil appends nothing.
+func (p *Params) addListOrClear(name string, values []string) *Params {
+	if values != nil && len(values) == 0 {
+		return p.Add(name, "")
+	}
+	return p.AddList(name, values)
+}
+
 // AddBool appends "true" or "false".
 func (p *Params) AddBool(name string, v bool) *Params {
 	return p.Add(name, strconv.FormatBool(v))

@@ -32,9 +32,15 @@ type PackageRepositoryUpdate struct {
 	Name string
 	URL  string
 	// Key is the ASCII-armored public key of the archive; nil leaves it.
-	Key                *string
-	Distributions      []string
-	Components         []string
+	Key *string
+	// Distributions and Components are for custom repositories: MAAS refuses
+	// Components on main_archive and ports_archive and ignores their Distributions.
+	Distributions []string
+	Components    []string
+	// DisabledPockets (updates, security, backports) and DisabledComponents
+	// (restricted, universe, multiverse) are for main_archive and ports_archive: MAAS
+	// gives machines $RELEASE and the pockets not disabled, with main and the
+	// components not disabled. nil leaves them; an empty, non-nil slice clears them.
 	DisabledPockets    []string
 	DisabledComponents []string
 	Arches             []string
@@ -51,8 +57,8 @@ func (u PackageRepositoryUpdate) params() *Params {
 	}
 	p.AddList("distributions", u.Distributions)
 	p.AddList("components", u.Components)
-	p.AddList("disabled_pockets", u.DisabledPockets)
-	p.AddList("disabled_components", u.DisabledComponents)
+	p.addListOrClear("disabled_pockets", u.DisabledPockets)
+	p.addListOrClear("disabled_components", u.DisabledComponents)
 	p.AddList("arches", u.Arches)
 	if u.Enabled != nil {
 		p.AddBool("enabled", *u.Enabled)

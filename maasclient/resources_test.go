@@ -34,6 +34,7 @@ func TestBootSourcesAndSelections(t *testing.T) {
 	assert.Contains(t, v.Capabilities, "authenticate-api")
 
 	keyring := []byte{0x99, 0x01, 0x0d, 0x04, 0x00, 0xff, '\n', 0}
+	fake.SetImages("http://mirror.internal/maas/images/ephemeral-v3/stable/", maastest.UbuntuImages("noble", "amd64", "arm64")...)
 	src, err := c.CreateBootSource(ctx, BootSourceRequest{URL: "http://mirror.internal/maas/images/ephemeral-v3/stable/", KeyringData: keyring})
 	require.NoError(t, err)
 	assert.Equal(t, base64.StdEncoding.EncodeToString(keyring), src.KeyringData)
@@ -45,10 +46,8 @@ func TestBootSourcesAndSelections(t *testing.T) {
 	assert.NotContains(t, r.Form, "keyring_data")
 	assert.Equal(t, []string{"http://mirror.internal/maas/images/ephemeral-v3/stable/"}, r.Form["url"])
 
-	src, err = c.UpdateBootSource(ctx, src.ID, BootSourceRequest{KeyringFilename: "/etc/maas/mirror.gpg"})
-	require.NoError(t, err)
-	assert.Equal(t, "/etc/maas/mirror.gpg", src.KeyringFilename)
-	assert.Equal(t, "PUT", lastRequest(t, fake, "PUT", "boot-sources/"+itoa(src.ID)+"/").Method)
+	_, err = c.UpdateBootSource(ctx, src.ID, BootSourceRequest{KeyringFilename: "/etc/maas/mirror.gpg"})
+	assert.ErrorIs(t, err, ErrBadRequest, "MAAS keeps the keyring_data: both keyrings")
 
 	list, err := c.BootSources(ctx)
 	require.NoError(t, err)
@@ -60,7 +59,8 @@ func TestBootSourcesAndSelections(t *testing.T) {
 	sel, err := c.CreateBootSourceSelection(ctx, src.ID, Selection{OS: "ubuntu", Release: "noble", Arches: []string{"amd64", "arm64"}, Labels: []string{"stable"}})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"amd64", "arm64"}, sel.Arches)
-	assert.Equal(t, []string{"*"}, sel.Subarches)
+	assert.Equal(t, []string{"*"}, sel.Subarches, "a list not given is all, not MAAS's empty list")
+	assert.Equal(t, []string{"*"}, lastRequest(t, fake, "POST", "boot-sources/"+itoa(src.ID)+"/selections/").Form["subarches"])
 	r = lastRequest(t, fake, "POST", "boot-sources/"+itoa(src.ID)+"/selections/")
 	assert.Equal(t, []string{"amd64", "arm64"}, r.Form["arches"], "lists as repeated keys")
 
@@ -74,6 +74,10 @@ func TestBootSourcesAndSelections(t *testing.T) {
 
 	_, err = c.CreateBootSourceSelection(ctx, src.ID, Selection{OS: "ubuntu", Release: "noble"})
 	assert.ErrorIs(t, err, ErrBadRequest, "duplicate selection")
+	_, err = c.CreateBootSourceSelection(ctx, src.ID, Selection{OS: "ubuntu", Release: "jammy"})
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr, "not in the boot source cache")
+	assert.Contains(t, apiErr.Fields["os"][0], "has no available images for download")
 
 	require.NoError(t, c.DeleteBootSourceSelection(ctx, src.ID, sel.ID))
 	require.NoError(t, c.DeleteBootSource(ctx, src.ID))
@@ -81,9 +85,25 @@ func TestBootSourcesAndSelections(t *testing.T) {
 	assert.ErrorIs(t, err, ErrNotFound)
 }
 
+// TestUpdateBootSourceKeyringData: the stock boot source has a keyring file; giving it
+// keyring data clears the file name, or MAAS would refuse a source with both.
+func TestUpdateBootSourceKeyringData(t *testing.T) {
+	ctx := context.Background()
+	fake, c, _ := newFake(t, Options{})
+	require.Equal(t, maastest.StockKeyringFilename, fake.BootSources()[0].KeyringFilename)
+	src, err := c.UpdateBootSource(ctx, 1, BootSourceRequest{URL: "http://mirror.internal/maas/", KeyringData: []byte("KEY")})
+	require.NoError(t, err)
+	assert.Equal(t, "", src.KeyringFilename)
+	assert.Equal(t, "S0VZ", src.KeyringData)
+	src, err = c.UpdateBootSource(ctx, 1, BootSourceRequest{URL: "http://mirror2.internal/maas/"})
+	require.NoError(t, err)
+	assert.Equal(t, "S0VZ", src.KeyringData, "a partial update keeps the keyring")
+}
+
 func TestBootResourcesImport(t *testing.T) {
 	ctx := context.Background()
 	fake, c, _ := newFake(t, Options{})
+	fake.SetImages(maastest.StockImageURL, maastest.UbuntuImages("jammy", "amd64")...)
 	fake.SetImportPolls(1)
 	res, err := c.BootResources(ctx, "")
 	require.NoError(t, err)
@@ -98,9 +118,12 @@ func TestBootResourcesImport(t *testing.T) {
 	assert.False(t, busy)
 	res, err = c.BootResources(ctx, "synced")
 	require.NoError(t, err)
-	require.Len(t, res, 1)
+	require.Len(t, res, 2)
 	assert.Equal(t, "ubuntu/jammy", res[0].Name)
+	assert.Equal(t, "amd64/ga-22.04", res[0].Architecture)
 	assert.Equal(t, "synced", lastRequest(t, fake, "GET", "boot-resources/").Query.Get("type"))
+	_, err = c.BootResources(ctx, "generated")
+	assert.ErrorIs(t, err, ErrBadRequest, "not a boot resource type")
 	one, err := c.BootResource(ctx, res[0].ID)
 	require.NoError(t, err)
 	require.Len(t, one.Sets, 1)
@@ -123,25 +146,35 @@ func TestPackageRepositoriesAndConfig(t *testing.T) {
 	key := "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmDMEZ...\n-----END PGP PUBLIC KEY BLOCK-----\n"
 	off := false
 	r, err := c.UpdatePackageRepository(ctx, repos[0].ID, PackageRepositoryUpdate{
-		URL: "http://mirror.internal/ubuntu", Key: &key, Components: []string{"main", "universe"},
-		Distributions: []string{"jammy", "noble"}, DisabledPockets: []string{"backports", "security"}, DisableSources: &off,
+		URL: "http://mirror.internal/ubuntu", Key: &key, DisabledComponents: []string{"multiverse", "restricted"},
+		DisabledPockets: []string{"backports", "security"}, DisableSources: &off,
 	})
 	require.NoError(t, err)
 	assert.Equal(t, "http://mirror.internal/ubuntu", r.URL)
 	assert.Equal(t, key, r.Key)
 	assert.Equal(t, []string{"backports", "security"}, r.DisabledPockets)
+	assert.Equal(t, []string{"multiverse", "restricted"}, r.DisabledComponents)
 	assert.False(t, r.DisableSources)
 	req := lastRequest(t, fake, "PUT", "package-repositories/"+itoa(repos[0].ID)+"/")
-	assert.Equal(t, []string{"main", "universe"}, req.Form["components"])
-	assert.Equal(t, []string{"jammy", "noble"}, req.Form["distributions"])
+	assert.Equal(t, []string{"backports", "security"}, req.Form["disabled_pockets"])
+
+	// An empty list clears; nil leaves.
+	r, err = c.UpdatePackageRepository(ctx, repos[0].ID, PackageRepositoryUpdate{DisabledComponents: []string{}})
+	require.NoError(t, err)
+	assert.Empty(t, r.DisabledComponents)
+	assert.Equal(t, []string{"backports", "security"}, r.DisabledPockets)
 
 	_, err = c.UpdatePackageRepository(ctx, repos[0].ID, PackageRepositoryUpdate{DisabledPockets: []string{"proposed"}})
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
-	assert.Contains(t, apiErr.Fields["disabled_pockets"][0], "'proposed' is not a valid Pocket")
+	assert.Contains(t, apiErr.Fields["disabled_pockets"][0], "'proposed' is not a valid Ubuntu archive pocket")
+	_, err = c.UpdatePackageRepository(ctx, repos[0].ID, PackageRepositoryUpdate{Components: []string{"main"}})
+	require.ErrorAs(t, err, &apiErr, "components are for custom repositories")
+	assert.Contains(t, apiErr.Fields["components"][0], "Please update 'disabled_components' instead")
 
-	extra, err := c.CreatePackageRepository(ctx, PackageRepositoryUpdate{Name: "k8s", URL: "http://mirror.internal/k8s", Components: []string{"main"}})
+	extra, err := c.CreatePackageRepository(ctx, PackageRepositoryUpdate{Name: "k8s", URL: "http://mirror.internal/k8s", Components: []string{"main"}, Distributions: []string{"stable"}})
 	require.NoError(t, err)
+	assert.Equal(t, []string{"stable"}, extra.Distributions)
 	one, err := c.PackageRepository(ctx, extra.ID)
 	require.NoError(t, err)
 	assert.Equal(t, "k8s", one.Name)
@@ -220,17 +253,22 @@ func TestUsersKeysMachinesZones(t *testing.T) {
 	require.Len(t, ms, 1)
 	assert.Equal(t, "New", ms[0].StatusName)
 	id := ms[0].SystemID
-	m, err := c.Commission(ctx, id, CommissionOptions{EnableSSH: true, SkipStorage: true, TestingScripts: []string{"smartctl-validate", "memtester"}})
+	m, err := c.Commission(ctx, id, CommissionOptions{EnableSSH: true, SkipStorage: true,
+		CommissioningScripts: []string{"update_firmware"}, TestingScripts: []string{"smartctl-validate", "memtester"}})
 	require.NoError(t, err)
 	assert.Equal(t, "Commissioning", m.StatusName)
 	cr := lastRequest(t, fake, "POST", "machines/"+id+"/")
 	assert.Equal(t, "commission", cr.Op)
-	assert.Equal(t, []string{"smartctl-validate", "memtester"}, cr.Form["testing_scripts"])
+	commissioning, testing := fake.Scripts(id)
+	assert.Equal(t, []string{"update_firmware"}, commissioning)
+	assert.Equal(t, []string{"smartctl-validate", "memtester"}, testing, "MAAS runs both")
 
 	ready := "4y3h7n"
-	m, err = c.Deploy(ctx, ready, DeployOptions{DistroSeries: "noble", UserData: []byte("#cloud-config\n")})
+	m, err = c.Deploy(ctx, ready, DeployOptions{DistroSeries: "ubuntu/noble", UserData: []byte("#cloud-config\n")})
 	require.NoError(t, err)
 	assert.Equal(t, "Deploying", m.StatusName)
+	assert.Equal(t, "ubuntu", m.OSystem)
+	assert.Equal(t, "noble", m.DistroSeries)
 	assert.Equal(t, "admin", m.Owner)
 	dr := lastRequest(t, fake, "POST", "machines/"+ready+"/")
 	assert.Equal(t, "deploy", dr.Op)

@@ -1,14 +1,19 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/airgapkit/airgap/apt"
 	"github.com/airgapkit/airgap/maasclient"
+	"github.com/airgapkit/airgap/store"
 )
 
 func (a *app) maasCmd() *cobra.Command {
@@ -16,6 +21,7 @@ func (a *app) maasCmd() *cobra.Command {
 	var (
 		maasURL, apiKey, caFile         string
 		imagesURL, archiveURL, portsURL string
+		archiveName, portsName          string
 		osName, release                 string
 		arches, subarches, labels       []string
 		insecure, noImport              bool
@@ -25,11 +31,16 @@ func (a *app) maasCmd() *cobra.Command {
 		Use:   "configure --maas-url http://maas:5240/MAAS --api-key KEY",
 		Short: "Set MAAS's boot source, selections and package archives to the mirror, then import",
 		Long: "Points the (single) boot source at the image mirror with the operator's binary keyring,\n" +
-			"makes the selections exactly the ones given, points main_archive (and ports_archive) at\n" +
-			"the apt mirror with the operator's key, starts the image import and waits until it is\n" +
-			"done. Defaults come from the config: external_url plus the first simplestreams and apt\n" +
-			"mirrors, and signing_key's public key. The API key may come from $MAAS_API_KEY.",
+			"makes the selections exactly the ones given (importing once first when MAAS does not\n" +
+			"know the mirror's images yet), points main_archive (and ports_archive) at the apt\n" +
+			"mirrors with the operator's key and only the pockets and components they hold, starts\n" +
+			"the image import and waits until it is done, then makes the selected release MAAS's\n" +
+			"commissioning and default release. Defaults come from the config: external_url plus\n" +
+			"the first simplestreams and apt mirrors, and signing_key's public key; what an apt\n" +
+			"mirror holds is read from its published tree in the store. The API key may come from\n" +
+			"$MAAS_API_KEY.",
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
 			cfg, err := loadConfig(a.configPath)
 			if err != nil {
 				return err
@@ -48,12 +59,26 @@ func (a *app) maasCmd() *cobra.Command {
 			if imagesURL == "" && base != "" && len(cfg.Mirrors.Simplestreams) > 0 {
 				imagesURL = base + "/" + ref(cfg.Mirrors.Simplestreams[0]) + "/"
 			}
-			if archiveURL == "" && base != "" && len(cfg.Mirrors.Apt) > 0 {
-				archiveURL = base + "/" + ref(cfg.Mirrors.Apt[0]) + "/"
-			}
 			if imagesURL == "" {
 				return fmt.Errorf("--images-url is required (or external_url and a simplestreams mirror in the config)")
 			}
+			if archiveName == "" && len(cfg.Mirrors.Apt) > 0 {
+				archiveName = cfg.Mirrors.Apt[0].Name()
+			}
+			// Both targets are checked before either mirror is read.
+			var targets [2]aptTarget // main_archive, ports_archive
+			for i, t := range [][3]string{{"--archive", archiveName, archiveURL}, {"--ports", portsName, portsURL}} {
+				if targets[i], err = resolveAptTarget(cfg, t[0], t[1], t[2]); err != nil {
+					return err
+				}
+			}
+			var archives [2]*maasclient.AptArchive
+			for i, t := range targets {
+				if archives[i], err = t.archive(ctx, cfg); err != nil {
+					return err
+				}
+			}
+			archive, ports := archives[0], archives[1]
 			keyring, err := signer.PublicKey(false)
 			if err != nil {
 				return err
@@ -75,13 +100,13 @@ func (a *app) maasCmd() *cobra.Command {
 			ac := maasclient.AirgapConfig{
 				ImageURL: imagesURL, ImageKeyring: keyring,
 				Selections: []maasclient.Selection{{OS: osName, Release: release, Arches: arches, Subarches: subarches, Labels: labels}},
-				ArchiveURL: archiveURL, PortsURL: portsURL,
+				Archive:    archive, Ports: ports,
 				SkipImport: noImport, PollInterval: poll,
 			}
-			if archiveURL != "" || portsURL != "" {
+			if archive != nil || ports != nil {
 				ac.ArchiveKey = string(armored)
 			}
-			res, err := client.ConfigureAirgap(cmd.Context(), ac)
+			res, err := client.ConfigureAirgap(ctx, ac)
 			if err != nil {
 				return err
 			}
@@ -91,10 +116,10 @@ func (a *app) maasCmd() *cobra.Command {
 				fmt.Fprintf(w, "selection: %s/%s %v\n", s.OS, s.Release, s.Arches)
 			}
 			for _, r := range res.Repositories {
-				fmt.Fprintf(w, "package repository %s: %s\n", r.Name, r.URL)
+				fmt.Fprintf(w, "package repository %s: %s (disabled pockets %v, components %v)\n", r.Name, r.URL, r.DisabledPockets, r.DisabledComponents)
 			}
 			if !noImport {
-				fmt.Fprintf(w, "import finished: %d boot resources\n", len(res.Resources))
+				fmt.Fprintf(w, "import done: %d boot resources\n", len(res.Resources))
 			}
 			return nil
 		},
@@ -105,15 +130,94 @@ func (a *app) maasCmd() *cobra.Command {
 	f.StringVar(&caFile, "ca", "", "PEM CA bundle that signs MAAS's TLS certificate")
 	f.BoolVar(&insecure, "insecure", false, "do not verify MAAS's TLS certificate")
 	f.StringVar(&imagesURL, "images-url", "", "simplestreams mirror root MAAS reads")
-	f.StringVar(&archiveURL, "archive-url", "", "apt mirror for main_archive")
-	f.StringVar(&portsURL, "ports-url", "", "apt mirror for ports_archive")
+	f.StringVar(&archiveName, "archive", "", "apt mirror (name in the config) for main_archive (default the first)")
+	f.StringVar(&archiveURL, "archive-url", "", "URL MAAS reaches that mirror at (default external_url/apt/NAME/)")
+	f.StringVar(&portsName, "ports", "", "apt mirror (name in the config) for ports_archive (default none)")
+	f.StringVar(&portsURL, "ports-url", "", "URL MAAS reaches that mirror at (default external_url/apt/NAME/)")
 	f.StringVar(&osName, "os", "ubuntu", "selection: os")
 	f.StringVar(&release, "release", "noble", "selection: release")
 	f.StringSliceVar(&arches, "arch", []string{"amd64"}, "selection: architectures")
-	f.StringSliceVar(&subarches, "subarch", []string{"*"}, "selection: subarchitectures")
+	f.StringSliceVar(&subarches, "subarch", []string{"*"}, "selection: subarchitectures (kernels)")
 	f.StringSliceVar(&labels, "label", []string{"*"}, "selection: labels")
 	f.BoolVar(&noImport, "no-import", false, "configure only; do not start and wait for the import")
 	f.DurationVar(&poll, "poll", 10*time.Second, "how often to ask whether the import is done")
 	cmd.AddCommand(configure)
 	return cmd
+}
+
+// aptTarget is a configured apt mirror as MAAS is to use it; the zero value is none.
+type aptTarget struct{ ref, url string }
+
+// resolveAptTarget finds the apt mirror name of the config and the URL MAAS reaches it
+// at (default external_url/apt/name/).
+func resolveAptTarget(cfg *Config, flag, name, url string) (aptTarget, error) {
+	if name == "" {
+		if url != "" {
+			return aptTarget{}, fmt.Errorf("%s-url needs an apt mirror in the config (%s NAME): MAAS must be told which suites it holds", flag, flag)
+		}
+		return aptTarget{}, nil
+	}
+	i := slices.IndexFunc(cfg.Mirrors.Apt, func(m *aptMirror) bool { return m.Name() == name })
+	if i < 0 {
+		return aptTarget{}, fmt.Errorf("%s %s: no apt mirror of that name in the config", flag, name)
+	}
+	t := aptTarget{ref: ref(cfg.Mirrors.Apt[i]), url: url}
+	if t.url == "" {
+		if cfg.ExternalURL == "" {
+			return aptTarget{}, fmt.Errorf("%s-url is required (or external_url in the config)", flag)
+		}
+		t.url = strings.TrimSuffix(cfg.ExternalURL, "/") + "/" + t.ref + "/"
+	}
+	return t, nil
+}
+
+// archive reads what the mirror's published tree holds; none: nil.
+func (t aptTarget) archive(ctx context.Context, cfg *Config) (*maasclient.AptArchive, error) {
+	if t.ref == "" {
+		return nil, nil
+	}
+	s, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	suites, err := aptSuites(ctx, s, t.ref)
+	if err != nil {
+		return nil, err
+	}
+	return &maasclient.AptArchive{URL: t.url, Suites: suites}, nil
+}
+
+// maxRelease caps the Release file read from the store.
+const maxRelease = 64 << 20
+
+// aptSuites reads what a published apt mirror holds: each suite under dists/ with the
+// components its Release lists. (The apt package has no API for this yet.)
+func aptSuites(ctx context.Context, s store.Store, aptRef string) (map[string][]string, error) {
+	snap, _, err := store.OpenPublished(ctx, s, aptRef)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not published yet (airgap sync first): %w", aptRef, err)
+	}
+	suites := map[string][]string{}
+	for p, f := range snap.Files {
+		suite, ok := strings.CutPrefix(p, "dists/")
+		if !ok {
+			continue
+		}
+		if suite, ok = strings.CutSuffix(suite, "/Release"); !ok || strings.Contains(suite, "/") {
+			continue
+		}
+		b, err := store.ReadBlob(ctx, s, f.Digest, maxRelease)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", aptRef, p, err)
+		}
+		rel, err := apt.ParseRelease(bytes.NewReader(b))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", aptRef, p, err)
+		}
+		suites[suite] = rel.Components
+	}
+	if len(suites) == 0 {
+		return nil, fmt.Errorf("%s: no dists/*/Release in the published tree", aptRef)
+	}
+	return suites, nil
 }

@@ -11,8 +11,10 @@
 //     /ubuntu/, the image stream under /maas/;
 //  4. MAAS is configured through its API (package maasclient): the boot source points at
 //     /maas/ with the operator's public key as keyring_data, the selections are the
-//     release and architectures mirrored, main_archive points at /ubuntu/ with the
-//     armored key, and the image import is started and waited for.
+//     release and architectures mirrored (and the release becomes MAAS's commissioning
+//     and default release), main_archive points at /ubuntu/ with the armored key and
+//     only the pockets and components mirrored, and the image import is started and
+//     waited for.
 //
 // The server keeps running until interrupted: MAAS's machines install from /ubuntu/.
 // Snaps (the MAAS snap itself, for example) come from the snapproxy package, which this
@@ -103,6 +105,9 @@ func main() {
 
 // run syncs both mirrors, serves them, configures MAAS and serves until ctx is done.
 func run(ctx context.Context, cfg config) error {
+	if len(cfg.Components) == 0 {
+		return errors.New("-components is required: MAAS is told which components the archive holds")
+	}
 	signer, err := pgp.LoadSigner(cfg.SigningKey, []byte(os.Getenv("AIRGAP_KEY_PASSPHRASE")))
 	if err != nil {
 		return fmt.Errorf("signing key: %w", err)
@@ -200,16 +205,24 @@ func configureMAAS(ctx context.Context, cfg config, signer *pgp.Signer, base str
 	if err != nil {
 		return err
 	}
+	// The archive holds exactly the suites and components it was told to mirror.
+	suites := map[string][]string{}
+	for _, s := range cfg.Suites {
+		suites[s] = cfg.Components
+	}
 	res, err := client.ConfigureAirgap(ctx, maasclient.AirgapConfig{
 		ImageURL: base + "/maas/", ImageKeyring: keyring,
 		Selections: []maasclient.Selection{{OS: "ubuntu", Release: cfg.Release, Arches: cfg.Arches}},
-		ArchiveURL: base + "/ubuntu/", ArchiveKey: string(armored),
+		Archive:    &maasclient.AptArchive{URL: base + "/ubuntu/", Suites: suites}, ArchiveKey: string(armored),
 		PollInterval: cfg.Poll,
 	})
 	if err != nil {
 		return fmt.Errorf("MAAS: %w", err)
 	}
 	fmt.Fprintf(cfg.Out, "MAAS boot source %s: %d boot resources imported\n", res.BootSource.URL, len(res.Resources))
+	for _, r := range res.Repositories {
+		fmt.Fprintf(cfg.Out, "MAAS %s: %s without pockets %v and components %v\n", r.Name, r.URL, r.DisabledPockets, r.DisabledComponents)
+	}
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,6 +68,13 @@ func newFixture(t *testing.T) *fixture {
 
 	f.maas = maastest.New(t)
 	f.maas.SetImportPolls(2) // the import is still running at the first two checks
+	// The served image tree (its port known once it listens) carries noble for amd64.
+	f.maas.SetImagesFunc(func(url string) []maastest.Image {
+		if strings.HasPrefix(url, "http://127.0.0.1:") && strings.HasSuffix(url, "/maas/") {
+			return maastest.UbuntuImages("noble", "amd64")
+		}
+		return nil
+	})
 	f.cfg = config{
 		StoreDir: filepath.Join(dir, "store"), Listen: "127.0.0.1:0", SigningKey: f.write("signing.asc", priv),
 		ArchiveURL: archive.URL, ArchiveKeyring: f.write("archive.asc", archivePub),
@@ -112,7 +120,7 @@ func TestRun(t *testing.T) {
 	require.Len(t, sels, 1)
 	assert.Equal(t, "noble", sels[0].Release)
 	assert.Equal(t, []string{"amd64"}, sels[0].Arches)
-	assert.Equal(t, 1, maas.Imports())
+	assert.Equal(t, 2, maas.Imports(), "one to refresh MAAS's cache of the new source, one to import")
 
 	// main_archive is the served apt tree, with the operator's armored key.
 	var mainArchive *maastest.Repo
@@ -124,6 +132,8 @@ func TestRun(t *testing.T) {
 	require.NotNil(t, mainArchive)
 	assert.Equal(t, base+"/ubuntu/", mainArchive.URL)
 	assert.Equal(t, string(operatorArmored), mainArchive.Key)
+	assert.Equal(t, []string{"deb " + base + "/ubuntu/ noble main"}, maas.SourcesList("amd64", "noble"), "only the suite mirrored")
+	assert.Equal(t, "noble", maas.Config("commissioning_distro_series"))
 	assert.Empty(t, maas.Violations())
 
 	// What is served verifies with gpgv: InRelease against the operator key, and the
