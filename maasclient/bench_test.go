@@ -46,7 +46,7 @@ func BenchmarkUpdateRepository(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	u := PackageRepositoryUpdate{URL: "http://mirror.internal/ubuntu", Components: []string{"main", "universe"}, DisabledPockets: []string{"backports"}}
+	u := PackageRepositoryUpdate{URL: "http://mirror.internal/ubuntu", DisabledComponents: []string{"multiverse"}, DisabledPockets: []string{"backports"}}
 	for b.Loop() {
 		if _, err := c.UpdatePackageRepository(ctx, repos[0].ID, u); err != nil {
 			b.Fatal(err)
