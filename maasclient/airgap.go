@@ -89,7 +89,8 @@ var releaseSettings = []string{"commissioning_osystem", "commissioning_distro_se
 //  6. the release settings: those of cfg.Config, and commissioning_distro_series and
 //     default_distro_series moved to a selected Ubuntu release when theirs is not;
 //  7. the selections not asked for removed (MAAS up to 3.6 refuses to remove that of
-//     the commissioning release, hence after 6).
+//     the commissioning release, hence after 6; one set explicitly to a release not
+//     selected keeps its selection).
 //
 // It can be run again: a second run changes only what differs. ctx bounds the waits.
 func (c *Client) ConfigureAirgap(ctx context.Context, cfg AirgapConfig) (*AirgapResult, error) {
@@ -144,7 +145,11 @@ func (c *Client) ConfigureAirgap(ctx context.Context, cfg AirgapConfig) (*Airgap
 	if err := c.selectReleases(ctx, cfg.Config, want); err != nil {
 		return res, err
 	}
-	res.Selections, err = c.deleteSelections(ctx, src.ID, have, want, "")
+	// A commissioning release set explicitly to one not selected keeps its selection.
+	if commissioning, err = c.commissioningRelease(ctx); err != nil {
+		return res, err
+	}
+	res.Selections, err = c.deleteSelections(ctx, src.ID, have, want, commissioning)
 	return res, err
 }
 

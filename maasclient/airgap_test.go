@@ -212,7 +212,7 @@ func TestConfigureAirgapReplacesCommissioningRelease(t *testing.T) {
 }
 
 // TestConfigureAirgapExplicitRelease: a release setting given in Config is set after
-// the import and not moved.
+// the import and not moved; a commissioning release not selected keeps its selection.
 func TestConfigureAirgapExplicitRelease(t *testing.T) {
 	fake, c, _ := newAirgapFake(t)
 	cfg := airgapConfig()
@@ -221,6 +221,13 @@ func TestConfigureAirgapExplicitRelease(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "noble", fake.Config("default_distro_series"))
 	assert.Equal(t, "jammy", fake.Config("commissioning_distro_series"))
+
+	cfg.Selections = []Selection{{Release: "noble", Arches: []string{"amd64"}}}
+	cfg.Config = map[string]string{"commissioning_distro_series": "jammy"}
+	res, err := c.ConfigureAirgap(context.Background(), cfg)
+	require.NoError(t, err)
+	assert.Equal(t, "jammy", fake.Config("commissioning_distro_series"))
+	assert.Len(t, res.Selections, 2, "jammy stays: MAAS commissions with it")
 }
 
 // TestConfigureAirgapWaitsForRunningImport: an import that was running when the boot
