@@ -26,7 +26,7 @@ type AirgapConfig struct {
 	ImageKeyringFilename string
 	// Selections are the images to import; at least one Ubuntu release (MAAS
 	// commissions with Ubuntu). Empty lists are "*". Selections of the boot source that
-	// are not listed are removed once the import is done.
+	// are not listed are removed (the commissioning release's after the import).
 	Selections []Selection
 
 	// Archive points main_archive (amd64, i386) at an apt mirror, Ports points
