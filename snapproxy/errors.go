@@ -22,6 +22,9 @@ var (
 	// ErrAssertionMismatch: the assertions do not describe the snap file they come with
 	// (another snap-id, name, revision, size or sha3-384), or one is missing.
 	ErrAssertionMismatch = errors.New("snapproxy: assertions do not match the snap")
+	// ErrUnsupportedKey: an account-key holds a key that is not RSA, the only kind snapd
+	// accepts (Ed25519, ECDSA, ... keys are refused, trusted or not).
+	ErrUnsupportedKey = errors.New("snapproxy: account-key is not an RSA key")
 	// ErrNoTrustedKeys: verification was asked for without any trusted root key.
 	ErrNoTrustedKeys = errors.New("snapproxy: no trusted root account-key configured")
 	// ErrMalformed: a Store API answer is not the JSON the API defines.

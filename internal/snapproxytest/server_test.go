@@ -1,11 +1,18 @@
 package snapproxytest
 
 import (
+	"bytes"
+	"crypto"
+	"crypto/rsa"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -56,4 +63,69 @@ func TestServerEndpoints(t *testing.T) {
 	b, _ = io.ReadAll(a.Body)
 	a.Body.Close()
 	assert.True(t, strings.HasPrefix(string(b), "type: account\n"))
+}
+
+// signatureOf decodes the OpenPGP signature of an encoded assertion.
+func signatureOf(t *testing.T, b []byte) *packet.Signature {
+	t.Helper()
+	s := strings.TrimRight(string(b), "\n")
+	raw, err := base64.StdEncoding.DecodeString(strings.ReplaceAll(s[strings.LastIndex(s, "\n\n")+2:], "\n", ""))
+	require.NoError(t, err)
+	require.Equal(t, byte(1), raw[0])
+	p, err := packet.Read(bytes.NewReader(raw[1:]))
+	require.NoError(t, err)
+	return p.(*packet.Signature)
+}
+
+// keyOf decodes the RSA key in the body of an encoded account-key assertion.
+func keyOf(t *testing.T, b []byte) *packet.PublicKey {
+	t.Helper()
+	s := strings.TrimRight(string(b), "\n")
+	body := s[strings.Index(s, "\n\n")+2 : strings.LastIndex(s, "\n\n")]
+	raw, err := base64.StdEncoding.DecodeString(strings.ReplaceAll(body, "\n", ""))
+	require.NoError(t, err)
+	p, err := packet.Read(bytes.NewReader(raw[1:]))
+	require.NoError(t, err)
+	return p.(*packet.PublicKey)
+}
+
+// The test keys sign in the shape of Canonical's real signatures: RSA, SHA-512, only the
+// creation time hashed; the root's unhashed issuer is the key id of the same key with
+// another creation time than its encoding's 2016-01-01; the store's signatures have no
+// issuer. The real assertions are checked for the same shape.
+func TestSignaturesShapedLikeCanonical(t *testing.T) {
+	keyEncoded := time.Date(2016, 1, 1, 0, 0, 0, 0, time.UTC)
+	real := CanonicalChain()
+	s := New(Options{})
+	defer s.Close()
+	for _, tc := range []struct {
+		name                string
+		rootKey, rootSigned []byte
+		storeSigned         []byte
+		rootMadeAt          time.Time
+	}{
+		// The real root key was made 2016-04-04T04:43:44Z: that creation time gives the
+		// key id its signatures name (found by searching the times before its first
+		// signature for the one whose v4 fingerprint ends in the issuer).
+		{"canonical", real[0], real[1], real[3], time.Date(2016, 4, 4, 4, 43, 44, 0, time.UTC)},
+		{"test store", s.TrustedKeys(), s.StoreKey.AccountKey(s.Root, "store"), s.StoreKey.Sign("account", []Header{{"account-id", "x"}}, nil), epoch},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			key := keyOf(t, tc.rootKey)
+			assert.Equal(t, packet.PubKeyAlgoRSA, key.PubKeyAlgo)
+			assert.Equal(t, keyEncoded, key.CreationTime.UTC())
+			for _, b := range [][]byte{tc.rootKey, tc.rootSigned} {
+				sig := signatureOf(t, b)
+				assert.Equal(t, crypto.SHA512, sig.Hash)
+				require.NotNil(t, sig.IssuerKeyId)
+				assert.NotEqual(t, key.KeyId, *sig.IssuerKeyId, "issuer differs from the key id")
+				rsaKey := key.PublicKey.(*rsa.PublicKey)
+				assert.Equal(t, packet.NewRSAPublicKey(tc.rootMadeAt, rsaKey).KeyId, *sig.IssuerKeyId)
+				assert.Nil(t, sig.IssuerFingerprint)
+			}
+			sig := signatureOf(t, tc.storeSigned)
+			assert.Nil(t, sig.IssuerKeyId, "store signatures name no issuer")
+			assert.Nil(t, sig.IssuerFingerprint)
+		})
+	}
 }
