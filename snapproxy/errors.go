@@ -58,7 +58,7 @@ type StoreError struct {
 	Code string
 	// Message is the store's human text.
 	Message string
-	// Channel and Revision repeat what was asked (one of them is set).
+	// Channel and Revision repeat what was asked (neither: the default channel).
 	Channel  string
 	Revision int
 	// Architecture is the device architecture of the request.
@@ -72,10 +72,13 @@ type StoreError struct {
 func (e *StoreError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "snapproxy: %s", e.Name)
-	if e.Revision > 0 {
+	switch {
+	case e.Revision > 0:
 		fmt.Fprintf(&b, " revision %d", e.Revision)
-	} else if e.Channel != "" {
+	case e.Channel != "":
 		fmt.Fprintf(&b, " channel %s", e.Channel)
+	case e.Code == "revision-not-found":
+		b.WriteString(" default channel")
 	}
 	if e.Architecture != "" {
 		fmt.Fprintf(&b, " (%s)", e.Architecture)
@@ -102,7 +105,7 @@ func (e *StoreError) Is(target error) bool {
 	case ErrRevisionNotFound:
 		return e.Code == "revision-not-found"
 	case ErrChannelNotFound:
-		return e.Code == "invalid-channel" || e.Code == "revision-not-found" && e.Revision == 0 && e.Channel != ""
+		return e.Code == "invalid-channel" || e.Code == "revision-not-found" && e.Revision == 0
 	}
 	return false
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -127,5 +128,96 @@ func TestSignaturesShapedLikeCanonical(t *testing.T) {
 			assert.Nil(t, sig.IssuerKeyId, "store signatures name no issuer")
 			assert.Nil(t, sig.IssuerFingerprint)
 		})
+	}
+}
+
+func refresh(t *testing.T, s *Server, capabilities string, actions string) []map[string]any {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, s.URL()+"/v2/snaps/refresh", strings.NewReader(`{"context":[],"actions":[`+actions+`],"fields":[]}`))
+	req.Header.Set("Snap-Device-Series", "16")
+	req.Header.Set("Snap-Device-Architecture", "amd64")
+	if capabilities != "" {
+		req.Header.Set("Snap-Device-Capabilities", capabilities)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var out struct {
+		Results []map[string]any `json:"results"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+	return out.Results
+}
+
+// A request without a track gets the snap's default track when the client declares the
+// default-tracks capability, latest otherwise; a bare risk likewise.
+func TestDefaultTrack(t *testing.T) {
+	s := New(Options{})
+	defer s.Close()
+	s.Add(Snap{Name: "lxd", Revision: 10, Channels: []string{"latest/stable", "latest/edge"}})
+	s.Add(Snap{Name: "lxd", Revision: 20, Channels: []string{"5.21/stable", "5.21/edge"}})
+	s.SetDefaultTrack("lxd", "5.21")
+	actions := `{"action":"download","instance-key":"a","name":"lxd","epoch":null},` +
+		`{"action":"download","instance-key":"b","name":"lxd","channel":"edge","epoch":null},` +
+		`{"action":"download","instance-key":"c","name":"lxd","channel":"latest/stable","epoch":null}`
+	got := func(res []map[string]any) []string {
+		var out []string
+		for _, r := range res {
+			out = append(out, fmt.Sprint(r["effective-channel"], " ", r["snap"].(map[string]any)["revision"]))
+		}
+		return out
+	}
+	assert.Equal(t, []string{"5.21/stable 20", "5.21/edge 20", "latest/stable 10"}, got(refresh(t, s, "default-tracks", actions)))
+	assert.Equal(t, []string{"latest/stable 10", "latest/edge 10", "latest/stable 10"}, got(refresh(t, s, "", actions)))
+
+	resp, err := http.Get(s.URL() + "/v2/snaps/info/lxd")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var info struct {
+		DefaultTrack string `json:"default-track"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&info))
+	assert.Equal(t, "5.21", info.DefaultTrack)
+}
+
+// An assertion whose format the client's max-format does not admit is not served.
+func TestAssertionMaxFormat(t *testing.T) {
+	s := New(Options{})
+	defer s.Close()
+	s.Add(Snap{Name: "hello", Revision: 1, DeclarationFormat: 3})
+	get := func(query string) int {
+		req, _ := http.NewRequest(http.MethodGet, s.URL()+"/v2/assertions/snap-declaration/16/"+SnapID("hello")+query, nil)
+		req.Header.Set("Accept", "application/x.ubuntu.assertion")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	assert.Equal(t, http.StatusNotFound, get(""))
+	assert.Equal(t, http.StatusNotFound, get("?max-format=2"))
+	assert.Equal(t, http.StatusOK, get("?max-format=3"))
+	assert.Equal(t, http.StatusOK, get("?max-format=6"))
+	assert.Equal(t, http.StatusBadRequest, get("?max-format=x"))
+}
+
+// With Canonical set the real assertions are served byte for byte.
+func TestCanonicalAssertionsServed(t *testing.T) {
+	s := New(Options{Canonical: true})
+	defer s.Close()
+	real := CanonicalChain()
+	for path, want := range map[string][]byte{
+		"account-key/" + CanonicalRootKeyID:  real[0],
+		"account/canonical":                  real[1],
+		"account-key/" + CanonicalStoreKeyID: real[2],
+		"account/" + CanonicalPublisher:      real[3],
+	} {
+		req, _ := http.NewRequest(http.MethodGet, s.URL()+"/v2/assertions/"+path+"?max-format=1", nil)
+		req.Header.Set("Accept", "application/x.ubuntu.assertion")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, string(want), string(b), path)
 	}
 }
