@@ -35,8 +35,9 @@ var (
 	// architecture (code revision-not-found). The *StoreError lists the releases that
 	// exist.
 	ErrRevisionNotFound = errors.New("snapproxy: revision not found")
-	// ErrChannelNotFound: a revision-not-found answer to a request by channel: the snap has
-	// nothing released in that channel for that architecture.
+	// ErrChannelNotFound: a revision-not-found answer to a request by channel (or by
+	// neither channel nor revision: the default channel): the snap has nothing released
+	// there for that architecture.
 	ErrChannelNotFound = errors.New("snapproxy: channel not found")
 	// ErrAssertionNotFound: the store has no assertion with those primary keys.
 	ErrAssertionNotFound = errors.New("snapproxy: assertion not found")

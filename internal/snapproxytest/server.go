@@ -536,10 +536,6 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
 			errorList(w, http.StatusBadRequest, "invalid-action", "only download actions here")
 			return
 		}
-		if a.Revision > 0 && a.Channel != "" {
-			errorList(w, http.StatusBadRequest, "invalid-request", "channel and revision are exclusive")
-			return
-		}
 		if a.Revision == 0 {
 			a.Channel = resolveChannel(a.Channel, s.defaultTrack(a.Name, r))
 		}
@@ -582,6 +578,10 @@ func nullable(s string) any {
 }
 
 func (s *Server) info(w http.ResponseWriter, r *http.Request, name string) {
+	if r.Header.Get("Snap-Device-Series") != "16" {
+		errorList(w, http.StatusBadRequest, "invalid-header", "Snap-Device-Series must be 16")
+		return
+	}
 	arch := r.URL.Query().Get("architecture")
 	s.mu.Lock()
 	var revs []*snapRev

@@ -173,6 +173,12 @@ func TestDefaultTrack(t *testing.T) {
 
 	resp, err := http.Get(s.URL() + "/v2/snaps/info/lxd")
 	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "info needs Snap-Device-Series")
+	req, _ := http.NewRequest(http.MethodGet, s.URL()+"/v2/snaps/info/lxd", nil)
+	req.Header.Set("Snap-Device-Series", "16")
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
 	defer resp.Body.Close()
 	var info struct {
 		DefaultTrack string `json:"default-track"`
