@@ -289,13 +289,14 @@ func (d *Decoder) decode() (*Assertion, error) {
 	if sig[0] != formatV1 {
 		return nil, fmt.Errorf("%w: signature format %d", ErrMalformedAssertion, sig[0])
 	}
-	p, err := packet.Read(bytes.NewReader(sig[1:]))
+	sr := bytes.NewReader(sig[1:])
+	p, err := packet.Read(sr)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: signature packet: %v", ErrMalformedAssertion, headers["type"], err)
 	}
 	pgpSig, ok := p.(*packet.Signature)
-	if !ok || pgpSig.Version != 4 || pgpSig.SigType != packet.SigTypeBinary {
-		return nil, fmt.Errorf("%w: %s: signature is not an OpenPGP v4 binary signature", ErrMalformedAssertion, headers["type"])
+	if !ok || sr.Len() != 0 || pgpSig.Version != 4 || pgpSig.SigType != packet.SigTypeBinary {
+		return nil, fmt.Errorf("%w: %s: signature is not one OpenPGP v4 binary signature", ErrMalformedAssertion, headers["type"])
 	}
 	a := &Assertion{headers: headers, content: b[:contentLen], sig: pgpSig, raw: b}
 	if bodyLen > 0 {

@@ -40,7 +40,7 @@ type Client struct {
 	Fetch *fetch.Client
 	// HTTP sends the refresh POSTs (nil: Fetch.HTTP, else http.DefaultClient).
 	HTTP *http.Client
-	// UserAgent is sent on refresh requests (default "airgap-snapproxy").
+	// UserAgent is sent on every request (default "airgap-snapproxy").
 	UserAgent string
 	// Header is added to every API request and to the download request on the store host
 	// (e.g. Authorization for a brand store); fetch never forwards it to the CDN host a
@@ -58,17 +58,36 @@ func (c *Client) base() string {
 	return strings.TrimRight(c.BaseURL, "/")
 }
 
-func (c *Client) header() http.Header {
+// header returns the headers of every request, as snapd sends them: the device's series,
+// architecture (when arch is set), classic-ness (a mirror installs on classic systems) and
+// the default-tracks capability, without which the store resolves a request without a
+// track to latest instead of the snap's default track.
+func (c *Client) header(arch string) http.Header {
 	h := http.Header{}
 	for k, v := range c.Header {
 		h[k] = append([]string(nil), v...)
 	}
+	ua := c.UserAgent
+	if ua == "" {
+		ua = "airgap-snapproxy"
+	}
+	h.Set("User-Agent", ua)
 	h.Set("Snap-Device-Series", series)
+	if arch != "" {
+		h.Set("Snap-Device-Architecture", arch)
+	}
+	h.Set("Snap-Classic", "true")
+	h.Set("Snap-Device-Capabilities", "default-tracks")
 	return h
 }
 
-// Action asks for one snap: by Revision when set, else by Channel ("" means
-// latest/stable).
+// maxFormats are the assertion formats snapd (2.6x) understands, sent as max-format: the
+// store serves nothing newer. Types not listed have only format 0.
+var maxFormats = map[string]int{"snap-declaration": 6, "account-key": 1, "system-user": 2}
+
+// Action asks for one snap: by Revision when set, else by Channel. A channel without a
+// track ("", "edge") means the snap's default track, which the store resolves (latest
+// unless the publisher set another); "" means its stable risk.
 type Action struct {
 	Name     string
 	Channel  string
@@ -148,9 +167,6 @@ func (c *Client) Refresh(ctx context.Context, arch string, actions []Action) ([]
 			ra.Revision = a.Revision
 		} else {
 			ra.Channel = a.Channel
-			if ra.Channel == "" {
-				ra.Channel = "latest/stable"
-			}
 		}
 		req.Actions = append(req.Actions, ra)
 	}
@@ -158,8 +174,7 @@ func (c *Client) Refresh(ctx context.Context, arch string, actions []Action) ([]
 	if err != nil {
 		return nil, err
 	}
-	h := c.header()
-	h.Set("Snap-Device-Architecture", arch)
+	h := c.header(arch)
 	h.Set("Content-Type", "application/json")
 	h.Set("Accept", "application/json")
 	b, err := c.post(ctx, c.base()+"/v2/snaps/refresh", h, body)
@@ -202,9 +217,6 @@ func decodeRefresh(b []byte, arch string, actions []Action) ([]RefreshResult, er
 		switch r.Result {
 		case "error":
 			se := &StoreError{Name: a.Name, Channel: a.Channel, Revision: a.Revision, Architecture: arch}
-			if se.Channel == "" && se.Revision == 0 {
-				se.Channel = "latest/stable"
-			}
 			if r.Error != nil {
 				se.Code, se.Message, se.Releases = r.Error.Code, r.Error.Message, r.Error.Extra.Releases
 			} else {
@@ -277,13 +289,6 @@ func (c *Client) post(ctx context.Context, u string, h http.Header, body []byte)
 	}
 	if hc == nil {
 		hc = http.DefaultClient
-	}
-	if h.Get("User-Agent") == "" {
-		ua := c.UserAgent
-		if ua == "" {
-			ua = "airgap-snapproxy"
-		}
-		h.Set("User-Agent", ua)
 	}
 	retries := c.Retries
 	if retries <= 0 {
@@ -362,9 +367,11 @@ type ChannelEntry struct {
 
 // Info is a snap's channel map.
 type Info struct {
-	Name       string
-	SnapID     string
-	ChannelMap []ChannelEntry
+	Name   string
+	SnapID string
+	// DefaultTrack is the track a request without one gets ("" : latest).
+	DefaultTrack string
+	ChannelMap   []ChannelEntry
 }
 
 // Info returns the channel map of a snap (all architectures when arch is "").
@@ -376,7 +383,7 @@ func (c *Client) Info(ctx context.Context, name, arch string) (*Info, error) {
 	if arch != "" {
 		q.Set("architecture", arch)
 	}
-	h := c.header()
+	h := c.header(arch)
 	h.Set("Accept", "application/json")
 	b, _, err := c.Fetch.FetchBytes(ctx, fetch.Request{URL: c.base() + "/v2/snaps/info/" + name + "?" + q.Encode(), Header: h, MaxSize: maxJSONSize})
 	var he *fetch.HTTPError
@@ -387,9 +394,10 @@ func (c *Client) Info(ctx context.Context, name, arch string) (*Info, error) {
 		return nil, err
 	}
 	var resp struct {
-		Name       string `json:"name"`
-		SnapID     string `json:"snap-id"`
-		ChannelMap []struct {
+		Name         string `json:"name"`
+		SnapID       string `json:"snap-id"`
+		DefaultTrack string `json:"default-track"`
+		ChannelMap   []struct {
 			Channel struct {
 				Name         string `json:"name"`
 				Track        string `json:"track"`
@@ -404,7 +412,7 @@ func (c *Client) Info(ctx context.Context, name, arch string) (*Info, error) {
 	if err := json.Unmarshal(b, &resp); err != nil {
 		return nil, fmt.Errorf("%w: info %s: %v", ErrMalformed, name, err)
 	}
-	info := &Info{Name: resp.Name, SnapID: resp.SnapID}
+	info := &Info{Name: resp.Name, SnapID: resp.SnapID, DefaultTrack: resp.DefaultTrack}
 	for _, e := range resp.ChannelMap {
 		info.ChannelMap = append(info.ChannelMap, ChannelEntry{
 			Channel: e.Channel.Track + "/" + e.Channel.Risk, Track: e.Channel.Track, Risk: e.Channel.Risk,
@@ -424,9 +432,9 @@ func (c *Client) Assertion(ctx context.Context, typ string, keys ...string) (*As
 		}
 		parts = append(parts, url.PathEscape(k))
 	}
-	h := c.header()
+	h := c.header("")
 	h.Set("Accept", AssertionMediaType)
-	u := c.base() + "/v2/assertions/" + strings.Join(parts, "/")
+	u := c.base() + "/v2/assertions/" + strings.Join(parts, "/") + "?max-format=" + strconv.Itoa(maxFormats[typ])
 	b, _, err := c.Fetch.FetchBytes(ctx, fetch.Request{URL: u, Header: h, MaxSize: maxAssertionSize})
 	var he *fetch.HTTPError
 	if errors.As(err, &he) && he.StatusCode == http.StatusNotFound {
@@ -454,5 +462,5 @@ func (c *Client) Download(ctx context.Context, d Download, known store.Digest) (
 	if known != "" {
 		e = e.With(store.SHA256, known.Hex())
 	}
-	return c.Fetch.Fetch(ctx, fetch.Request{URL: d.URL, Expect: e, Header: c.header()})
+	return c.Fetch.Fetch(ctx, fetch.Request{URL: d.URL, Expect: e, Header: c.header("")})
 }

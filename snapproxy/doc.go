@@ -3,22 +3,28 @@
 //
 // On the connected side a Mirror asks the Snap Store API (POST /v2/snaps/refresh with
 // download actions, per architecture) for the snaps it is configured with, pinned by
-// channel or revision; it downloads each .snap through store/fetch, verified while
-// streaming by the SHA3-384 and size the store announces (resumable, with retries, and
-// without sending credentials to the CDN host the download redirects to); it fetches the
-// account-key, account, snap-declaration and snap-revision assertions from
-// /v2/assertions, parses the assertion text format (headers, body-length, OpenPGP v4
-// signature), and verifies the signature chain up to a configured trusted root
-// account-key, as well as the snap-revision's snap-sha3-384, size, snap-id and revision
-// against the file. It follows dependencies found in the snap.yaml (the base, "core" when
-// none is named; content plugs' default-providers; snapd when the base is not core) until
-// the set is closed.
+// channel or revision, sending the headers snapd sends (so that a snap asked for without
+// a channel comes from its default track, as `snap install` gets it); it downloads each
+// .snap through store/fetch, verified while streaming by the SHA3-384 and size the store
+// announces (resumable, with retries, and without sending credentials to the CDN host the
+// download redirects to); it fetches the account-key, account, snap-declaration and
+// snap-revision assertions from /v2/assertions (with snapd's max-format), parses the
+// assertion text format (headers, body-length, OpenPGP v4 signature), and verifies the
+// signature chain up to a configured trusted root account-key as snapd does (keys named by
+// sign-key-sha3-384, RSA only, the OpenPGP issuer not consulted), as well as the
+// snap-revision's snap-sha3-384, size, snap-id and revision against the file. Canonical's
+// real chain verifies from Canonical's real root. It follows what snapd would fetch before
+// installing an application until the set is closed: the base from its snap.yaml ("core"
+// when none is named, nothing for "none"), content plugs' default-providers, and snapd,
+// which snapd >= 2.66 installs first on a classic system that lacks it.
 //
 // The published ref "snaps/<name>" holds, for each snap revision, the pair that
 // `snap download` writes, NAME_REV.snap and NAME_REV.assert (assertions in the order
 // `snap ack` needs them: account-keys, accounts, snap-declaration, snap-revision), a
 // manifest.json, and install.sh which acks and installs everything in order: snapd, bases,
-// content providers, applications. NewHandler serves that tree; ReadOutput parses it back.
+// content providers, applications (mapping `uname -m` to the dpkg architecture, with
+// --classic or --devmode as the snap's confinement requires). NewHandler serves that tree;
+// ReadOutput parses it back.
 //
 // Not covered: the export tarball of Snap Store Proxy's store-admin (its format is
 // undocumented); the output here is what `snap ack` and `snap install` take, and what

@@ -22,6 +22,9 @@ var (
 	// ErrAssertionMismatch: the assertions do not describe the snap file they come with
 	// (another snap-id, name, revision, size or sha3-384), or one is missing.
 	ErrAssertionMismatch = errors.New("snapproxy: assertions do not match the snap")
+	// ErrUnsupportedKey: an account-key holds a key that is not RSA, the only kind snapd
+	// accepts (Ed25519, ECDSA, ... keys are refused, trusted or not).
+	ErrUnsupportedKey = errors.New("snapproxy: account-key is not an RSA key")
 	// ErrNoTrustedKeys: verification was asked for without any trusted root key.
 	ErrNoTrustedKeys = errors.New("snapproxy: no trusted root account-key configured")
 	// ErrMalformed: a Store API answer is not the JSON the API defines.
@@ -32,8 +35,9 @@ var (
 	// architecture (code revision-not-found). The *StoreError lists the releases that
 	// exist.
 	ErrRevisionNotFound = errors.New("snapproxy: revision not found")
-	// ErrChannelNotFound: a revision-not-found answer to a request by channel: the snap has
-	// nothing released in that channel for that architecture.
+	// ErrChannelNotFound: a revision-not-found answer to a request by channel (or by
+	// neither channel nor revision: the default channel): the snap has nothing released
+	// there for that architecture.
 	ErrChannelNotFound = errors.New("snapproxy: channel not found")
 	// ErrAssertionNotFound: the store has no assertion with those primary keys.
 	ErrAssertionNotFound = errors.New("snapproxy: assertion not found")
@@ -55,7 +59,7 @@ type StoreError struct {
 	Code string
 	// Message is the store's human text.
 	Message string
-	// Channel and Revision repeat what was asked (one of them is set).
+	// Channel and Revision repeat what was asked (neither: the default channel).
 	Channel  string
 	Revision int
 	// Architecture is the device architecture of the request.
@@ -69,10 +73,13 @@ type StoreError struct {
 func (e *StoreError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "snapproxy: %s", e.Name)
-	if e.Revision > 0 {
+	switch {
+	case e.Revision > 0:
 		fmt.Fprintf(&b, " revision %d", e.Revision)
-	} else if e.Channel != "" {
+	case e.Channel != "":
 		fmt.Fprintf(&b, " channel %s", e.Channel)
+	case e.Code == "revision-not-found":
+		b.WriteString(" default channel")
 	}
 	if e.Architecture != "" {
 		fmt.Fprintf(&b, " (%s)", e.Architecture)
@@ -99,7 +106,7 @@ func (e *StoreError) Is(target error) bool {
 	case ErrRevisionNotFound:
 		return e.Code == "revision-not-found"
 	case ErrChannelNotFound:
-		return e.Code == "invalid-channel" || e.Code == "revision-not-found" && e.Revision == 0 && e.Channel != ""
+		return e.Code == "invalid-channel" || e.Code == "revision-not-found" && e.Revision == 0
 	}
 	return false
 }

@@ -16,8 +16,15 @@ func FuzzDecodeAssertion(f *testing.F) {
 	f.Add(store.AccountKey(root, "store"))
 	f.Add(store.Sign("snap-revision", []snapproxytest.Header{{Name: "snap-sha3-384", Value: "x"}, {Name: "list", Value: []string{"a", "b"}}}, nil))
 	f.Add([]byte("type: a\nauthority-id: x\nsign-key-sha3-384: k\nm:\n  k: v\n  l:\n    -\n      x: y\n\nAQ=="))
+	// Canonical's real assertions, one by one and as one stream.
+	real := snapproxytest.CanonicalChain()
+	for _, b := range real {
+		f.Add(b)
+	}
+	f.Add(bytes.Join(real, []byte("\n\n")))
 	ra, _ := DecodeAssertion(root.AccountKey(root, "root"))
-	trust, _ := NewTrust(ra)
+	rr, _ := DecodeAssertion(real[0])
+	trust, _ := NewTrust(ra, rr)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		as, err := DecodeAll(bytes.NewReader(b), 8)
 		if err != nil {

@@ -71,8 +71,10 @@ type Mirror struct {
 	Logger *slog.Logger `yaml:"-"`
 }
 
-// SnapSpec selects a snap: by Revision when set (pinning), else by Channel (default
-// latest/stable), for Architectures (default the mirror's).
+// SnapSpec selects a snap: by Revision when set (pinning), else by Channel (default: the
+// stable risk of the snap's default track, as `snap install` without --channel; a bare
+// risk such as "edge" also takes the default track), for Architectures (default the
+// mirror's).
 type SnapSpec struct {
 	Name          string   `yaml:"name"`
 	Channel       string   `yaml:"channel"`

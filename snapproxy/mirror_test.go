@@ -196,6 +196,7 @@ func TestInfo(t *testing.T) {
 		chans = append(chans, e.Channel+"@"+e.Architecture)
 	}
 	assert.Equal(t, []string{"3.4/stable@arm64", "3.5/stable@arm64"}, chans)
+	assert.Equal(t, "3.5", info.DefaultTrack)
 	_, err = c.Info(context.Background(), "nope", "")
 	assert.ErrorIs(t, err, ErrNameNotFound)
 }
@@ -255,4 +256,8 @@ func TestStoreErrorMatching(t *testing.T) {
 	assert.Contains(t, e.Error(), "latest/edge/amd64")
 	assert.ErrorIs(t, &StoreError{Code: "invalid-channel", Channel: "x"}, ErrChannelNotFound)
 	assert.ErrorIs(t, &StoreError{Code: "name-not-found"}, ErrNameNotFound)
+	// Without a channel the store looked in the default track.
+	def := &StoreError{Name: "x", Code: "revision-not-found", Architecture: "s390x"}
+	assert.ErrorIs(t, def, ErrChannelNotFound)
+	assert.Equal(t, "snapproxy: x default channel (s390x): revision-not-found", def.Error())
 }

@@ -136,9 +136,13 @@ func buildManifest(m *Mirror, entries []*entry, files map[string]*pair) *Manifes
 // installScript writes a POSIX shell script that acknowledges the assertions and installs
 // the snaps of the machine's architecture in order.
 func installScript(man *Manifest) []byte {
-	classic := map[string]bool{}
+	// snap install refuses a classic or devmode snap without the matching flag.
+	flags := map[string]string{}
 	for _, s := range man.Snaps {
-		classic[strings.TrimSuffix(s.File, ".snap")] = s.Confinement == "classic"
+		switch s.Confinement {
+		case "classic", "devmode":
+			flags[strings.TrimSuffix(s.File, ".snap")] = " --" + s.Confinement
+		}
 	}
 	var b bytes.Buffer
 	b.WriteString(`#!/bin/sh
@@ -151,7 +155,9 @@ arch="${1:-$(dpkg --print-architecture 2>/dev/null || uname -m)}"
 case "$arch" in
 x86_64) arch=amd64 ;;
 aarch64) arch=arm64 ;;
-armv7l) arch=armhf ;;
+armv7l | armv8l) arch=armhf ;;
+ppc64le) arch=ppc64el ;;
+i386 | i486 | i586 | i686) arch=i386 ;;
 esac
 `)
 	b.WriteString("case \"$arch\" in\n")
@@ -163,11 +169,7 @@ esac
 	for _, a := range archs {
 		fmt.Fprintf(&b, "%s)\n", shellWord(a))
 		for _, f := range man.Install[a] {
-			flag := ""
-			if classic[f] {
-				flag = " --classic"
-			}
-			fmt.Fprintf(&b, "\tsnap ack %s\n\tsnap install %s%s\n", shellWord(f+".assert"), shellWord(f+".snap"), flag)
+			fmt.Fprintf(&b, "\tsnap ack %s\n\tsnap install %s%s\n", shellWord(f+".assert"), shellWord(f+".snap"), flags[f])
 		}
 		b.WriteString("\t;;\n")
 	}

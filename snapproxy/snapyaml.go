@@ -72,26 +72,22 @@ func ParseSnapYAML(b []byte) (*SnapYAML, error) {
 	return out, nil
 }
 
-// Dependencies returns the snaps that must be installed before this one offline: its
-// base (core when none is named, for snaps that have one), its content providers, and
-// snapd when the base is not core.
+// Dependencies returns the snaps that snapd would fetch from the store before installing
+// this one, and that must therefore come along offline. For an application: its base
+// ("core" when none is named, nothing for "none"), its content providers, and snapd
+// (snapd >= 2.66 installs the snapd snap before any such snap on a classic system that
+// lacks it). Snaps of type snapd, os, base, kernel and gadget have no prerequisites.
 func (y *SnapYAML) Dependencies() []string {
+	switch y.Type {
+	case "snapd", "os", "base", "kernel", "gadget":
+		return nil
+	}
 	var deps []string
 	base := y.Base
-	switch y.Type {
-	case "snapd", "os":
-		return nil
-	case "base":
-		// A base needs snapd to be installed, unless it is core itself.
-		if y.Name != "core" && base == "" {
-			return []string{"snapd"}
-		}
-	default:
-		if base == "" {
-			base = "core"
-		}
+	if base == "" {
+		base = "core"
 	}
-	if base != "" && base != y.Name {
+	if base != "none" && base != y.Name {
 		deps = append(deps, base)
 	}
 	for _, p := range y.Providers {
@@ -99,8 +95,5 @@ func (y *SnapYAML) Dependencies() []string {
 			deps = append(deps, p)
 		}
 	}
-	if base != "core" {
-		deps = append(deps, "snapd")
-	}
-	return deps
+	return append(deps, "snapd")
 }

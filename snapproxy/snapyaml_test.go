@@ -20,14 +20,21 @@ func TestSnapYAMLDependencies(t *testing.T) {
 		yaml string
 		want []string
 	}{
-		{"name: a\n", []string{"core"}},
-		{"name: a\nbase: core\n", []string{"core"}},
+		// snapd >= 2.66 installs the snapd snap before any application on a classic
+		// system without it, whatever the base.
+		{"name: a\n", []string{"core", "snapd"}},
+		{"name: a\nbase: core\n", []string{"core", "snapd"}},
 		{"name: a\nbase: core22\n", []string{"core22", "snapd"}},
-		{"name: core22\ntype: base\n", []string{"snapd"}},
+		// base: none means no base, not a snap named none.
+		{"name: a\nbase: none\n", []string{"snapd"}},
+		// Bases, os, kernel, gadget and snapd have no prerequisites.
+		{"name: core22\ntype: base\n", nil},
 		{"name: core\ntype: os\n", nil},
 		{"name: snapd\ntype: snapd\n", nil},
+		{"name: pc-kernel\ntype: kernel\nbase: core22\n", nil},
+		{"name: pc\ntype: gadget\nbase: core22\n", nil},
 		{"name: a\nbase: core20\nplugs:\n  themes:\n    interface: content\n    default-provider: gtk-common-themes:gtk-3-themes\n  x11: {}\n  other:\n    interface: home\n", []string{"core20", "gtk-common-themes", "snapd"}},
-		{"name: a\nplugs:\n  content:\n    default-provider: prov\n", []string{"core", "prov"}},
+		{"name: a\nplugs:\n  content:\n    default-provider: prov\n", []string{"core", "prov", "snapd"}},
 	} {
 		y, err := ParseSnapYAML([]byte(tc.yaml))
 		require.NoError(t, err, tc.yaml)
@@ -106,4 +113,24 @@ func TestHandlerEdges(t *testing.T) {
 	rec = httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/maas_100.assert", nil))
 	assert.Equal(t, AssertionMediaType, rec.Header().Get("Content-Type"))
+}
+
+// Every application brings snapd (snapd >= 2.66 installs it first on a classic system
+// without it), base core included; base: none brings no base.
+func TestSyncAlwaysSnapd(t *testing.T) {
+	ctx := context.Background()
+	srv := snapproxytest.New(snapproxytest.Options{})
+	t.Cleanup(srv.Close)
+	srv.Add(snapproxytest.Snap{Name: "hello", Revision: 1})
+	srv.Add(snapproxytest.Snap{Name: "core", Revision: 2, Type: "os"})
+	srv.Add(snapproxytest.Snap{Name: "snapd", Revision: 3, Type: "snapd"})
+	srv.Add(snapproxytest.Snap{Name: "static-tool", Revision: 4, Base: "none"})
+	m := newMirror(t, srv, store.NewMemory())
+	m.Snaps = []SnapSpec{{Name: "hello"}, {Name: "static-tool"}}
+	m.Architectures = []string{"amd64"}
+	_, err := m.Sync(ctx)
+	require.NoError(t, err)
+	out, err := ReadOutput(ctx, m.Store, m.Ref())
+	require.NoError(t, err)
+	assert.Equal(t, []string{"snapd_3", "core_2", "hello_1", "static-tool_4"}, out.Manifest.Install["amd64"])
 }

@@ -3,6 +3,7 @@ package snapproxy
 import (
 	"bytes"
 	"crypto"
+	"crypto/rsa"
 	"crypto/sha3"
 	_ "crypto/sha512" // the signature hash
 	"encoding/base64"
@@ -56,8 +57,13 @@ type accountKey struct {
 	until     time.Time // zero: forever
 }
 
-// parseAccountKey reads the key of an account-key assertion and checks that its id is
-// public-key-sha3-384.
+// keyEncodingTime is the creation time of every key packet as assertions encode it: a
+// key is named by the SHA3-384 of its encoding with this time, whatever time the packet
+// in an account-key body carries (snapd re-encodes it the same way).
+var keyEncodingTime = time.Date(2016, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// parseAccountKey reads the key of an account-key assertion (RSA only, as snapd) and
+// checks that its id is public-key-sha3-384.
 func parseAccountKey(a *Assertion) (*accountKey, error) {
 	if a.Type() != "account-key" {
 		return nil, fmt.Errorf("%w: %s is not an account-key", ErrMalformedAssertion, a)
@@ -66,17 +72,28 @@ func parseAccountKey(a *Assertion) (*accountKey, error) {
 	if err != nil || len(enc) < 2 || enc[0] != formatV1 {
 		return nil, fmt.Errorf("%w: %s: body is not a version 1 encoded key", ErrMalformedAssertion, a)
 	}
-	id := KeyID(enc)
-	if id != a.Header("public-key-sha3-384") {
-		return nil, fmt.Errorf("%w: %s: public-key-sha3-384 does not match the key (%s)", ErrMalformedAssertion, a, id)
-	}
-	p, err := packet.Read(bytes.NewReader(enc[1:]))
+	r := bytes.NewReader(enc[1:])
+	p, err := packet.Read(r)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: key packet: %v", ErrMalformedAssertion, a, err)
 	}
 	pub, ok := p.(*packet.PublicKey)
-	if !ok || pub.IsSubkey {
-		return nil, fmt.Errorf("%w: %s: body is not a public key packet", ErrMalformedAssertion, a)
+	if !ok || pub.IsSubkey || r.Len() != 0 {
+		return nil, fmt.Errorf("%w: %s: body is not exactly one public key packet", ErrMalformedAssertion, a)
+	}
+	rsaPub, ok := pub.PublicKey.(*rsa.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s: OpenPGP public key algorithm %d", ErrUnsupportedKey, a, pub.PubKeyAlgo)
+	}
+	pub = packet.NewRSAPublicKey(keyEncodingTime, rsaPub)
+	var canon bytes.Buffer
+	canon.WriteByte(formatV1)
+	if err := pub.Serialize(&canon); err != nil {
+		return nil, fmt.Errorf("%w: %s: key: %v", ErrMalformedAssertion, a, err)
+	}
+	id := KeyID(canon.Bytes())
+	if id != a.Header("public-key-sha3-384") {
+		return nil, fmt.Errorf("%w: %s: public-key-sha3-384 does not match the key (%s)", ErrMalformedAssertion, a, id)
 	}
 	k := &accountKey{id: id, accountID: a.Header("account-id"), pub: pub}
 	if k.accountID == "" {
@@ -101,14 +118,13 @@ func (k *accountKey) validAt(t time.Time) bool {
 	return !t.Before(k.since) && (k.until.IsZero() || t.Before(k.until))
 }
 
-// checkSignature verifies a's signature with k.
+// checkSignature verifies a's signature with k. The signature's OpenPGP issuer is not
+// consulted: sign-key-sha3-384 names the key, and Canonical's signatures carry no issuer
+// or the key id of the key with another creation time than its encoding's.
 func (k *accountKey) checkSignature(a *Assertion) error {
 	sig := a.sig
 	if sig.Hash != crypto.SHA512 {
 		return fmt.Errorf("%w: %s: signature hash is not SHA-512", ErrSignature, a)
-	}
-	if sig.IssuerKeyId != nil && *sig.IssuerKeyId != k.pub.KeyId {
-		return fmt.Errorf("%w: %s: signature issuer is not key %s", ErrSignature, a, k.id)
 	}
 	h := crypto.SHA512.New()
 	h.Write(a.content)
@@ -126,7 +142,7 @@ type Trust struct {
 }
 
 // NewTrust trusts the keys of the given account-key assertions as roots (their
-// signatures are not checked: they are the anchor).
+// signatures are not checked: they are the anchor). Keys must be RSA (ErrUnsupportedKey).
 func NewTrust(roots ...*Assertion) (*Trust, error) {
 	t := &Trust{roots: map[string]*accountKey{}}
 	for _, a := range roots {
@@ -183,7 +199,8 @@ func (t *Trust) now() time.Time {
 // Verify checks every assertion's signature: each must be signed by a trusted root key,
 // or by a key whose account-key assertion in set is itself (transitively) signed by a
 // trusted key. The signer's account must be the assertion's authority-id, and keys must
-// be valid now. Errors wrap ErrUntrustedKey, ErrSignature or ErrMalformedAssertion.
+// be RSA and valid now. Errors wrap ErrUntrustedKey, ErrSignature, ErrUnsupportedKey or
+// ErrMalformedAssertion.
 func (t *Trust) Verify(set []*Assertion) error {
 	if t == nil || len(t.roots) == 0 {
 		return ErrNoTrustedKeys
@@ -221,6 +238,9 @@ func (t *Trust) Verify(set []*Assertion) error {
 	}
 	for i, a := range set {
 		if !verified[i] {
+			if a.Type() == "account-key" && a.Header("public-key-sha3-384") == a.SignKeyID() {
+				return fmt.Errorf("%w: %s is self-signed and not a trusted root", ErrUntrustedKey, a)
+			}
 			return fmt.Errorf("%w: %s is signed by key %s", ErrUntrustedKey, a, a.SignKeyID())
 		}
 	}

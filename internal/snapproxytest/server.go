@@ -41,6 +41,12 @@ type Snap struct {
 	Publisher string
 	// Size is the length of the generated file (default 4096).
 	Size int
+	// Confinement is strict (default), classic or devmode.
+	Confinement string
+	// DeclarationFormat is the format of the snap's snap-declaration: 0, or 1 to 6 for
+	// declarations that use the interface-rule features of later formats. The store
+	// serves an assertion only to a client whose max-format admits it.
+	DeclarationFormat int
 }
 
 // Options shape the test store.
@@ -48,6 +54,13 @@ type Options struct {
 	// Token, when set, is required as "Authorization: Macaroon <token>" on API requests
 	// and on the download redirector; the CDN refuses any request carrying Authorization.
 	Token string
+	// Canonical serves Canonical's real assertions (CanonicalChain) byte for byte: the
+	// root and store account-keys, the canonical and test-snapd accounts, the
+	// phelps-test-key account-key. Snaps published by CanonicalPublisher then come with
+	// the real publisher account; their snap-declarations and snap-revisions are still
+	// signed by StoreKey (only Canonical holds the real store key), so they chain to
+	// Root, not to the real root.
+	Canonical bool
 }
 
 // Faults break the store on purpose.
@@ -93,10 +106,12 @@ type Server struct {
 
 	opts Options
 
-	mu     sync.Mutex
-	faults Faults
-	snaps  []*snapRev
-	hits   map[string]int
+	mu            sync.Mutex
+	faults        Faults
+	snaps         []*snapRev
+	hits          map[string]int
+	defaultTracks map[string]string
+	headers       map[string]http.Header
 
 	requests  atomic.Int64
 	downloads atomic.Int64
@@ -113,6 +128,9 @@ func New(opts Options) *Server {
 		rogue:    NewKey("rogue", Authority),
 		opts:     opts,
 		hits:     map[string]int{},
+
+		defaultTracks: map[string]string{},
+		headers:       map[string]http.Header{},
 	}
 	s.CDN = httptest.NewServer(http.HandlerFunc(s.serveCDN))
 	s.API = httptest.NewServer(http.HandlerFunc(s.serveAPI))
@@ -140,6 +158,29 @@ func (s *Server) SetFaults(f Faults) {
 	s.hits = map[string]int{}
 }
 
+// SetDefaultTrack sets the default track of a snap: what the store resolves a request
+// without a track to, for clients that send "Snap-Device-Capabilities: default-tracks"
+// (others get latest), and what info reports as default-track.
+func (s *Server) SetDefaultTrack(name, track string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.defaultTracks[name] = track
+}
+
+// LastHeader returns the headers of the last request to an endpoint: "refresh", "info",
+// "assertions" or "download" (the API host's redirector); nil if there was none.
+func (s *Server) LastHeader(endpoint string) http.Header {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.headers[endpoint].Clone()
+}
+
+func (s *Server) record(endpoint string, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.headers[endpoint] = r.Header.Clone()
+}
+
 // Requests counts API requests.
 func (s *Server) Requests() int64 { return s.requests.Load() }
 
@@ -149,13 +190,15 @@ func (s *Server) Downloads() int64 { return s.downloads.Load() }
 // CDNAuthorized counts CDN requests that carried an Authorization header (should be 0).
 func (s *Server) CDNAuthorized() int64 { return s.cdnAuth.Load() }
 
-// AddDemo publishes a small, typical world for demos: maas (3.5/stable and 3.4/stable)
-// on core22 with a content provider on core18, core22, core18, snapd, and hello on core,
-// for amd64 and arm64 (the provider is architecture-independent).
+// AddDemo publishes a small, typical world for demos: maas (3.5/stable and 3.4/stable,
+// default track 3.5, a format 3 snap-declaration) on core22 with a content provider on
+// core18, core22, core18, snapd, and hello on core, for amd64 and arm64 (the provider is
+// architecture-independent).
 func (s *Server) AddDemo() {
+	s.SetDefaultTrack("maas", "3.5")
 	for i, arch := range []string{"amd64", "arm64"} {
-		s.Add(Snap{Name: "maas", Revision: 100 + i, Architecture: arch, Channels: []string{"3.5/stable"}, Base: "core22", Providers: []string{"gtk-common-themes"}})
-		s.Add(Snap{Name: "maas", Revision: 90 + i, Architecture: arch, Channels: []string{"3.4/stable"}, Base: "core22"})
+		s.Add(Snap{Name: "maas", Revision: 100 + i, Architecture: arch, Channels: []string{"3.5/stable"}, Base: "core22", Providers: []string{"gtk-common-themes"}, DeclarationFormat: 3})
+		s.Add(Snap{Name: "maas", Revision: 90 + i, Architecture: arch, Channels: []string{"3.4/stable"}, Base: "core22", DeclarationFormat: 3})
 		s.Add(Snap{Name: "core22", Revision: 200 + i, Architecture: arch, Type: "base"})
 		s.Add(Snap{Name: "core18", Revision: 60 + i, Architecture: arch, Type: "base"})
 		s.Add(Snap{Name: "snapd", Revision: 300 + i, Architecture: arch, Type: "snapd"})
@@ -207,6 +250,9 @@ func (s *Server) Add(sn Snap) {
 	if sn.Type == "" {
 		sn.Type = "app"
 	}
+	if sn.Confinement == "" {
+		sn.Confinement = "strict"
+	}
 	if sn.Version == "" {
 		sn.Version = "1." + strconv.Itoa(sn.Revision)
 	}
@@ -219,7 +265,7 @@ func (s *Server) Add(sn Snap) {
 	r.sha3hex = hex.EncodeToString(sum[:])
 	r.sha3b64 = base64.RawURLEncoding.EncodeToString(sum[:])
 	var y strings.Builder
-	fmt.Fprintf(&y, "name: %s\nversion: '%s'\nsummary: test snap %s\ntype: %s\n", sn.Name, sn.Version, sn.Name, sn.Type)
+	fmt.Fprintf(&y, "name: %s\nversion: '%s'\nsummary: test snap %s\ntype: %s\nconfinement: %s\n", sn.Name, sn.Version, sn.Name, sn.Type, sn.Confinement)
 	if sn.Base != "" {
 		fmt.Fprintf(&y, "base: %s\n", sn.Base)
 	}
@@ -236,18 +282,46 @@ func (s *Server) Add(sn Snap) {
 }
 
 // normChannel turns "stable" into "latest/stable" and "3.5" into "3.5/stable".
-func normChannel(c string) string {
+func normChannel(c string) string { return resolveChannel(c, "latest") }
+
+// resolveChannel completes a requested channel the way the store does: no channel means
+// the stable risk of track, a bare risk (or risk/branch) that risk of track, a bare track
+// its stable risk.
+func resolveChannel(c, track string) string {
 	risks := map[string]bool{"stable": true, "candidate": true, "beta": true, "edge": true}
 	parts := strings.Split(c, "/")
 	switch {
-	case len(parts) == 1 && risks[c]:
-		return "latest/" + c
+	case c == "":
+		return track + "/stable"
+	case risks[parts[0]]:
+		return track + "/" + c
 	case len(parts) == 1:
 		return c + "/stable"
-	case len(parts) >= 2 && risks[parts[0]]:
-		return "latest/" + c
 	}
 	return c
+}
+
+// defaultTrack is the track a request without one resolves to: the snap's default track
+// for clients that declare the default-tracks capability, latest for the others.
+func (s *Server) defaultTrack(name string, r *http.Request) string {
+	s.mu.Lock()
+	t := s.defaultTracks[name]
+	s.mu.Unlock()
+	if t == "" || !hasCapability(r, "default-tracks") {
+		return "latest"
+	}
+	return t
+}
+
+func hasCapability(r *http.Request, c string) bool {
+	for _, v := range r.Header.Values("Snap-Device-Capabilities") {
+		for _, f := range strings.Fields(v) {
+			if f == c {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (s *Server) authorized(r *http.Request) bool {
@@ -288,15 +362,19 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	switch {
 	case p == "/v2/snaps/refresh" && r.Method == http.MethodPost:
+		s.record("refresh", r)
 		if s.throttle(w, r) {
 			return
 		}
 		s.refresh(w, r)
 	case strings.HasPrefix(p, "/v2/snaps/info/") && r.Method == http.MethodGet:
+		s.record("info", r)
 		s.info(w, r, strings.TrimPrefix(p, "/v2/snaps/info/"))
 	case strings.HasPrefix(p, "/v2/assertions/") && r.Method == http.MethodGet:
+		s.record("assertions", r)
 		s.assertion(w, r, strings.Split(strings.TrimPrefix(p, "/v2/assertions/"), "/"))
 	case strings.HasPrefix(p, "/api/v1/snaps/download/") && r.Method == http.MethodGet:
+		s.record("download", r)
 		if s.throttle(w, r) {
 			return
 		}
@@ -371,6 +449,7 @@ type action struct {
 // risks from most to least stable: a channel with nothing falls back to the more stable.
 var riskOrder = []string{"stable", "candidate", "beta", "edge"}
 
+// pick finds the revision an action asks for; the action's channel is already resolved.
 func (s *Server) pick(name, arch string, a action) (*snapRev, []map[string]string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -401,11 +480,7 @@ func (s *Server) pick(name, arch string, a action) (*snapRev, []map[string]strin
 		}
 		return nil, releases, true
 	}
-	ch := normChannel(a.Channel)
-	if a.Channel == "" {
-		ch = "latest/stable"
-	}
-	track, risk, _ := strings.Cut(ch, "/")
+	track, risk, _ := strings.Cut(a.Channel, "/")
 	start := -1
 	for i, rk := range riskOrder {
 		if rk == risk {
@@ -430,6 +505,10 @@ func (s *Server) pick(name, arch string, a action) (*snapRev, []map[string]strin
 }
 
 func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("User-Agent") == "" {
+		errorList(w, http.StatusBadRequest, "invalid-header", "User-Agent required")
+		return
+	}
 	if r.Header.Get("Snap-Device-Series") != "16" {
 		errorList(w, http.StatusBadRequest, "invalid-header", "Snap-Device-Series must be 16")
 		return
@@ -457,6 +536,9 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
 			errorList(w, http.StatusBadRequest, "invalid-action", "only download actions here")
 			return
 		}
+		if a.Revision == 0 {
+			a.Channel = resolveChannel(a.Channel, s.defaultTrack(a.Name, r))
+		}
 		sn, releases, known := s.pick(a.Name, arch, a)
 		if sn == nil {
 			res := map[string]any{"result": "error", "instance-key": a.InstanceKey, "name": a.Name}
@@ -474,19 +556,12 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
 			sum := sha3.Sum384([]byte("not this"))
 			sha = hex.EncodeToString(sum[:])
 		}
-		ch := ""
-		if a.Revision == 0 {
-			ch = normChannel(a.Channel)
-			if a.Channel == "" {
-				ch = "latest/stable"
-			}
-		}
 		results = append(results, map[string]any{
 			"result": "download", "instance-key": a.InstanceKey, "snap-id": sn.id, "name": sn.Name,
-			"effective-channel": ch,
+			"effective-channel": a.Channel,
 			"snap": map[string]any{
 				"snap-id": sn.id, "name": sn.Name, "revision": sn.Revision, "version": sn.Version,
-				"type": sn.Type, "base": nullable(sn.Base), "snap-yaml": sn.yaml,
+				"type": sn.Type, "base": nullable(sn.Base), "confinement": sn.Confinement, "snap-yaml": sn.yaml,
 				"publisher": map[string]any{"id": sn.Publisher, "username": sn.Publisher, "display-name": sn.Publisher},
 				"download":  map[string]any{"url": s.API.URL + "/api/v1/snaps/download/" + fileName(sn), "sha3-384": sha, "size": len(sn.content), "deltas": []any{}},
 			},
@@ -503,6 +578,10 @@ func nullable(s string) any {
 }
 
 func (s *Server) info(w http.ResponseWriter, r *http.Request, name string) {
+	if r.Header.Get("Snap-Device-Series") != "16" {
+		errorList(w, http.StatusBadRequest, "invalid-header", "Snap-Device-Series must be 16")
+		return
+	}
 	arch := r.URL.Query().Get("architecture")
 	s.mu.Lock()
 	var revs []*snapRev
@@ -535,8 +614,11 @@ func (s *Server) info(w http.ResponseWriter, r *http.Request, name string) {
 		ci, cj := cm[i]["channel"].(map[string]any), cm[j]["channel"].(map[string]any)
 		return fmt.Sprint(ci["name"], ci["architecture"]) < fmt.Sprint(cj["name"], cj["architecture"])
 	})
+	s.mu.Lock()
+	track := s.defaultTracks[name]
+	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{
-		"name": name, "snap-id": revs[0].id, "channel-map": cm,
+		"name": name, "snap-id": revs[0].id, "channel-map": cm, "default-track": nullable(track),
 		"snap": map[string]any{"name": name, "snap-id": revs[0].id, "publisher": map[string]any{"id": revs[0].Publisher}},
 	})
 }
@@ -549,11 +631,22 @@ func (s *Server) assertion(w http.ResponseWriter, r *http.Request, parts []strin
 	if s.throttle(w, r) {
 		return
 	}
+	maxFormat := 0
+	if v := r.URL.Query().Get("max-format"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			errorList(w, http.StatusBadRequest, "invalid-request", "max-format must be a non-negative integer")
+			return
+		}
+		maxFormat = n
+	}
 	s.mu.Lock()
 	faults := s.faults
 	s.mu.Unlock()
 	body := s.lookupAssertion(parts, faults)
-	if body == nil {
+	// A client that does not admit the assertion's format gets nothing (the store keeps
+	// no older revision of a test assertion to fall back to).
+	if body == nil || formatOf(body) > maxFormat {
 		errorList(w, http.StatusNotFound, "not-found", "not found")
 		return
 	}
@@ -564,9 +657,26 @@ func (s *Server) assertion(w http.ResponseWriter, r *http.Request, parts []strin
 	_, _ = w.Write(body)
 }
 
+// formatOf reads the format header of an encoded assertion (0 when absent).
+func formatOf(b []byte) int {
+	head, _, _ := bytes.Cut(b, []byte("\n\n"))
+	for _, l := range strings.Split(string(head), "\n") {
+		if v, ok := strings.CutPrefix(l, "format: "); ok {
+			n, _ := strconv.Atoi(v)
+			return n
+		}
+	}
+	return 0
+}
+
 func (s *Server) lookupAssertion(parts []string, f Faults) []byte {
 	if len(parts) < 2 {
 		return nil
+	}
+	if s.opts.Canonical && len(parts) == 2 {
+		if b := canonicalAssertion(parts[0], parts[1]); b != nil {
+			return b
+		}
 	}
 	stamp := epoch.Format(time.RFC3339)
 	switch parts[0] {
@@ -581,7 +691,7 @@ func (s *Server) lookupAssertion(parts []string, f Faults) []byte {
 		}
 	case "account":
 		if parts[1] == Authority {
-			return s.StoreKey.Sign("account", []Header{{"revision", "1"}, {"account-id", Authority}, {"display-name", "Test authority"},
+			return s.Root.Sign("account", []Header{{"revision", "1"}, {"account-id", Authority}, {"display-name", "Test authority"},
 				{"username", Authority}, {"validation", "verified"}, {"timestamp", stamp}}, nil)
 		}
 		s.mu.Lock()
@@ -606,8 +716,13 @@ func (s *Server) lookupAssertion(parts []string, f Faults) []byte {
 				if f.UntrustedSigner {
 					signer = s.rogue
 				}
-				return signer.Sign("snap-declaration", []Header{{"series", "16"}, {"snap-id", sn.id}, {"publisher-id", sn.Publisher},
-					{"snap-name", sn.Name}, {"timestamp", stamp}}, nil)
+				var hs []Header
+				if sn.DeclarationFormat > 0 {
+					hs = append(hs, Header{"format", strconv.Itoa(sn.DeclarationFormat)})
+				}
+				hs = append(hs, Header{"series", "16"}, Header{"snap-id", sn.id}, Header{"publisher-id", sn.Publisher},
+					Header{"snap-name", sn.Name}, Header{"timestamp", stamp})
+				return signer.Sign("snap-declaration", hs, nil)
 			}
 		}
 	case "snap-revision":
