@@ -454,15 +454,15 @@ func (r ItemRef) Expect() store.Expect { return fileExpect(r.Get) }
 var checksumFields = [...]store.Algorithm{store.SHA512, store.SHA256, store.MD5}
 
 // fileExpect is what a file described by the fields get resolves must match: size (when
-// given) and every listed checksum.
+// given) and every listed checksum, lower-cased.
 func fileExpect(get func(string) (string, bool)) store.Expect {
-	e := store.Expect{Size: sizeOf(get)}
-	if e.Size < 0 {
-		e.Size = 0
-	}
+	e := store.Expect{Size: max(sizeOf(get), 0)}
 	for _, a := range checksumFields {
 		if v, ok := get(string(a)); ok && v != "" {
-			e = e.With(a, v)
+			if e.Sums == nil {
+				e.Sums = make(map[store.Algorithm]string, 1)
+			}
+			e.Sums[a] = strings.ToLower(v)
 		}
 	}
 	return e
@@ -482,20 +482,27 @@ func sizeOf(get func(string) (string, bool)) int64 {
 }
 
 // validateFile checks the size and checksums of a file description: a size that is not a
-// byte count, or a checksum that is not hex of its length, is an invalid document.
-func validateFile(get func(string) (string, bool), what string) error {
-	if err := validateSize(get, what); err != nil {
+// byte count, or a checksum that is not hex of its length, is an invalid document. The
+// caller names the description in the error.
+func validateFile(get func(string) (string, bool)) error {
+	if err := validateSize(get); err != nil {
 		return err
 	}
-	if err := fileExpect(get).Validate(); err != nil {
-		return invalidf("%s: %v", what, err)
+	for _, a := range checksumFields {
+		if v, ok := get(string(a)); ok && v != "" {
+			// One checksum at a time: a map that does not escape, as parsing validates
+			// every item of documents with tens of thousands.
+			if err := (store.Expect{Sums: map[store.Algorithm]string{a: v}}).Validate(); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
 
-func validateSize(get func(string) (string, bool), what string) error {
+func validateSize(get func(string) (string, bool)) error {
 	if s, ok := get(fieldSize); ok && sizeOf(get) < 0 {
-		return invalidf("%s: size %q is not a byte count", what, s)
+		return fmt.Errorf("size %q is not a byte count", s)
 	}
 	return nil
 }
@@ -509,13 +516,16 @@ func (r ItemRef) String() string {
 // A record without a file (image-ids) only needs a sane size.
 func (r ItemRef) validate() error {
 	p, hasPath := r.Get(fieldPath)
+	var err error
 	if !hasPath {
-		return validateSize(r.Get, "item "+r.String())
+		err = validateSize(r.Get)
+	} else if err = store.ValidatePath(p); err == nil {
+		err = validateFile(r.Get)
 	}
-	if err := store.ValidatePath(p); err != nil {
+	if err != nil {
 		return fmt.Errorf("%w: item %s: %w", ErrInvalidDocument, r, err)
 	}
-	return validateFile(r.Get, "item "+r.String())
+	return nil
 }
 
 // Items returns every item of the document, sorted by product, version and item name.
@@ -604,8 +614,8 @@ func ParseIndex(b []byte) (*Index, error) {
 		if err := store.ValidatePath(e.Path); err != nil {
 			return nil, fmt.Errorf("%w: %s: path: %w", ErrInvalidDocument, where, err)
 		}
-		if err := validateFile(e.Field, where); err != nil {
-			return nil, err
+		if err := validateFile(e.Field); err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrInvalidDocument, where, err)
 		}
 		if praw, ok := fields[fieldProducts]; ok {
 			list, ok := praw.([]any)
