@@ -19,7 +19,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ProtonMail/go-crypto/openpgp"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/airgapkit/airgap/store"
@@ -211,8 +210,8 @@ type run struct {
 	next     syncState
 	stats    SyncStats
 	mu       sync.Mutex
-	modified bool               // some document changed (or could not be revalidated)
-	keys     openpgp.EntityList // keyring's keys, for signatureExpiry
+	modified bool                // some document changed (or could not be revalidated)
+	sigs     []upstreamSignature // the upstream signatures that verified
 	upstream UpstreamState
 }
 
@@ -254,9 +253,6 @@ func (m *Mirror) prepare() (*run, error) {
 			if r.keyring, err = pgp.LoadKeyring(m.Keyring); err != nil {
 				return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 			}
-		}
-		if r.keys, err = keyEntities(r.keyring); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 		}
 	}
 	r.upstream = UpstreamState{URL: m.baseURL(), Pristine: m.Pristine}
@@ -484,6 +480,9 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 	// Publish.
 	state, err := json.Marshal(r.next)
 	if err != nil {
+		return r.stats, err
+	}
+	if err := r.upstream.noteSignatures(r.sigs, r.keyring); err != nil {
 		return r.stats, err
 	}
 	up, err := json.Marshal(r.upstream)
@@ -720,7 +719,7 @@ func (r *run) fetchDocument(ctx context.Context, p string, want store.Expect) ([
 		return nil, err
 	}
 	if r.signed {
-		r.upstream.noteSignature(v, signatureExpiry(sig, v, r.keys))
+		r.sigs = append(r.sigs, newUpstreamSignature(sig, v))
 	}
 	r.next.Docs[p] = st
 	return content, nil

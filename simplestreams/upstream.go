@@ -10,7 +10,6 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
-	"github.com/ProtonMail/go-crypto/openpgp/clearsign"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 
 	"github.com/airgapkit/airgap/store"
@@ -59,43 +58,66 @@ func ReadUpstreamState(snap *store.Snapshot) (u UpstreamState, ok bool, err erro
 	return u, true, nil
 }
 
-// noteSignature folds one verified signature, expiring at expires (zero: never), into u.
-func (u *UpstreamState) noteSignature(v pgp.Verified, expires time.Time) {
-	if u.Signed.IsZero() || v.Created.Before(u.Signed) {
-		u.Signed = v.Created
-	}
-	if !expires.IsZero() && (u.Expires.IsZero() || expires.Before(u.Expires)) {
-		u.Expires = expires
-	}
+// upstreamSignature is an upstream signature that verified, with its signature packets
+// (armored or binary), read for their expiration time only when a tree is published.
+type upstreamSignature struct {
+	pgp.Verified
+	packets []byte
 }
 
-// signatureExpiry returns when the signature v describes stops verifying: the earliest of
-// its own expiration time, its signing key's and that key's primary key's; zero when none
-// expires. sig is the clearsigned document or the detached signature (armored or binary)
-// that was verified; keys the keyring it was verified with.
-func signatureExpiry(sig []byte, v pgp.Verified, keys openpgp.EntityList) time.Time {
-	var earliest time.Time
+// newUpstreamSignature keeps the signature packets of sig, the clearsigned document or
+// the detached signature that verified (a copy: the document itself is not kept).
+func newUpstreamSignature(sig []byte, v pgp.Verified) upstreamSignature {
+	if i := armorStart(sig); i > 0 {
+		sig = sig[i:]
+	}
+	return upstreamSignature{Verified: v, packets: bytes.Clone(sig)}
+}
+
+// expires returns when the signature expires by its own expiration time; zero: never.
+func (s upstreamSignature) expires() time.Time {
+	p := findSignature(s.packets, s.Verified)
+	if p == nil || p.SigLifetimeSecs == nil || *p.SigLifetimeSecs == 0 {
+		return time.Time{}
+	}
+	return p.CreationTime.Add(time.Duration(*p.SigLifetimeSecs) * time.Second)
+}
+
+// noteSignatures folds the signatures that verified into u: the oldest creation time,
+// and the earliest expiry of a signature, its signing key or that key's primary key (the
+// keys as kr holds them).
+func (u *UpstreamState) noteSignatures(sigs []upstreamSignature, kr *pgp.Keyring) error {
+	if len(sigs) == 0 {
+		return nil
+	}
+	keys, err := keyEntities(kr)
+	if err != nil {
+		return err
+	}
 	note := func(t time.Time) {
-		if !t.IsZero() && (earliest.IsZero() || t.Before(earliest)) {
-			earliest = t
+		if !t.IsZero() && (u.Expires.IsZero() || t.Before(u.Expires)) {
+			u.Expires = t
 		}
 	}
-	if s := findSignature(sig, v); s != nil && s.SigLifetimeSecs != nil && *s.SigLifetimeSecs != 0 {
-		note(s.CreationTime.Add(time.Duration(*s.SigLifetimeSecs) * time.Second))
-	}
-	for _, e := range keys {
-		primary, _ := e.PrimarySelfSignature()
-		if fingerprintHex(e.PrimaryKey.Fingerprint) == v.SigningKey {
-			note(keyExpiry(e.PrimaryKey, primary))
+	for _, s := range sigs {
+		if u.Signed.IsZero() || s.Created.Before(u.Signed) {
+			u.Signed = s.Created
 		}
-		for _, sk := range e.Subkeys {
-			if fingerprintHex(sk.PublicKey.Fingerprint) == v.SigningKey {
+		note(s.expires())
+		for _, e := range keys {
+			primary, _ := e.PrimarySelfSignature()
+			if fingerprintHex(e.PrimaryKey.Fingerprint) == s.SigningKey {
 				note(keyExpiry(e.PrimaryKey, primary))
-				note(keyExpiry(sk.PublicKey, sk.Sig))
+			}
+			for _, sk := range e.Subkeys {
+				if fingerprintHex(sk.PublicKey.Fingerprint) == s.SigningKey {
+					note(keyExpiry(e.PrimaryKey, primary))
+					note(keyExpiry(sk.PublicKey, sk.Sig))
+				}
 			}
 		}
 	}
-	return earliest
+	return nil
 }
 
 // keyExpiry returns when k expires by the lifetime its self-signature gives it; zero:
@@ -110,10 +132,8 @@ func keyExpiry(k *packet.PublicKey, self *packet.Signature) time.Time {
 // findSignature returns the signature packet in sig that v describes.
 func findSignature(sig []byte, v pgp.Verified) *packet.Signature {
 	var r io.Reader = bytes.NewReader(sig)
-	if b, _ := clearsign.Decode(sig); b != nil {
-		r = b.ArmoredSignature.Body
-	} else if bytes.HasPrefix(bytes.TrimSpace(sig), []byte("-----BEGIN PGP SIGNATURE-----")) {
-		blk, err := armor.Decode(r)
+	if i := armorStart(sig); i >= 0 {
+		blk, err := armor.Decode(bytes.NewReader(sig[i:]))
 		if err != nil {
 			return nil
 		}
@@ -139,6 +159,22 @@ func findSignature(sig []byte, v pgp.Verified) *packet.Signature {
 			return s
 		}
 	}
+}
+
+var beginSignature = []byte("-----BEGIN PGP SIGNATURE-----")
+
+// armorStart returns where the armored signature block of sig starts: sig itself (a
+// detached armored signature), or the first line that starts it (a clearsigned message:
+// dash-escaping keeps such lines out of the signed text); -1 when sig is binary.
+func armorStart(sig []byte) int {
+	trimmed := bytes.TrimLeft(sig, " \t\r\n")
+	if bytes.HasPrefix(trimmed, beginSignature) {
+		return len(sig) - len(trimmed)
+	}
+	if i := bytes.Index(sig, append([]byte("\n"), beginSignature...)); i >= 0 {
+		return i + 1
+	}
+	return -1
 }
 
 // keyEntities reads the keys of kr, to look up their lifetimes.

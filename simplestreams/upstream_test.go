@@ -45,7 +45,6 @@ func expiringKey(t *testing.T, created, expires time.Time) *pgp.Signer {
 // (its key's, then a signature's own, made by GnuPG with --default-sig-expire), and once a
 // signature has expired the sync is refused and the last verified tree stays published.
 func TestUpstreamStateExpiry(t *testing.T) {
-	gpg := testutil.RequireBinary(t, "gpg", "gpg")
 	ctx := context.Background()
 	now := time.Now().Truncate(time.Second)
 	keyCreated, keyExpires := now.AddDate(0, 0, -30), now.AddDate(0, 0, 30)
@@ -61,28 +60,11 @@ func TestUpstreamStateExpiry(t *testing.T) {
 	assert.True(t, state().Expires.Equal(keyExpires), "the key's expiry: %v", state().Expires)
 
 	// GnuPG re-signs the index with a signature that expires in a week.
-	home := t.TempDir()
-	env := []string{"GNUPGHOME=" + home}
-	key, err := signer.ArmoredPrivateKey()
-	require.NoError(t, err)
-	keyFile := filepath.Join(home, "key.asc")
-	require.NoError(t, os.WriteFile(keyFile, key, 0o600))
-	testutil.Run(t, time.Minute, env, gpg, "--batch", "--import", keyFile)
+	sign := gnupg(t, signer)
 	raw, _ := e.up.File(simplestreamstest.IndexBase + ".sjson")
 	text, err := simplestreams.ReadClearsigned(signer.Keyring(), raw)
 	require.NoError(t, err)
-	in := filepath.Join(home, "index.json")
-	require.NoError(t, os.WriteFile(in, text, 0o644))
-	clearsign := func(extra ...string) []byte {
-		out := filepath.Join(home, "index.sjson")
-		os.Remove(out)
-		args := append([]string{"--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--local-user", signer.Fingerprint(),
-			"--digest-algo", "SHA512", "--output", out}, extra...)
-		testutil.Run(t, time.Minute, env, gpg, append(args, "--clearsign", in)...)
-		b, err := os.ReadFile(out)
-		require.NoError(t, err)
-		return b
-	}
+	clearsign := func(extra ...string) []byte { return sign(text, append(extra, "--clearsign")...) }
 	e.up.Set(simplestreamstest.IndexBase+".sjson", clearsign("--default-sig-expire", "7d"))
 	e.sync(t)
 	u := state()
@@ -100,6 +82,47 @@ func TestUpstreamStateExpiry(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, before, after)
 	assert.Equal(t, served, readFile(t, e.st, e.published(t), simplestreamstest.IndexBase+".sjson"), "the last verified tree is still served")
+}
+
+// TestUpstreamStateExpiryDetached: the expiry of a detached .json.gpg signature.
+func TestUpstreamStateExpiryDetached(t *testing.T) {
+	now := time.Now()
+	signer := expiringKey(t, now.AddDate(0, 0, -1), now.AddDate(1, 0, 0))
+	e := newEnvWith(t, simplestreamstest.Options{Signer: signer}, func(m *simplestreams.Mirror) {
+		m.Pristine = true
+		m.Index = "streams/v1/index.json"
+	})
+	index, _ := e.up.File(simplestreamstest.IndexBase + ".json")
+	e.up.Set(simplestreamstest.IndexBase+".json.gpg", gnupg(t, signer)(index, "--default-sig-expire", "3d", "--armor", "--detach-sign"))
+	e.sync(t)
+	u, _, err := simplestreams.ReadUpstreamState(e.published(t))
+	require.NoError(t, err)
+	assert.WithinDuration(t, now.AddDate(0, 0, 3), u.Expires, 2*time.Minute)
+}
+
+// gnupg imports signer into a fresh GnuPG home and returns a function that runs gpg as
+// that signer on a document with the given arguments and returns what it writes.
+func gnupg(t *testing.T, signer *pgp.Signer) func(doc []byte, args ...string) []byte {
+	t.Helper()
+	gpg := testutil.RequireBinary(t, "gpg", "gpg")
+	home := t.TempDir()
+	env := []string{"GNUPGHOME=" + home}
+	key, err := signer.ArmoredPrivateKey()
+	require.NoError(t, err)
+	keyFile := filepath.Join(home, "key.asc")
+	require.NoError(t, os.WriteFile(keyFile, key, 0o600))
+	testutil.Run(t, time.Minute, env, gpg, "--batch", "--import", keyFile)
+	return func(doc []byte, args ...string) []byte {
+		in, out := filepath.Join(home, "doc"), filepath.Join(home, "out")
+		require.NoError(t, os.WriteFile(in, doc, 0o644))
+		os.Remove(out)
+		all := append([]string{"--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--local-user", signer.Fingerprint(),
+			"--digest-algo", "SHA512", "--output", out}, args...)
+		testutil.Run(t, time.Minute, env, gpg, append(all, in)...)
+		b, err := os.ReadFile(out)
+		require.NoError(t, err)
+		return b
+	}
 }
 
 func TestReadUpstreamState(t *testing.T) {
