@@ -23,10 +23,12 @@ const upstreamAnnotation = "simplestreams/upstream"
 // built from (ReadUpstreamState): what a status report shows.
 //
 // Simplestreams has no Valid-Until: an index says when it was updated, not until when it
-// may be trusted. The only expiry clients enforce is OpenPGP's: a signature's expiration
-// time, and its key's. Upstreams usually set neither (then Expires is zero), but when one
-// is set, a pristine tree, which keeps the upstream's signatures, is refused by clients
-// after Expires, and any mirror's next sync is refused too.
+// may be trusted. The only expiry there is OpenPGP's: a signature's expiration time, and
+// its key's. Upstreams usually set neither (then Expires is zero). Past a signature's
+// expiration gpgv refuses it, so clients (MAAS, sstream-mirror) refuse a pristine tree,
+// which keeps the upstream's signatures; past the key's, gpgv still accepts it. Either way
+// a sync refuses the upstream then (pgp.ErrSignatureExpired, pgp.ErrKeyExpired) and the
+// last verified tree stays published.
 type UpstreamState struct {
 	// URL is the upstream mirror root.
 	URL string `json:"url"`

@@ -6,6 +6,7 @@ import (
 	"crypto"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -112,6 +113,7 @@ func gnupg(t *testing.T, signer *pgp.Signer) func(doc []byte, args ...string) []
 	keyFile := filepath.Join(home, "key.asc")
 	require.NoError(t, os.WriteFile(keyFile, key, 0o600))
 	testutil.Run(t, time.Minute, env, gpg, "--batch", "--import", keyFile)
+	t.Cleanup(func() { _ = exec.Command("gpgconf", "--homedir", home, "--kill", "gpg-agent").Run() })
 	return func(doc []byte, args ...string) []byte {
 		in, out := filepath.Join(home, "doc"), filepath.Join(home, "out")
 		require.NoError(t, os.WriteFile(in, doc, 0o644))
