@@ -105,7 +105,7 @@ func TestUpstreamStateExpiryDetached(t *testing.T) {
 // that signer on a document with the given arguments and returns what it writes.
 func gnupg(t *testing.T, signer *pgp.Signer) func(doc []byte, args ...string) []byte {
 	t.Helper()
-	gpg := testutil.RequireBinary(t, "gpg", "gpg")
+	gpg := testutil.RequireBinary(t, "gpg", "gnupg")
 	home := t.TempDir()
 	env := []string{"GNUPGHOME=" + home}
 	key, err := signer.ArmoredPrivateKey()
@@ -113,7 +113,7 @@ func gnupg(t *testing.T, signer *pgp.Signer) func(doc []byte, args ...string) []
 	keyFile := filepath.Join(home, "key.asc")
 	require.NoError(t, os.WriteFile(keyFile, key, 0o600))
 	testutil.Run(t, time.Minute, env, gpg, "--batch", "--import", keyFile)
-	t.Cleanup(func() { _ = exec.Command("gpgconf", "--homedir", home, "--kill", "gpg-agent").Run() })
+	t.Cleanup(func() { _ = exec.Command("gpgconf", "--homedir", home, "--kill", "gpg-agent").Run() }) // gpgconf comes with gnupg
 	return func(doc []byte, args ...string) []byte {
 		in, out := filepath.Join(home, "doc"), filepath.Join(home, "out")
 		require.NoError(t, os.WriteFile(in, doc, 0o644))
