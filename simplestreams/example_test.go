@@ -72,3 +72,40 @@ func ExampleMirror_Sync() {
 	// 5 products, 5 versions, 9 files fetched
 	// again: up to date true, 4 of 4 documents not modified
 }
+
+// Mirror pristine: the upstream's signed documents are served byte for byte (MAAS verifies
+// them with its stock keyring) and only the selected items are held. The published tree
+// records when the upstream signed it and when, if ever, those signatures expire.
+func ExampleMirror_Sync_pristine() {
+	upstream, err := simplestreamstest.New(simplestreamstest.Options{})
+	if err != nil {
+		panic(err)
+	}
+	srv := httptest.NewServer(upstream)
+	defer srv.Close()
+	s := store.NewMemory()
+	m := &simplestreams.Mirror{
+		Name:            "maas",
+		URL:             srv.URL,
+		UpstreamKeyring: upstream.Signer.Keyring(),
+		MAAS:            []simplestreams.MAASSelection{{OS: "ubuntu", Release: "noble", Arches: []string{"amd64"}}},
+		Max:             1,
+		Pristine:        true,
+		Store:           s,
+	}
+	stats, err := m.Sync(context.Background())
+	if err != nil {
+		panic(err)
+	}
+	snap, _, err := store.OpenPublished(context.Background(), s, m.Ref())
+	if err != nil {
+		panic(err)
+	}
+	u, _, err := simplestreams.ReadUpstreamState(snap)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("%d items held, pristine %v, index updated %s, signatures expire: %v\n", stats.Items, u.Pristine, u.Updated, !u.Expires.IsZero())
+	// Output:
+	// 9 items held, pristine true, index updated Sun, 01 Nov 2026 01:00:00 +0000, signatures expire: false
+}

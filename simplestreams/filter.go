@@ -30,7 +30,8 @@ type Filter struct {
 }
 
 // ParseFilter parses one expression. The key is made of letters, digits, '_', '-' and
-// '|'; spaces around the operator and around the value are ignored. Errors wrap ErrFilter.
+// '|'; spaces around the operator are ignored, and so are spaces before the value, but
+// spaces after it are part of it (as sstream-mirror reads them). Errors wrap ErrFilter.
 func ParseFilter(s string) (Filter, error) {
 	i := 0
 	for i < len(s) {
@@ -59,7 +60,7 @@ func ParseFilter(s string) (Filter, error) {
 		return Filter{}, fmt.Errorf("%w: %q: expected one of = != ~ !~ after %q", ErrFilter, s, key)
 	}
 	f.Key = key
-	f.Value = strings.Trim(rest[len(f.Op):], " ")
+	f.Value = strings.TrimLeft(rest[len(f.Op):], " ") // trailing spaces are part of the value, as in sstream-mirror
 	if f.Op == OpMatch || f.Op == OpNoMatch {
 		re, err := regexp.Compile(f.Value)
 		if err != nil {

@@ -16,6 +16,7 @@ func TestParseFilter(t *testing.T) {
 		"bootloader-type=uefi":  {Key: "bootloader-type", Op: OpEqual, Value: "uefi"},
 		"label=":                {Key: "label", Op: OpEqual, Value: ""},
 		"x=a=b":                 {Key: "x", Op: OpEqual, Value: "a=b"},
+		"arch =  amd64 ":        {Key: "arch", Op: OpEqual, Value: "amd64 "}, // as sstream-mirror: trailing spaces are part of the value
 		"versión=1":             {Key: "versión", Op: OpEqual, Value: "1"},
 	} {
 		got, err := ParseFilter(in)
@@ -87,4 +88,42 @@ func TestMAASSelection(t *testing.T) {
 	keep := MAASSelector([]MAASSelection{{Release: "jammy"}, {Release: "noble", Arches: []string{"amd64"}}})
 	assert.True(t, keep(kernel), "selections are ORed")
 	assert.False(t, IsBootloader(kernel))
+}
+
+// TestFilterFlattensAsSstreamMirror: sstream-mirror flattens an item with Python's str(),
+// so booleans are "True"/"False" and numbers print as Python prints them; filters compare
+// against that text.
+func TestFilterFlattensAsSstreamMirror(t *testing.T) {
+	p, err := ParseProducts([]byte(`{"format": "products:1.0", "supported": true, "products": {
+	 "old": {"supported": false, "versions": {"1": {"items": {"i": {"path": "old/i", "md5": "0123456789abcdef0123456789abcdef"}}}}},
+	 "new": {"versions": {"1": {"items": {"i": {"path": "new/i", "md5": "0123456789abcdef0123456789abcdef",
+	   "f": 1.0, "e": 1e16, "small": 0.00001, "fixed": 0.0001, "long": 1234567890123456.0, "neg": -0, "big": 123456789012345678901234567890,
+	   "mant": 2.5E-7, "inf": 1e400, "zero": 0.0, "negzero": -0.0, "x": 1.5e300}}}}}}}`))
+	require.NoError(t, err)
+	match := func(expr string) []string {
+		f, err := ParseFilter(expr)
+		require.NoError(t, err, expr)
+		var names []string
+		for _, it := range p.Select(f.Match, 0).Items() {
+			names = append(names, it.Product.Name)
+		}
+		return names
+	}
+	assert.Equal(t, []string{"old"}, match("supported=False"))
+	assert.Equal(t, []string{"new"}, match("supported=True"), "inherited from the top")
+	assert.Equal(t, []string{"new"}, match("supported!=False"))
+	assert.Empty(t, match("supported=false"), "Python's spelling, not JSON's")
+	assert.Equal(t, []string{"new"}, match("supported~^T"))
+
+	flat := p.Products["new"].Versions["1"].Items["i"]
+	it := ItemRef{Products: p, Product: p.Products["new"], Version: p.Products["new"].Versions["1"], Item: flat}
+	for key, want := range map[string]string{
+		"f": "1.0", "e": "1e+16", "small": "1e-05", "fixed": "0.0001", "long": "1234567890123456.0",
+		"neg": "0", "big": "123456789012345678901234567890", "mant": "2.5e-07", "inf": "inf",
+		"zero": "0.0", "negzero": "-0.0", "x": "1.5e+300",
+	} {
+		got, ok := it.Get(key)
+		assert.True(t, ok, key)
+		assert.Equal(t, want, got, key)
+	}
 }

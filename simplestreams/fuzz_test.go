@@ -2,7 +2,9 @@ package simplestreams
 
 import (
 	"errors"
+	"math"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -18,8 +20,11 @@ func checkProducts(t *testing.T, p *Products) {
 			if err := store.ValidatePath(path); err != nil {
 				t.Fatalf("unsafe path accepted: %q", path)
 			}
+			if err := it.Expect().Validate(); err != nil {
+				t.Fatalf("malformed checksum accepted: %v", err)
+			}
 		}
-		_ = it.Expect()
+		_ = it.Flat()
 	}
 	sel := p.Select(nil, 1)
 	b, err := EncodeProducts(sel)
@@ -62,6 +67,9 @@ func FuzzParseIndex(f *testing.F) {
 		for _, e := range ix.Entries {
 			if store.ValidatePath(e.Path) != nil {
 				t.Fatalf("unsafe path accepted: %q", e.Path)
+			}
+			if err := e.Expect().Validate(); err != nil {
+				t.Fatalf("malformed checksum accepted: %v", err)
 			}
 		}
 		if _, err := EncodeIndex(ix); err != nil {
@@ -113,6 +121,24 @@ func FuzzReadClearsigned(f *testing.F) {
 		}
 		if _, err := unwrapUnverified(b); err != nil && !errors.Is(err, ErrInvalidDocument) {
 			t.Fatalf("untyped error: %v", err)
+		}
+	})
+}
+
+// FuzzPythonFloat: a number printed as Python prints a float reads back as the same float.
+func FuzzPythonFloat(f *testing.F) {
+	for _, s := range []string{"1.0", "1e16", "0.00001", "-0.0", "1e400", "2.5E-7", "123.456"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, err := strconv.ParseFloat(s, 64)
+		if err != nil && !math.IsInf(want, 0) {
+			return
+		}
+		got := pythonFloat(s)
+		back, err := strconv.ParseFloat(got, 64)
+		if err != nil || back != want || math.Signbit(back) != math.Signbit(want) {
+			t.Fatalf("%q -> %q -> %v, want %v", s, got, back, want)
 		}
 	})
 }

@@ -1,12 +1,14 @@
 package simplestreams
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -87,6 +89,16 @@ type Mirror struct {
 	// AllowRollback accepts an upstream index older than the one the published mirror was
 	// built from (otherwise ErrRollback).
 	AllowRollback bool `yaml:"allow_rollback"`
+	// Pristine publishes the upstream's documents as they were read and verified (the
+	// index and every products document it names: .sjson, or .json with its .json.gpg)
+	// byte for byte instead of re-signing them, and holds only the selected items.
+	// Clients then verify the tree with the upstream's keyring (MAAS: its stock
+	// ubuntu-cloudimage-keyring), and the documents advertise items the mirror does not
+	// hold: a client must select no more than the mirror (MAAS boot-source selections
+	// within Mirror.MAAS; MAAS downloads every bootloader advertised, which MAASSelector
+	// keeps). Signer is not used. The upstream's signatures cannot be renewed: see
+	// UpstreamState.Expires.
+	Pristine bool `yaml:"pristine"`
 
 	// Store receives the blobs and the published ref. Required.
 	Store store.Store `yaml:"-"`
@@ -96,7 +108,8 @@ type Mirror struct {
 	// Logger receives progress records. Nil: discard.
 	Logger *slog.Logger `yaml:"-"`
 	// Signer re-signs the published documents. Nil: the mirror publishes unsigned .json
-	// documents only (MAAS then needs a boot source without a keyring).
+	// documents only (MAAS then needs a boot source without a keyring). Unused when
+	// Pristine.
 	Signer *pgp.Signer `yaml:"-"`
 	// UpstreamKeyring verifies the upstream documents; when nil, Keyring is loaded.
 	UpstreamKeyring *pgp.Keyring `yaml:"-"`
@@ -166,16 +179,21 @@ type syncState struct {
 	IndexUpdated string `json:"index_updated,omitempty"`
 	// Docs: per upstream document path, its validators and raw blobs.
 	Docs map[string]docState `json:"docs,omitempty"`
-	// Sums maps "alg:hex" of items that the stream lists without sha256 to the sha256
-	// digest of their content, so that they are not downloaded again.
+	// Sums maps "alg:hex" of every sha512 and md5 an item listed to the sha256 digest of
+	// the content it was verified against, so that the content is neither downloaded nor
+	// hashed again.
 	Sums map[string]store.Digest `json:"sums,omitempty"`
 }
 
+// docState is one upstream document as read: its validators, and the raw file and
+// detached signature (a .json's .json.gpg) as stored.
 type docState struct {
 	ETag         string       `json:"etag,omitempty"`
 	LastModified string       `json:"last_modified,omitempty"`
 	Blob         store.Digest `json:"blob"`
+	Size         int64        `json:"size"`
 	Sig          store.Digest `json:"sig,omitempty"`
+	SigSize      int64        `json:"sig_size,omitempty"`
 }
 
 // run is the state of one Sync.
@@ -192,7 +210,9 @@ type run struct {
 	next     syncState
 	stats    SyncStats
 	mu       sync.Mutex
-	modified bool // some document changed (or could not be revalidated)
+	modified bool                // some document changed (or could not be revalidated)
+	sigs     []upstreamSignature // the upstream signatures that verified
+	upstream UpstreamState
 }
 
 func (m *Mirror) prepare() (*run, error) {
@@ -235,6 +255,7 @@ func (m *Mirror) prepare() (*run, error) {
 			}
 		}
 	}
+	r.upstream = UpstreamState{URL: m.baseURL(), Pristine: m.Pristine}
 	r.next = syncState{Config: m.configHash(r.keyring), Docs: map[string]docState{}, Sums: map[string]store.Digest{}}
 	return r, nil
 }
@@ -253,14 +274,15 @@ func (m *Mirror) configHash(kr *pgp.Keyring) string {
 		MAAS       []MAASSelection
 		Max        int
 		Insecure   bool
+		Pristine   bool
 		Keyring    []string
 		Signer     string
 		Format     int
-	}{URL: m.baseURL(), Index: m.indexPath(), Filters: m.Filters, MAAS: m.MAAS, Max: m.Max, Insecure: m.InsecureSkipSignature, Format: 1}
+	}{URL: m.baseURL(), Index: m.indexPath(), Filters: m.Filters, MAAS: m.MAAS, Max: m.Max, Insecure: m.InsecureSkipSignature, Pristine: m.Pristine, Format: 2}
 	if kr != nil {
 		cfg.Keyring = kr.Fingerprints()
 	}
-	if m.Signer != nil {
+	if m.Signer != nil && !m.Pristine {
 		cfg.Signer = m.Signer.Fingerprint()
 	}
 	b, _ := json.Marshal(cfg)
@@ -298,7 +320,7 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 	}
 
 	// The index.
-	raw, err := r.document(ctx, r.index)
+	raw, err := r.document(ctx, r.index, store.Expect{})
 	if err != nil {
 		return r.stats, err
 	}
@@ -309,23 +331,23 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 	if err := r.checkRollback(ix); err != nil {
 		return r.stats, &DocumentError{Path: r.index, Err: err}
 	}
-	r.next.IndexUpdated = ix.Updated
+	r.next.IndexUpdated, r.upstream.Updated = ix.Updated, ix.Updated
 
-	// The products documents, in a fixed order.
-	type stream struct {
-		entry *IndexEntry
-		sel   *Products
-	}
-	var streams []stream
-	var docs [][]byte
+	// The products documents, in a fixed order, each checked against what its index entry
+	// says of it.
 	var entries []*IndexEntry
+	var docs [][]byte
 	for _, id := range slices.Sorted(maps.Keys(ix.Entries)) {
 		e := ix.Entries[id]
 		if e.Format != FormatProducts {
+			if m.Pristine && e.Format == FormatIndex {
+				// Clients follow the verbatim index into it; this mirror does not.
+				return r.stats, &DocumentError{Path: r.index, Err: invalidf("entry %s: a nested %s cannot be mirrored pristine", id, e.Format)}
+			}
 			m.log().Info("simplestreams: skipping index entry", "content_id", id, "format", e.Format)
 			continue
 		}
-		b, err := r.document(ctx, e.Path)
+		b, err := r.document(ctx, e.Path, e.Expect())
 		if err != nil {
 			return r.stats, err
 		}
@@ -341,6 +363,7 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 		m.log().Info("simplestreams: up to date", "mirror", m.Name, "documents", r.stats.Documents)
 		return r.stats, nil
 	}
+	var streams []stream
 	for i, e := range entries {
 		p, err := ParseProducts(docs[i])
 		if err != nil {
@@ -352,22 +375,17 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 		if p.ContentID == "" {
 			p.ContentID = e.ContentID
 		}
-		sel := p.Select(r.keep, m.Max)
-		if len(sel.Products) == 0 {
-			continue
+		if sel := p.Select(r.keep, m.Max); len(sel.Products) > 0 {
+			streams = append(streams, stream{entry: e, sel: sel})
 		}
-		streams = append(streams, stream{entry: e, sel: sel})
 	}
 
 	// Plan the tree: the metadata paths first, so that no item can take one.
-	now := time.Now()
 	snap := store.NewSnapshot()
 	meta := map[string]bool{PublicKeyPath: true, ArmoredPublicKeyPath: true}
-	ixBase := docBase(r.index)
-	for _, ext := range [...]string{".json", ".json.gpg", ".sjson"} {
-		meta[ixBase+ext] = true
-		for _, s := range streams {
-			meta[docBase(s.entry.Path)+ext] = true
+	for _, p := range append([]string{r.index}, entryPaths(entries)...) {
+		for _, ext := range [...]string{".json", ".json.gpg", ".sjson"} {
+			meta[docBase(p)+ext] = true
 		}
 	}
 	type want struct {
@@ -389,7 +407,7 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 			if len(e.Sums) == 0 {
 				return r.stats, &DocumentError{Path: s.entry.Path, Err: invalidf("item %s: no sha256, sha512 or md5", it)}
 			}
-			if _, weak := e.Sums[store.MD5]; weak {
+			if _, md5 := e.Sums[store.MD5]; md5 && len(e.Sums) == 1 {
 				m.log().Warn("simplestreams: item has only an md5 checksum", "item", it.String(), "path", p)
 			}
 			if w, ok := wants[p]; ok {
@@ -435,6 +453,11 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 	for p, w := range wants {
 		f := files[p]
 		for _, it := range w.items {
+			// What the re-signed documents list: every checksum verified, lower-cased
+			// (the client compares them as it hashes), and the sha256.
+			for alg, h := range w.expect.Sums {
+				it.Set(string(alg), h)
+			}
 			it.Set(fieldPath, p)
 			it.Set(fieldSize, f.Size)
 			it.Set(string(store.SHA256), f.Digest.Hex())
@@ -444,47 +467,14 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 		}
 	}
 
-	// Write the documents.
-	jsonIx, sjsonIx := NewIndex(now), NewIndex(now)
-	for k, v := range ix.fields {
-		if k != fieldUpdated && k != "format" {
-			jsonIx.fields[k], sjsonIx.fields[k] = v, v
-		}
+	// The documents.
+	if m.Pristine {
+		err = r.addPristine(snap, append([]string{r.index}, entryPaths(entries)...))
+	} else {
+		err = r.addResigned(ctx, snap, ix, streams)
 	}
-	for _, s := range streams {
-		s.sel.SetUpdated(now)
-		body, err := EncodeProducts(s.sel)
-		if err != nil {
-			return r.stats, err
-		}
-		base := docBase(s.entry.Path)
-		if err := r.addSigned(ctx, snap, base, body, body); err != nil {
-			return r.stats, err
-		}
-		jsonIx.Entries[s.entry.ContentID] = IndexEntryFor(s.sel, base+".json", s.entry)
-		sjsonIx.Entries[s.entry.ContentID] = IndexEntryFor(s.sel, base+".sjson", s.entry)
-	}
-	jb, err := EncodeIndex(jsonIx)
 	if err != nil {
 		return r.stats, err
-	}
-	sb, err := EncodeIndex(sjsonIx)
-	if err != nil {
-		return r.stats, err
-	}
-	if err := r.addSigned(ctx, snap, ixBase, jb, sb); err != nil {
-		return r.stats, err
-	}
-	if m.Signer != nil {
-		for p, armored := range map[string]bool{PublicKeyPath: false, ArmoredPublicKeyPath: true} {
-			k, err := m.Signer.PublicKey(armored)
-			if err != nil {
-				return r.stats, err
-			}
-			if err := addBytes(ctx, m.Store, snap, p, k, mediaKeys); err != nil {
-				return r.stats, err
-			}
-		}
 	}
 
 	// Publish.
@@ -492,8 +482,15 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 	if err != nil {
 		return r.stats, err
 	}
+	if err := r.upstream.noteSignatures(r.sigs, r.keyring); err != nil {
+		return r.stats, err
+	}
+	up, err := json.Marshal(r.upstream)
+	if err != nil {
+		return r.stats, err
+	}
 	snap.Annotations[stateAnnotation] = string(state)
-	snap.Annotations["simplestreams/upstream"] = m.baseURL()
+	snap.Annotations[upstreamAnnotation] = string(up)
 	if prevSnap != nil {
 		for p := range prevSnap.Files {
 			if _, ok := snap.Files[p]; !ok {
@@ -510,9 +507,94 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 		return r.stats, err
 	}
 	r.stats.Published = gen
-	m.log().Info("simplestreams: published", "mirror", m.Name, "snapshot", sd, "items", r.stats.Items,
+	m.log().Info("simplestreams: published", "mirror", m.Name, "snapshot", sd, "pristine", m.Pristine, "items", r.stats.Items,
 		"fetched", r.stats.Fetched, "bytes", r.stats.FetchedBytes, "removed", r.stats.Removed)
 	return r.stats, nil
+}
+
+// stream is one products document and what was selected of it.
+type stream struct {
+	entry *IndexEntry
+	sel   *Products
+}
+
+func entryPaths(entries []*IndexEntry) []string {
+	out := make([]string, len(entries))
+	for i, e := range entries {
+		out[i] = e.Path
+	}
+	return out
+}
+
+// addPristine adds the upstream documents read, byte for byte: each at its path, with
+// the detached signature it was verified with next to a .json.
+func (r *run) addPristine(snap *store.Snapshot, paths []string) error {
+	for _, p := range paths {
+		st := r.next.Docs[p]
+		media := mediaJSON
+		if strings.HasSuffix(p, ".sjson") {
+			media = mediaClearsign
+		}
+		if err := snap.Add(p, store.File{Digest: st.Blob, Size: st.Size, MediaType: media}); err != nil {
+			return err
+		}
+		if st.Sig != "" {
+			if err := snap.Add(p+".gpg", store.File{Digest: st.Sig, Size: st.SigSize, MediaType: mediaSignature}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// addResigned writes the selected products documents and a new index, signed with the
+// operator's key, and the operator's public key.
+func (r *run) addResigned(ctx context.Context, snap *store.Snapshot, ix *Index, streams []stream) error {
+	m := r.m
+	now := time.Now()
+	jsonIx, sjsonIx := NewIndex(now), NewIndex(now)
+	for k, v := range ix.fields {
+		if k != fieldUpdated && k != "format" {
+			jsonIx.fields[k], sjsonIx.fields[k] = v, v
+		}
+	}
+	for _, s := range streams {
+		s.sel.SetUpdated(now)
+		body, err := EncodeProducts(s.sel)
+		if err != nil {
+			return err
+		}
+		base := docBase(s.entry.Path)
+		if err := r.addSigned(ctx, snap, base, body, body); err != nil {
+			return err
+		}
+		jsonIx.Entries[s.entry.ContentID] = IndexEntryFor(s.sel, base+".json", s.entry)
+		sjsonIx.Entries[s.entry.ContentID] = IndexEntryFor(s.sel, base+".sjson", s.entry)
+	}
+	jb, err := EncodeIndex(jsonIx)
+	if err != nil {
+		return err
+	}
+	sb, err := EncodeIndex(sjsonIx)
+	if err != nil {
+		return err
+	}
+	if err := r.addSigned(ctx, snap, docBase(r.index), jb, sb); err != nil {
+		return err
+	}
+	if m.Signer == nil {
+		return nil
+	}
+	for p, armored := range map[string]bool{PublicKeyPath: false, ArmoredPublicKeyPath: true} {
+		k, err := m.Signer.PublicKey(armored)
+		if err != nil {
+			return err
+		}
+		if err := addBytes(ctx, m.Store, snap, p, k, mediaKeys); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func sameExpect(a, b store.Expect) bool {
@@ -552,16 +634,17 @@ func (r *run) checkRollback(ix *Index) error {
 	return nil
 }
 
-// document fetches and verifies one upstream document and returns its JSON text.
-func (r *run) document(ctx context.Context, p string) ([]byte, error) {
-	b, err := r.fetchDocument(ctx, p)
+// document fetches and verifies one upstream document and returns its JSON text. want
+// is what its index entry says of the file (size, checksums), if anything.
+func (r *run) document(ctx context.Context, p string, want store.Expect) ([]byte, error) {
+	b, err := r.fetchDocument(ctx, p, want)
 	if err != nil {
 		return nil, &DocumentError{Path: p, Err: err}
 	}
 	return b, nil
 }
 
-func (r *run) fetchDocument(ctx context.Context, p string) ([]byte, error) {
+func (r *run) fetchDocument(ctx context.Context, p string, want store.Expect) ([]byte, error) {
 	m := r.m
 	limit := m.MaxDocumentSize
 	if limit <= 0 {
@@ -577,11 +660,11 @@ func (r *run) fetchDocument(ctx context.Context, p string) ([]byte, error) {
 		return nil, err
 	}
 	r.stats.Documents++
-	st := docState{ETag: res.Validators.ETag, LastModified: res.Validators.LastModified, Blob: res.Blob.Digest}
+	st := docStateOf(res)
 	reused := false
 	if res.NotModified {
 		r.stats.NotModified++
-		st.Blob, st.Sig = prev.Blob, prev.Sig
+		st.Blob, st.Size, st.Sig, st.SigSize = prev.Blob, prev.Size, prev.Sig, prev.SigSize
 		if ok, _ := m.Store.Has(ctx, prev.Blob); ok && (prev.Sig == "" || r.has(ctx, prev.Sig)) {
 			reused = true
 		} else {
@@ -590,7 +673,7 @@ func (r *run) fetchDocument(ctx context.Context, p string) ([]byte, error) {
 			if res, err = r.fc.Fetch(ctx, req); err != nil {
 				return nil, err
 			}
-			st = docState{ETag: res.Validators.ETag, LastModified: res.Validators.LastModified, Blob: res.Blob.Digest}
+			st = docStateOf(res)
 		}
 	}
 	// A document that came back whole but with the same bytes (a server without
@@ -602,14 +685,21 @@ func (r *run) fetchDocument(ctx context.Context, p string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The index entry's size and checksums cover the file as served (the clearsigned
+	// .sjson, or the .json), as the simplestreams client checks them.
+	if err := checkBytes(data, want); err != nil {
+		return nil, err
+	}
 	var content []byte
+	var v pgp.Verified
+	var sig []byte
 	switch {
 	case !r.signed:
 		content, err = unwrapUnverified(data)
 	case strings.HasSuffix(p, ".sjson"):
-		content, err = ReadClearsigned(r.keyring, data)
+		content, v, err = readClearsigned(r.keyring, data)
+		sig = data
 	default:
-		var sig []byte
 		if reused && st.Sig != "" {
 			sig, err = store.ReadBlob(ctx, m.Store, st.Sig, pgp.MaxSignatureSize)
 		} else {
@@ -619,17 +709,34 @@ func (r *run) fetchDocument(ctx context.Context, p string) ([]byte, error) {
 			if errors.As(err, &herr) && (herr.StatusCode == http.StatusNotFound || herr.StatusCode == http.StatusForbidden) {
 				err = fmt.Errorf("%w: no detached signature %s.gpg: %w", ErrUnsigned, p, err)
 			}
-			st.Sig = sres.Blob.Digest
+			st.Sig, st.SigSize = sres.Blob.Digest, sres.Blob.Size
 		}
 		if err == nil {
-			content, err = ReadDetached(r.keyring, data, sig)
+			content, v, err = readDetached(r.keyring, data, sig)
 		}
 	}
 	if err != nil {
 		return nil, err
 	}
+	if r.signed {
+		r.sigs = append(r.sigs, newUpstreamSignature(sig, v))
+	}
 	r.next.Docs[p] = st
 	return content, nil
+}
+
+func docStateOf(res fetch.Result) docState {
+	return docState{ETag: res.Validators.ETag, LastModified: res.Validators.LastModified, Blob: res.Blob.Digest, Size: res.Blob.Size}
+}
+
+// checkBytes compares b with e, when e says anything (store.ErrDigestMismatch when it
+// differs).
+func checkBytes(b []byte, e store.Expect) error {
+	if e.Size <= 0 && len(e.Sums) == 0 {
+		return nil
+	}
+	_, err := verify(bytes.NewReader(b), e)
+	return err
 }
 
 func (r *run) has(ctx context.Context, d store.Digest) bool {
@@ -637,26 +744,27 @@ func (r *run) has(ctx context.Context, d store.Digest) bool {
 	return ok
 }
 
-// item makes sure the item's content is in the store and returns it.
+// item makes sure the item's content is in the store, matching every checksum the stream
+// lists for it, and returns it. Content already stored (named by the listed sha256, or by a
+// sha512 or md5 that a previous sync verified) is not downloaded again; a listed checksum
+// not yet verified against it is checked on the stored bytes.
 func (r *run) item(ctx context.Context, p string, e store.Expect) (store.BlobInfo, error) {
 	m := r.m
-	key := ""
-	if e.Digest() == "" {
-		for alg, h := range e.Sums {
-			key = string(alg) + ":" + h
-		}
-		if d, ok := r.prev.Sums[key]; ok {
-			e = e.With(store.SHA256, d.Hex())
-		}
+	d := e.Digest()
+	if d == "" {
+		d = r.knownDigest(e)
 	}
-	if d := e.Digest(); d != "" {
+	if d != "" {
 		if info, err := m.Store.Stat(ctx, d); err == nil && (e.Size <= 0 || info.Size == e.Size) {
-			r.mu.Lock()
-			r.stats.Reused++
-			if key != "" {
-				r.next.Sums[key] = info.Digest
+			if !r.verified(e, d) {
+				if err := verifyStored(ctx, m.Store, d, e); err != nil {
+					return store.BlobInfo{}, &DocumentError{Path: p, Err: err}
+				}
 			}
-			r.mu.Unlock()
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			r.stats.Reused++
+			r.record(e, d)
 			return info, nil
 		}
 	}
@@ -672,10 +780,69 @@ func (r *run) item(ctx context.Context, p string, e store.Expect) (store.BlobInf
 	defer r.mu.Unlock()
 	r.stats.Fetched++
 	r.stats.FetchedBytes += res.Blob.Size
-	if key != "" {
-		r.next.Sums[key] = res.Blob.Digest
-	}
+	r.record(e, res.Blob.Digest)
 	return res.Blob, nil
+}
+
+// sumKey names a checksum in syncState.Sums.
+func sumKey(alg store.Algorithm, hex string) string { return string(alg) + ":" + hex }
+
+// knownDigest returns the content a previous sync verified against one of e's checksums.
+func (r *run) knownDigest(e store.Expect) store.Digest {
+	for _, alg := range checksumFields {
+		if h, listed := e.Sums[alg]; listed && alg != store.SHA256 {
+			if d, ok := r.prev.Sums[sumKey(alg, h)]; ok {
+				return d
+			}
+		}
+	}
+	return ""
+}
+
+// verified reports whether every checksum of e other than sha256 was verified against d
+// by a previous sync.
+func (r *run) verified(e store.Expect, d store.Digest) bool {
+	for alg, h := range e.Sums {
+		if alg != store.SHA256 && r.prev.Sums[sumKey(alg, h)] != d {
+			return false
+		}
+	}
+	return true
+}
+
+// record remembers that d matched e's checksums. r.mu must be held.
+func (r *run) record(e store.Expect, d store.Digest) {
+	for alg, h := range e.Sums {
+		if alg != store.SHA256 {
+			r.next.Sums[sumKey(alg, h)] = d
+		}
+	}
+}
+
+// verifyStored hashes the stored blob d against e (store.ErrDigestMismatch when it differs).
+func verifyStored(ctx context.Context, s store.Store, d store.Digest, e store.Expect) error {
+	b, err := s.Open(ctx, d)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	got, err := verify(store.ContextReader(ctx, b), e)
+	if err == nil && got != d {
+		err = fmt.Errorf("%w: stored blob %s hashes to %s", store.ErrDigestMismatch, d, got)
+	}
+	return err
+}
+
+// verify hashes r against e and returns its digest.
+func verify(r io.Reader, e store.Expect) (store.Digest, error) {
+	v, err := store.NewVerifier(e)
+	if err != nil {
+		return "", err
+	}
+	if _, err := io.Copy(v, r); err != nil {
+		return "", err
+	}
+	return v.Check()
 }
 
 // addSigned stores base.json (plain), and with a Signer base.json.gpg and base.sjson

@@ -2,6 +2,7 @@ package simplestreams_test
 
 import (
 	"context"
+	"crypto/md5"
 	"crypto/sha512"
 	"encoding/hex"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -59,8 +61,18 @@ type env struct {
 
 func newEnv(t testing.TB, configure func(*simplestreams.Mirror)) *env {
 	t.Helper()
+	return newEnvWith(t, simplestreamstest.Options{}, configure)
+}
+
+// newEnvWith is newEnv with an upstream made with opt (signed by upstreamKey unless opt
+// names a signer).
+func newEnvWith(t testing.TB, opt simplestreamstest.Options, configure func(*simplestreams.Mirror)) *env {
+	t.Helper()
 	keys(t)
-	up, err := simplestreamstest.New(simplestreamstest.Options{Signer: upstreamKey})
+	if opt.Signer == nil {
+		opt.Signer = upstreamKey
+	}
+	up, err := simplestreamstest.New(opt)
 	require.NoError(t, err)
 	srv := httptest.NewServer(up)
 	t.Cleanup(srv.Close)
@@ -71,7 +83,7 @@ func newEnv(t testing.TB, configure func(*simplestreams.Mirror)) *env {
 		Store:           st,
 		Fetch:           &fetch.Client{Store: st, Retries: -1},
 		Signer:          operatorKey,
-		UpstreamKeyring: upstreamKey.Keyring(),
+		UpstreamKeyring: up.Signer.Keyring(),
 		Max:             1,
 		MAAS: []simplestreams.MAASSelection{
 			{OS: "ubuntu", Release: "noble", Arches: []string{"amd64", "arm64"}},
@@ -471,4 +483,47 @@ func TestResyncAfterGC(t *testing.T) {
 	stats = e.sync(t)
 	assert.Equal(t, 16, stats.Fetched)
 	checkTree(t, e)
+}
+
+func TestStoredItemCheckedAgainstNewChecksums(t *testing.T) {
+	// The stream starts listing a (right) sha512 and md5 for an item already stored: the
+	// stored bytes are checked against them once, not downloaded again.
+	e := newEnv(t, nil)
+	e.sync(t)
+	doc, err := e.up.Document(simplestreamstest.ImagesBase)
+	require.NoError(t, err)
+	it := firstImageItem(t, doc, "20261115")
+	content, _ := e.up.File(it["path"].(string))
+	s512 := sha512.Sum512(content)
+	s5 := md5.Sum(content)
+	it["sha512"], it["md5"] = hex.EncodeToString(s512[:]), hex.EncodeToString(s5[:])
+	require.NoError(t, e.up.SetDocument(simplestreamstest.ImagesBase, doc))
+	digest := store.Digest("sha256:" + it["sha256"].(string))
+	cs := &openCounter{Store: e.st, digest: digest}
+	e.m.Store, e.m.Fetch = cs, &fetch.Client{Store: cs, Retries: -1}
+	e.up.ResetRequests()
+	stats := e.sync(t)
+	assert.Zero(t, stats.Fetched)
+	assert.Zero(t, e.up.Requests()[it["path"].(string)])
+	assert.Equal(t, int64(1), cs.opens.Load(), "the stored bytes are hashed once")
+	checkTree(t, e)
+
+	e.m.Max = 2 // a new configuration: every item is looked at again
+	stats = e.sync(t)
+	assert.Positive(t, stats.Reused)
+	assert.Equal(t, int64(1), cs.opens.Load(), "checksums verified before are not hashed again")
+}
+
+// openCounter counts the opens of one blob.
+type openCounter struct {
+	store.Store
+	digest store.Digest
+	opens  atomic.Int64
+}
+
+func (c *openCounter) Open(ctx context.Context, d store.Digest) (store.Blob, error) {
+	if d == c.digest {
+		c.opens.Add(1)
+	}
+	return c.Store.Open(ctx, d)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -93,16 +94,80 @@ func (n *node) clone() node {
 	return node{fields: maps.Clone(n.fields), extra: maps.Clone(n.extra)}
 }
 
-// scalarValue reports the inheritable value of a decoded JSON value: strings, and numbers
-// as written; anything else (objects, arrays, booleans, null) does not inherit.
+// scalarValue reports the inheritable value of a decoded JSON value as the simplestreams
+// client flattens an item (Python's str() of what json.loads gives): strings as they are,
+// booleans "True" and "False", integers in decimal, other numbers as Python prints a float
+// (pythonFloat). Objects, arrays and null do not inherit.
 func scalarValue(v any) (string, bool) {
 	switch v := v.(type) {
 	case string:
 		return v, true
+	case bool:
+		if v {
+			return "True", true
+		}
+		return "False", true
 	case json.Number:
-		return string(v), true
+		s := string(v)
+		if strings.ContainsAny(s, ".eE") {
+			return pythonFloat(s), true
+		}
+		if s == "-0" { // JSON allows no other non-canonical integer
+			return "0", true
+		}
+		return s, true
 	}
 	return "", false
+}
+
+// pythonFloat prints a JSON number the way Python's str(float) does: the shortest digits
+// that round-trip, in positional notation with at least one fractional digit ("1.0",
+// "0.0001") when the decimal exponent is in [-4, 16), else in exponent notation with a
+// signed exponent of at least two digits ("1e-05", "1e+16"); "inf" beyond float range.
+func pythonFloat(s string) string {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil && !math.IsInf(f, 0) {
+		return s // not reached for numbers the JSON decoder accepted
+	}
+	if math.IsInf(f, 0) {
+		if f < 0 {
+			return "-inf"
+		}
+		return "inf"
+	}
+	sign := ""
+	if math.Signbit(f) {
+		sign, f = "-", -f
+	}
+	// Shortest digits d1.d2d3...e±X: digits "d1d2d3...", value 0.d1d2... x 10^(X+1).
+	e := strconv.FormatFloat(f, 'e', -1, 64)
+	mant, exp, _ := strings.Cut(e, "e")
+	digits := strings.Replace(mant, ".", "", 1)
+	x, _ := strconv.Atoi(exp)
+	point := x + 1 // digits before the decimal point
+	switch {
+	case f == 0:
+		return sign + "0.0"
+	case point < -3 || point > 16:
+		out := digits[:1]
+		if len(digits) > 1 {
+			out += "." + digits[1:]
+		}
+		es := strconv.Itoa(max(x, -x))
+		if len(es) < 2 {
+			es = "0" + es
+		}
+		if x < 0 {
+			return sign + out + "e-" + es
+		}
+		return sign + out + "e+" + es
+	case point <= 0:
+		return sign + "0." + strings.Repeat("0", -point) + digits
+	case point >= len(digits):
+		return sign + digits + strings.Repeat("0", point-len(digits)) + ".0"
+	default:
+		return sign + digits[:point] + "." + digits[point:]
+	}
 }
 
 // Products is a products:1.0 document: products -> versions -> items. Scalar fields of
@@ -277,9 +342,9 @@ func newNode(fields map[string]any, al aliases, where string) (node, error) {
 		if !ok {
 			continue
 		}
-		v, ok := scalarValue(fields[k])
-		if !ok {
-			continue
+		v, ok := fields[k].(string)
+		if !ok || v == "" {
+			continue // only a non-empty string names an alias
 		}
 		expansion, ok := table[v]
 		if !ok {
@@ -379,8 +444,33 @@ func (r ItemRef) Path() string {
 }
 
 // Size returns the item's size in bytes, or -1 when the stream does not give one.
-func (r ItemRef) Size() int64 {
-	s, ok := r.Get(fieldSize)
+func (r ItemRef) Size() int64 { return sizeOf(r.Get) }
+
+// Expect is what the item's file must match: its size (when given) and every checksum it
+// lists (sha512, sha256, md5), as the simplestreams client checks whichever it prefers.
+func (r ItemRef) Expect() store.Expect { return fileExpect(r.Get) }
+
+// checksumFields are the checksums a simplestreams item or index entry may list.
+var checksumFields = [...]store.Algorithm{store.SHA512, store.SHA256, store.MD5}
+
+// fileExpect is what a file described by the fields get resolves must match: size (when
+// given) and every listed checksum, lower-cased.
+func fileExpect(get func(string) (string, bool)) store.Expect {
+	e := store.Expect{Size: max(sizeOf(get), 0)}
+	for _, a := range checksumFields {
+		if v, ok := get(string(a)); ok && v != "" {
+			if e.Sums == nil {
+				e.Sums = make(map[store.Algorithm]string, 1)
+			}
+			e.Sums[a] = strings.ToLower(v)
+		}
+	}
+	return e
+}
+
+// sizeOf returns the size field, or -1 when absent or not a byte count.
+func sizeOf(get func(string) (string, bool)) int64 {
+	s, ok := get(fieldSize)
 	if !ok {
 		return -1
 	}
@@ -391,28 +481,30 @@ func (r ItemRef) Size() int64 {
 	return n
 }
 
-// Checksum returns the strongest checksum the item carries: sha256, else sha512, else
-// md5. ok is false when it has none.
-func (r ItemRef) Checksum() (alg store.Algorithm, hex string, ok bool) {
-	for _, a := range [...]store.Algorithm{store.SHA256, store.SHA512, store.MD5} {
-		if v, found := r.Get(string(a)); found && v != "" {
-			return a, strings.ToLower(v), true
+// validateFile checks the size and checksums of a file description: a size that is not a
+// byte count, or a checksum that is not hex of its length, is an invalid document. The
+// caller names the description in the error.
+func validateFile(get func(string) (string, bool)) error {
+	if err := validateSize(get); err != nil {
+		return err
+	}
+	for _, a := range checksumFields {
+		if v, ok := get(string(a)); ok && v != "" {
+			// One checksum at a time: a map that does not escape, as parsing validates
+			// every item of documents with tens of thousands.
+			if err := (store.Expect{Sums: map[store.Algorithm]string{a: v}}).Validate(); err != nil {
+				return err
+			}
 		}
 	}
-	return "", "", false
+	return nil
 }
 
-// Expect is what the item's file must match: its size (when given) and its strongest
-// checksum.
-func (r ItemRef) Expect() store.Expect {
-	e := store.Expect{Size: r.Size()}
-	if e.Size < 0 {
-		e.Size = 0
+func validateSize(get func(string) (string, bool)) error {
+	if s, ok := get(fieldSize); ok && sizeOf(get) < 0 {
+		return fmt.Errorf("size %q is not a byte count", s)
 	}
-	if alg, h, ok := r.Checksum(); ok {
-		e = e.With(alg, h)
-	}
-	return e
+	return nil
 }
 
 // String names the item as product/version/item.
@@ -421,25 +513,17 @@ func (r ItemRef) String() string {
 }
 
 // validate checks the path, size and checksums of an item.
+// A record without a file (image-ids) only needs a sane size.
 func (r ItemRef) validate() error {
-	if s, ok := r.Get(fieldSize); ok {
-		if n, err := strconv.ParseInt(s, 10, 64); err != nil || n < 0 {
-			return invalidf("item %s: size %q is not a byte count", r, s)
-		}
-	}
 	p, hasPath := r.Get(fieldPath)
+	var err error
 	if !hasPath {
-		return nil
+		err = validateSize(r.Get)
+	} else if err = store.ValidatePath(p); err == nil {
+		err = validateFile(r.Get)
 	}
-	if err := store.ValidatePath(p); err != nil {
+	if err != nil {
 		return fmt.Errorf("%w: item %s: %w", ErrInvalidDocument, r, err)
-	}
-	for _, a := range [...]store.Algorithm{store.SHA256, store.SHA512, store.MD5} {
-		if v, ok := r.Get(string(a)); ok && v != "" {
-			if err := (store.Expect{Sums: map[store.Algorithm]string{a: strings.ToLower(v)}}).Validate(); err != nil {
-				return invalidf("item %s: %v", r, err)
-			}
-		}
 	}
 	return nil
 }
@@ -481,7 +565,12 @@ type IndexEntry struct {
 	Products []string
 }
 
-// ParseIndex parses an index:1.0 document. Entry paths are validated like item paths.
+// Expect is what the file at the entry's path must match: the size and checksums the
+// entry lists, if any (of the file as served: the .sjson named by an .sjson index).
+func (e *IndexEntry) Expect() store.Expect { return fileExpect(e.Field) }
+
+// ParseIndex parses an index:1.0 document. Entry paths, sizes and checksums are validated
+// like those of items.
 func ParseIndex(b []byte) (*Index, error) {
 	top, err := decodeDocument(b, "index document")
 	if err != nil {
@@ -524,6 +613,9 @@ func ParseIndex(b []byte) (*Index, error) {
 		e.Updated, _ = e.Field(fieldUpdated)
 		if err := store.ValidatePath(e.Path); err != nil {
 			return nil, fmt.Errorf("%w: %s: path: %w", ErrInvalidDocument, where, err)
+		}
+		if err := validateFile(e.Field); err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrInvalidDocument, where, err)
 		}
 		if praw, ok := fields[fieldProducts]; ok {
 			list, ok := praw.([]any)

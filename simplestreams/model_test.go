@@ -53,7 +53,7 @@ func TestParseProductsInheritance(t *testing.T) {
 	assert.Equal(t, "stable", flat["label"], "top-level inherited")
 	assert.Equal(t, "boot-kernel", flat["ftype"], "item overrides product")
 	assert.Equal(t, "10", flat["weight"], "numbers inherit as written")
-	assert.NotContains(t, flat, "enabled", "booleans do not inherit")
+	assert.Equal(t, "True", flat["enabled"], "booleans inherit as Python prints them")
 	assert.NotContains(t, flat, "tags", "arrays do not inherit")
 	assert.Equal(t, "us-east-1", flat["region"], "_aliases expanded")
 	assert.Equal(t, "https://east.example", flat["endpoint"])
@@ -64,16 +64,9 @@ func TestParseProductsInheritance(t *testing.T) {
 
 	assert.Equal(t, "candidate", items[2].Flat()["label"], "version overrides top level")
 
-	// Checksum choice: sha256 > sha512 > md5.
-	alg, h, ok := k.Checksum()
-	require.True(t, ok)
-	assert.Equal(t, store.SHA256, alg)
-	assert.Equal(t, sha, h)
-	alg, _, _ = items[2].Checksum()
-	assert.Equal(t, store.SHA512, alg)
-	alg, h, _ = items[1].Checksum()
-	assert.Equal(t, store.MD5, alg)
-	assert.Equal(t, "0123456789abcdef0123456789abcdef", h, "lower-cased")
+	// Every checksum an item lists is expected, lower-cased.
+	assert.Equal(t, map[store.Algorithm]string{store.SHA512: sha + sha, store.MD5: "0123456789abcdef0123456789abcdef"}, items[2].Expect().Sums)
+	assert.Equal(t, map[store.Algorithm]string{store.MD5: "0123456789abcdef0123456789abcdef"}, items[1].Expect().Sums, "lower-cased")
 	assert.Equal(t, int64(12), k.Size())
 	assert.Equal(t, store.Expect{Size: 12, Sums: map[store.Algorithm]string{store.SHA256: sha}}, k.Expect())
 }

@@ -1,8 +1,12 @@
 package simplestreams_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -27,12 +31,46 @@ func firstImageItem(t *testing.T, doc map[string]any, version string) map[string
 // TestNegative breaks the upstream in one way after a good first sync: each sync must fail
 // with a typed error and leave the published ref where it was.
 func TestNegative(t *testing.T) {
-	ctx := context.Background()
 	for name, tc := range map[string]struct {
+		opt       simplestreamstest.Options
 		configure func(*simplestreams.Mirror)
 		breakIt   func(t *testing.T, up *simplestreamstest.Upstream)
 		is        []error
 	}{
+		"products document its signed index entry does not match": {
+			// Validly signed, but not the document the signed index lists.
+			opt: simplestreamstest.Options{IndexChecksums: true},
+			breakIt: func(t *testing.T, up *simplestreamstest.Upstream) {
+				doc, err := up.Document(simplestreamstest.BootloadersBase)
+				require.NoError(t, err)
+				doc["note"] = "changed after the index was signed"
+				require.NoError(t, up.SetDocument(simplestreamstest.BootloadersBase, doc))
+			},
+			is: []error{store.ErrDigestMismatch},
+		},
+		"one byte of a signed products document changed": {
+			breakIt: func(t *testing.T, up *simplestreamstest.Upstream) {
+				raw, _ := up.File(simplestreamstest.ImagesBase + ".sjson")
+				i := bytes.Index(raw, []byte(`"amd64"`))
+				require.Positive(t, i)
+				evil := slices.Clone(raw)
+				evil[i+5] = '5' // "amd65"
+				up.Set(simplestreamstest.ImagesBase+".sjson", evil)
+			},
+			is: []error{pgp.ErrSignature},
+		},
+		"index entry with a malformed checksum": {
+			breakIt: func(t *testing.T, up *simplestreamstest.Upstream) {
+				ix, err := up.Document(simplestreamstest.IndexBase)
+				require.NoError(t, err)
+				for _, entry := range ix["index"].(map[string]any) {
+					entry.(map[string]any)["path"] = strings.Replace(entry.(map[string]any)["path"].(string), ".json", ".sjson", 1)
+					entry.(map[string]any)["sha256"] = "not hex"
+				}
+				require.NoError(t, up.SetDocument(simplestreamstest.IndexBase, ix))
+			},
+			is: []error{simplestreams.ErrInvalidDocument},
+		},
 		"wrong key": {
 			configure: func(m *simplestreams.Mirror) { m.UpstreamKeyring = strangerKey.Keyring() },
 			is:        []error{pgp.ErrUnknownKey, pgp.ErrSignature},
@@ -88,6 +126,37 @@ func TestNegative(t *testing.T) {
 				evil := append([]byte{}, b...)
 				evil[0] ^= 1
 				up.Set(p, evil)
+			},
+			is: []error{store.ErrDigestMismatch},
+		},
+		"right sha256, wrong sha512": {
+			breakIt: func(t *testing.T, up *simplestreamstest.Upstream) {
+				require.NoError(t, up.AddVersion("20261201"))
+				doc, err := up.Document(simplestreamstest.ImagesBase)
+				require.NoError(t, err)
+				firstImageItem(t, doc, "20261201")["sha512"] = strings.Repeat("ab", 64)
+				require.NoError(t, up.SetDocument(simplestreamstest.ImagesBase, doc))
+			},
+			is: []error{store.ErrDigestMismatch},
+		},
+		"right sha256, wrong md5": {
+			breakIt: func(t *testing.T, up *simplestreamstest.Upstream) {
+				require.NoError(t, up.AddVersion("20261201"))
+				doc, err := up.Document(simplestreamstest.ImagesBase)
+				require.NoError(t, err)
+				firstImageItem(t, doc, "20261201")["md5"] = strings.Repeat("ab", 16)
+				require.NoError(t, up.SetDocument(simplestreamstest.ImagesBase, doc))
+			},
+			is: []error{store.ErrDigestMismatch},
+		},
+		"wrong sha512 on an item already in the store": {
+			// The content is stored (by its right sha256) from the first sync: it must
+			// still be checked against the sha512 the stream now lists.
+			breakIt: func(t *testing.T, up *simplestreamstest.Upstream) {
+				doc, err := up.Document(simplestreamstest.ImagesBase)
+				require.NoError(t, err)
+				firstImageItem(t, doc, "20261115")["sha512"] = strings.Repeat("ab", 64)
+				require.NoError(t, up.SetDocument(simplestreamstest.ImagesBase, doc))
 			},
 			is: []error{store.ErrDigestMismatch},
 		},
@@ -174,29 +243,38 @@ func TestNegative(t *testing.T) {
 			},
 		},
 	} {
-		t.Run(name, func(t *testing.T) {
-			e := newEnv(t, nil)
-			e.sync(t)
-			before, err := e.st.Ref(ctx, e.m.Ref())
-			require.NoError(t, err)
-			if tc.configure != nil {
-				tc.configure(e.m)
-			}
-			if tc.breakIt != nil {
-				tc.breakIt(t, e.up)
-			}
-			_, err = e.m.Sync(ctx)
-			require.Error(t, err)
-			for _, target := range tc.is {
-				assert.ErrorIs(t, err, target)
-			}
-			var de *simplestreams.DocumentError
-			assert.True(t, errors.As(err, &de), "the error names the document: %v", err)
-			after, err := e.st.Ref(ctx, e.m.Ref())
-			require.NoError(t, err)
-			assert.Equal(t, before, after, "nothing published")
-		})
+		for _, pristine := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/pristine=%v", name, pristine), func(t *testing.T) {
+				testNegative(t, tc.opt, pristine, tc.configure, tc.breakIt, tc.is)
+			})
+		}
 	}
+}
+
+// testNegative syncs a good upstream, breaks it, and checks that the next sync fails with
+// the errors is and publishes nothing: the last verified tree stays published.
+func testNegative(t *testing.T, opt simplestreamstest.Options, pristine bool, configure func(*simplestreams.Mirror), breakIt func(*testing.T, *simplestreamstest.Upstream), is []error) {
+	ctx := context.Background()
+	e := newEnvWith(t, opt, func(m *simplestreams.Mirror) { m.Pristine = pristine })
+	e.sync(t)
+	before, err := e.st.Ref(ctx, e.m.Ref())
+	require.NoError(t, err)
+	if configure != nil {
+		configure(e.m)
+	}
+	if breakIt != nil {
+		breakIt(t, e.up)
+	}
+	_, err = e.m.Sync(ctx)
+	require.Error(t, err)
+	for _, target := range is {
+		assert.ErrorIs(t, err, target)
+	}
+	var de *simplestreams.DocumentError
+	assert.True(t, errors.As(err, &de), "the error names the document: %v", err)
+	after, err := e.st.Ref(ctx, e.m.Ref())
+	require.NoError(t, err)
+	assert.Equal(t, before, after, "nothing published")
 }
 
 // TestFirstSyncFailure: a failing first sync leaves no ref at all.

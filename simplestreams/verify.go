@@ -13,25 +13,32 @@ var beginSigned = []byte("-----BEGIN PGP SIGNED MESSAGE-----")
 // text it signs. A document that is not clearsigned at all is ErrUnsigned; a bad or
 // unknown signature wraps pgp.ErrSignature (pgp.ErrUnknownKey, ...).
 func ReadClearsigned(kr *pgp.Keyring, data []byte) ([]byte, error) {
+	content, _, err := readClearsigned(kr, data)
+	return content, err
+}
+
+func readClearsigned(kr *pgp.Keyring, data []byte) ([]byte, pgp.Verified, error) {
 	if !bytes.Contains(data, beginSigned) {
-		return nil, fmt.Errorf("%w: not clearsigned", ErrUnsigned)
+		return nil, pgp.Verified{}, fmt.Errorf("%w: not clearsigned", ErrUnsigned)
 	}
-	content, _, err := kr.VerifyClearsigned(data)
-	if err != nil {
-		return nil, err
-	}
-	return content, nil
+	return kr.VerifyClearsigned(data)
 }
 
 // ReadDetached verifies a .json document against its detached .json.gpg signature.
 func ReadDetached(kr *pgp.Keyring, data, sig []byte) ([]byte, error) {
+	content, _, err := readDetached(kr, data, sig)
+	return content, err
+}
+
+func readDetached(kr *pgp.Keyring, data, sig []byte) ([]byte, pgp.Verified, error) {
 	if len(bytes.TrimSpace(sig)) == 0 {
-		return nil, fmt.Errorf("%w: empty signature", ErrUnsigned)
+		return nil, pgp.Verified{}, fmt.Errorf("%w: empty signature", ErrUnsigned)
 	}
-	if _, err := kr.VerifyDetached(bytes.NewReader(data), sig); err != nil {
-		return nil, err
+	v, err := kr.VerifyDetached(bytes.NewReader(data), sig)
+	if err != nil {
+		return nil, pgp.Verified{}, err
 	}
-	return data, nil
+	return data, v, nil
 }
 
 // unwrapUnverified returns the text of a clearsigned document without checking its

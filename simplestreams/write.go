@@ -89,11 +89,16 @@ func NewIndex(t time.Time) *Index {
 
 // IndexEntryFor returns an index entry describing p at path: the content ID, format,
 // datatype and updated of the document, and the sorted names of its products. Fields of
-// base (an upstream entry, may be nil) are kept when p does not override them.
+// base (an upstream entry, may be nil) are kept when p does not override them, except its
+// size and checksums, which describe base's document, not p's.
 func IndexEntryFor(p *Products, path string, base *IndexEntry) *IndexEntry {
 	e := &IndexEntry{ContentID: p.ContentID, Path: path, Format: FormatProducts, Datatype: p.Datatype, Updated: p.Updated}
 	if base != nil {
 		e.node = base.node.clone()
+		delete(e.fields, fieldSize)
+		for _, alg := range checksumFields {
+			delete(e.fields, string(alg))
+		}
 		if e.ContentID == "" {
 			e.ContentID = base.ContentID
 		}

@@ -69,8 +69,8 @@ func (m *simplestreamsMirror) Validate() error {
 }
 
 func (m *simplestreamsMirror) Sync(ctx context.Context, rt *runtime) (string, error) {
-	if rt.signer == nil {
-		return "", errors.New("signing_key is required: simplestreams mirrors are re-signed with the operator key")
+	if rt.signer == nil && !m.Pristine {
+		return "", errors.New("signing_key is required: simplestreams mirrors are re-signed with the operator key (unless pristine: true)")
 	}
 	mm := m.Mirror
 	mm.Keyring = rt.path(mm.Keyring)

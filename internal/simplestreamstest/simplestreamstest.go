@@ -2,7 +2,9 @@ package simplestreamstest
 
 import (
 	"bytes"
+	"crypto/md5"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -50,6 +52,12 @@ type Options struct {
 	Versions []string
 	// ItemSize is the size of every item file; zero: 200 bytes.
 	ItemSize int
+	// IndexChecksums makes every index entry list the size, sha256 and sha512 of the
+	// document at its path (the .sjson in index.sjson, the .json in index.json), which
+	// the simplestreams client then checks.
+	IndexChecksums bool
+	// AllChecksums makes every item list its md5 and sha512 besides its sha256.
+	AllChecksums bool
 }
 
 // Upstream is a generated tree and the http.Handler that serves it, with ETags and
@@ -163,10 +171,16 @@ func (u *Upstream) generateLocked() error {
 		}
 		names := slices.Sorted(maps.Keys(d.products))
 		entry := func(ext string) map[string]any {
-			return map[string]any{
+			e := map[string]any{
 				"datatype": d.datatype, "format": "products:1.0", "path": d.base + ext,
 				"products": names, "updated": stamp,
 			}
+			if u.opt.IndexChecksums {
+				b := u.files[d.base+ext]
+				s256, s512 := sha256.Sum256(b), sha512.Sum512(b)
+				e["size"], e["sha256"], e["sha512"] = len(b), hex.EncodeToString(s256[:]), hex.EncodeToString(s512[:])
+			}
+			return e
 		}
 		indexJSON[d.id] = entry(".json")
 		indexSJSON[d.id] = entry(".sjson")
@@ -191,6 +205,10 @@ func (u *Upstream) item(path, ftype string, extra map[string]any) map[string]any
 	u.files[path] = content
 	u.items[path] = true
 	it := map[string]any{"ftype": ftype, "path": path, "sha256": hex.EncodeToString(sum[:]), "size": len(content)}
+	if u.opt.AllChecksums {
+		s512, s5 := sha512.Sum512(content), md5.Sum(content)
+		it["sha512"], it["md5"] = hex.EncodeToString(s512[:]), hex.EncodeToString(s5[:])
+	}
 	maps.Copy(it, extra)
 	return it
 }
