@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"sort"
 	"strings"
@@ -55,11 +56,14 @@ type Mirror struct {
 	Logger *slog.Logger `yaml:"-"`
 	// Progress, if set, is called (concurrently) as blobs complete.
 	Progress func(Event) `yaml:"-"`
-	// Fetch, if set, downloads the blobs (resume after interruption, byte rate limit, its
-	// progress events). Its HTTP must authenticate registry requests: when it is nil,
-	// Sync sets it to RegistryClient().HTTPClient() before first use. Nil: an internal
-	// fetch.Client with that HTTP client and 2 retries of its own (for resuming a body
-	// cut off midway; the registry client's transport already retries 429 and 5xx).
+	// Fetch, if set, configures the blob downloads (resume after interruption, retries,
+	// byte rate limit, progress events). It is never modified: when its HTTP is nil, Sync
+	// downloads with a copy of its settings whose HTTP is RegistryClient().HTTPClient()
+	// (which authenticates registry requests), so the same Client can serve other mirrors;
+	// the copy's RateLimit is then counted apart from the original's. When its HTTP is
+	// set, it is used as is and must authenticate registry requests itself. Nil: a
+	// fetch.Client with the registry's HTTP client and 2 retries of its own (for resuming
+	// a body cut off midway; the registry client's transport already retries 429 and 5xx).
 	Fetch *fetch.Client `yaml:"-"`
 
 	clientOnce sync.Once
@@ -84,6 +88,9 @@ type SyncStats struct {
 	Fetched      int   // blobs and manifests downloaded
 	FetchedBytes int64 // bytes downloaded
 	Snapshot     store.Digest
+	// UpToDate: the tree equals the one published before, so nothing was published (no
+	// new generation); Snapshot is the published one.
+	UpToDate bool
 }
 
 // Ref returns the published ref, "oci/<Name>".
@@ -173,13 +180,7 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 	if conc <= 0 {
 		conc = 8
 	}
-	fc := m.Fetch
-	if fc == nil {
-		fc = &fetch.Client{Store: m.Store, Retries: 2, Logger: m.Logger}
-	}
-	if fc.HTTP == nil {
-		fc.HTTP = c.HTTPClient()
-	}
+	fc := m.blobFetcher(c)
 	cp := &copier{
 		c: c, pull: registryPuller{c: c, fetch: fc}, limit: c.maxManifest(), s: m.Store, snap: store.NewSnapshot(), prev: prevSnap, platforms: platforms,
 		referrers: m.Referrers, progress: m.Progress, log: m.logger(),
@@ -193,18 +194,56 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 	if err := g.Wait(); err != nil {
 		return cp.stats(), err
 	}
-	d, err := store.WriteSnapshot(ctx, m.Store, cp.snap)
+	d, published, err := publishIfChanged(ctx, m.Store, m.Ref(), prev, prevSnap, cp.snap)
 	if err != nil {
-		return cp.stats(), err
-	}
-	if _, err := store.Publish(ctx, m.Store, m.Ref(), prev.Record, d); err != nil {
 		return cp.stats(), err
 	}
 	st := cp.stats()
 	st.Images = len(refs)
 	st.Snapshot = d
-	m.logger().Info("oci: published", "ref", m.Ref(), "images", st.Images, "unchanged", st.Unchanged, "fetched", st.Fetched, "bytes", st.FetchedBytes)
+	st.UpToDate = !published
+	m.logger().Info("oci: synced", "ref", m.Ref(), "published", published, "images", st.Images, "unchanged", st.Unchanged, "fetched", st.Fetched, "bytes", st.FetchedBytes)
 	return st, nil
+}
+
+// blobFetcher returns the fetch.Client blobs are downloaded with, leaving m.Fetch as it
+// is (see Mirror.Fetch).
+func (m *Mirror) blobFetcher(c *Client) *fetch.Client {
+	f := m.Fetch
+	if f == nil {
+		return &fetch.Client{Store: m.Store, HTTP: c.HTTPClient(), Retries: 2, Logger: m.Logger}
+	}
+	if f.HTTP != nil {
+		return f
+	}
+	st := f.Store
+	if st == nil {
+		st = m.Store
+	}
+	// Field by field: a fetch.Client holds locks and per-instance state that must not be
+	// copied with it.
+	return &fetch.Client{
+		Store: st, HTTP: c.HTTPClient(), UserAgent: f.UserAgent, Retries: f.Retries, PerHost: f.PerHost,
+		RateLimit: f.RateLimit, Progress: f.Progress, Logger: f.Logger, Getter: f.Getter,
+		MaxRetryAfter: f.MaxRetryAfter, ReadTimeout: f.ReadTimeout, Backoff: f.Backoff, MaxBackoff: f.MaxBackoff, Sleep: f.Sleep,
+	}
+}
+
+// publishIfChanged writes snap and points ref at it, unless snap holds exactly the files
+// and annotations of prevSnap, the snapshot ref publishes now: then nothing is written
+// and the published snapshot's digest is returned with published false.
+func publishIfChanged(ctx context.Context, s store.Store, ref string, prev store.Generation, prevSnap, snap *store.Snapshot) (store.Digest, bool, error) {
+	if prevSnap != nil && maps.Equal(prevSnap.Files, snap.Files) && maps.Equal(prevSnap.Annotations, snap.Annotations) {
+		return prev.Snapshot, false, nil
+	}
+	d, err := store.WriteSnapshot(ctx, s, snap)
+	if err != nil {
+		return "", false, err
+	}
+	if _, err := store.Publish(ctx, s, ref, prev.Record, d); err != nil {
+		return "", false, err
+	}
+	return d, true, nil
 }
 
 // copier does the registry -> store copy of one sync.
