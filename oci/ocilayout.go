@@ -302,7 +302,7 @@ func exportTree(ctx context.Context, s store.Store, w *LayoutWriter, desc Descri
 		}
 	}
 	for _, b := range m.Blobs() {
-		if done[b.Digest] || len(b.URLs) > 0 && strings.Contains(b.MediaType, "foreign") {
+		if done[b.Digest] || nondistributable(b) {
 			continue
 		}
 		blob, err := s.Open(ctx, b.Digest)

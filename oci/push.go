@@ -231,7 +231,7 @@ func (p *pusher) pushTree(ctx context.Context, src source, srcRepo, dst string, 
 	} else {
 		g, gctx := errgroup.WithContext(ctx)
 		for _, b := range m.Blobs() {
-			if len(b.URLs) > 0 && strings.Contains(b.MediaType, "foreign") {
+			if nondistributable(b) {
 				continue
 			}
 			g.Go(func() error { return p.ensureBlob(gctx, src, srcRepo, dst, b) })

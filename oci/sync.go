@@ -460,8 +460,8 @@ func (cp *copier) tree(ctx context.Context, ref Reference, local string, desc De
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	for _, b := range m.Blobs() {
-		if len(b.URLs) > 0 && strings.Contains(b.MediaType, "foreign") {
-			continue // non-distributable: clients fetch it from its URLs
+		if nondistributable(b) {
+			continue
 		}
 		g.Go(func() error {
 			if err := cp.blob(gctx, ref, b); err != nil {

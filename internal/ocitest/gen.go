@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 )
 
 // Media types used by the generated content.
@@ -24,6 +25,10 @@ const (
 	DockerConfig   = "application/vnd.docker.container.image.v1+json"
 	DockerLayer    = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 	CosignSimple   = "application/vnd.dev.cosign.simplesigning.v1+json"
+	// OCINondistributable and DockerForeign are layers that registries do not carry:
+	// clients fetch them from the descriptor's urls.
+	OCINondistributable = "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"
+	DockerForeign       = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
 )
 
 // Descriptor is an OCI content descriptor.
@@ -34,6 +39,7 @@ type Descriptor struct {
 	ArtifactType string            `json:"artifactType,omitempty"`
 	Platform     *Platform         `json:"platform,omitempty"`
 	Annotations  map[string]string `json:"annotations,omitempty"`
+	URLs         []string          `json:"urls,omitempty"`
 }
 
 // Platform is the platform of an index entry.
@@ -78,6 +84,10 @@ type ImageSpec struct {
 	Docker    bool // Docker schema 2 media types instead of OCI
 	// Annotations go into the manifest.
 	Annotations map[string]string
+	// Nondistributable adds a last layer of the non-distributable (OCI) or foreign
+	// (Docker) kind with urls on an unreachable host. It is not among the Blobs: Push
+	// does not upload it, as registries do not hold such layers.
+	Nondistributable bool
 }
 
 // Image generates a runnable-shaped image: gzip tar layers, a config with their diff_ids.
@@ -109,6 +119,19 @@ func Image(spec ImageSpec) Manifest {
 		diffIDs = append(diffIDs, "sha256:"+hex.EncodeToString(d[:]))
 		layers = append(layers, newBlob(layerMT, gzipOf(tarball)))
 	}
+	layerDescs := descriptors(layers)
+	if spec.Nondistributable {
+		mt := OCINondistributable
+		if spec.Docker {
+			mt = DockerForeign
+		}
+		tarball := tarOf(fmt.Sprintf("foreign-%d.bin", spec.Seed), []byte("licensed content that stays where it is"))
+		d := sha256.Sum256(tarball)
+		diffIDs = append(diffIDs, "sha256:"+hex.EncodeToString(d[:]))
+		fd := newBlob(mt, gzipOf(tarball)).Descriptor()
+		fd.URLs = []string{"https://foreign.invalid/layers/" + strings.TrimPrefix(fd.Digest, "sha256:")}
+		layerDescs = append(layerDescs, fd)
+	}
 	cfg, _ := json.Marshal(map[string]any{
 		"architecture": spec.Arch,
 		"os":           spec.OS,
@@ -122,7 +145,7 @@ func Image(spec ImageSpec) Manifest {
 		"schemaVersion": 2,
 		"mediaType":     manifestMT,
 		"config":        config.Descriptor(),
-		"layers":        descriptors(layers),
+		"layers":        layerDescs,
 	}
 	if len(spec.Annotations) > 0 {
 		m["annotations"] = spec.Annotations
