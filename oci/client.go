@@ -569,7 +569,7 @@ func (c *Client) Tags(ctx context.Context, host, repo string) ([]string, error) 
 
 // Referrers lists the manifests that name d as their subject: the OCI 1.1 referrers
 // API, or, where the registry lacks it (distribution 2.8 answers 404), the
-// "sha256-<hex>" fallback tag index.
+// "sha256-<hex>" fallback tag index (asked with HEAD first, fetched only when present).
 func (c *Client) Referrers(ctx context.Context, host, repo string, d store.Digest) ([]Descriptor, error) {
 	hdr := http.Header{"Accept": {MediaTypeOCIIndex}}
 	resp, err := c.request(ctx, host, http.MethodGet, "/v2/"+repo+"/referrers/"+string(d), []string{pullScope(repo)}, hdr, nil, 0, http.StatusOK)
@@ -585,10 +585,17 @@ func (c *Client) Referrers(ctx context.Context, host, repo string, d store.Diges
 			body = nil // not a referrers answer (e.g. an HTML 200 page)
 		}
 	case errors.Is(err, ErrNotFound):
-		_, b, err := c.Manifest(ctx, Reference{Registry: host, Repository: repo, Tag: "sha256-" + d.Hex()})
+		// HEAD first: most subjects have no fallback tag, and a HEAD is not a pull
+		// against quotas such as Docker Hub's.
+		tag := Reference{Registry: host, Repository: repo, Tag: "sha256-" + d.Hex()}
+		_, err := c.Head(ctx, tag)
 		if errors.Is(err, ErrNotFound) {
 			return nil, nil
 		}
+		if err != nil {
+			return nil, err
+		}
+		_, b, err := c.Manifest(ctx, tag)
 		if err != nil {
 			return nil, err
 		}

@@ -364,10 +364,11 @@ func (h *handler) referrerIndex(r *http.Request, snap *store.Snapshot) (map[stri
 		return h.referrers, nil
 	}
 	out := map[string][]Descriptor{}
+	sources := map[string]string{} // "<repo>@<filtered index>" -> "<repo>@<upstream index>"
 	for _, p := range snap.Paths() {
 		repo, kind, _, ok := parsePath(p)
 		f := snap.Files[p]
-		if !ok || kind != "manifest" || (f.MediaType != MediaTypeOCIManifest && f.MediaType != MediaTypeOCIIndex) {
+		if !ok || kind != "manifest" || (f.MediaType != MediaTypeOCIManifest && !IsIndex(f.MediaType)) {
 			continue
 		}
 		b, err := store.ReadBlob(r.Context(), h.s, f.Digest, DefaultMaxManifestSize)
@@ -375,15 +376,21 @@ func (h *handler) referrerIndex(r *http.Request, snap *store.Snapshot) (map[stri
 			return nil, err
 		}
 		m, err := ParseManifest(f.MediaType, b)
-		if err != nil || m.Subject == nil {
+		if err != nil {
 			continue
 		}
-		at := m.ArtifactType
-		if at == "" && m.Config != nil {
-			at = m.Config.MediaType
+		if src := m.Annotations[AnnotationSourceDigest]; src != "" && IsIndex(m.MediaType) {
+			sources[repo+"@"+string(f.Digest)] = repo + "@" + src
+		}
+		if m.Subject == nil {
+			continue
 		}
 		key := repo + "@" + string(m.Subject.Digest)
-		out[key] = append(out[key], Descriptor{MediaType: f.MediaType, Digest: f.Digest, Size: f.Size, ArtifactType: at, Annotations: m.Annotations})
+		out[key] = append(out[key], referrerDescriptor(m, Descriptor{MediaType: f.MediaType, Digest: f.Digest, Size: f.Size}))
+	}
+	// A platform-filtered index answers with the referrers of the index it came from.
+	for filtered, src := range sources {
+		out[filtered] = append(out[filtered], out[src]...)
 	}
 	if h.indexed == snap {
 		h.referrers = out

@@ -34,12 +34,22 @@ type Mirror struct {
 	// image: values are copied.
 	KubernetesManifests []string `yaml:"kubernetes_manifests,omitempty"`
 	// Platforms, when set, keeps only these entries ("linux/amd64", "linux/arm64/v8") of
-	// multi-platform indexes. The filtered index is a new manifest with a new digest; the
-	// upstream digest is recorded in the index (AnnotationSourceDigest) and the snapshot.
-	// Unset, indexes are copied whole and every digest is kept.
+	// multi-platform indexes. Unset, indexes are copied whole and every digest is kept.
+	//
+	// A filtered index is a new manifest made by the mirror: its digest is one the
+	// upstream never published or signed. It records the upstream index's digest
+	// (AnnotationSourceDigest, and the snapshot annotation oci.upstream/<repo>:<tag>); the
+	// kept children keep their digests. Referrers of the upstream index are copied
+	// unchanged and stay filed under the upstream digest; the handler lists them for the
+	// filtered index too, as does Push in the referrers fallback tag it writes for
+	// registries without the referrers API. Signatures among them verify against the
+	// upstream digest, not the filtered one (children's signatures verify as they are).
+	// Referrers of dropped children are not copied.
 	Platforms []string `yaml:"platforms,omitempty"`
-	// Referrers copies each image's signatures and attestations: cosign tags
-	// (sha256-<hex>.sig/.att/.sbom) and OCI 1.1 referrers (API or fallback tag).
+	// Referrers copies signatures, attestations and SBOMs: cosign tags
+	// (sha256-<hex>.sig/.att/.sbom) and OCI 1.1 referrers (API or fallback tag) of each
+	// image, of every child manifest of its indexes (nested ones too), and of every
+	// referrer copied (a counter-signature), to any depth, each manifest once.
 	Referrers bool `yaml:"referrers,omitempty"`
 	// Registries holds per-registry settings: plain http, credentials, endpoints.
 	Registries []RegistryConfig `yaml:"registries,omitempty"`
@@ -377,7 +387,7 @@ func (cp *copier) finish(ctx context.Context, ref Reference, local string, desc 
 	if !cp.referrers {
 		return nil
 	}
-	return cp.copyReferrers(ctx, ref, local, upstream)
+	return cp.copyReferrers(ctx, ref, local, desc, upstream)
 }
 
 func platformKey(ps []Platform) string {
@@ -536,42 +546,47 @@ func (cp *copier) emit(e Event) {
 	}
 }
 
-// copyReferrers copies cosign-style tags (sha256-<hex>.sig/.att/.sbom) and OCI 1.1
-// referrers of the manifest upstream.
-func (cp *copier) copyReferrers(ctx context.Context, ref Reference, local string, subject store.Digest) error {
-	tags, err := cp.tags(ctx, ref)
-	if err != nil {
-		return err
+// copyReferrers copies the referrers of the tree at desc (see referrerWalk): cosign-style
+// tags and OCI 1.1 referrers, found under upstream for the root.
+func (cp *copier) copyReferrers(ctx context.Context, ref Reference, local string, desc Descriptor, upstream store.Digest) error {
+	src := Reference{Registry: ref.Registry, Repository: ref.Repository}
+	w := referrerWalk{
+		manifest: func(ctx context.Context, d Descriptor) ([]byte, error) {
+			return store.ReadBlob(ctx, cp.s, d.Digest, cp.limit)
+		},
+		list: func(ctx context.Context, subject store.Digest) ([]referrer, error) {
+			tags, err := cp.tags(ctx, ref)
+			if err != nil {
+				return nil, err
+			}
+			var out []referrer
+			for _, t := range cosignTags(tags, subject) {
+				r := Reference{Registry: ref.Registry, Repository: ref.Repository, Tag: t}
+				d, b, err := cp.c.Manifest(ctx, r)
+				if err != nil {
+					return nil, fmt.Errorf("oci: %s: %w", r, err)
+				}
+				out = append(out, referrer{Descriptor: d, tag: t, body: b})
+			}
+			api, err := apiReferrers(ctx, cp.c, src, subject)
+			return append(out, api...), err
+		},
+		copy: func(ctx context.Context, r referrer) error {
+			at := Reference{Registry: ref.Registry, Repository: ref.Repository, Tag: r.tag, Digest: r.Digest}
+			if err := cp.tree(ctx, at, local, r.Descriptor, r.body); err != nil {
+				return err
+			}
+			if r.tag == "" {
+				return nil
+			}
+			if err := cp.add(tagPath(local, r.tag), store.File{Digest: r.Digest, Size: r.Size, MediaType: r.MediaType}); err != nil {
+				return err
+			}
+			cp.annotate(annUpstream+local+":"+r.tag, string(r.Digest))
+			return nil
+		},
 	}
-	prefix := "sha256-" + subject.Hex()
-	for _, t := range tags {
-		if !strings.HasPrefix(t, prefix+".") {
-			continue
-		}
-		r := Reference{Registry: ref.Registry, Repository: ref.Repository, Tag: t}
-		d, b, err := cp.c.Manifest(ctx, r)
-		if err != nil {
-			return fmt.Errorf("oci: %s: %w", r, err)
-		}
-		if err := cp.tree(ctx, r, local, d, b); err != nil {
-			return err
-		}
-		if err := cp.add(tagPath(local, t), store.File{Digest: d.Digest, Size: d.Size, MediaType: d.MediaType}); err != nil {
-			return err
-		}
-		cp.annotate(annUpstream+local+":"+t, string(d.Digest))
-	}
-	refs, err := cp.c.Referrers(ctx, ref.Registry, ref.Repository, subject)
-	if err != nil {
-		return fmt.Errorf("oci: referrers of %s@%s: %w", ref.Name(), subject, err)
-	}
-	for _, d := range refs {
-		r := Reference{Registry: ref.Registry, Repository: ref.Repository, Digest: d.Digest}
-		if err := cp.tree(ctx, r, local, d, nil); err != nil {
-			return err
-		}
-	}
-	return nil
+	return w.run(ctx, desc, nil, upstream)
 }
 
 // tags lists a repository's tags once per run.

@@ -163,18 +163,35 @@ func Index(docker bool, images ...Manifest) Manifest {
 	}
 	var entries []Descriptor
 	for _, im := range images {
-		var cfg struct {
-			OS      string `json:"os"`
-			Arch    string `json:"architecture"`
-			Variant string `json:"variant"`
-		}
-		_ = json.Unmarshal(im.Blobs[0].Data, &cfg)
 		d := im.Descriptor()
-		d.Platform = &Platform{OS: cfg.OS, Architecture: cfg.Arch, Variant: cfg.Variant}
+		if len(im.Blobs) > 0 { // an image: its config says the platform; a nested index has none
+			var cfg struct {
+				OS      string `json:"os"`
+				Arch    string `json:"architecture"`
+				Variant string `json:"variant"`
+			}
+			_ = json.Unmarshal(im.Blobs[0].Data, &cfg)
+			d.Platform = &Platform{OS: cfg.OS, Architecture: cfg.Arch, Variant: cfg.Variant}
+		}
 		entries = append(entries, d)
 	}
 	b, _ := json.MarshalIndent(map[string]any{"schemaVersion": 2, "mediaType": mt, "manifests": entries}, "", "   ")
 	return Manifest{Blob: newBlob(mt, b), Children: images}
+}
+
+// ArtifactIndex generates an OCI index with an artifactType over manifests, optionally
+// referring to a subject (an index referrer, as some SBOM tools write).
+func ArtifactIndex(artifactType string, subject *Descriptor, manifests ...Manifest) Manifest {
+	entries := make([]Descriptor, len(manifests))
+	for i, m := range manifests {
+		entries[i] = m.Descriptor()
+	}
+	idx := map[string]any{"schemaVersion": 2, "mediaType": OCIIndex, "artifactType": artifactType, "manifests": entries}
+	if subject != nil {
+		idx["subject"] = subject
+	}
+	b, _ := json.Marshal(idx)
+	return Manifest{Blob: newBlob(OCIIndex, b), Children: manifests}
 }
 
 // Signature generates a cosign-style simple-signing signature manifest for the image

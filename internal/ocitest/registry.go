@@ -312,6 +312,58 @@ func (r *Registry) PushManifest(ctx context.Context, repo, ref string, m Manifes
 	return nil
 }
 
+// ReferrerTree is a tagged index with referrers at every level, as cosign --recursive
+// and attestation tools leave them, plus a referrer index that lists its own subject (a
+// loop for a walker without a guard).
+type ReferrerTree struct {
+	Index      Manifest   // linux/amd64 and linux/arm64 images and a nested index (linux/s390x)
+	Children   []Manifest // the three images, the nested one last
+	IndexSig   Manifest   // subject: Index
+	SigOfSig   Manifest   // subject: IndexSig
+	Loop       Manifest   // index, subject IndexSig, listing IndexSig
+	ChildSBOMs []Manifest // subject: Children[i]
+	CosignTag  string     // sha256-<Children[0] hex>.sig
+	Cosign     Manifest   // at CosignTag
+}
+
+// Referrers returns every manifest of the tree that refers to another (all but Index
+// and Children).
+func (t ReferrerTree) Referrers() []Manifest {
+	return append([]Manifest{t.IndexSig, t.SigOfSig, t.Loop, t.Cosign}, t.ChildSBOMs...)
+}
+
+// PushReferrerTree generates a ReferrerTree from seed and pushes it to repo, the index
+// under tag, the cosign signature under its tag, the referrers by digest.
+func (r *Registry) PushReferrerTree(ctx context.Context, repo, tag string, seed uint64) (ReferrerTree, error) {
+	var t ReferrerTree
+	amd := Image(ImageSpec{Seed: seed, Layers: 1, LayerSize: 512})
+	arm := Image(ImageSpec{Seed: seed + 1, Layers: 1, LayerSize: 512, Arch: "arm64", Variant: "v8"})
+	s390 := Image(ImageSpec{Seed: seed + 2, Layers: 1, LayerSize: 512, Arch: "s390x"})
+	t.Children = []Manifest{amd, arm, s390}
+	t.Index = Index(false, amd, arm, Index(false, s390))
+	sub := func(m Manifest) *Descriptor { d := m.Descriptor(); return &d }
+	t.IndexSig = Artifact("application/vnd.example.signature", "application/vnd.example.signature.v1", []byte(fmt.Sprintf("signature of %s", t.Index.Digest)), sub(t.Index))
+	t.SigOfSig = Artifact("application/vnd.example.countersignature", "application/vnd.example.signature.v1", []byte(fmt.Sprintf("counter-signature of %s", t.IndexSig.Digest)), sub(t.IndexSig))
+	t.Loop = ArtifactIndex("application/vnd.example.bundle", sub(t.IndexSig), t.IndexSig)
+	for _, c := range t.Children {
+		t.ChildSBOMs = append(t.ChildSBOMs, Artifact("application/spdx+json", "application/spdx+json", []byte(`{"spdxVersion":"SPDX-2.3","name":"`+c.Digest+`"}`), sub(c)))
+	}
+	t.CosignTag = "sha256-" + strings.TrimPrefix(amd.Digest, "sha256:") + ".sig"
+	t.Cosign = Signature(r.Host+"/"+repo, amd.Digest)
+	if err := r.PushManifest(ctx, repo, tag, t.Index); err != nil {
+		return t, err
+	}
+	if err := r.PushManifest(ctx, repo, t.CosignTag, t.Cosign); err != nil {
+		return t, err
+	}
+	for _, m := range append([]Manifest{t.IndexSig, t.SigOfSig, t.Loop}, t.ChildSBOMs...) {
+		if err := r.PushManifest(ctx, repo, m.Digest, m); err != nil {
+			return t, err
+		}
+	}
+	return t, nil
+}
+
 // DeleteTag removes a tag from the running registry.
 func (r *Registry) DeleteTag(ctx context.Context, repo, tag string) error {
 	delete(r.Content, repo+":"+tag)
