@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -368,4 +369,85 @@ func (r *Registry) PushReferrerTree(ctx context.Context, repo, tag string, seed 
 func (r *Registry) DeleteTag(ctx context.Context, repo, tag string) error {
 	delete(r.Content, repo+":"+tag)
 	return do(ctx, r.Server.Client(), http.MethodDelete, r.Server.URL+"/v2/"+repo+"/manifests/"+tag, "", nil, http.StatusAccepted)
+}
+
+// Conformance lists what PushConformance pushed, as the OCI distribution-spec
+// conformance suite's read-only mode takes it (OCI_RO_DATA_*).
+type Conformance struct {
+	Tags      []string // 26: every tag of the repository, the cosign signature's too
+	Manifests []string // every manifest: tagged, index children, nested index, referrers
+	Blobs     []string // every config and layer that registries hold (the empty blob too)
+	Subjects  []string // digests with referrers
+	Tree      ReferrerTree
+}
+
+// EmptyDigest is the digest of the empty blob.
+const EmptyDigest = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+// PushConformance fills repo with the content a read-only conformance run checks: a
+// ReferrerTree (nested referrers, referrers of index children, a cosign tag), an image
+// with a non-distributable layer, an artifact whose layer is the empty blob, a Docker
+// schema 2 image and small images up to 26 tags.
+func (r *Registry) PushConformance(ctx context.Context, repo string) (Conformance, error) {
+	var c Conformance
+	tree, err := r.PushReferrerTree(ctx, repo, "tree", 700)
+	if err != nil {
+		return c, err
+	}
+	c.Tree = tree
+	tagged := map[string]Manifest{
+		"tree":             tree.Index,
+		tree.CosignTag:     tree.Cosign,
+		"nondistributable": Image(ImageSpec{Seed: 710, Layers: 1, LayerSize: 256, Nondistributable: true}),
+		"empty-blob":       Artifact("application/vnd.example.empty", "application/vnd.example.empty.v1", nil, nil),
+		"docker":           Image(ImageSpec{Seed: 711, Layers: 2, LayerSize: 256, Docker: true}),
+	}
+	for i := len(tagged); i < 26; i++ {
+		tagged[fmt.Sprintf("v1.%d", i)] = Image(ImageSpec{Seed: 720 + uint64(i), Layers: 1, LayerSize: 128})
+	}
+	for tag, m := range tagged {
+		if _, done := r.Content[repo+":"+tag]; !done {
+			if err := r.PushManifest(ctx, repo, tag, m); err != nil {
+				return c, err
+			}
+		}
+		c.Tags = append(c.Tags, tag)
+	}
+	seen := map[string]bool{}
+	var walk func(m Manifest)
+	walk = func(m Manifest) {
+		if seen[m.Digest] {
+			return
+		}
+		seen[m.Digest] = true
+		c.Manifests = append(c.Manifests, m.Digest)
+		for _, b := range m.Blobs {
+			if !seen[b.Digest] {
+				seen[b.Digest] = true
+				c.Blobs = append(c.Blobs, b.Digest)
+			}
+		}
+		for _, ch := range m.Children {
+			walk(ch)
+		}
+	}
+	for _, m := range tagged {
+		walk(m)
+	}
+	for _, m := range tree.Referrers() {
+		walk(m)
+	}
+	c.Subjects = append([]string{tree.Index.Digest, tree.IndexSig.Digest}, digestsOf(tree.Children)...)
+	for _, l := range [][]string{c.Tags, c.Manifests, c.Blobs} {
+		sort.Strings(l)
+	}
+	return c, nil
+}
+
+func digestsOf(ms []Manifest) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.Digest
+	}
+	return out
 }
