@@ -28,7 +28,8 @@ func WithDefaultNamespace(ns string) HandlerOption {
 // registry: GET and HEAD of /v2/, /v2/_catalog and /v2/<name>/tags/list (both with n
 // and last, and a Link header to the next page), /v2/<name>/manifests/<tag or digest>,
 // /v2/<name>/blobs/<digest> (with Range), and the OCI 1.1 referrers API
-// /v2/<name>/referrers/<digest> (with artifactType). Answers carry Docker-Content-Digest
+// /v2/<name>/referrers/<digest> (with artifactType; a platform-filtered index lists the
+// referrers of the upstream index it came from too). Answers carry Docker-Content-Digest
 // and the stored media type. Refusals are distribution error JSON with the spec's codes:
 // 404 NAME_UNKNOWN, MANIFEST_UNKNOWN, BLOB_UNKNOWN, BLOB_UPLOAD_UNKNOWN (uploads/...);
 // 400 DIGEST_INVALID (a malformed digest), UNSUPPORTED (a bad n); 405 UNSUPPORTED for
