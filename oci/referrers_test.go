@@ -94,6 +94,9 @@ func TestNestedReferrersTravel(t *testing.T) {
 	s2 := store.NewMemory()
 	_, err = ImportLayout(ctx, s2, "oci/imported", dir, "")
 	require.NoError(t, err)
+	again, err := ImportLayout(ctx, s2, "oci/imported", dir, "")
+	require.NoError(t, err)
+	assert.True(t, again.UpToDate, "importing the same layout again publishes nothing")
 	host2, c2 := serveStore(t, s2, "oci/imported")
 	assertTreeReachable(t, c2, host2, local, tree)
 
