@@ -6,10 +6,15 @@ TIMEOUT ?= 40m
 MINIO_VERSION ?= v0.0.0-20260212201848-7aac2a2c5b7c
 MINIO_BIN     ?= $(HOME)/.cache/airgap/bin/minio
 export MINIO_BIN
+# The OCI distribution-spec conformance suite, run read-only against `airgap serve` by
+# examples/airgap's TestOCIConformance; built once from the Go module proxy and cached.
+OCI_CONFORMANCE_VERSION ?= v0.0.0-20260831232431-97274622c111
+OCI_CONFORMANCE_BIN     ?= $(HOME)/.cache/airgap/bin/oci-conformance-$(OCI_CONFORMANCE_VERSION)
+export OCI_CONFORMANCE_BIN
 
-.PHONY: check deps minio fmt vet test bench demo
+.PHONY: check deps minio conformance fmt vet test bench demo
 
-check: deps minio fmt vet test
+check: deps minio conformance fmt vet test
 
 # Install the real clients the integration tests drive (Debian packages listed in
 # .ci/packages) when any is missing. Needs root; otherwise the tests that need a missing
@@ -29,6 +34,14 @@ minio:
 	@if [ ! -x "$(MINIO_BIN)" ]; then \
 		echo "building minio $(MINIO_VERSION) (once; cached in $(dir $(MINIO_BIN)))"; \
 		GOBIN="$(dir $(MINIO_BIN))" $(GO) install github.com/minio/minio@$(MINIO_VERSION); \
+	fi
+
+conformance:
+	@if [ ! -x "$(OCI_CONFORMANCE_BIN)" ]; then \
+		echo "building the OCI conformance suite $(OCI_CONFORMANCE_VERSION) (once; cached in $(dir $(OCI_CONFORMANCE_BIN)))"; \
+		tmp=$$(mktemp -d) && \
+		GOBIN="$$tmp" $(GO) install github.com/opencontainers/distribution-spec/conformance@$(OCI_CONFORMANCE_VERSION) && \
+		mkdir -p "$(dir $(OCI_CONFORMANCE_BIN))" && mv "$$tmp/conformance" "$(OCI_CONFORMANCE_BIN)" && rmdir "$$tmp"; \
 	fi
 
 fmt:

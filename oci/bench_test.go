@@ -12,7 +12,7 @@ import (
 )
 
 // BenchmarkSyncUnchanged measures a sync where nothing changed upstream (one HEAD per
-// image, nothing fetched, a new snapshot published).
+// image, nothing fetched, nothing published).
 func BenchmarkSyncUnchanged(b *testing.B) {
 	up, err := startUpstreamB()
 	require.NoError(b, err)
@@ -49,6 +49,27 @@ func BenchmarkHandlerManifest(b *testing.B) {
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
 		if rec.Code != 200 {
 			b.Fatal(rec.Code)
+		}
+	}
+}
+
+// BenchmarkSyncUnchangedReferrers is BenchmarkSyncUnchanged for an index with referrers at
+// every level (ocitest.ReferrerTree): the referrer walk asks once per manifest.
+func BenchmarkSyncUnchangedReferrers(b *testing.B) {
+	up, err := startUpstreamB()
+	require.NoError(b, err)
+	defer up.Close()
+	ctx := context.Background()
+	_, err = up.PushReferrerTree(ctx, "nest/app", "1", 500)
+	require.NoError(b, err)
+	m := &Mirror{Name: "b", Store: store.NewMemory(), Registries: []RegistryConfig{{Host: up.Host, PlainHTTP: true}},
+		Images: []string{up.Ref("nest/app:1")}, Referrers: true}
+	_, err = m.Sync(ctx)
+	require.NoError(b, err)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := m.Sync(ctx); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

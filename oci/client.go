@@ -78,17 +78,17 @@ type Client struct {
 
 // regConn is one registry's connection state: ping result and scoped auth transports.
 type regConn struct {
-	c        *Client
-	host     string // as in references
-	base     string // scheme://endpoint
-	cfg      RegistryConfig
-	reg      name.Registry
-	inner    http.RoundTripper
-	pingOnce sync.Once
-	ping     *transport.Challenge // nil: no auth needed
-	pingErr  error
-	mu       sync.Mutex
-	scoped   map[string]*http.Client
+	c      *Client
+	host   string // as in references
+	base   string // scheme://endpoint
+	cfg    RegistryConfig
+	reg    name.Registry
+	inner  http.RoundTripper
+	pingMu sync.Mutex
+	pinged bool                 // ping holds the registry's answer
+	ping   *transport.Challenge // nil: no auth needed
+	mu     sync.Mutex
+	scoped map[string]*http.Client
 }
 
 func (c *Client) config(host string) RegistryConfig {
@@ -174,32 +174,42 @@ func (rc *regConn) authenticator(ctx context.Context) (authn.Authenticator, erro
 	return authn.Resolve(ctx, kc, rc.reg)
 }
 
-// doPing asks GET /v2/ once per registry and run for the authentication challenge.
+// doPing asks GET /v2/ for the authentication challenge until the registry has
+// answered once. A failure (a cancelled context, a network error) is not remembered:
+// the next request asks again.
 func (rc *regConn) doPing(ctx context.Context) error {
-	rc.pingOnce.Do(func() {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, rc.base+"/v2/", nil)
-		if err != nil {
-			rc.pingErr = err
-			return
-		}
-		resp, err := rc.inner.RoundTrip(req)
-		if err != nil {
-			rc.pingErr = fmt.Errorf("oci: ping %s: %w", rc.host, err)
-			return
-		}
-		defer resp.Body.Close()
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		if resp.StatusCode != http.StatusUnauthorized {
-			return
-		}
-		scheme, params := parseChallenge(resp.Header.Get("WWW-Authenticate"))
-		if scheme == "" {
-			rc.pingErr = &RegistryError{Method: "GET", URL: req.URL.String(), StatusCode: 401, Message: "no usable WWW-Authenticate challenge"}
-			return
-		}
-		rc.ping = &transport.Challenge{Scheme: scheme, Parameters: params, Insecure: rc.cfg.PlainHTTP}
-	})
-	return rc.pingErr
+	rc.pingMu.Lock()
+	defer rc.pingMu.Unlock()
+	if rc.pinged {
+		return nil
+	}
+	ch, err := rc.askPing(ctx)
+	if err != nil {
+		return err
+	}
+	rc.ping, rc.pinged = ch, true
+	return nil
+}
+
+func (rc *regConn) askPing(ctx context.Context) (*transport.Challenge, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rc.base+"/v2/", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := rc.inner.RoundTrip(req)
+	if err != nil {
+		return nil, fmt.Errorf("oci: ping %s: %w", rc.host, err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode != http.StatusUnauthorized {
+		return nil, nil
+	}
+	scheme, params := parseChallenge(resp.Header.Get("WWW-Authenticate"))
+	if scheme == "" {
+		return nil, &RegistryError{Method: "GET", URL: req.URL.String(), StatusCode: 401, Message: "no usable WWW-Authenticate challenge"}
+	}
+	return &transport.Challenge{Scheme: scheme, Parameters: params, Insecure: rc.cfg.PlainHTTP}, nil
 }
 
 // client returns an HTTP client authorised for scopes ("repository:x:pull[,push]").
@@ -559,7 +569,7 @@ func (c *Client) Tags(ctx context.Context, host, repo string) ([]string, error) 
 
 // Referrers lists the manifests that name d as their subject: the OCI 1.1 referrers
 // API, or, where the registry lacks it (distribution 2.8 answers 404), the
-// "sha256-<hex>" fallback tag index.
+// "sha256-<hex>" fallback tag index (asked with HEAD first, fetched only when present).
 func (c *Client) Referrers(ctx context.Context, host, repo string, d store.Digest) ([]Descriptor, error) {
 	hdr := http.Header{"Accept": {MediaTypeOCIIndex}}
 	resp, err := c.request(ctx, host, http.MethodGet, "/v2/"+repo+"/referrers/"+string(d), []string{pullScope(repo)}, hdr, nil, 0, http.StatusOK)
@@ -575,10 +585,17 @@ func (c *Client) Referrers(ctx context.Context, host, repo string, d store.Diges
 			body = nil // not a referrers answer (e.g. an HTML 200 page)
 		}
 	case errors.Is(err, ErrNotFound):
-		_, b, err := c.Manifest(ctx, Reference{Registry: host, Repository: repo, Tag: "sha256-" + d.Hex()})
+		// HEAD first: most subjects have no fallback tag, and a HEAD is not a pull
+		// against quotas such as Docker Hub's.
+		tag := Reference{Registry: host, Repository: repo, Tag: "sha256-" + d.Hex()}
+		_, err := c.Head(ctx, tag)
 		if errors.Is(err, ErrNotFound) {
 			return nil, nil
 		}
+		if err != nil {
+			return nil, err
+		}
+		_, b, err := c.Manifest(ctx, tag)
 		if err != nil {
 			return nil, err
 		}

@@ -5,9 +5,12 @@
 // or Helm YAML) from registries into the common store and publishes it as the ref
 // "oci/<name>". Manifests are kept byte for byte, so every digest survives the copy;
 // each manifest and blob is verified against its sha256 before it is stored. Multi-arch
-// indexes are copied whole unless a platform filter is set; a filtered index records the
-// upstream digest it came from. Cosign signature tags and OCI 1.1 referrers travel with
-// their images when asked. An image whose upstream digest did not change costs one HEAD.
+// indexes are copied whole unless a platform filter is set; a filtered index is the
+// mirror's own manifest and records the upstream digest it came from (Mirror.Platforms).
+// Cosign signature tags and OCI 1.1 referrers travel with their images when asked, to
+// any depth (referrers of index children, referrers of referrers). Non-distributable
+// and foreign layers (with urls) are not copied. An image whose upstream digest did not
+// change costs one HEAD; a sync that changes nothing publishes nothing.
 //
 // The published snapshot is laid out like a registry's storage (see LocalName and the
 // layout comment in layout.go): tags and manifests are files of the snapshot, so GC,

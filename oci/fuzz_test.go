@@ -2,7 +2,11 @@ package oci
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -115,6 +119,78 @@ func FuzzParseLayoutIndex(f *testing.F) {
 			if err == nil && (repo == "" || !validTag(tag)) {
 				t.Fatalf("bad split %q %q", repo, tag)
 			}
+		}
+	})
+}
+
+// FuzzHandler sends arbitrary paths, queries and Range headers to the read-only registry:
+// it never fails with 500, and every refusal is distribution error JSON with a spec code
+// (416 excepted: net/http writes its body; it always names the size in Content-Range).
+func FuzzHandler(f *testing.F) {
+	ctx := context.Background()
+	s := store.NewMemory()
+	layer := []byte("layer bytes")
+	manifest := []byte(`{"schemaVersion":2,"mediaType":"` + MediaTypeOCIManifest + `","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"` + string(store.DigestOf(layer)) + `","size":11},"layers":[]}`)
+	snap := store.NewSnapshot()
+	for _, b := range [][]byte{layer, manifest} {
+		if _, err := store.PutBytes(ctx, s, store.Expect{}, b); err != nil {
+			f.Fatal(err)
+		}
+	}
+	md := store.DigestOf(manifest)
+	mf := store.File{Digest: md, Size: int64(len(manifest)), MediaType: MediaTypeOCIManifest}
+	for p, file := range map[string]store.File{
+		tagPath("r/x", "1"):                     mf,
+		manifestPath("r/x", md):                 mf,
+		layerPath("r/x", store.DigestOf(layer)): {Digest: store.DigestOf(layer), Size: int64(len(layer))},
+	} {
+		if err := snap.Add(p, file); err != nil {
+			f.Fatal(err)
+		}
+	}
+	sd, err := store.WriteSnapshot(ctx, s, snap)
+	if err != nil {
+		f.Fatal(err)
+	}
+	if _, err := store.Publish(ctx, s, "oci/f", "", sd); err != nil {
+		f.Fatal(err)
+	}
+	h := NewHandler(s, "oci/f")
+	f.Add("GET", "/v2/r/x/manifests/1", "", "")
+	f.Add("HEAD", "/v2/r/x/manifests/sha256:bad", "", "")
+	f.Add("GET", "/v2/r/x/blobs/"+string(store.DigestOf(layer)), "", "bytes=3-1")
+	f.Add("GET", "/v2/r/x/tags/list", "n=1&last=0", "")
+	f.Add("GET", "/v2/_catalog", "n=-2", "")
+	f.Add("GET", "/v2/r/x/referrers/"+string(md), "artifactType=a", "")
+	f.Add("GET", "/v2/r/x/blobs/uploads/abc", "", "")
+	f.Fuzz(func(t *testing.T, method, path, query, rng string) {
+		if method != "GET" {
+			method = "HEAD"
+		}
+		u := &url.URL{Path: path, RawQuery: query}
+		req, err := http.NewRequest(method, "http://mirror"+u.RequestURI(), nil)
+		if err != nil || req.URL.Path != path {
+			return
+		}
+		if rng != "" {
+			req.Header.Set("Range", rng)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		switch {
+		case rec.Code >= 500:
+			t.Fatalf("%s %q: %d", method, u, rec.Code)
+		case rec.Code == http.StatusRequestedRangeNotSatisfiable:
+			if !strings.HasPrefix(rec.Header().Get("Content-Range"), "bytes */") {
+				t.Fatalf("416 without Content-Range for %q", rng)
+			}
+		case rec.Code >= 400 && method == "GET":
+			var e struct{ Errors []struct{ Code string } }
+			if json.Unmarshal(rec.Body.Bytes(), &e) != nil || len(e.Errors) != 1 || !specCodes[e.Errors[0].Code] {
+				t.Fatalf("%s %q: %d %q", method, u, rec.Code, rec.Body.String())
+			}
+		case rec.Code < 300 && strings.Contains(path, "/manifests/") && rec.Header().Get("Docker-Content-Digest") == "":
+			t.Fatalf("%s %q: manifest without Docker-Content-Digest", method, u)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package oci
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"sort"
 	"strconv"
@@ -24,11 +25,16 @@ func WithDefaultNamespace(ns string) HandlerOption {
 }
 
 // NewHandler serves the snapshot that ref publishes as a read-only OCI distribution
-// registry: GET and HEAD of /v2/, /v2/<name>/manifests/<tag or digest>,
-// /v2/<name>/blobs/<digest> (with Range), /v2/<name>/tags/list (with n and last), and the
-// OCI 1.1 referrers API /v2/<name>/referrers/<digest> (with artifactType). Answers
-// carry Docker-Content-Digest and the stored media type; errors are distribution error
-// JSON (NAME_UNKNOWN, MANIFEST_UNKNOWN, BLOB_UNKNOWN, UNSUPPORTED). Every request is
+// registry: GET and HEAD of /v2/, /v2/_catalog and /v2/<name>/tags/list (both with n
+// and last, and a Link header to the next page), /v2/<name>/manifests/<tag or digest>,
+// /v2/<name>/blobs/<digest> (with Range), and the OCI 1.1 referrers API
+// /v2/<name>/referrers/<digest> (with artifactType; a platform-filtered index lists the
+// referrers of the upstream index it came from too). Answers carry Docker-Content-Digest
+// and the stored media type. Refusals are distribution error JSON with the spec's codes:
+// 404 NAME_UNKNOWN, MANIFEST_UNKNOWN, BLOB_UNKNOWN, BLOB_UPLOAD_UNKNOWN (uploads/...);
+// 400 DIGEST_INVALID (a malformed digest), UNSUPPORTED (a bad n); 405 UNSUPPORTED for
+// every method but GET and HEAD; 404 UNSUPPORTED for paths outside the API. An invalid
+// tag names nothing (404). A 416 names the size in Content-Range. Every request is
 // answered from one published snapshot; a new publish is picked up at the next request.
 func NewHandler(s store.Store, ref string, opts ...HandlerOption) http.Handler {
 	h := &handler{live: &store.Live{Store: s, Ref: ref}, s: s}
@@ -45,36 +51,44 @@ type handler struct {
 
 	mu        sync.Mutex
 	indexed   *store.Snapshot
-	repoSet   map[string]bool
-	tagLists  map[string][]string
+	names     *snapNames
 	referrers map[string][]Descriptor // "<repo>@<subject digest>" -> referrers; nil until asked
 }
 
-// index returns the repositories and sorted tag lists of snap, computed once per
-// published snapshot.
-func (h *handler) index(snap *store.Snapshot) (map[string]bool, map[string][]string) {
+// snapNames are the names one snapshot serves.
+type snapNames struct {
+	repos map[string]bool
+	list  []string            // repositories, sorted
+	tags  map[string][]string // sorted tags by repository
+}
+
+// index returns the repositories and tags of snap, computed once per published snapshot.
+func (h *handler) index(snap *store.Snapshot) *snapNames {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.indexed == snap {
-		return h.repoSet, h.tagLists
+		return h.names
 	}
-	repos := map[string]bool{}
-	tags := map[string][]string{}
+	n := &snapNames{repos: map[string]bool{}, tags: map[string][]string{}}
 	for p := range snap.Files {
-		repo, kind, n, ok := parsePath(p)
+		repo, kind, tag, ok := parsePath(p)
 		if !ok {
 			continue
 		}
-		repos[repo] = true
+		if !n.repos[repo] {
+			n.repos[repo] = true
+			n.list = append(n.list, repo)
+		}
 		if kind == "tag" {
-			tags[repo] = append(tags[repo], n)
+			n.tags[repo] = append(n.tags[repo], tag)
 		}
 	}
-	for _, t := range tags {
+	sort.Strings(n.list)
+	for _, t := range n.tags {
 		sort.Strings(t)
 	}
-	h.indexed, h.repoSet, h.tagLists, h.referrers = snap, repos, tags, nil
-	return repos, tags
+	h.indexed, h.names, h.referrers = snap, n, nil
+	return n
 }
 
 func regError(w http.ResponseWriter, status int, code, msg string) {
@@ -97,7 +111,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !strings.HasPrefix(p, "/v2/") {
-		regError(w, http.StatusNotFound, "NOT_FOUND", "not a registry path")
+		regError(w, http.StatusNotFound, "UNSUPPORTED", "not a registry path")
 		return
 	}
 	snap, _, err := h.live.Snapshot(r.Context())
@@ -111,6 +125,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rest := p[len("/v2/"):]
 	switch {
+	case rest == "_catalog":
+		h.catalog(w, r, snap)
 	case strings.HasSuffix(rest, "/tags/list"):
 		h.tags(w, r, snap, strings.TrimSuffix(rest, "/tags/list"))
 	case strings.Contains(rest, "/referrers/"):
@@ -123,7 +139,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		i := strings.LastIndex(rest, "/blobs/")
 		h.blob(w, r, snap, rest[:i], rest[i+len("/blobs/"):])
 	default:
-		regError(w, http.StatusNotFound, "NOT_FOUND", "unknown registry path")
+		regError(w, http.StatusNotFound, "UNSUPPORTED", "unknown registry path")
 	}
 }
 
@@ -144,11 +160,30 @@ func (h *handler) repo(r *http.Request, snap *store.Snapshot, name string) (stri
 		if store.ValidatePath(c) != nil {
 			continue
 		}
-		if repos, _ := h.index(snap); repos[c] {
+		if h.index(snap).repos[c] {
 			return c, true
 		}
 	}
 	return "", false
+}
+
+// parseDigestRef reads a reference that names content by digest. wellFormed is false
+// (400 DIGEST_INVALID) for anything that is not a digest; a well-formed digest of
+// another registered algorithm (sha512) is not an error but names nothing here (d "").
+func parseDigestRef(s string) (d store.Digest, wellFormed bool) {
+	if d, err := store.ParseDigest(s); err == nil {
+		return d, true
+	}
+	enc, ok := strings.CutPrefix(s, "sha512:")
+	if !ok || len(enc) != 128 {
+		return "", false
+	}
+	for i := 0; i < len(enc); i++ {
+		if c := enc[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return "", false
+		}
+	}
+	return "", true
 }
 
 func (h *handler) manifest(w http.ResponseWriter, r *http.Request, snap *store.Snapshot, name, ref string) {
@@ -158,18 +193,25 @@ func (h *handler) manifest(w http.ResponseWriter, r *http.Request, snap *store.S
 		return
 	}
 	var f store.File
-	if d, err := store.ParseDigest(ref); err == nil {
-		f, ok = snap.Lookup(manifestPath(repo, d))
-	} else if validTag(ref) {
-		f, ok = snap.Lookup(tagPath(repo, ref))
+	found := false
+	switch {
+	case strings.Contains(ref, ":"):
+		d, wellFormed := parseDigestRef(ref)
+		if !wellFormed {
+			regError(w, http.StatusBadRequest, "DIGEST_INVALID", "invalid digest")
+			return
+		}
+		if d != "" {
+			f, found = snap.Lookup(manifestPath(repo, d))
+		}
+	case validTag(ref):
+		f, found = snap.Lookup(tagPath(repo, ref))
 	}
-	if !ok {
+	if !found {
 		regError(w, http.StatusNotFound, "MANIFEST_UNKNOWN", "manifest unknown")
 		return
 	}
-	w.Header().Set("Docker-Content-Digest", string(f.Digest))
-	w.Header().Set("Content-Type", f.MediaType)
-	store.ServeFile(w, r, h.s, "manifest.json", f)
+	serveContent(w, r, h.s, "manifest.json", f.MediaType, f)
 }
 
 func (h *handler) blob(w http.ResponseWriter, r *http.Request, snap *store.Snapshot, name, ref string) {
@@ -178,8 +220,12 @@ func (h *handler) blob(w http.ResponseWriter, r *http.Request, snap *store.Snaps
 		regError(w, http.StatusNotFound, "NAME_UNKNOWN", "repository not known to this mirror")
 		return
 	}
-	d, err := store.ParseDigest(ref)
-	if err != nil {
+	if ref == "uploads" || strings.HasPrefix(ref, "uploads/") {
+		regError(w, http.StatusNotFound, "BLOB_UPLOAD_UNKNOWN", "this registry is read-only: no uploads")
+		return
+	}
+	d, wellFormed := parseDigestRef(ref)
+	if !wellFormed {
 		regError(w, http.StatusBadRequest, "DIGEST_INVALID", "invalid digest")
 		return
 	}
@@ -188,14 +234,41 @@ func (h *handler) blob(w http.ResponseWriter, r *http.Request, snap *store.Snaps
 		// Manifests are blobs too (clients may fetch an index's children as blobs).
 		f, ok = snap.Lookup(manifestPath(repo, d))
 	}
-	if !ok {
+	if d == "" || !ok {
 		regError(w, http.StatusNotFound, "BLOB_UNKNOWN", "blob unknown to registry")
 		return
 	}
-	w.Header().Set("Docker-Content-Digest", string(f.Digest))
-	w.Header().Set("Content-Type", "application/octet-stream")
-	store.ServeFile(w, r, h.s, "blob", f)
+	serveContent(w, r, h.s, "blob", "application/octet-stream", f)
 }
+
+// serveContent answers with a stored manifest or blob: its digest, the given media type,
+// Range (every 416 names the size in Content-Range, as RFC 9110 asks; net/http does only
+// when the range starts past the end).
+func serveContent(w http.ResponseWriter, r *http.Request, s store.Store, name, mediaType string, f store.File) {
+	w.Header().Set("Docker-Content-Digest", string(f.Digest))
+	w.Header().Set("Content-Type", mediaType)
+	if r.Header.Get("Range") != "" {
+		w = &rangeErrorWriter{ResponseWriter: w, size: f.Size}
+	}
+	store.ServeFile(w, r, s, name, f)
+}
+
+type rangeErrorWriter struct {
+	http.ResponseWriter
+	size int64
+}
+
+func (w *rangeErrorWriter) WriteHeader(code int) {
+	if code == http.StatusRequestedRangeNotSatisfiable {
+		w.Header().Set("Content-Range", "bytes */"+strconv.FormatInt(w.size, 10))
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// ReadFrom keeps the underlying writer's sendfile path for the body.
+func (w *rangeErrorWriter) ReadFrom(r io.Reader) (int64, error) { return io.Copy(w.ResponseWriter, r) }
+
+func (w *rangeErrorWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (h *handler) tags(w http.ResponseWriter, r *http.Request, snap *store.Snapshot, name string) {
 	repo, ok := h.repo(r, snap, name)
@@ -203,31 +276,52 @@ func (h *handler) tags(w http.ResponseWriter, r *http.Request, snap *store.Snaps
 		regError(w, http.StatusNotFound, "NAME_UNKNOWN", "repository not known to this mirror")
 		return
 	}
-	_, all := h.index(snap)
-	tags := all[repo]
-	q := r.URL.Query()
-	if last := q.Get("last"); last != "" {
-		i := sort.SearchStrings(tags, last)
-		for i < len(tags) && tags[i] <= last {
-			i++
-		}
-		tags = tags[i:]
-	}
-	if n, err := strconv.Atoi(q.Get("n")); err == nil && n >= 0 && n < len(tags) {
-		tags = tags[:n]
-		if n > 0 {
-			next := *r.URL
-			v := next.Query()
-			v.Set("last", tags[n-1])
-			next.RawQuery = v.Encode()
-			w.Header().Set("Link", "<"+next.RequestURI()+`>; rel="next"`)
-		}
-	}
-	if tags == nil {
-		tags = []string{}
+	tags, ok := page(w, r, h.index(snap).tags[repo])
+	if !ok {
+		return
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{"name": name, "tags": tags})
+}
+
+// catalog lists the repositories (GET /v2/_catalog, with n and last).
+func (h *handler) catalog(w http.ResponseWriter, r *http.Request, snap *store.Snapshot) {
+	repos, ok := page(w, r, h.index(snap).list)
+	if !ok {
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"repositories": repos})
+}
+
+// page applies a listing's n and last query parameters to the sorted list and links the
+// next page. It answers 400 and returns false when n is not a non-negative integer.
+func page(w http.ResponseWriter, r *http.Request, list []string) ([]string, bool) {
+	q := r.URL.Query()
+	if last := q.Get("last"); last != "" {
+		list = list[sort.Search(len(list), func(i int) bool { return list[i] > last }):]
+	}
+	if q.Has("n") {
+		n, err := strconv.Atoi(q.Get("n"))
+		if err != nil || n < 0 {
+			regError(w, http.StatusBadRequest, "UNSUPPORTED", "n must be a non-negative integer")
+			return nil, false
+		}
+		if n < len(list) {
+			list = list[:n]
+			if n > 0 {
+				next := *r.URL
+				v := next.Query()
+				v.Set("last", list[n-1])
+				next.RawQuery = v.Encode()
+				w.Header().Set("Link", "<"+next.RequestURI()+`>; rel="next"`)
+			}
+		}
+	}
+	if list == nil {
+		list = []string{}
+	}
+	return list, true
 }
 
 // referrersOf answers the OCI 1.1 referrers API from the manifests of the snapshot that
@@ -238,8 +332,8 @@ func (h *handler) referrersOf(w http.ResponseWriter, r *http.Request, snap *stor
 		regError(w, http.StatusNotFound, "NAME_UNKNOWN", "repository not known to this mirror")
 		return
 	}
-	d, err := store.ParseDigest(ref)
-	if err != nil {
+	d, wellFormed := parseDigestRef(ref)
+	if !wellFormed {
 		regError(w, http.StatusBadRequest, "DIGEST_INVALID", "invalid digest")
 		return
 	}
@@ -271,10 +365,11 @@ func (h *handler) referrerIndex(r *http.Request, snap *store.Snapshot) (map[stri
 		return h.referrers, nil
 	}
 	out := map[string][]Descriptor{}
+	sources := map[string]string{} // "<repo>@<filtered index>" -> "<repo>@<upstream index>"
 	for _, p := range snap.Paths() {
 		repo, kind, _, ok := parsePath(p)
 		f := snap.Files[p]
-		if !ok || kind != "manifest" || (f.MediaType != MediaTypeOCIManifest && f.MediaType != MediaTypeOCIIndex) {
+		if !ok || kind != "manifest" || (f.MediaType != MediaTypeOCIManifest && !IsIndex(f.MediaType)) {
 			continue
 		}
 		b, err := store.ReadBlob(r.Context(), h.s, f.Digest, DefaultMaxManifestSize)
@@ -282,15 +377,21 @@ func (h *handler) referrerIndex(r *http.Request, snap *store.Snapshot) (map[stri
 			return nil, err
 		}
 		m, err := ParseManifest(f.MediaType, b)
-		if err != nil || m.Subject == nil {
+		if err != nil {
 			continue
 		}
-		at := m.ArtifactType
-		if at == "" && m.Config != nil {
-			at = m.Config.MediaType
+		if src := m.Annotations[AnnotationSourceDigest]; src != "" && IsIndex(m.MediaType) {
+			sources[repo+"@"+string(f.Digest)] = repo + "@" + src
+		}
+		if m.Subject == nil {
+			continue
 		}
 		key := repo + "@" + string(m.Subject.Digest)
-		out[key] = append(out[key], Descriptor{MediaType: f.MediaType, Digest: f.Digest, Size: f.Size, ArtifactType: at, Annotations: m.Annotations})
+		out[key] = append(out[key], referrerDescriptor(m, Descriptor{MediaType: f.MediaType, Digest: f.Digest, Size: f.Size}))
+	}
+	// A platform-filtered index answers with the referrers of the index it came from.
+	for filtered, src := range sources {
+		out[filtered] = append(out[filtered], out[src]...)
 	}
 	if h.indexed == snap {
 		h.referrers = out

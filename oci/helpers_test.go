@@ -2,7 +2,9 @@ package oci
 
 import (
 	"context"
+	"net/http/httptest"
 	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/airgapkit/airgap/internal/ocitest"
@@ -40,3 +42,13 @@ func published(t *testing.T, s store.Store, ref string) *store.Snapshot {
 func testutilLookPath(name string) (string, error) { return exec.LookPath(name) }
 
 func startUpstreamB() (*ocitest.Registry, error) { return ocitest.Start() }
+
+// serveStore serves ref of s with NewHandler on 127.0.0.1 until the test ends and returns
+// its host and a Client for it.
+func serveStore(t *testing.T, s store.Store, ref string) (string, *Client) {
+	t.Helper()
+	srv := httptest.NewServer(NewHandler(s, ref))
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	return host, &Client{Registries: []RegistryConfig{{Host: host, PlainHTTP: true}}}
+}

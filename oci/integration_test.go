@@ -5,71 +5,19 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
-	"net"
-	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/airgapkit/airgap/internal/registrytest"
 	"github.com/airgapkit/airgap/internal/testutil"
 	"github.com/airgapkit/airgap/store"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// startDockerRegistry runs Debian's docker-registry (distribution 2.8) on 127.0.0.1
-// with its own config and a temp storage directory, and returns "127.0.0.1:PORT".
-func startDockerRegistry(t *testing.T) string {
-	t.Helper()
-	bin := testutil.RequireBinary(t, "docker-registry", "docker-registry")
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	l.Close()
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "config.yml")
-	require.NoError(t, os.WriteFile(cfg, []byte(fmt.Sprintf(`version: 0.1
-log:
-  level: error
-storage:
-  filesystem:
-    rootdirectory: %s
-  delete:
-    enabled: true
-http:
-  addr: %s
-`, filepath.Join(dir, "data"), addr)), 0o644))
-	cmd := exec.Command(bin, "serve", cfg)
-	out, err := os.Create(filepath.Join(dir, "log"))
-	require.NoError(t, err)
-	cmd.Stdout, cmd.Stderr = out, out
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		out.Close()
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/v2/")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return addr
-			}
-		}
-		if time.Now().After(deadline) {
-			b, _ := os.ReadFile(filepath.Join(dir, "log"))
-			t.Fatalf("docker-registry did not start: %v\n%s", err, b)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
 
 func sha256Hex(s string) string {
 	sum := sha256.Sum256([]byte(s))
@@ -78,7 +26,7 @@ func sha256Hex(s string) string {
 
 func TestIntegrationDockerRegistryAndSkopeo(t *testing.T) {
 	skopeo := testutil.RequireBinary(t, "skopeo", "skopeo")
-	target := startDockerRegistry(t)
+	target := registrytest.StartDockerRegistry(t)
 	ctx := context.Background()
 	up := startUpstream(t)
 	s := store.NewMemory()

@@ -151,6 +151,23 @@ func (m *Manifest) descriptors() []Descriptor {
 	return append(out, m.Manifests...)
 }
 
+// referrerDescriptor is how a referrers list names the manifest m stored as desc: its
+// artifactType (else its config's media type) and annotations.
+func referrerDescriptor(m *Manifest, desc Descriptor) Descriptor {
+	at := m.ArtifactType
+	if at == "" && m.Config != nil {
+		at = m.Config.MediaType
+	}
+	return Descriptor{MediaType: desc.MediaType, Digest: desc.Digest, Size: desc.Size, ArtifactType: at, Annotations: m.Annotations}
+}
+
+// nondistributable reports whether a layer is one registries do not carry, which
+// clients fetch from its urls: a Docker foreign layer or an OCI non-distributable layer
+// with urls. Such layers are not copied, pushed or exported; the manifest keeps them.
+func nondistributable(d Descriptor) bool {
+	return len(d.URLs) > 0 && (strings.Contains(d.MediaType, ".foreign.") || strings.Contains(d.MediaType, ".nondistributable."))
+}
+
 // Blobs returns the config and layer descriptors (not child manifests).
 func (m *Manifest) Blobs() []Descriptor {
 	var out []Descriptor

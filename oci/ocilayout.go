@@ -302,7 +302,7 @@ func exportTree(ctx context.Context, s store.Store, w *LayoutWriter, desc Descri
 		}
 	}
 	for _, b := range m.Blobs() {
-		if done[b.Digest] || len(b.URLs) > 0 && strings.Contains(b.MediaType, "foreign") {
+		if done[b.Digest] || nondistributable(b) {
 			continue
 		}
 		blob, err := s.Open(ctx, b.Digest)
@@ -328,7 +328,8 @@ func exportTree(ctx context.Context, s store.Store, w *LayoutWriter, desc Descri
 // published (a name present in both takes the layout's image). Entries are named by
 // containerd's image name or the OCI ref.name annotation; a bare tag is placed in
 // defaultRepo. Unnamed entries are kept (untagged) when AnnotationRepository says where,
-// else skipped. Nothing is published on error.
+// else skipped. Nothing is published on error, nor when the result equals what ref
+// published already (SyncStats.UpToDate).
 func ImportLayout(ctx context.Context, s store.Store, ref, dir, defaultRepo string) (SyncStats, error) {
 	idx, err := readLayoutIndex(dir)
 	if err != nil {
@@ -336,13 +337,13 @@ func ImportLayout(ctx context.Context, s store.Store, ref, dir, defaultRepo stri
 	}
 	prev, err := store.Current(ctx, s, ref)
 	snap := store.NewSnapshot()
+	var old *store.Snapshot
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
 		return SyncStats{}, err
 	default:
-		old, err := store.ReadSnapshot(ctx, s, prev.Snapshot)
-		if err != nil {
+		if old, err = store.ReadSnapshot(ctx, s, prev.Snapshot); err != nil {
 			return SyncStats{}, err
 		}
 		for p, f := range old.Files {
@@ -385,15 +386,12 @@ func ImportLayout(ctx context.Context, s store.Store, ref, dir, defaultRepo stri
 		}
 		n++
 	}
-	sd, err := store.WriteSnapshot(ctx, s, snap)
+	sd, published, err := publishIfChanged(ctx, s, ref, prev, old, snap)
 	if err != nil {
 		return cp.stats(), err
 	}
-	if _, err := store.Publish(ctx, s, ref, prev.Record, sd); err != nil {
-		return cp.stats(), err
-	}
 	st := cp.stats()
-	st.Images, st.Snapshot = n, sd
+	st.Images, st.Snapshot, st.UpToDate = n, sd, !published
 	return st, nil
 }
 

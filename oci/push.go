@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -74,12 +75,11 @@ type PushOptions struct {
 	Logger *slog.Logger
 	// Progress, if set, is called (concurrently) per blob handled.
 	Progress func(Event)
-	// Referrers (Copy only; Push sends whatever the mirror holds) also copies each image's
-	// cosign tags (sha256-<hex>.sig/.att/.sbom) and OCI 1.1 referrers.
+	// Referrers (Copy only; Push sends whatever the mirror holds) also copies cosign tags
+	// and OCI 1.1 referrers to any depth, as Mirror.Referrers does.
 	Referrers bool
 	// Platforms (Copy only) keeps these entries of multi-platform indexes, as
-	// Mirror.Platforms does: the filtered index is a new manifest recording the upstream
-	// digest (AnnotationSourceDigest).
+	// Mirror.Platforms does (see there what the filtered index's digest means).
 	Platforms []string
 }
 
@@ -173,6 +173,8 @@ type pusher struct {
 	fallbackMu sync.Mutex
 	holders    map[store.Digest]map[string]bool
 	inflight   map[store.Digest]*flight
+	// filteredIdx: "<dst>@<upstream index>" -> platform-filtered indexes made from it.
+	filteredIdx map[string][]store.Digest
 
 	unchanged, manifests, uploaded, mounted, existing atomic.Int64
 	bytes                                             atomic.Int64
@@ -192,7 +194,7 @@ func newPusher(opt PushOptions, to Mapping) *pusher {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &pusher{c: c, to: to, log: log, progress: opt.Progress, sem: make(chan struct{}, n),
-		holders: map[store.Digest]map[string]bool{}, inflight: map[store.Digest]*flight{}}
+		holders: map[store.Digest]map[string]bool{}, inflight: map[store.Digest]*flight{}, filteredIdx: map[string][]store.Digest{}}
 }
 
 func (p *pusher) stats(images int) PushStats {
@@ -231,7 +233,7 @@ func (p *pusher) pushTree(ctx context.Context, src source, srcRepo, dst string, 
 	} else {
 		g, gctx := errgroup.WithContext(ctx)
 		for _, b := range m.Blobs() {
-			if len(b.URLs) > 0 && strings.Contains(b.MediaType, "foreign") {
+			if nondistributable(b) {
 				continue
 			}
 			g.Go(func() error { return p.ensureBlob(gctx, src, srcRepo, dst, b) })
@@ -245,24 +247,43 @@ func (p *pusher) pushTree(ctx context.Context, src source, srcRepo, dst string, 
 		return fmt.Errorf("oci: push %s/%s:%s: %w", p.to.Registry, dst, ref, err)
 	}
 	p.manifests.Add(1)
-	if m.Subject != nil && hdr.Get("OCI-Subject") == "" {
-		return p.addFallbackReferrer(ctx, dst, m, desc, len(body))
+	if m.Subject == nil || hdr.Get("OCI-Subject") != "" {
+		return nil
+	}
+	// The filtered indexes made from the subject list the referrer in their fallback tag
+	// too. (A registry with the referrers API files it under the subject only.)
+	for _, sub := range append([]store.Digest{m.Subject.Digest}, p.filteredFrom(dst, m.Subject.Digest)...) {
+		if err := p.addFallbackReferrer(ctx, dst, sub, m, desc, len(body)); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// filtered records that dst holds index filtered, a platform-filtered copy of source.
+func (p *pusher) filtered(dst string, source, filtered store.Digest) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	k := dst + "@" + string(source)
+	if !slices.Contains(p.filteredIdx[k], filtered) {
+		p.filteredIdx[k] = append(p.filteredIdx[k], filtered)
+	}
+}
+
+func (p *pusher) filteredFrom(dst string, source store.Digest) []store.Digest {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.filteredIdx[dst+"@"+string(source)])
 }
 
 // addFallbackReferrer records a pushed referrer in the "sha256-<hex>" tag index of its
 // subject, as OCI 1.1 asks of clients when a registry does not index subjects itself
 // (distribution 2.8). Updates are serialised within the run.
-func (p *pusher) addFallbackReferrer(ctx context.Context, dst string, m *Manifest, desc Descriptor, size int) error {
+func (p *pusher) addFallbackReferrer(ctx context.Context, dst string, subject store.Digest, m *Manifest, desc Descriptor, size int) error {
 	p.fallbackMu.Lock()
 	defer p.fallbackMu.Unlock()
-	tag := "sha256-" + m.Subject.Digest.Hex()
-	at := m.ArtifactType
-	if at == "" && m.Config != nil {
-		at = m.Config.MediaType
-	}
-	entry := Descriptor{MediaType: m.MediaType, Digest: desc.Digest, Size: int64(size), ArtifactType: at, Annotations: m.Annotations}
+	tag := "sha256-" + subject.Hex()
+	entry := referrerDescriptor(m, Descriptor{MediaType: m.MediaType, Digest: desc.Digest, Size: int64(size)})
 	idx := &Manifest{SchemaVersion: 2, MediaType: MediaTypeOCIIndex}
 	_, b, err := p.c.Manifest(ctx, Reference{Registry: p.to.Registry, Repository: dst, Tag: tag})
 	switch {
@@ -418,6 +439,9 @@ func Push(ctx context.Context, s store.Store, ref string, to Mapping, opt PushOp
 		}
 		targets[dst] = r.Repository
 		roots = append(roots, root{local: r.Repository, dst: dst, desc: r.Descriptor, tags: r.Tags})
+		if r.Source != "" {
+			p.filtered(dst, r.Source, r.Digest)
+		}
 	}
 	sort.Slice(roots, func(i, j int) bool {
 		if roots[i].local != roots[j].local {
@@ -531,6 +555,7 @@ func Copy(ctx context.Context, sel Selection, to Mapping, opt PushOptions) (Push
 				body = nb
 				if changed {
 					desc = Descriptor{MediaType: d.MediaType, Digest: store.DigestOf(nb), Size: int64(len(nb))}
+					p.filtered(dst, upstream, desc.Digest)
 				}
 			}
 			if err := p.pushRoot(gctx, src, r.Repository, dst, desc, body, tags); err != nil {
@@ -539,43 +564,52 @@ func Copy(ctx context.Context, sel Selection, to Mapping, opt PushOptions) (Push
 			if !opt.Referrers {
 				return nil
 			}
-			return p.copyReferrers(gctx, src, r, dst, upstream)
+			return p.copyReferrers(gctx, src, r, dst, desc, body, upstream)
 		})
 	}
 	err = g.Wait()
 	return p.stats(len(refs)), err
 }
 
-// copyReferrers copies the cosign tags and OCI referrers of subject from a registry.
-func (p *pusher) copyReferrers(ctx context.Context, src registrySource, r Reference, dst string, subject store.Digest) error {
-	tags, err := p.c.Tags(ctx, r.Registry, r.Repository)
-	if err != nil {
-		return fmt.Errorf("oci: tags of %s: %w", r.Name(), err)
+// copyReferrers copies the referrers of the tree at desc (body: its bytes when the source
+// does not hold it, a filtered index) from a registry, found under upstream for the root
+// (see referrerWalk).
+func (p *pusher) copyReferrers(ctx context.Context, src registrySource, r Reference, dst string, desc Descriptor, body []byte, upstream store.Digest) error {
+	var tags []string
+	listed := false
+	w := referrerWalk{
+		manifest: func(ctx context.Context, d Descriptor) ([]byte, error) {
+			return src.manifest(ctx, r.Repository, d.Digest)
+		},
+		list: func(ctx context.Context, subject store.Digest) ([]referrer, error) {
+			if !listed {
+				var err error
+				if tags, err = p.c.Tags(ctx, r.Registry, r.Repository); err != nil {
+					return nil, fmt.Errorf("oci: tags of %s: %w", r.Name(), err)
+				}
+				listed = true
+			}
+			var out []referrer
+			for _, t := range cosignTags(tags, subject) {
+				tr := Reference{Registry: r.Registry, Repository: r.Repository, Tag: t}
+				d, err := p.c.Head(ctx, tr)
+				if err != nil {
+					return nil, fmt.Errorf("oci: %s: %w", tr, err)
+				}
+				out = append(out, referrer{Descriptor: d, tag: t})
+			}
+			api, err := apiReferrers(ctx, p.c, r, subject)
+			return append(out, api...), err
+		},
+		copy: func(ctx context.Context, ref referrer) error {
+			var tags []string
+			if ref.tag != "" {
+				tags = []string{ref.tag}
+			}
+			return p.pushRoot(ctx, src, r.Repository, dst, ref.Descriptor, nil, tags)
+		},
 	}
-	prefix := "sha256-" + subject.Hex() + "."
-	for _, t := range tags {
-		if !strings.HasPrefix(t, prefix) {
-			continue
-		}
-		tr := Reference{Registry: r.Registry, Repository: r.Repository, Tag: t}
-		d, err := p.c.Head(ctx, tr)
-		if err != nil {
-			return fmt.Errorf("oci: %s: %w", tr, err)
-		}
-		if err := p.pushRoot(ctx, src, r.Repository, dst, d, nil, []string{t}); err != nil {
-			return err
-		}
-	}
-	refs, err := p.c.Referrers(ctx, r.Registry, r.Repository, subject)
-	if err != nil {
-		return fmt.Errorf("oci: referrers of %s@%s: %w", r.Name(), subject, err)
-	}
-	for _, d := range refs {
-		if err := p.pushRoot(ctx, src, r.Repository, dst, Descriptor{MediaType: d.MediaType, Digest: d.Digest, Size: d.Size}, nil, nil); err != nil {
-			return err
-		}
-	}
-	return nil
+	return w.run(ctx, desc, body, upstream)
 }
 
 // rootManifest is a top-level manifest of a snapshot repository: tagged, or untagged and
@@ -583,7 +617,8 @@ func (p *pusher) copyReferrers(ctx context.Context, src registrySource, r Refere
 type rootManifest struct {
 	Repository string
 	Descriptor
-	Tags []string // sorted; empty when untagged
+	Tags   []string     // sorted; empty when untagged
+	Source store.Digest // for a platform-filtered index: the upstream index (AnnotationSourceDigest)
 }
 
 // snapshotRoots lists the top-level manifests of every repository of snap.
@@ -611,6 +646,7 @@ func snapshotRoots(ctx context.Context, s store.Store, snap *store.Snapshot) ([]
 	var out []rootManifest
 	for repo, ms := range manifests {
 		children := map[store.Digest]bool{}
+		sources := map[store.Digest]store.Digest{}
 		for d, f := range ms {
 			if !IsIndex(f.MediaType) {
 				continue
@@ -626,6 +662,9 @@ func snapshotRoots(ctx context.Context, s store.Store, snap *store.Snapshot) ([]
 			for _, c := range m.Manifests {
 				children[c.Digest] = true
 			}
+			if src, err := store.ParseDigest(m.Annotations[AnnotationSourceDigest]); err == nil {
+				sources[d] = src
+			}
 		}
 		for d, f := range ms {
 			t := tags[repo][d]
@@ -633,7 +672,7 @@ func snapshotRoots(ctx context.Context, s store.Store, snap *store.Snapshot) ([]
 				continue
 			}
 			sort.Strings(t)
-			out = append(out, rootManifest{Repository: repo, Descriptor: Descriptor{MediaType: f.MediaType, Digest: d, Size: f.Size}, Tags: t})
+			out = append(out, rootManifest{Repository: repo, Descriptor: Descriptor{MediaType: f.MediaType, Digest: d, Size: f.Size}, Tags: t, Source: sources[d]})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {

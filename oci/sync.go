@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"sort"
 	"strings"
@@ -33,12 +34,22 @@ type Mirror struct {
 	// image: values are copied.
 	KubernetesManifests []string `yaml:"kubernetes_manifests,omitempty"`
 	// Platforms, when set, keeps only these entries ("linux/amd64", "linux/arm64/v8") of
-	// multi-platform indexes. The filtered index is a new manifest with a new digest; the
-	// upstream digest is recorded in the index (AnnotationSourceDigest) and the snapshot.
-	// Unset, indexes are copied whole and every digest is kept.
+	// multi-platform indexes. Unset, indexes are copied whole and every digest is kept.
+	//
+	// A filtered index is a new manifest made by the mirror: its digest is one the
+	// upstream never published or signed. It records the upstream index's digest
+	// (AnnotationSourceDigest, and the snapshot annotation oci.upstream/<repo>:<tag>); the
+	// kept children keep their digests. Referrers of the upstream index are copied
+	// unchanged and stay filed under the upstream digest; the handler lists them for the
+	// filtered index too, as does Push in the referrers fallback tag it writes for
+	// registries without the referrers API. Signatures among them verify against the
+	// upstream digest, not the filtered one (children's signatures verify as they are).
+	// Referrers of dropped children are not copied.
 	Platforms []string `yaml:"platforms,omitempty"`
-	// Referrers copies each image's signatures and attestations: cosign tags
-	// (sha256-<hex>.sig/.att/.sbom) and OCI 1.1 referrers (API or fallback tag).
+	// Referrers copies signatures, attestations and SBOMs: cosign tags
+	// (sha256-<hex>.sig/.att/.sbom) and OCI 1.1 referrers (API or fallback tag) of each
+	// image, of every child manifest of its indexes (nested ones too), and of every
+	// referrer copied (a counter-signature), to any depth, each manifest once.
 	Referrers bool `yaml:"referrers,omitempty"`
 	// Registries holds per-registry settings: plain http, credentials, endpoints.
 	Registries []RegistryConfig `yaml:"registries,omitempty"`
@@ -55,11 +66,14 @@ type Mirror struct {
 	Logger *slog.Logger `yaml:"-"`
 	// Progress, if set, is called (concurrently) as blobs complete.
 	Progress func(Event) `yaml:"-"`
-	// Fetch, if set, downloads the blobs (resume after interruption, byte rate limit, its
-	// progress events). Its HTTP must authenticate registry requests: when it is nil,
-	// Sync sets it to RegistryClient().HTTPClient() before first use. Nil: an internal
-	// fetch.Client with that HTTP client and 2 retries of its own (for resuming a body
-	// cut off midway; the registry client's transport already retries 429 and 5xx).
+	// Fetch, if set, configures the blob downloads (resume after interruption, retries,
+	// byte rate limit, progress events). It is never modified: when its HTTP is nil, Sync
+	// downloads with a copy of its settings whose HTTP is RegistryClient().HTTPClient()
+	// (which authenticates registry requests), so the same Client can serve other mirrors;
+	// the copy's RateLimit is then counted apart from the original's. When its HTTP is
+	// set, it is used as is and must authenticate registry requests itself. Nil: a
+	// fetch.Client with the registry's HTTP client and 2 retries of its own (for resuming
+	// a body cut off midway; the registry client's transport already retries 429 and 5xx).
 	Fetch *fetch.Client `yaml:"-"`
 
 	clientOnce sync.Once
@@ -84,6 +98,9 @@ type SyncStats struct {
 	Fetched      int   // blobs and manifests downloaded
 	FetchedBytes int64 // bytes downloaded
 	Snapshot     store.Digest
+	// UpToDate: the tree equals the one published before, so nothing was published (no
+	// new generation); Snapshot is the published one.
+	UpToDate bool
 }
 
 // Ref returns the published ref, "oci/<Name>".
@@ -173,13 +190,7 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 	if conc <= 0 {
 		conc = 8
 	}
-	fc := m.Fetch
-	if fc == nil {
-		fc = &fetch.Client{Store: m.Store, Retries: 2, Logger: m.Logger}
-	}
-	if fc.HTTP == nil {
-		fc.HTTP = c.HTTPClient()
-	}
+	fc := m.blobFetcher(c)
 	cp := &copier{
 		c: c, pull: registryPuller{c: c, fetch: fc}, limit: c.maxManifest(), s: m.Store, snap: store.NewSnapshot(), prev: prevSnap, platforms: platforms,
 		referrers: m.Referrers, progress: m.Progress, log: m.logger(),
@@ -193,18 +204,56 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 	if err := g.Wait(); err != nil {
 		return cp.stats(), err
 	}
-	d, err := store.WriteSnapshot(ctx, m.Store, cp.snap)
+	d, published, err := publishIfChanged(ctx, m.Store, m.Ref(), prev, prevSnap, cp.snap)
 	if err != nil {
-		return cp.stats(), err
-	}
-	if _, err := store.Publish(ctx, m.Store, m.Ref(), prev.Record, d); err != nil {
 		return cp.stats(), err
 	}
 	st := cp.stats()
 	st.Images = len(refs)
 	st.Snapshot = d
-	m.logger().Info("oci: published", "ref", m.Ref(), "images", st.Images, "unchanged", st.Unchanged, "fetched", st.Fetched, "bytes", st.FetchedBytes)
+	st.UpToDate = !published
+	m.logger().Info("oci: synced", "ref", m.Ref(), "published", published, "images", st.Images, "unchanged", st.Unchanged, "fetched", st.Fetched, "bytes", st.FetchedBytes)
 	return st, nil
+}
+
+// blobFetcher returns the fetch.Client blobs are downloaded with, leaving m.Fetch as it
+// is (see Mirror.Fetch).
+func (m *Mirror) blobFetcher(c *Client) *fetch.Client {
+	f := m.Fetch
+	if f == nil {
+		return &fetch.Client{Store: m.Store, HTTP: c.HTTPClient(), Retries: 2, Logger: m.Logger}
+	}
+	if f.HTTP != nil {
+		return f
+	}
+	st := f.Store
+	if st == nil {
+		st = m.Store
+	}
+	// Field by field: a fetch.Client holds locks and per-instance state that must not be
+	// copied with it.
+	return &fetch.Client{
+		Store: st, HTTP: c.HTTPClient(), UserAgent: f.UserAgent, Retries: f.Retries, PerHost: f.PerHost,
+		RateLimit: f.RateLimit, Progress: f.Progress, Logger: f.Logger, Getter: f.Getter,
+		MaxRetryAfter: f.MaxRetryAfter, ReadTimeout: f.ReadTimeout, Backoff: f.Backoff, MaxBackoff: f.MaxBackoff, Sleep: f.Sleep,
+	}
+}
+
+// publishIfChanged writes snap and points ref at it, unless snap holds exactly the files
+// and annotations of prevSnap, the snapshot ref publishes now: then nothing is written
+// and the published snapshot's digest is returned with published false.
+func publishIfChanged(ctx context.Context, s store.Store, ref string, prev store.Generation, prevSnap, snap *store.Snapshot) (store.Digest, bool, error) {
+	if prevSnap != nil && maps.Equal(prevSnap.Files, snap.Files) && maps.Equal(prevSnap.Annotations, snap.Annotations) {
+		return prev.Snapshot, false, nil
+	}
+	d, err := store.WriteSnapshot(ctx, s, snap)
+	if err != nil {
+		return "", false, err
+	}
+	if _, err := store.Publish(ctx, s, ref, prev.Record, d); err != nil {
+		return "", false, err
+	}
+	return d, true, nil
 }
 
 // copier does the registry -> store copy of one sync.
@@ -338,7 +387,7 @@ func (cp *copier) finish(ctx context.Context, ref Reference, local string, desc 
 	if !cp.referrers {
 		return nil
 	}
-	return cp.copyReferrers(ctx, ref, local, upstream)
+	return cp.copyReferrers(ctx, ref, local, desc, upstream)
 }
 
 func platformKey(ps []Platform) string {
@@ -421,8 +470,8 @@ func (cp *copier) tree(ctx context.Context, ref Reference, local string, desc De
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	for _, b := range m.Blobs() {
-		if len(b.URLs) > 0 && strings.Contains(b.MediaType, "foreign") {
-			continue // non-distributable: clients fetch it from its URLs
+		if nondistributable(b) {
+			continue
 		}
 		g.Go(func() error {
 			if err := cp.blob(gctx, ref, b); err != nil {
@@ -497,42 +546,47 @@ func (cp *copier) emit(e Event) {
 	}
 }
 
-// copyReferrers copies cosign-style tags (sha256-<hex>.sig/.att/.sbom) and OCI 1.1
-// referrers of the manifest upstream.
-func (cp *copier) copyReferrers(ctx context.Context, ref Reference, local string, subject store.Digest) error {
-	tags, err := cp.tags(ctx, ref)
-	if err != nil {
-		return err
+// copyReferrers copies the referrers of the tree at desc (see referrerWalk): cosign-style
+// tags and OCI 1.1 referrers, found under upstream for the root.
+func (cp *copier) copyReferrers(ctx context.Context, ref Reference, local string, desc Descriptor, upstream store.Digest) error {
+	src := Reference{Registry: ref.Registry, Repository: ref.Repository}
+	w := referrerWalk{
+		manifest: func(ctx context.Context, d Descriptor) ([]byte, error) {
+			return store.ReadBlob(ctx, cp.s, d.Digest, cp.limit)
+		},
+		list: func(ctx context.Context, subject store.Digest) ([]referrer, error) {
+			tags, err := cp.tags(ctx, ref)
+			if err != nil {
+				return nil, err
+			}
+			var out []referrer
+			for _, t := range cosignTags(tags, subject) {
+				r := Reference{Registry: ref.Registry, Repository: ref.Repository, Tag: t}
+				d, b, err := cp.c.Manifest(ctx, r)
+				if err != nil {
+					return nil, fmt.Errorf("oci: %s: %w", r, err)
+				}
+				out = append(out, referrer{Descriptor: d, tag: t, body: b})
+			}
+			api, err := apiReferrers(ctx, cp.c, src, subject)
+			return append(out, api...), err
+		},
+		copy: func(ctx context.Context, r referrer) error {
+			at := Reference{Registry: ref.Registry, Repository: ref.Repository, Tag: r.tag, Digest: r.Digest}
+			if err := cp.tree(ctx, at, local, r.Descriptor, r.body); err != nil {
+				return err
+			}
+			if r.tag == "" {
+				return nil
+			}
+			if err := cp.add(tagPath(local, r.tag), store.File{Digest: r.Digest, Size: r.Size, MediaType: r.MediaType}); err != nil {
+				return err
+			}
+			cp.annotate(annUpstream+local+":"+r.tag, string(r.Digest))
+			return nil
+		},
 	}
-	prefix := "sha256-" + subject.Hex()
-	for _, t := range tags {
-		if !strings.HasPrefix(t, prefix+".") {
-			continue
-		}
-		r := Reference{Registry: ref.Registry, Repository: ref.Repository, Tag: t}
-		d, b, err := cp.c.Manifest(ctx, r)
-		if err != nil {
-			return fmt.Errorf("oci: %s: %w", r, err)
-		}
-		if err := cp.tree(ctx, r, local, d, b); err != nil {
-			return err
-		}
-		if err := cp.add(tagPath(local, t), store.File{Digest: d.Digest, Size: d.Size, MediaType: d.MediaType}); err != nil {
-			return err
-		}
-		cp.annotate(annUpstream+local+":"+t, string(d.Digest))
-	}
-	refs, err := cp.c.Referrers(ctx, ref.Registry, ref.Repository, subject)
-	if err != nil {
-		return fmt.Errorf("oci: referrers of %s@%s: %w", ref.Name(), subject, err)
-	}
-	for _, d := range refs {
-		r := Reference{Registry: ref.Registry, Repository: ref.Repository, Digest: d.Digest}
-		if err := cp.tree(ctx, r, local, d, nil); err != nil {
-			return err
-		}
-	}
-	return nil
+	return w.run(ctx, desc, nil, upstream)
 }
 
 // tags lists a repository's tags once per run.

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 )
 
 // Media types used by the generated content.
@@ -24,6 +25,10 @@ const (
 	DockerConfig   = "application/vnd.docker.container.image.v1+json"
 	DockerLayer    = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 	CosignSimple   = "application/vnd.dev.cosign.simplesigning.v1+json"
+	// OCINondistributable and DockerForeign are layers that registries do not carry:
+	// clients fetch them from the descriptor's urls.
+	OCINondistributable = "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"
+	DockerForeign       = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
 )
 
 // Descriptor is an OCI content descriptor.
@@ -34,6 +39,7 @@ type Descriptor struct {
 	ArtifactType string            `json:"artifactType,omitempty"`
 	Platform     *Platform         `json:"platform,omitempty"`
 	Annotations  map[string]string `json:"annotations,omitempty"`
+	URLs         []string          `json:"urls,omitempty"`
 }
 
 // Platform is the platform of an index entry.
@@ -78,6 +84,10 @@ type ImageSpec struct {
 	Docker    bool // Docker schema 2 media types instead of OCI
 	// Annotations go into the manifest.
 	Annotations map[string]string
+	// Nondistributable adds a last layer of the non-distributable (OCI) or foreign
+	// (Docker) kind with urls on an unreachable host. It is not among the Blobs: Push
+	// does not upload it, as registries do not hold such layers.
+	Nondistributable bool
 }
 
 // Image generates a runnable-shaped image: gzip tar layers, a config with their diff_ids.
@@ -109,6 +119,19 @@ func Image(spec ImageSpec) Manifest {
 		diffIDs = append(diffIDs, "sha256:"+hex.EncodeToString(d[:]))
 		layers = append(layers, newBlob(layerMT, gzipOf(tarball)))
 	}
+	layerDescs := descriptors(layers)
+	if spec.Nondistributable {
+		mt := OCINondistributable
+		if spec.Docker {
+			mt = DockerForeign
+		}
+		tarball := tarOf(fmt.Sprintf("foreign-%d.bin", spec.Seed), []byte("licensed content that stays where it is"))
+		d := sha256.Sum256(tarball)
+		diffIDs = append(diffIDs, "sha256:"+hex.EncodeToString(d[:]))
+		fd := newBlob(mt, gzipOf(tarball)).Descriptor()
+		fd.URLs = []string{"https://foreign.invalid/layers/" + strings.TrimPrefix(fd.Digest, "sha256:")}
+		layerDescs = append(layerDescs, fd)
+	}
 	cfg, _ := json.Marshal(map[string]any{
 		"architecture": spec.Arch,
 		"os":           spec.OS,
@@ -122,7 +145,7 @@ func Image(spec ImageSpec) Manifest {
 		"schemaVersion": 2,
 		"mediaType":     manifestMT,
 		"config":        config.Descriptor(),
-		"layers":        descriptors(layers),
+		"layers":        layerDescs,
 	}
 	if len(spec.Annotations) > 0 {
 		m["annotations"] = spec.Annotations
@@ -140,18 +163,35 @@ func Index(docker bool, images ...Manifest) Manifest {
 	}
 	var entries []Descriptor
 	for _, im := range images {
-		var cfg struct {
-			OS      string `json:"os"`
-			Arch    string `json:"architecture"`
-			Variant string `json:"variant"`
-		}
-		_ = json.Unmarshal(im.Blobs[0].Data, &cfg)
 		d := im.Descriptor()
-		d.Platform = &Platform{OS: cfg.OS, Architecture: cfg.Arch, Variant: cfg.Variant}
+		if len(im.Blobs) > 0 { // an image: its config says the platform; a nested index has none
+			var cfg struct {
+				OS      string `json:"os"`
+				Arch    string `json:"architecture"`
+				Variant string `json:"variant"`
+			}
+			_ = json.Unmarshal(im.Blobs[0].Data, &cfg)
+			d.Platform = &Platform{OS: cfg.OS, Architecture: cfg.Arch, Variant: cfg.Variant}
+		}
 		entries = append(entries, d)
 	}
 	b, _ := json.MarshalIndent(map[string]any{"schemaVersion": 2, "mediaType": mt, "manifests": entries}, "", "   ")
 	return Manifest{Blob: newBlob(mt, b), Children: images}
+}
+
+// ArtifactIndex generates an OCI index with an artifactType over manifests, optionally
+// referring to a subject (an index referrer, as some SBOM tools write).
+func ArtifactIndex(artifactType string, subject *Descriptor, manifests ...Manifest) Manifest {
+	entries := make([]Descriptor, len(manifests))
+	for i, m := range manifests {
+		entries[i] = m.Descriptor()
+	}
+	idx := map[string]any{"schemaVersion": 2, "mediaType": OCIIndex, "artifactType": artifactType, "manifests": entries}
+	if subject != nil {
+		idx["subject"] = subject
+	}
+	b, _ := json.Marshal(idx)
+	return Manifest{Blob: newBlob(OCIIndex, b), Children: manifests}
 }
 
 // Signature generates a cosign-style simple-signing signature manifest for the image

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -312,8 +313,141 @@ func (r *Registry) PushManifest(ctx context.Context, repo, ref string, m Manifes
 	return nil
 }
 
+// ReferrerTree is a tagged index with referrers at every level, as cosign --recursive
+// and attestation tools leave them, plus a referrer index that lists its own subject (a
+// loop for a walker without a guard).
+type ReferrerTree struct {
+	Index      Manifest   // linux/amd64 and linux/arm64 images and a nested index (linux/s390x)
+	Children   []Manifest // the three images, the nested one last
+	IndexSig   Manifest   // subject: Index
+	SigOfSig   Manifest   // subject: IndexSig
+	Loop       Manifest   // index, subject IndexSig, listing IndexSig
+	ChildSBOMs []Manifest // subject: Children[i]
+	CosignTag  string     // sha256-<Children[0] hex>.sig
+	Cosign     Manifest   // at CosignTag
+}
+
+// Referrers returns every manifest of the tree that refers to another (all but Index
+// and Children).
+func (t ReferrerTree) Referrers() []Manifest {
+	return append([]Manifest{t.IndexSig, t.SigOfSig, t.Loop, t.Cosign}, t.ChildSBOMs...)
+}
+
+// PushReferrerTree generates a ReferrerTree from seed and pushes it to repo, the index
+// under tag, the cosign signature under its tag, the referrers by digest.
+func (r *Registry) PushReferrerTree(ctx context.Context, repo, tag string, seed uint64) (ReferrerTree, error) {
+	var t ReferrerTree
+	amd := Image(ImageSpec{Seed: seed, Layers: 1, LayerSize: 512})
+	arm := Image(ImageSpec{Seed: seed + 1, Layers: 1, LayerSize: 512, Arch: "arm64", Variant: "v8"})
+	s390 := Image(ImageSpec{Seed: seed + 2, Layers: 1, LayerSize: 512, Arch: "s390x"})
+	t.Children = []Manifest{amd, arm, s390}
+	t.Index = Index(false, amd, arm, Index(false, s390))
+	sub := func(m Manifest) *Descriptor { d := m.Descriptor(); return &d }
+	t.IndexSig = Artifact("application/vnd.example.signature", "application/vnd.example.signature.v1", []byte(fmt.Sprintf("signature of %s", t.Index.Digest)), sub(t.Index))
+	t.SigOfSig = Artifact("application/vnd.example.countersignature", "application/vnd.example.signature.v1", []byte(fmt.Sprintf("counter-signature of %s", t.IndexSig.Digest)), sub(t.IndexSig))
+	t.Loop = ArtifactIndex("application/vnd.example.bundle", sub(t.IndexSig), t.IndexSig)
+	for _, c := range t.Children {
+		t.ChildSBOMs = append(t.ChildSBOMs, Artifact("application/spdx+json", "application/spdx+json", []byte(`{"spdxVersion":"SPDX-2.3","name":"`+c.Digest+`"}`), sub(c)))
+	}
+	t.CosignTag = "sha256-" + strings.TrimPrefix(amd.Digest, "sha256:") + ".sig"
+	t.Cosign = Signature(r.Host+"/"+repo, amd.Digest)
+	if err := r.PushManifest(ctx, repo, tag, t.Index); err != nil {
+		return t, err
+	}
+	if err := r.PushManifest(ctx, repo, t.CosignTag, t.Cosign); err != nil {
+		return t, err
+	}
+	for _, m := range append([]Manifest{t.IndexSig, t.SigOfSig, t.Loop}, t.ChildSBOMs...) {
+		if err := r.PushManifest(ctx, repo, m.Digest, m); err != nil {
+			return t, err
+		}
+	}
+	return t, nil
+}
+
 // DeleteTag removes a tag from the running registry.
 func (r *Registry) DeleteTag(ctx context.Context, repo, tag string) error {
 	delete(r.Content, repo+":"+tag)
 	return do(ctx, r.Server.Client(), http.MethodDelete, r.Server.URL+"/v2/"+repo+"/manifests/"+tag, "", nil, http.StatusAccepted)
+}
+
+// Conformance lists what PushConformance pushed, as the OCI distribution-spec
+// conformance suite's read-only mode takes it (OCI_RO_DATA_*).
+type Conformance struct {
+	Tags      []string // 26: every tag of the repository, the cosign signature's too
+	Manifests []string // every manifest: tagged, index children, nested index, referrers
+	Blobs     []string // every config and layer that registries hold (the empty blob too)
+	Subjects  []string // digests with referrers
+	Tree      ReferrerTree
+}
+
+// EmptyDigest is the digest of the empty blob.
+const EmptyDigest = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+// PushConformance fills repo with the content a read-only conformance run checks: a
+// ReferrerTree (nested referrers, referrers of index children, a cosign tag), an image
+// with a non-distributable layer, an artifact whose layer is the empty blob, a Docker
+// schema 2 image and small images up to 26 tags.
+func (r *Registry) PushConformance(ctx context.Context, repo string) (Conformance, error) {
+	var c Conformance
+	tree, err := r.PushReferrerTree(ctx, repo, "tree", 700)
+	if err != nil {
+		return c, err
+	}
+	c.Tree = tree
+	tagged := map[string]Manifest{
+		"tree":             tree.Index,
+		tree.CosignTag:     tree.Cosign,
+		"nondistributable": Image(ImageSpec{Seed: 710, Layers: 1, LayerSize: 256, Nondistributable: true}),
+		"empty-blob":       Artifact("application/vnd.example.empty", "application/vnd.example.empty.v1", nil, nil),
+		"docker":           Image(ImageSpec{Seed: 711, Layers: 2, LayerSize: 256, Docker: true}),
+	}
+	for i := len(tagged); i < 26; i++ {
+		tagged[fmt.Sprintf("v1.%d", i)] = Image(ImageSpec{Seed: 720 + uint64(i), Layers: 1, LayerSize: 128})
+	}
+	for tag, m := range tagged {
+		if _, done := r.Content[repo+":"+tag]; !done {
+			if err := r.PushManifest(ctx, repo, tag, m); err != nil {
+				return c, err
+			}
+		}
+		c.Tags = append(c.Tags, tag)
+	}
+	seen := map[string]bool{}
+	var walk func(m Manifest)
+	walk = func(m Manifest) {
+		if seen[m.Digest] {
+			return
+		}
+		seen[m.Digest] = true
+		c.Manifests = append(c.Manifests, m.Digest)
+		for _, b := range m.Blobs {
+			if !seen[b.Digest] {
+				seen[b.Digest] = true
+				c.Blobs = append(c.Blobs, b.Digest)
+			}
+		}
+		for _, ch := range m.Children {
+			walk(ch)
+		}
+	}
+	for _, m := range tagged {
+		walk(m)
+	}
+	for _, m := range tree.Referrers() {
+		walk(m)
+	}
+	c.Subjects = append([]string{tree.Index.Digest, tree.IndexSig.Digest}, digestsOf(tree.Children)...)
+	for _, l := range [][]string{c.Tags, c.Manifests, c.Blobs} {
+		sort.Strings(l)
+	}
+	return c, nil
+}
+
+func digestsOf(ms []Manifest) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.Digest
+	}
+	return out
 }
