@@ -19,8 +19,8 @@ type config struct {
 	InsecureSkipSignature bool
 	AllowRollback         bool
 	SkipArtifactCheck     bool
-	Verbose               bool // not a trust setting
-	PlainHTTP             bool `trust:""`
+	Verbose               bool   // not a trust setting
+	PlainHTTP             bool   `trust:""`
 	CABundle              string `trust:""`
 	Registries            []registry
 	Hosts                 map[string]registry

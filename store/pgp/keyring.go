@@ -137,7 +137,9 @@ func (k *Keyring) Digest() (store.Digest, error) {
 	if k != nil {
 		ents = slices.Clone(k.entities)
 	}
-	slices.SortFunc(ents, func(a, b *openpgp.Entity) int { return bytes.Compare(a.PrimaryKey.Fingerprint, b.PrimaryKey.Fingerprint) })
+	slices.SortFunc(ents, func(a, b *openpgp.Entity) int {
+		return bytes.Compare(a.PrimaryKey.Fingerprint, b.PrimaryKey.Fingerprint)
+	})
 	var raw bytes.Buffer
 	for _, e := range ents {
 		if err := e.Serialize(&raw); err != nil {
