@@ -18,7 +18,7 @@ import (
 // ErrBadArtifact: a collection artifact is not what its version detail describes (another
 // collection or version inside, FILES.json not matching MANIFEST.json, a file not matching
 // FILES.json, not a tar.gz at all).
-var ErrBadArtifact = errors.New("galaxy: bad collection artifact")
+var ErrBadArtifact = fmt.Errorf("galaxy: bad collection artifact%.0w", store.ErrMalformed)
 
 // Caps on what artifact checking reads.
 const (

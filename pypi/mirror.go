@@ -25,7 +25,7 @@ const DefaultName = "python"
 var DefaultTarget = wheel.Target{Python: "3.11", Platform: "manylinux_2_28_x86_64"}
 
 // ErrConfig is returned (wrapped) for an unusable Mirror configuration.
-var ErrConfig = errors.New("pypi: invalid mirror configuration")
+var ErrConfig = fmt.Errorf("pypi: invalid mirror configuration%.0w", store.ErrConfig)
 
 // ErrUnsatisfied is the sentinel of *UnsatisfiedError.
 var ErrUnsatisfied = errors.New("pypi: unsatisfiable requirements")
