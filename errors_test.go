@@ -42,6 +42,7 @@ func TestSentinelsMatchTheVocabulary(t *testing.T) {
 		{pypi.ErrConfig, []error{store.ErrConfig}},
 		{simple.ErrMalformedIndex, []error{store.ErrMalformed}},
 		{wheel.ErrMalformedMetadata, []error{store.ErrMalformed}},
+		{galaxy.ErrConfig, []error{store.ErrConfig}},
 		{galaxy.ErrMalformed, []error{store.ErrMalformed}},
 		{galaxy.ErrNotFound, []error{store.ErrNotFound}},
 		{galaxy.ErrRequirements, []error{store.ErrConfig}},

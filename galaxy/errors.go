@@ -11,6 +11,9 @@ import (
 // Sentinel errors that callers branch on with errors.Is. Digest mismatches of artifacts
 // wrap store.ErrDigestMismatch; HTTP failures wrap *fetch.HTTPError.
 var (
+	// ErrConfig: the Mirror cannot work as configured (no Store, a bad name, a url and its
+	// deprecated name upstream that disagree).
+	ErrConfig = fmt.Errorf("galaxy: invalid configuration%.0w", store.ErrConfig)
 	// ErrMalformed: an upstream answer is not the JSON the Galaxy API defines (bad
 	// syntax, a missing or mistyped field, an unsafe name).
 	ErrMalformed = fmt.Errorf("galaxy: malformed response%.0w", store.ErrMalformed)

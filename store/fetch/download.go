@@ -222,15 +222,8 @@ func (c *Client) attempt(ctx context.Context, req Request, u *url.URL, p *progre
 		up = nil
 		return Result{}, fmt.Errorf("%w: %s: 416 for offset %d", errStartOver, u.Redacted(), offset)
 	default:
-		he := &HTTPError{URL: u.Redacted(), StatusCode: resp.StatusCode, Status: resp.Status, Body: snippet(resp.Body)}
-		if he.Status == "" {
-			he.Status = strconv.Itoa(resp.StatusCode)
-		}
-		if he.Temporary() {
-			if d, ok := retry.ParseRetryAfter(resp.Header.Get("Retry-After"), c.now()); ok {
-				he.retryAfter = d
-			}
-		}
+		he := newHTTPError(resp, c.now())
+		he.URL = u.Redacted() // as requested: a redirect's query may carry a token
 		return Result{}, he
 	}
 

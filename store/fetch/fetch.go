@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -215,6 +216,7 @@ type Event struct {
 // HTTPError is an unexpected HTTP status. 5xx, 408 and 429 were retried before it was
 // returned; other statuses are not retried.
 type HTTPError struct {
+	Method     string // "" for GET
 	URL        string // redacted
 	StatusCode int
 	Status     string
@@ -224,11 +226,45 @@ type HTTPError struct {
 
 // Error describes the status, with the start of the body.
 func (e *HTTPError) Error() string {
-	s := fmt.Sprintf("fetch: GET %s: %s", e.URL, e.Status)
+	m := e.Method
+	if m == "" {
+		m = http.MethodGet
+	}
+	s := fmt.Sprintf("fetch: %s %s: %s", m, e.URL, e.Status)
 	if e.Body != "" {
 		s += ": " + e.Body
 	}
 	return s
+}
+
+// NewHTTPError describes an unexpected response, for requests a protocol makes outside
+// Fetch (API POSTs, token exchanges): the status, the start of the body (read from
+// resp.Body, which the caller still closes) and the Retry-After it asks for, so that the
+// error is classified and waited for like Fetch's own (store/fetch/retry). URL is the
+// request's, without password or query.
+func NewHTTPError(resp *http.Response) *HTTPError {
+	return newHTTPError(resp, time.Now())
+}
+
+func newHTTPError(resp *http.Response, now time.Time) *HTTPError {
+	he := &HTTPError{StatusCode: resp.StatusCode, Status: resp.Status, Body: snippet(resp.Body)}
+	if r := resp.Request; r != nil && r.URL != nil {
+		ru := *r.URL
+		ru.RawQuery, ru.Fragment = "", "" // a query may carry a token
+		he.URL = ru.Redacted()
+		if r.Method != http.MethodGet {
+			he.Method = r.Method
+		}
+	}
+	if he.Status == "" {
+		he.Status = strconv.Itoa(resp.StatusCode)
+	}
+	if he.Temporary() {
+		if d, ok := retry.ParseRetryAfter(resp.Header.Get("Retry-After"), now); ok {
+			he.retryAfter = d
+		}
+	}
+	return he
 }
 
 // Temporary reports whether the status is one that is retried (retry.ClassifyStatus).
