@@ -206,6 +206,10 @@ func (t Trust) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON reads a recorded Trust.
 func (t *Trust) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*t = Trust{} // not recorded
+		return nil
+	}
 	var j trustJSON
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
