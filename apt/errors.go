@@ -1,6 +1,11 @@
 package apt
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/airgapkit/airgap/store"
+)
 
 // Sentinel errors that callers branch on with errors.Is. Signature failures are store/pgp's
 // errors (pgp.ErrSignature and the errors that match it); an unsafe path from an index is
@@ -9,7 +14,7 @@ import "errors"
 var (
 	// ErrMalformed: a Release, Packages or Sources file, a dependency field or a .deb is
 	// not well-formed.
-	ErrMalformed = errors.New("apt: malformed input")
+	ErrMalformed = fmt.Errorf("apt: malformed input%.0w", store.ErrMalformed)
 	// ErrExpired: the upstream Release is past its Valid-Until (see Mirror.AllowExpired).
 	ErrExpired = errors.New("apt: Release expired (Valid-Until is past)")
 	// ErrFutureDate: the upstream Release's Date lies in the future (see
@@ -17,7 +22,7 @@ var (
 	ErrFutureDate = errors.New("apt: Release Date is in the future")
 	// ErrRollback: the upstream Release is older than the one this store already
 	// published for that suite (see Mirror.AllowRollback).
-	ErrRollback = errors.New("apt: Release is older than the one already mirrored (rollback)")
+	ErrRollback = fmt.Errorf("apt: Release is older than the one already mirrored (rollback)%.0w", store.ErrRollback)
 	// ErrWeakChecksums: a Release or an index entry carries only MD5 or SHA1 sums.
 	ErrWeakChecksums = errors.New("apt: only weak checksums (MD5/SHA1)")
 	// ErrIndexChecksum: an index file does not match what the signed Release says about
@@ -29,5 +34,5 @@ var (
 	ErrMissingIndex = errors.New("apt: index not listed in Release")
 	// ErrUnsatisfied: a package named in the filter does not exist in any configured
 	// suite (only with Filter.Strict).
-	ErrUnsatisfied = errors.New("apt: package not found")
+	ErrUnsatisfied = fmt.Errorf("apt: package not found%.0w", store.ErrNotFound)
 )

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/airgapkit/airgap/store/fetch"
+	"github.com/airgapkit/airgap/store/fetch/retry"
 )
 
 // Caps on what the client reads from an upstream.
@@ -50,19 +51,18 @@ type Client struct {
 	AuthURL string
 	// ClientID is the SSO client for AuthURL (default "cloud-services").
 	ClientID string
-	// HTTP makes the token exchange (nil: Fetch.HTTP, else a client with a one-minute
-	// timeout).
+	// HTTP makes the token exchange (nil: Fetch's transport, Fetch.HTTPClient). It is
+	// retried by Fetch's retry policy.
 	HTTP *http.Client
 	// MaxPages caps a paginated listing (0: DefaultMaxPages).
 	MaxPages int
 	// PageSize is the page size asked for (0: DefaultPageSize).
 	PageSize int
 
-	once     sync.Once
-	root     string            // discovered API root, ending in '/'
-	versions map[string]string // available_versions
-	err      error
-	requests atomic.Int64
+	discoverMu sync.Mutex
+	root       string            // discovered API root, ending in '/'; "" until found
+	versions   map[string]string // available_versions
+	requests   atomic.Int64
 
 	authMu      sync.Mutex
 	access      string
@@ -98,7 +98,8 @@ func (c *Client) Header(ctx context.Context) (http.Header, error) {
 var ErrAuth = errors.New("galaxy: token exchange failed")
 
 // accessToken exchanges the offline token at AuthURL, reusing the access token until
-// 30 seconds before it expires.
+// 30 seconds before it expires. The exchange is retried as Fetch retries downloads
+// (5xx, 429, resets); a refusal (400 invalid_grant, 401) fails at once.
 func (c *Client) accessToken(ctx context.Context) (string, error) {
 	c.authMu.Lock()
 	defer c.authMu.Unlock()
@@ -106,35 +107,38 @@ func (c *Client) accessToken(ctx context.Context) (string, error) {
 		return c.access, nil
 	}
 	client := c.HTTP
-	if client == nil && c.Fetch != nil {
-		client = c.Fetch.HTTP
-	}
 	if client == nil {
-		client = &http.Client{Timeout: time.Minute}
+		client = c.Fetch.HTTPClient()
 	}
 	id := c.ClientID
 	if id == "" {
 		id = "cloud-services"
 	}
-	form := url.Values{"grant_type": {"refresh_token"}, "client_id": {id}, "refresh_token": {c.Token}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.AuthURL, strings.NewReader(form.Encode()))
+	form := url.Values{"grant_type": {"refresh_token"}, "client_id": {id}, "refresh_token": {c.Token}}.Encode()
+	var body []byte
+	err := c.Fetch.RetryPolicy().Do(ctx, func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.AuthURL, strings.NewReader(form))
+		if err != nil {
+			return retry.Mark(err, retry.Permanent)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Accept", "application/json")
+		c.requests.Add(1)
+		resp, err := client.Do(req)
+		if err != nil {
+			return err // retry.Classify: TLS errors are final, resets are retried
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fetch.NewHTTPError(resp)
+		}
+		if body, err = io.ReadAll(io.LimitReader(resp.Body, 1<<20)); err != nil {
+			return retry.Mark(err, retry.Transient)
+		}
+		return nil
+	})
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrAuth, err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-	c.requests.Add(1)
-	resp, err := client.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrAuth, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrAuth, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("%w: %s: %s", ErrAuth, c.AuthURL, resp.Status)
+		return "", fmt.Errorf("%w: %w", ErrAuth, err)
 	}
 	var tok struct {
 		AccessToken string `json:"access_token"`
@@ -169,11 +173,19 @@ func (c *Client) getJSON(ctx context.Context, u string) ([]byte, error) {
 	return b, nil
 }
 
-// Discover finds the API root and its available versions. It is called once; the other
-// methods call it as needed.
+// Discover finds the API root and its available versions; the other methods call it as
+// needed. The answer is kept once found; a failure is not (a cancelled context, a
+// passing outage), so the next call tries again.
 func (c *Client) Discover(ctx context.Context) (root string, versions map[string]string, err error) {
-	c.once.Do(func() { c.root, c.versions, c.err = c.discover(ctx) })
-	return c.root, c.versions, c.err
+	c.discoverMu.Lock()
+	defer c.discoverMu.Unlock()
+	if c.root == "" {
+		if c.root, c.versions, err = c.discover(ctx); err != nil {
+			c.root, c.versions = "", nil
+			return "", nil, err
+		}
+	}
+	return c.root, c.versions, nil
 }
 
 func (c *Client) discover(ctx context.Context) (string, map[string]string, error) {
@@ -214,7 +226,7 @@ func decodeDiscovery(b []byte) (map[string]string, error) {
 		AvailableVersions map[string]string `json:"available_versions"`
 	}
 	if err := json.Unmarshal(b, &doc); err != nil {
-		return nil, fmt.Errorf("%w: API root: %v", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: API root: %w", ErrMalformed, err)
 	}
 	if len(doc.AvailableVersions) == 0 {
 		return nil, fmt.Errorf("%w: API root without available_versions", ErrNoAPI)
@@ -295,7 +307,7 @@ func decodeCollection(b []byte) (CollectionInfo, error) {
 		} `json:"highest_version"`
 	}
 	if err := json.Unmarshal(b, &doc); err != nil {
-		return CollectionInfo{}, fmt.Errorf("%w: collection: %v", ErrMalformed, err)
+		return CollectionInfo{}, fmt.Errorf("%w: collection: %w", ErrMalformed, err)
 	}
 	info := CollectionInfo{Name: doc.Name, UpdatedAt: doc.UpdatedAt, Deprecated: doc.Deprecated}
 	// v3 gives the namespace as a string; some servers as {"name": ...}.
@@ -342,7 +354,7 @@ func decodePage(b []byte) (page, error) {
 		NextLink *string `json:"next_link"`
 	}
 	if err := json.Unmarshal(b, &doc); err != nil {
-		return page{}, fmt.Errorf("%w: page: %v", ErrMalformed, err)
+		return page{}, fmt.Errorf("%w: page: %w", ErrMalformed, err)
 	}
 	var p page
 	switch {
@@ -383,7 +395,7 @@ func (c *Client) paginate(ctx context.Context, first string, fn func(json.RawMes
 	}
 	cur, err := url.Parse(first)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrMalformed, err)
+		return fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	seen := map[string]bool{}
 	for n := 0; ; n++ {
@@ -460,7 +472,7 @@ func decodeVersionItem(raw json.RawMessage) (string, error) {
 		Version string `json:"version"`
 	}
 	if err := json.Unmarshal(raw, &it); err != nil {
-		return "", fmt.Errorf("%w: version item: %v", ErrMalformed, err)
+		return "", fmt.Errorf("%w: version item: %w", ErrMalformed, err)
 	}
 	if it.Version == "" || len(it.Version) > maxVersionLen || strings.ContainsAny(it.Version, "/\\ \t\n?#%") {
 		return "", fmt.Errorf("%w: version item with bad version %q", ErrMalformed, it.Version)
@@ -546,7 +558,7 @@ func decodeVersionDetail(b []byte) (*CollectionVersion, error) {
 		CreatedAt       string            `json:"created_at"`
 	}
 	if err := json.Unmarshal(b, &doc); err != nil {
-		return nil, fmt.Errorf("%w: version: %v", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: version: %w", ErrMalformed, err)
 	}
 	v := &CollectionVersion{Version: doc.Version, DownloadURL: doc.DownloadURL, Name: doc.Name,
 		RequiresAnsible: doc.RequiresAnsible, CreatedAt: doc.CreatedAt}
@@ -566,7 +578,7 @@ func decodeVersionDetail(b []byte) (*CollectionVersion, error) {
 		return nil, fmt.Errorf("%w: version: bad collection name %q.%q", ErrMalformed, v.Namespace, v.Name)
 	}
 	if _, err := ParseVersion(v.Version); err != nil {
-		return nil, fmt.Errorf("%w: version: %v", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: version: %w", ErrMalformed, err)
 	}
 	if v.DownloadURL == "" {
 		return nil, fmt.Errorf("%w: version %s: no download_url", ErrMalformed, v.ID())
@@ -590,7 +602,7 @@ func decodeVersionDetail(b []byte) (*CollectionVersion, error) {
 	v.Signatures = doc.Signatures
 	meta, deps, err := normalizeMetadata(doc.Metadata)
 	if err != nil {
-		return nil, fmt.Errorf("%w: version %s: %v", ErrMalformed, v.ID(), err)
+		return nil, fmt.Errorf("%w: version %s: %w", ErrMalformed, v.ID(), err)
 	}
 	v.Metadata, v.Dependencies = meta, deps
 	return v, nil
@@ -602,18 +614,18 @@ func normalizeMetadata(raw json.RawMessage) (json.RawMessage, map[string]string,
 	m := map[string]json.RawMessage{}
 	if len(raw) > 0 && string(raw) != "null" {
 		if err := json.Unmarshal(raw, &m); err != nil {
-			return nil, nil, fmt.Errorf("metadata: %v", err)
+			return nil, nil, fmt.Errorf("metadata: %w", err)
 		}
 	}
 	deps := map[string]string{}
 	if d, ok := m["dependencies"]; ok && string(d) != "null" {
 		if err := json.Unmarshal(d, &deps); err != nil {
-			return nil, nil, fmt.Errorf("metadata.dependencies: %v", err)
+			return nil, nil, fmt.Errorf("metadata.dependencies: %w", err)
 		}
 	}
 	for name, r := range deps {
 		if _, _, err := splitName(name); err != nil {
-			return nil, nil, fmt.Errorf("dependency: %v", err)
+			return nil, nil, fmt.Errorf("dependency: %v", err) // not the caller's ErrRequirements: upstream's data
 		}
 		if _, err := ParseRange(r); err != nil {
 			return nil, nil, fmt.Errorf("dependency %s: %v", name, err)
@@ -705,7 +717,7 @@ func decodeRoles(b []byte) ([]*Role, error) {
 			Namespace json.RawMessage `json:"namespace"`
 		}
 		if err := json.Unmarshal(raw, &it); err != nil {
-			return nil, fmt.Errorf("%w: role: %v", ErrMalformed, err)
+			return nil, fmt.Errorf("%w: role: %w", ErrMalformed, err)
 		}
 		id, err := strconv.ParseInt(string(it.ID), 10, 64)
 		if err != nil || id < 0 {
@@ -742,7 +754,7 @@ func (c *Client) RoleVersions(ctx context.Context, role *Role) ([]RoleVersion, e
 func decodeRoleVersion(raw json.RawMessage) (RoleVersion, error) {
 	var v RoleVersion
 	if err := json.Unmarshal(raw, &v); err != nil {
-		return v, fmt.Errorf("%w: role version: %v", ErrMalformed, err)
+		return v, fmt.Errorf("%w: role version: %w", ErrMalformed, err)
 	}
 	if !validRolePart(strings.ReplaceAll(v.Name, ".", "_")) {
 		return v, fmt.Errorf("%w: role version %q", ErrMalformed, v.Name)

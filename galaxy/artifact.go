@@ -18,7 +18,7 @@ import (
 // ErrBadArtifact: a collection artifact is not what its version detail describes (another
 // collection or version inside, FILES.json not matching MANIFEST.json, a file not matching
 // FILES.json, not a tar.gz at all).
-var ErrBadArtifact = errors.New("galaxy: bad collection artifact")
+var ErrBadArtifact = fmt.Errorf("galaxy: bad collection artifact%.0w", store.ErrMalformed)
 
 // Caps on what artifact checking reads.
 const (
@@ -33,7 +33,7 @@ const (
 func CheckArtifact(r io.Reader, namespace, name, version string) error {
 	gz, err := gzip.NewReader(r)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrBadArtifact, err)
+		return fmt.Errorf("%w: %w", ErrBadArtifact, err)
 	}
 	tr := tar.NewReader(gz)
 	var manifest, files []byte
@@ -47,7 +47,7 @@ func CheckArtifact(r io.Reader, namespace, name, version string) error {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("%w: %v", ErrBadArtifact, err)
+			return fmt.Errorf("%w: %w", ErrBadArtifact, err)
 		}
 		if h.Typeflag != tar.TypeReg {
 			continue
@@ -67,7 +67,7 @@ func CheckArtifact(r io.Reader, namespace, name, version string) error {
 		}
 		sh := sha256.New()
 		if _, err := io.Copy(sh, tr); err != nil {
-			return fmt.Errorf("%w: %s: %v", ErrBadArtifact, p, err)
+			return fmt.Errorf("%w: %s: %w", ErrBadArtifact, p, err)
 		}
 		sums[p] = hex.EncodeToString(sh.Sum(nil))
 	}
@@ -86,7 +86,7 @@ func CheckArtifact(r io.Reader, namespace, name, version string) error {
 		} `json:"file_manifest_file"`
 	}
 	if err := json.Unmarshal(manifest, &m); err != nil {
-		return fmt.Errorf("%w: MANIFEST.json: %v", ErrBadArtifact, err)
+		return fmt.Errorf("%w: MANIFEST.json: %w", ErrBadArtifact, err)
 	}
 	if m.Info.Namespace != namespace || m.Info.Name != name || m.Info.Version != version {
 		return fmt.Errorf("%w: holds %s.%s:%s, not %s.%s:%s", ErrBadArtifact, m.Info.Namespace, m.Info.Name, m.Info.Version, namespace, name, version)
@@ -103,7 +103,7 @@ func CheckArtifact(r io.Reader, namespace, name, version string) error {
 		} `json:"files"`
 	}
 	if err := json.Unmarshal(files, &list); err != nil {
-		return fmt.Errorf("%w: FILES.json: %v", ErrBadArtifact, err)
+		return fmt.Errorf("%w: FILES.json: %w", ErrBadArtifact, err)
 	}
 	for _, f := range list.Files {
 		if f.Ftype != "file" {
@@ -123,7 +123,7 @@ func CheckArtifact(r io.Reader, namespace, name, version string) error {
 func readCapped(r io.Reader, limit int64) ([]byte, error) {
 	b, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadArtifact, err)
+		return nil, fmt.Errorf("%w: %w", ErrBadArtifact, err)
 	}
 	if int64(len(b)) > limit {
 		return nil, fmt.Errorf("%w: member over %d bytes", ErrBadArtifact, limit)
@@ -138,7 +138,10 @@ func checkStoredArtifact(ctx context.Context, s store.Store, d store.Digest, cv 
 		return err
 	}
 	defer b.Close()
-	if err := CheckArtifact(b, cv.Namespace, cv.Name, cv.Version); err != nil {
+	if err := CheckArtifact(store.ContextReader(ctx, b), cv.Namespace, cv.Name, cv.Version); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err() // cancelled, not a bad artifact
+		}
 		return fmt.Errorf("%s: %w", cv.ID(), err)
 	}
 	return nil

@@ -63,7 +63,7 @@ func TestSyncRefusesBadArtifact(t *testing.T) {
 	u, stop := up.Start()
 	defer stop()
 	s := store.NewMemory()
-	m := &Mirror{Name: "bad", Upstream: u, Collections: []CollectionSpec{{Name: "acme.evil"}}, Store: s, Fetch: newFetch(s)}
+	m := &Mirror{Name: "bad", URL: u, Collections: []CollectionSpec{{Name: "acme.evil"}}, Store: s, Fetch: newFetch(s)}
 	_, err := m.Sync(ctx)
 	require.ErrorIs(t, err, ErrBadArtifact)
 	_, err = s.Ref(ctx, m.Ref())

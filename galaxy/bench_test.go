@@ -40,7 +40,7 @@ func BenchmarkMirror50x20(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			m := &Mirror{Name: "bench", Upstream: u, Collections: specs, Store: s, Fetch: newFetch(s)}
+			m := &Mirror{Name: "bench", URL: u, Collections: specs, Store: s, Fetch: newFetch(s)}
 			up.ResetCounters()
 			b.StartTimer()
 			st, err := m.Sync(ctx)
@@ -62,7 +62,7 @@ func BenchmarkMirror50x20(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		m := &Mirror{Name: "bench", Upstream: u, Collections: specs, Store: s, Fetch: newFetch(s)}
+		m := &Mirror{Name: "bench", URL: u, Collections: specs, Store: s, Fetch: newFetch(s)}
 		if _, err := m.Sync(ctx); err != nil {
 			b.Fatal(err)
 		}
@@ -73,8 +73,8 @@ func BenchmarkMirror50x20(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if st.Published || st.Downloaded != 0 {
-				b.Fatalf("no-op resync published=%v downloaded=%d", st.Published, st.Downloaded)
+			if st.Changed || st.Downloaded != 0 {
+				b.Fatalf("no-op resync published=%v downloaded=%d", st.Changed, st.Downloaded)
 			}
 			reqs += up.Requests()
 			downloads += up.Downloads()

@@ -19,7 +19,11 @@
 // Mirroring: every artifact is verified against the upstream's sha256 while it streams into
 // the store (signatures are kept and served); only versions the store lacks are fetched, and
 // an unchanged upstream updated_at spares even the version listing. A sync publishes the ref
-// "galaxy/<name>" atomically, or nothing at all when it fails.
+// "galaxy/<name>" atomically through store.Update: nothing when it fails, and no new
+// generation when the result is what is published. Each artifact's content is checked as
+// ansible-galaxy does (SkipArtifactCheck turns that off) unless the published tree
+// vouches for it under the same trust settings: turning a check back on, or another
+// upstream, checks everything again.
 //
 // Serving (NewHandler): /api/ discovery, /api/v3/collections/{ns}/{name}/ with an
 // updated_at that changes whenever the version list does (ansible-galaxy caches version

@@ -4,14 +4,19 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/airgapkit/airgap/store"
 )
 
 // Sentinel errors that callers branch on with errors.Is. Digest mismatches of artifacts
 // wrap store.ErrDigestMismatch; HTTP failures wrap *fetch.HTTPError.
 var (
+	// ErrConfig: the Mirror cannot work as configured (no Store, a bad name, a url and its
+	// deprecated name upstream that disagree).
+	ErrConfig = fmt.Errorf("galaxy: invalid configuration%.0w", store.ErrConfig)
 	// ErrMalformed: an upstream answer is not the JSON the Galaxy API defines (bad
 	// syntax, a missing or mistyped field, an unsafe name).
-	ErrMalformed = errors.New("galaxy: malformed response")
+	ErrMalformed = fmt.Errorf("galaxy: malformed response%.0w", store.ErrMalformed)
 	// ErrNoAPI: the upstream has no Galaxy API root (no available_versions), or lacks the
 	// API version needed (v3 for collections, v1 for roles).
 	ErrNoAPI = errors.New("galaxy: no Galaxy API")
@@ -21,7 +26,7 @@ var (
 	// ErrTooManyPages: a listing went on beyond the page cap.
 	ErrTooManyPages = errors.New("galaxy: too many pages")
 	// ErrNotFound: the upstream has no such collection, version or role.
-	ErrNotFound = errors.New("galaxy: not found")
+	ErrNotFound = fmt.Errorf("galaxy: not found%.0w", store.ErrNotFound)
 	// ErrNoChecksum: the upstream gives no sha256 for an artifact (refused unless
 	// Mirror.AllowMissingChecksum).
 	ErrNoChecksum = errors.New("galaxy: artifact without sha256")

@@ -29,13 +29,13 @@ func Example() {
 	s := store.NewMemory()
 	m := &galaxy.Mirror{
 		Name:        "demo",
-		Upstream:    upstreamURL,
+		URL:         upstreamURL,
 		Collections: []galaxy.CollectionSpec{{Name: "acme.app", Version: "==1.0.0"}},
 		Store:       s,
 		Fetch:       &fetch.Client{Store: s},
 	}
 	st, err := m.Sync(ctx)
-	fmt.Println(st.Collections, st.Versions, st.Published, err)
+	fmt.Println(st.Collections, st.Versions, st.Changed, err)
 
 	// The CLI mounts the handler under /galaxy/demo/; clients use
 	// ansible-galaxy collection install -s https://mirror.example/galaxy/demo/api/ acme.app

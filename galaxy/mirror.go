@@ -30,8 +30,12 @@ const DefaultConcurrency = 8
 type Mirror struct {
 	// Name names the mirror; the ref is "galaxy/<Name>".
 	Name string `yaml:"name"`
-	// Upstream is the Galaxy server, as for ansible-galaxy -s
-	// (https://galaxy.ansible.com/, a galaxy_ng API root, another airgap mirror).
+	// URL is the Galaxy server, as for ansible-galaxy -s (https://galaxy.ansible.com/,
+	// a galaxy_ng API root, another airgap mirror).
+	URL string `yaml:"url"`
+	// Upstream is the old name of URL, still accepted (with a warning at Sync).
+	//
+	// Deprecated: use URL.
 	Upstream string `yaml:"upstream"`
 	// Token authenticates to galaxy_ng / Automation Hub.
 	Token string `yaml:"token"`
@@ -78,24 +82,18 @@ type Mirror struct {
 
 // SyncStats describes what a sync did.
 type SyncStats struct {
+	// SyncResult says what was published (Changed is false when the result equals what
+	// was already published and no generation was written) and counts the archives
+	// fetched (Downloaded, DownloadedBytes) and those already stored (Reused).
+	store.SyncResult
 	// Collections and Versions count what the published snapshot holds.
 	Collections int
 	Versions    int
 	// Roles and RoleVersions likewise for roles.
 	Roles        int
 	RoleVersions int
-	// Downloaded counts archives fetched in this sync, DownloadedBytes their size, and
-	// Reused those already in the store (no request made).
-	Downloaded      int
-	DownloadedBytes int64
-	Reused          int
 	// Requests counts the API requests made to the upstream (downloads excluded).
 	Requests int64
-	// Published is false when the result equals what was already published (nothing
-	// changed) and no new generation was written.
-	Published bool
-	// Snapshot is the digest of the snapshot the ref shows after the sync.
-	Snapshot store.Digest
 }
 
 // Ref returns the store ref the mirror publishes: "galaxy/<Name>".
@@ -105,7 +103,7 @@ func (m *Mirror) Ref() string { return "galaxy/" + m.Name }
 // mirrored (role archives usually live there). Downloads may also be redirected to
 // whatever host the upstream names in download_url.
 func (m *Mirror) Endpoints() []string {
-	out := []string{m.Upstream}
+	out := []string{m.url()}
 	if m.AuthURL != "" {
 		out = append(out, m.AuthURL)
 	}
@@ -113,6 +111,14 @@ func (m *Mirror) Endpoints() []string {
 		out = append(out, "https://github.com/", "https://codeload.github.com/")
 	}
 	return out
+}
+
+// url is URL, or its deprecated name.
+func (m *Mirror) url() string {
+	if m.URL != "" {
+		return m.URL
+	}
+	return m.Upstream
 }
 
 func (m *Mirror) logger() *slog.Logger {
@@ -217,14 +223,25 @@ type syncRun struct {
 }
 
 // Sync fetches what the selection names, verifies every artifact against the upstream's
-// sha256, and publishes a new snapshot, unless the result is what is already published.
-// A failed sync publishes nothing.
+// sha256 (and its content, as ansible-galaxy does, unless SkipArtifactCheck), and
+// publishes a new snapshot through store.Update, unless the result is what is already
+// published (SyncStats.Changed false). An artifact is checked unless the published tree
+// vouches for it under the same trust settings, so changing AllowMissingChecksum,
+// SkipArtifactCheck or the upstream checks everything again. A failed sync publishes
+// nothing.
 func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 	if m.Store == nil {
-		return SyncStats{}, errors.New("galaxy: Mirror.Store is nil")
+		return SyncStats{}, fmt.Errorf("%w: Mirror.Store is nil", ErrConfig)
 	}
 	if m.Name == "" || store.ValidatePath(m.Ref()) != nil || strings.Contains(m.Name, "/") {
-		return SyncStats{}, fmt.Errorf("galaxy: bad mirror name %q", m.Name)
+		return SyncStats{}, fmt.Errorf("%w: bad mirror name %q", ErrConfig, m.Name)
+	}
+	if m.URL != "" && m.Upstream != "" && m.URL != m.Upstream {
+		return SyncStats{}, fmt.Errorf("%w: url %q and its deprecated name upstream %q disagree", ErrConfig, m.URL, m.Upstream)
+	}
+	log := m.logger()
+	if m.Upstream != "" {
+		log.Warn("galaxy: the setting upstream is deprecated; call it url", "mirror", m.Name)
 	}
 	sel, err := m.selection()
 	if err != nil {
@@ -235,73 +252,60 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 		fc = &fetch.Client{Store: m.Store, Logger: m.Logger}
 	}
 	run := &syncRun{m: m, states: map[string]*collState{},
-		c:   &Client{URL: m.Upstream, Token: m.Token, TokenType: m.TokenType, AuthURL: m.AuthURL, Fetch: fc, MaxPages: m.MaxPages},
+		c:   &Client{URL: m.url(), Token: m.Token, TokenType: m.TokenType, AuthURL: m.AuthURL, Fetch: fc, MaxPages: m.MaxPages},
 		old: &index{collections: map[string]*collectionRecord{}, roles: map[string]*roleRecord{}, roleByID: map[int64]*roleRecord{}}}
+	run.stats.Ref = m.Ref()
+	log.Info("galaxy: sync", "mirror", m.Name, "upstream", m.url(), "collections", len(sel.collections), "roles", len(sel.roles))
 
-	prev, err := store.Current(ctx, m.Store, m.Ref())
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-	case err != nil:
-		return SyncStats{}, err
-	default:
-		snap, err := store.ReadSnapshot(ctx, m.Store, prev.Snapshot)
+	// The upstream's sha256 sums are as good as the upstream.
+	trust := store.TrustOf(m).WithRoot("upstream", m.url())
+	gen, changed, err := store.Update(ctx, m.Store, m.Ref(), trust, func(prev store.Prev) (*store.Snapshot, error) {
+		if prev.TrustChanged != nil {
+			log.Info("galaxy: checking everything again", "mirror", m.Name, "changed", prev.TrustChanged)
+		}
+		if prev.Snapshot != nil {
+			var err error
+			if run.old, err = loadIndex(ctx, m.Store, prev.Snapshot); err != nil {
+				return nil, err
+			}
+		}
+		if err := run.collections(ctx, sel.collections); err != nil {
+			return nil, err
+		}
+		roles, err := run.roles(ctx, sel.roles)
 		if err != nil {
-			return SyncStats{}, err
+			return nil, err
 		}
-		if run.old, err = loadIndex(ctx, m.Store, snap); err != nil {
-			return SyncStats{}, err
-		}
-	}
-	log := m.logger()
-	log.Info("galaxy: sync", "mirror", m.Name, "upstream", m.Upstream, "collections", len(sel.collections), "roles", len(sel.roles))
-
-	if err := run.collections(ctx, sel.collections); err != nil {
-		return run.done(err)
-	}
-	roles, err := run.roles(ctx, sel.roles)
+		return run.snapshot(ctx, roles)
+	})
 	if err != nil {
 		return run.done(err)
 	}
-	snap, err := run.snapshot(ctx, roles)
-	if err != nil {
-		return run.done(err)
-	}
-	if run.old.snap != nil && sameFiles(run.old.snap, snap) {
-		run.stats.Snapshot = prev.Snapshot
+	run.stats.Generation, run.stats.Changed = gen, changed
+	if changed {
+		log.Info("galaxy: published", "mirror", m.Name, "snapshot", gen.Snapshot, "versions", run.stats.Versions, "downloaded", run.stats.Downloaded)
+	} else {
 		log.Info("galaxy: nothing changed", "mirror", m.Name)
-		return run.done(nil)
 	}
-	d, err := store.WriteSnapshot(ctx, m.Store, snap)
-	if err != nil {
-		return run.done(err)
-	}
-	if _, err := store.Publish(ctx, m.Store, m.Ref(), prev.Record, d); err != nil {
-		return run.done(err)
-	}
-	run.stats.Published, run.stats.Snapshot = true, d
-	log.Info("galaxy: published", "mirror", m.Name, "snapshot", d, "versions", run.stats.Versions, "downloaded", run.stats.Downloaded)
 	return run.done(nil)
 }
 
 func (r *syncRun) done(err error) (SyncStats, error) {
 	r.stats.Requests = r.c.Requests()
 	if err != nil {
-		r.stats.Published = false
 		return r.stats, fmt.Errorf("galaxy: sync %s: %w", r.m.Name, err)
 	}
 	return r.stats, nil
 }
 
-func sameFiles(a, b *store.Snapshot) bool {
-	if len(a.Files) != len(b.Files) {
+// vouched reports whether the published tree, read under the same trust settings, holds
+// the artifact with this content: it was checked when that tree was made.
+func (r *syncRun) vouched(cv *CollectionVersion, d store.Digest) bool {
+	if r.old.snap == nil {
 		return false
 	}
-	for p, f := range a.Files {
-		if g, ok := b.Files[p]; !ok || g != f {
-			return false
-		}
-	}
-	return true
+	f, ok := r.old.snap.Lookup(artifactsDir + cv.Filename)
+	return ok && f.Digest == d
 }
 
 // state returns the loaded state of a collection (loadStates must have run for it).
@@ -526,7 +530,9 @@ func (r *syncRun) downloadArtifacts(ctx context.Context) error {
 				if err != nil {
 					return fmt.Errorf("artifact %s: %w", cv.ID(), err)
 				}
-				if res.FinalURL != "" && !r.m.SkipArtifactCheck {
+				// A blob already stored is not vouched for by being stored: a failed
+				// sync leaves what it downloaded behind.
+				if !r.m.SkipArtifactCheck && !r.vouched(cv, res.Blob.Digest) {
 					if err := checkStoredArtifact(gctx, r.m.Store, res.Blob.Digest, cv); err != nil {
 						return err
 					}
@@ -745,7 +751,7 @@ func checkGzip(ctx context.Context, s store.Store, d store.Digest) error {
 // snapshot builds the new tree from the selected versions and roles.
 func (r *syncRun) snapshot(ctx context.Context, roles []*roleRecord) (*store.Snapshot, error) {
 	snap := store.NewSnapshot()
-	snap.Annotations["galaxy.upstream"] = r.m.Upstream
+	snap.Annotations["galaxy.upstream"] = r.m.url()
 	stamp := r.m.stamp()
 	for _, st := range r.sortedStates() {
 		rec := &collectionRecord{Namespace: st.ns, Name: st.name, CreatedAt: stamp,

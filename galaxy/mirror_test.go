@@ -7,11 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -51,8 +53,8 @@ func upstream(t testing.TB, opts galaxytest.Options) (*galaxytest.Server, string
 
 func testMirror(s store.Store, u string) *Mirror {
 	return &Mirror{
-		Name:     "test",
-		Upstream: u,
+		Name: "test",
+		URL:  u,
 		Collections: []CollectionSpec{
 			{Name: "acme.app"},
 			{Name: "acme.many", Version: ">=1.0.0,<2", Latest: 12},
@@ -81,7 +83,7 @@ func TestMirrorSyncAndServe(t *testing.T) {
 	m := testMirror(s, u)
 	st, err := m.Sync(ctx)
 	require.NoError(t, err)
-	assert.True(t, st.Published)
+	assert.True(t, st.Changed)
 	// app 1.0.0 + 1.1.0, lib 1.1.0 (for app 1.0.0) + 2.0.0 (for app 1.1.0), many 1.4..1.15.
 	assert.Equal(t, 3, st.Collections)
 	assert.Equal(t, 2+2+12, st.Versions)
@@ -188,7 +190,7 @@ func TestMirrorSyncAndServe(t *testing.T) {
 	up.ResetCounters()
 	st, err = m.Sync(ctx)
 	require.NoError(t, err)
-	assert.False(t, st.Published)
+	assert.False(t, st.Changed)
 	assert.Equal(t, 0, st.Downloaded)
 	assert.EqualValues(t, 0, up.Downloads())
 	assert.EqualValues(t, 2+3+3, up.Requests(), "discovery (2 with the HTML root), 3 collection infos; role lookup + 2 version pages")
@@ -197,7 +199,7 @@ func TestMirrorSyncAndServe(t *testing.T) {
 	up.AddCollection(galaxytest.Collection{Namespace: "acme", Name: "many", Version: "1.16.0"})
 	st, err = m.Sync(ctx)
 	require.NoError(t, err)
-	assert.True(t, st.Published)
+	assert.True(t, st.Changed)
 	assert.Equal(t, 1, st.Downloaded)
 	col = getJSON(t, mux, "/galaxy/test/api/v3/collections/acme/many/")
 	assert.Equal(t, "1.16.0", col["highest_version"].(map[string]any)["version"])
@@ -207,7 +209,7 @@ func TestMirrorSyncAndServe(t *testing.T) {
 
 	// The mirror is itself an upstream: a second mirror syncs from it through the prefix.
 	s2 := store.NewMemory()
-	m2 := &Mirror{Name: "inner", Upstream: srv.URL + "/galaxy/test/", Store: s2, Fetch: newFetch(s2),
+	m2 := &Mirror{Name: "inner", URL: srv.URL + "/galaxy/test/", Store: s2, Fetch: newFetch(s2),
 		Collections: []CollectionSpec{{Name: "acme.app", Version: "==1.0.0"}}, Roles: []RoleSpec{{Name: "jdoe.web", Versions: []string{"1.1.0"}}}}
 	st2, err := m2.Sync(ctx)
 	require.NoError(t, err)
@@ -278,7 +280,7 @@ func TestSyncFailuresPublishNothing(t *testing.T) {
 			}
 			st, err := m.Sync(ctx)
 			require.ErrorIs(t, err, c.want)
-			assert.False(t, st.Published)
+			assert.False(t, st.Changed)
 			_, err = s.Ref(ctx, m.Ref())
 			assert.ErrorIs(t, err, store.ErrNotFound, "nothing published")
 		})
@@ -305,7 +307,7 @@ func TestSyncFailuresPublishNothing(t *testing.T) {
 	m.AllowMissingChecksum = true
 	st, err := m.Sync(ctx)
 	require.NoError(t, err)
-	assert.True(t, st.Published)
+	assert.True(t, st.Changed)
 }
 
 func TestMissingDependencyChain(t *testing.T) {
@@ -317,7 +319,7 @@ func TestMissingDependencyChain(t *testing.T) {
 	u, stop := up.Start()
 	defer stop()
 	s := store.NewMemory()
-	m := &Mirror{Name: "deps", Upstream: u, Collections: []CollectionSpec{{Name: "acme.top"}}, Store: s, Fetch: newFetch(s)}
+	m := &Mirror{Name: "deps", URL: u, Collections: []CollectionSpec{{Name: "acme.top"}}, Store: s, Fetch: newFetch(s)}
 	_, err := m.Sync(ctx)
 	require.ErrorIs(t, err, ErrMissingDependency)
 	var miss *MissingDependencyError
@@ -344,7 +346,7 @@ func TestSignaturesKept(t *testing.T) {
 	u, stop := up.Start()
 	defer stop()
 	s := store.NewMemory()
-	m := &Mirror{Name: "sig", Upstream: u, Collections: []CollectionSpec{{Name: "acme.signed"}}, Store: s, Fetch: newFetch(s)}
+	m := &Mirror{Name: "sig", URL: u, Collections: []CollectionSpec{{Name: "acme.signed"}}, Store: s, Fetch: newFetch(s)}
 	_, err := m.Sync(ctx)
 	require.NoError(t, err)
 	h := NewHandler(s, m.Ref(), WithExternalURL("https://mirror.example/g/x"))
@@ -390,7 +392,7 @@ roles:
     scm: git
 `), 0o644))
 	s := store.NewMemory()
-	m := &Mirror{Name: "req", Upstream: u, Requirements: []string{req}, Store: s, Fetch: newFetch(s),
+	m := &Mirror{Name: "req", URL: u, Requirements: []string{req}, Store: s, Fetch: newFetch(s),
 		Collections: []CollectionSpec{{Name: "acme.many", Latest: 2}}, KeepOld: true}
 	assert.Equal(t, []string{u, "https://github.com/", "https://codeload.github.com/"}, m.Endpoints())
 	st, err := m.Sync(ctx)
@@ -454,7 +456,7 @@ func TestMirrorConfigYAML(t *testing.T) {
 	var m Mirror
 	require.NoError(t, yaml.Unmarshal([]byte(`
 name: community
-upstream: https://galaxy.ansible.com/
+url: https://galaxy.ansible.com/
 token: abc
 token_type: Bearer
 collections:
@@ -471,6 +473,7 @@ keep_old: true
 concurrency: 4
 `), &m))
 	assert.Equal(t, "galaxy/community", m.Ref())
+	assert.Equal(t, "https://galaxy.ansible.com/", m.URL)
 	assert.Equal(t, CollectionSpec{Name: "community.general", Version: ">=8.0.0,<9", Latest: 3}, m.Collections[0])
 	assert.Equal(t, []string{"7.1.0", "7.0.0"}, m.Roles[0].Versions)
 	assert.True(t, m.NoDependencies && m.KeepOld)
@@ -482,7 +485,7 @@ func TestHandlerRangeAndHead(t *testing.T) {
 	ctx := context.Background()
 	_, u := upstream(t, galaxytest.Options{})
 	s := store.NewMemory()
-	m := &Mirror{Name: "r", Upstream: u, Collections: []CollectionSpec{{Name: "acme.lib", Version: "==1.0.0"}}, Store: s, Fetch: newFetch(s)}
+	m := &Mirror{Name: "r", URL: u, Collections: []CollectionSpec{{Name: "acme.lib", Version: "==1.0.0"}}, Store: s, Fetch: newFetch(s)}
 	_, err := m.Sync(ctx)
 	require.NoError(t, err)
 	h := NewHandler(s, m.Ref())
@@ -506,4 +509,140 @@ func TestHandlerRangeAndHead(t *testing.T) {
 	rec = httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodHead, "/api/v3/collections/acme/lib/", nil))
 	assert.Equal(t, http.StatusOK, rec.Code)
+}
+
+// badArtifactUpstream serves acme.evil 1.0.0 whose sha256 is right but whose content is
+// another collection.
+func badArtifactUpstream(t *testing.T) string {
+	up := galaxytest.New(galaxytest.Options{})
+	up.AddRawArtifact(galaxytest.Collection{Namespace: "acme", Name: "evil", Version: "1.0.0"},
+		galaxytest.BuildArtifact(galaxytest.Collection{Namespace: "acme", Name: "other", Version: "1.0.0"}))
+	u, stop := up.Start()
+	t.Cleanup(stop)
+	return u
+}
+
+// A failed sync leaves the artifact it downloaded in the store; being stored does not
+// make it checked, so the next sync refuses it again instead of publishing it.
+func TestRefusedArtifactStaysRefused(t *testing.T) {
+	ctx := context.Background()
+	s := store.NewMemory()
+	m := &Mirror{Name: "bad", URL: badArtifactUpstream(t), Collections: []CollectionSpec{{Name: "acme.evil"}}, Store: s, Fetch: newFetch(s)}
+	for range 2 {
+		_, err := m.Sync(ctx)
+		require.ErrorIs(t, err, ErrBadArtifact)
+		_, err = s.Ref(ctx, m.Ref())
+		require.ErrorIs(t, err, store.ErrNotFound, "nothing published")
+	}
+}
+
+// Issue #17: turning a check back on must check again, never answer "nothing changed"
+// over a tree published while it was off.
+func TestTrustChangeChecksAgain(t *testing.T) {
+	ctx := context.Background()
+	t.Run("SkipArtifactCheck", func(t *testing.T) {
+		s := store.NewMemory()
+		m := &Mirror{Name: "bad", URL: badArtifactUpstream(t), Collections: []CollectionSpec{{Name: "acme.evil"}}, Store: s, Fetch: newFetch(s),
+			SkipArtifactCheck: true}
+		st, err := m.Sync(ctx)
+		require.NoError(t, err)
+		require.True(t, st.Changed)
+		m.SkipArtifactCheck = false
+		_, err = m.Sync(ctx)
+		require.ErrorIs(t, err, ErrBadArtifact)
+		cur, err := store.Current(ctx, s, m.Ref())
+		require.NoError(t, err)
+		assert.Equal(t, st.Generation.Record, cur.Record, "the earlier publication stays, and is not blessed")
+	})
+	t.Run("AllowMissingChecksum", func(t *testing.T) {
+		up, u := upstream(t, galaxytest.Options{})
+		up.SetFaults(galaxytest.Faults{NoSHA256: true})
+		s := store.NewMemory()
+		m := testMirror(s, u)
+		m.AllowMissingChecksum = true
+		_, err := m.Sync(ctx)
+		require.NoError(t, err)
+		m.AllowMissingChecksum = false
+		_, err = m.Sync(ctx)
+		require.ErrorIs(t, err, ErrNoChecksum)
+	})
+}
+
+// A cancelled discovery is not remembered: the Client (and a Mirror) works afterwards.
+func TestDiscoverAfterCancel(t *testing.T) {
+	_, u := upstream(t, galaxytest.Options{})
+	s := store.NewMemory()
+	c := &Client{URL: u, Fetch: newFetch(s)}
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, _, err := c.Discover(cancelled)
+	require.ErrorIs(t, err, context.Canceled)
+	root, versions, err := c.Discover(context.Background())
+	require.NoError(t, err)
+	assert.True(t, strings.HasSuffix(root, "/api/"), root)
+	assert.Contains(t, versions, "v3")
+	_, err = c.Collection(context.Background(), "acme", "lib")
+	require.NoError(t, err)
+
+	m := testMirror(s, u)
+	_, err = m.Sync(cancelled)
+	require.ErrorIs(t, err, context.Canceled)
+	st, err := m.Sync(context.Background())
+	require.NoError(t, err)
+	assert.True(t, st.Changed)
+}
+
+// The token exchange retries as downloads do: a 503 is waited out, a 400 is final.
+func TestTokenExchangeRetries(t *testing.T) {
+	ctx := context.Background()
+	_, u := upstream(t, galaxytest.Options{Token: "access-1"})
+	var calls atomic.Int32
+	sso := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := calls.Add(1)
+		_ = r.ParseForm()
+		switch {
+		case r.PostForm.Get("refresh_token") != "offline-xyz":
+			http.Error(w, `{"error":"invalid_grant"}`, http.StatusBadRequest)
+		case n == 1:
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "maintenance", http.StatusServiceUnavailable)
+		default:
+			_, _ = io.WriteString(w, `{"access_token":"access-1","expires_in":900}`)
+		}
+	}))
+	defer sso.Close()
+	s := store.NewMemory()
+	m := testMirror(s, u)
+	m.Token, m.AuthURL = "offline-xyz", sso.URL
+	_, err := m.Sync(ctx)
+	require.NoError(t, err)
+	assert.EqualValues(t, 2, calls.Load())
+
+	calls.Store(0)
+	m.Name, m.Token = "revoked", "revoked"
+	_, err = m.Sync(ctx)
+	require.ErrorIs(t, err, ErrAuth)
+	var he *fetch.HTTPError
+	require.ErrorAs(t, err, &he)
+	assert.Equal(t, http.StatusBadRequest, he.StatusCode)
+	assert.Contains(t, err.Error(), "POST")
+	assert.EqualValues(t, 1, calls.Load(), "a refusal is not retried")
+}
+
+// The old name of URL still works, with a warning; the two disagreeing is an error.
+func TestDeprecatedUpstreamName(t *testing.T) {
+	_, u := upstream(t, galaxytest.Options{})
+	s := store.NewMemory()
+	m := testMirror(s, u)
+	m.URL, m.Upstream = "", u
+	var logs strings.Builder
+	m.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	_, err := m.Sync(context.Background())
+	require.NoError(t, err)
+	assert.Contains(t, logs.String(), "upstream is deprecated")
+	assert.Equal(t, []string{u, "https://github.com/", "https://codeload.github.com/"}, m.Endpoints())
+	m.URL = "https://galaxy.ansible.com/"
+	_, err = m.Sync(context.Background())
+	assert.ErrorIs(t, err, ErrConfig)
+	assert.ErrorIs(t, err, store.ErrConfig)
 }

@@ -121,7 +121,7 @@ func TestAnsibleGalaxyEndToEnd(t *testing.T) {
 
 	s, err := store.Open(filepath.Join(dir, "store"))
 	require.NoError(t, err)
-	m := &Mirror{Name: "e2e", Upstream: upURL, Store: s, Fetch: newFetch(s),
+	m := &Mirror{Name: "e2e", URL: upURL, Store: s, Fetch: newFetch(s),
 		Collections: []CollectionSpec{{Name: "testns.app"}},
 		Roles:       []RoleSpec{{Name: "jdoe.web", Versions: []string{"1.0.0", "1.1.0"}}}}
 	st, err := m.Sync(ctx)
@@ -162,7 +162,7 @@ func TestAnsibleGalaxyEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	st, err = m.Sync(ctx)
 	require.NoError(t, err)
-	require.True(t, st.Published)
+	require.True(t, st.Changed)
 	assert.Equal(t, 1, st.Downloaded)
 	inst = filepath.Join(dir, "inst4")
 	out = testutil.Run(t, 3*time.Minute, env, "ansible-galaxy", "collection", "install", "-s", api, "testns.app", "-p", inst)
@@ -217,7 +217,7 @@ func TestAnsibleGalaxyStaticTree(t *testing.T) {
 	u, stop := up.Start()
 	defer stop()
 	s := store.NewMemory()
-	m := &Mirror{Name: "static", Upstream: u, Store: s, Fetch: newFetch(s),
+	m := &Mirror{Name: "static", URL: u, Store: s, Fetch: newFetch(s),
 		Collections: []CollectionSpec{{Name: "stat.app"}, {Name: "stat.lib"}}}
 	_, err := m.Sync(ctx)
 	require.NoError(t, err)

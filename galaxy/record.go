@@ -155,7 +155,7 @@ func readJSONBlob(ctx context.Context, s store.Store, f store.File, v any) error
 		return err
 	}
 	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("%w: %v", ErrMalformed, err)
+		return fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	return nil
 }

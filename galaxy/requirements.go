@@ -9,10 +9,12 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/airgapkit/airgap/store"
 )
 
 // ErrRequirements reports a requirements.yml that cannot be read.
-var ErrRequirements = errors.New("galaxy: invalid requirements")
+var ErrRequirements = fmt.Errorf("galaxy: invalid requirements%.0w", store.ErrConfig)
 
 // maxRequirementsSize caps a requirements file.
 const maxRequirementsSize = 4 << 20

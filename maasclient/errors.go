@@ -7,24 +7,26 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+
+	"github.com/airgapkit/airgap/store"
 )
 
 // Sentinels that *APIError matches with errors.Is, by status code.
 var (
-	ErrBadRequest   = errors.New("maas: bad request")         // 400
-	ErrUnauthorized = errors.New("maas: unauthorized")        // 401
-	ErrForbidden    = errors.New("maas: forbidden")           // 403
-	ErrNotFound     = errors.New("maas: not found")           // 404
-	ErrConflict     = errors.New("maas: conflict")            // 409
-	ErrUnavailable  = errors.New("maas: service unavailable") // 503
+	ErrBadRequest   = errors.New("maas: bad request")                      // 400
+	ErrUnauthorized = errors.New("maas: unauthorized")                     // 401
+	ErrForbidden    = errors.New("maas: forbidden")                        // 403
+	ErrNotFound     = fmt.Errorf("maas: not found%.0w", store.ErrNotFound) // 404
+	ErrConflict     = errors.New("maas: conflict")                         // 409
+	ErrUnavailable  = errors.New("maas: service unavailable")              // 503
 )
 
 // Other errors.
 var (
 	// ErrInvalidAPIKey: an API key is not three non-empty parts separated by colons.
-	ErrInvalidAPIKey = errors.New("maas: invalid API key")
+	ErrInvalidAPIKey = fmt.Errorf("maas: invalid API key%.0w", store.ErrConfig)
 	// ErrInvalidURL: the MAAS URL is not an absolute http(s) URL.
-	ErrInvalidURL = errors.New("maas: invalid MAAS URL")
+	ErrInvalidURL = fmt.Errorf("maas: invalid MAAS URL%.0w", store.ErrConfig)
 	// ErrLoginFailed: the user name and password were refused.
 	ErrLoginFailed = errors.New("maas: login failed")
 	// ErrImportIncomplete: the import finished but a selected image is missing.

@@ -6,13 +6,15 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/airgapkit/airgap/store"
 )
 
 // Sentinel errors that callers branch on with errors.Is. Digest mismatches are
 // store.ErrDigestMismatch and size caps store.ErrTooLarge, as everywhere in the SDK.
 var (
 	// ErrNotFound: the registry has no such repository, tag, manifest or blob (404).
-	ErrNotFound = errors.New("oci: not found")
+	ErrNotFound = fmt.Errorf("oci: not found%.0w", store.ErrNotFound)
 	// ErrUnauthorized: the registry refused the credentials, or none were given (401/403).
 	ErrUnauthorized = errors.New("oci: unauthorized")
 	// ErrRateLimited: the registry kept answering 429 Too Many Requests.
@@ -29,7 +31,7 @@ var (
 	// ErrMappingCollision: two source repositories map to the same target repository.
 	ErrMappingCollision = errors.New("oci: two repositories map to the same target")
 	// ErrInvalidManifest: a manifest is not valid JSON of the shape its media type says.
-	ErrInvalidManifest = errors.New("oci: invalid manifest")
+	ErrInvalidManifest = fmt.Errorf("oci: invalid manifest%.0w", store.ErrMalformed)
 )
 
 // RegistryError is a registry's error answer: the HTTP status and the distribution

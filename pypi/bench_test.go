@@ -17,7 +17,7 @@ const closureSize = 200
 
 func closureMirror(b *testing.B, s store.Store, url string) *pypi.Mirror {
 	return &pypi.Mirror{
-		Upstream:     url + "/simple/",
+		URL:          url + "/simple/",
 		Requirements: []string{"gen-0[all]"},
 		Targets:      []wheel.Target{{Python: "3.11", Platform: "manylinux_2_28_x86_64"}},
 		Store:        s,

@@ -11,7 +11,8 @@
 // the PEP 508 markers of its Requires-Dist for that target (extras propagate), and repeats
 // until nothing new is required. What cannot be satisfied is reported with the chain of
 // requirements that led to it. Files are verified by sha256 and stored once; a resync
-// fetches only what is new.
+// fetches only what is new, and publishes no generation when it arrives at the tree
+// already published (store.Update).
 //
 // The published tree holds /simple/ and /simple/<name>/ in both PEP 503 HTML and PEP 691
 // JSON, with "#sha256=" fragments, data-requires-python, data-yanked and only the PEP 714

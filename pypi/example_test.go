@@ -30,7 +30,7 @@ func Example() {
 
 	s := store.NewMemory()
 	m := &pypi.Mirror{
-		Upstream:     upstream.URL + "/simple/",
+		URL:          upstream.URL + "/simple/",
 		Requirements: []string{"web"},
 		Targets: []wheel.Target{
 			{Python: "3.10", Platform: "manylinux_2_28_x86_64"},

@@ -14,7 +14,7 @@ import (
 	"github.com/airgapkit/airgap/store/fetch"
 )
 
-// DefaultUpstream is the simple API that Mirror.Upstream defaults to.
+// DefaultUpstream is the simple API that Mirror.URL defaults to.
 const DefaultUpstream = "https://pypi.org/simple/"
 
 // DefaultName is the mirror name Mirror.Name defaults to (ref "pypi/python").
@@ -25,7 +25,7 @@ const DefaultName = "python"
 var DefaultTarget = wheel.Target{Python: "3.11", Platform: "manylinux_2_28_x86_64"}
 
 // ErrConfig is returned (wrapped) for an unusable Mirror configuration.
-var ErrConfig = errors.New("pypi: invalid mirror configuration")
+var ErrConfig = fmt.Errorf("pypi: invalid mirror configuration%.0w", store.ErrConfig)
 
 // ErrUnsatisfied is the sentinel of *UnsatisfiedError.
 var ErrUnsatisfied = errors.New("pypi: unsatisfiable requirements")
@@ -36,8 +36,12 @@ var ErrUnsatisfied = errors.New("pypi: unsatisfiable requirements")
 type Mirror struct {
 	// Name names the mirror; it publishes the ref "pypi/<Name>". Default DefaultName.
 	Name string `yaml:"name"`
-	// Upstream is the base URL of a simple API: pypi.org/simple, a devpi or Artifactory
+	// URL is the base URL of a simple API: pypi.org/simple, a devpi or Artifactory
 	// index, or another airgap mirror. Default DefaultUpstream.
+	URL string `yaml:"url"`
+	// Upstream is the old name of URL, still accepted (with a warning at Sync).
+	//
+	// Deprecated: use URL.
 	Upstream string `yaml:"upstream"`
 	// Requirements are PEP 508 requirements, as pip takes them ("requests>=2.31",
 	// "uvicorn[standard]").
@@ -109,16 +113,15 @@ func (e *UnsatisfiedError) Unwrap() error { return ErrUnsatisfied }
 
 // SyncStats reports what a Sync did.
 type SyncStats struct {
+	// SyncResult says what was published (Ref, Generation, Changed: false when the
+	// resync arrived at the tree already published) and counts the distribution files
+	// downloaded this run and those already in the store (Reused).
+	store.SyncResult
 	// Projects, Versions and Files count what the published index holds (Files counts
 	// distributions, not metadata files).
 	Projects, Versions, Files int
 	// Bytes is the total size of the distributions.
 	Bytes int64
-	// Downloaded and DownloadedBytes count distribution files fetched this run; Reused
-	// counts those already in the store.
-	Downloaded      int
-	DownloadedBytes int64
-	Reused          int
 	// MetadataFiles counts the .metadata files published; MetadataFromWheel how many of
 	// them were read out of the wheel because upstream had none (or answered 404).
 	MetadataFiles, MetadataFromWheel int
@@ -132,9 +135,6 @@ type SyncStats struct {
 	DependenciesUnknown []string
 	// Skipped lists upstream files that were ignored, with the reason.
 	Skipped []string
-	// Ref and Generation tell what was published.
-	Ref        string
-	Generation store.Generation
 }
 
 // Ref returns the store ref the mirror publishes: "pypi/<Name>".
@@ -159,7 +159,10 @@ func (m *Mirror) Endpoints() []string {
 }
 
 func (m *Mirror) upstream() string {
-	u := m.Upstream
+	u := m.URL
+	if u == "" {
+		u = m.Upstream
+	}
 	if u == "" {
 		u = DefaultUpstream
 	}
@@ -234,9 +237,12 @@ func (m *Mirror) validate() error {
 	if m.Store == nil {
 		return fmt.Errorf("%w: Store is nil", ErrConfig)
 	}
+	if m.URL != "" && m.Upstream != "" && m.URL != m.Upstream {
+		return fmt.Errorf("%w: url %q and its deprecated name upstream %q disagree", ErrConfig, m.URL, m.Upstream)
+	}
 	u, err := url.Parse(m.upstream())
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%w: upstream %q is not an http(s) URL", ErrConfig, m.Upstream)
+		return fmt.Errorf("%w: url %q is not an http(s) URL", ErrConfig, m.upstream())
 	}
 	for _, t := range m.targets() {
 		if err := t.Validate(); err != nil {

@@ -112,8 +112,7 @@ type syncer struct {
 	targets []wheel.Target
 	envs    []pep508.Environment
 	base    *url.URL
-	prev    *store.Snapshot
-	reuse   bool // prev was made from the same upstream
+	prev    *store.Snapshot // the published tree, when it may be reused (store.Prev)
 
 	mu        sync.Mutex
 	projects  map[string]*project
@@ -130,8 +129,10 @@ type syncer struct {
 
 // Sync resolves the requirements and their dependencies for every target, downloads what
 // is new (verified by sha256), writes the simple index and publishes it atomically under
-// Ref(). Nothing is published when it fails. The caller should hold the store's writer
-// lock if GC may run concurrently.
+// Ref() (store.Update): a resync that arrives at the published tree publishes nothing
+// (SyncStats.Changed false), and one whose upstream or trust settings changed reuses
+// nothing of the previous tree. Nothing is published when it fails. The caller should
+// hold the store's writer lock if GC may run concurrently.
 func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 	if err := m.validate(); err != nil {
 		return SyncStats{}, err
@@ -139,6 +140,9 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 	reqs, err := m.requirements()
 	if err != nil {
 		return SyncStats{}, err
+	}
+	if m.Upstream != "" {
+		m.logger().Warn("pypi: the setting upstream is deprecated; call it url", "mirror", m.Ref())
 	}
 	base, _ := url.Parse(m.upstream())
 	s := &syncer{
@@ -152,25 +156,36 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 	for _, t := range s.targets {
 		s.envs = append(s.envs, t.Environment())
 	}
-	prev, err := store.Current(ctx, m.Store, m.Ref())
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-	case err != nil:
-		return s.stats, fmt.Errorf("pypi: %w", err)
-	default:
-		s.prev, err = store.ReadSnapshot(ctx, m.Store, prev.Snapshot)
-		if err != nil {
-			return s.stats, fmt.Errorf("pypi: previous snapshot: %w", err)
+	// The index's sha256 sums are as good as the upstream they come from.
+	trust := store.TrustOf(m).WithRoot("upstream", m.upstream())
+	gen, changed, err := store.Update(ctx, m.Store, m.Ref(), trust, func(prev store.Prev) (*store.Snapshot, error) {
+		if prev.TrustChanged != nil {
+			m.logger().Info("pypi: reusing nothing of the published tree", "ref", m.Ref(), "changed", prev.TrustChanged)
 		}
-		s.reuse = s.prev.Annotations[annUpstream] == m.upstream()
+		s.prev = prev.Snapshot
+		return s.resolve(ctx, reqs)
+	})
+	if err != nil {
+		return s.stats, err // build's errors say "pypi:", Update's name the ref
 	}
+	s.stats.Generation, s.stats.Changed = gen, changed
+	if changed {
+		m.logger().Info("pypi: published", "ref", m.Ref(), "projects", s.stats.Projects, "files", s.stats.Files,
+			"downloaded", s.stats.Downloaded, "unsatisfied", len(s.stats.Unsatisfied))
+	} else {
+		m.logger().Info("pypi: nothing changed", "ref", m.Ref(), "projects", s.stats.Projects, "files", s.stats.Files)
+	}
+	return s.stats, nil
+}
 
+// resolve runs the resolution rounds from the requirements and builds the next tree.
+func (s *syncer) resolve(ctx context.Context, reqs []pep508.Requirement) (*store.Snapshot, error) {
 	var frontier []need
 	for _, r := range reqs {
 		for ti := range s.targets {
 			ok, err := r.Applies(s.envs[ti], nil)
 			if err != nil {
-				m.logger().Warn("pypi: marker undecidable, requirement kept", "requirement", r.String(), "target", s.targets[ti].String(), "err", err)
+				s.m.logger().Warn("pypi: marker undecidable, requirement kept", "requirement", r.String(), "target", s.targets[ti].String(), "err", err)
 				ok = true
 			}
 			if ok {
@@ -179,35 +194,20 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 		}
 	}
 	for round := 0; len(frontier) > 0; round++ {
-		m.logger().Debug("pypi: resolving", "round", round, "requirements", len(frontier))
-		frontier, err = s.round(ctx, frontier)
-		if err != nil {
-			return s.stats, err
+		s.m.logger().Debug("pypi: resolving", "round", round, "requirements", len(frontier))
+		var err error
+		if frontier, err = s.round(ctx, frontier); err != nil {
+			return nil, err
 		}
 	}
 	for _, u := range s.stats.Unsatisfied {
-		m.logger().Warn("pypi: unsatisfiable requirement", "requirement", u.Requirement, "target", u.Target,
+		s.m.logger().Warn("pypi: unsatisfiable requirement", "requirement", u.Requirement, "target", u.Target,
 			"chain", strings.Join(u.Chain, " -> "), "reason", u.Reason)
 	}
-	if len(s.stats.Unsatisfied) > 0 && !m.AllowUnsatisfied {
-		return s.stats, &UnsatisfiedError{Items: s.stats.Unsatisfied}
+	if len(s.stats.Unsatisfied) > 0 && !s.m.AllowUnsatisfied {
+		return nil, &UnsatisfiedError{Items: s.stats.Unsatisfied}
 	}
-	snap, err := s.build(ctx)
-	if err != nil {
-		return s.stats, err
-	}
-	d, err := store.WriteSnapshot(ctx, m.Store, snap)
-	if err != nil {
-		return s.stats, fmt.Errorf("pypi: %w", err)
-	}
-	gen, err := store.Publish(ctx, m.Store, m.Ref(), prev.Record, d)
-	if err != nil {
-		return s.stats, fmt.Errorf("pypi: %w", err)
-	}
-	s.stats.Generation = gen
-	m.logger().Info("pypi: published", "ref", m.Ref(), "projects", s.stats.Projects, "files", s.stats.Files,
-		"downloaded", s.stats.Downloaded, "unsatisfied", len(s.stats.Unsatisfied))
-	return s.stats, nil
+	return s.build(ctx)
 }
 
 // parallel runs fn for every item with at most n at a time; the first error cancels the
@@ -348,7 +348,7 @@ func (s *syncer) loadProject(ctx context.Context, name string) (*project, error)
 	req := fetch.Request{URL: pageURL, Header: http.Header{"Accept": {simple.AcceptHeader}}, MaxSize: simple.MaxIndexSize}
 	var prevFile store.File
 	var prevMeta pageMeta
-	if s.prev != nil && s.reuse {
+	if s.prev != nil {
 		f, ok1 := s.prev.Lookup(upstreamDir + name)
 		pm, ok2 := decodePageMeta(s.prev.Annotations[annPagePrefix+name])
 		if ok1 && ok2 {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"github.com/airgapkit/airgap/pypi/simple"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -91,7 +92,7 @@ func newEnv(t testing.TB, projects ...pypitest.Project) *env {
 
 func (e *env) mirror(reqs ...string) *pypi.Mirror {
 	return &pypi.Mirror{
-		Upstream:     e.srv.URL + "/simple/",
+		URL:          e.srv.URL + "/simple/",
 		Requirements: reqs,
 		Targets:      []wheel.Target{linux311, linux313},
 		Store:        e.store,
@@ -324,7 +325,7 @@ func TestConfigErrors(t *testing.T) {
 		{Store: s},
 		{Store: s, Requirements: []string{"a>="}},
 		{Store: s, Requirements: []string{"a @ https://x/a.whl"}},
-		{Store: s, Requirements: []string{"a"}, Upstream: "file:///etc"},
+		{Store: s, Requirements: []string{"a"}, URL: "file:///etc"},
 		{Store: s, Requirements: []string{"a"}, Targets: []wheel.Target{{Python: "three"}}},
 		{Requirements: []string{"a"}},
 		{Store: s, RequirementsFile: "/nonexistent/requirements.txt"},
@@ -336,7 +337,7 @@ func TestConfigErrors(t *testing.T) {
 
 func TestEndpoints(t *testing.T) {
 	assert.Equal(t, []string{"https://pypi.org/simple/", "https://files.pythonhosted.org/"}, (&pypi.Mirror{}).Endpoints())
-	assert.Equal(t, []string{"http://devpi:3141/root/pypi/+simple/"}, (&pypi.Mirror{Upstream: "http://devpi:3141/root/pypi/+simple"}).Endpoints())
+	assert.Equal(t, []string{"http://devpi:3141/root/pypi/+simple/"}, (&pypi.Mirror{URL: "http://devpi:3141/root/pypi/+simple"}).Endpoints())
 	assert.Equal(t, "pypi/internal", (&pypi.Mirror{Name: "internal"}).Ref())
 }
 
@@ -377,6 +378,47 @@ func TestMetadataHashMismatch(t *testing.T) {
 	assert.ErrorIs(t, err, store.ErrDigestMismatch)
 	_, err = store.Current(context.Background(), e.store, "pypi/python")
 	assert.ErrorIs(t, err, store.ErrNotFound)
+}
+
+// Issue #17: a resync of an unchanged upstream published a new generation every time,
+// so gc --keep N pushed out real history and every incremental bundle carried a
+// snapshot.
+func TestNoopResyncPublishesNothing(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, demoProjects()...)
+	m := e.mirror(demoRequirements...)
+	first, err := m.Sync(ctx)
+	require.NoError(t, err)
+	assert.True(t, first.Changed)
+	again, err := m.Sync(ctx)
+	require.NoError(t, err)
+	assert.False(t, again.Changed)
+	assert.Equal(t, first.Generation.Record, again.Generation.Record)
+	h, err := store.History(ctx, e.store, m.Ref(), 0)
+	require.NoError(t, err)
+	assert.Len(t, h, 1, "no generation for a no-op resync")
+
+	e.up.Update("extra-dep", func(p *pypitest.Project) { p.Dists = append(p.Dists, w("extra-dep", "1.1")) })
+	third, err := m.Sync(ctx)
+	require.NoError(t, err)
+	assert.True(t, third.Changed)
+	assert.Equal(t, first.Generation.Record, third.Generation.Parent)
+}
+
+// The old name of URL still works, with a warning; the two disagreeing is an error.
+func TestDeprecatedUpstreamName(t *testing.T) {
+	e := newEnv(t, pypitest.Project{Name: "quiet", Dists: []pypitest.Dist{w("quiet", "1.0")}})
+	var logs strings.Builder
+	m := e.mirror("quiet")
+	m.URL, m.Upstream = "", e.srv.URL+"/simple/"
+	m.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	_, err := m.Sync(context.Background())
+	require.NoError(t, err)
+	assert.Contains(t, logs.String(), "upstream is deprecated")
+	m.URL = "https://pypi.org/simple/"
+	_, err = m.Sync(context.Background())
+	assert.ErrorIs(t, err, pypi.ErrConfig)
+	assert.ErrorIs(t, err, store.ErrConfig)
 }
 
 func TestCancelledSyncPublishesNothing(t *testing.T) {

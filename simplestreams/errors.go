@@ -1,8 +1,9 @@
 package simplestreams
 
 import (
-	"errors"
 	"fmt"
+
+	"github.com/airgapkit/airgap/store"
 )
 
 // Sentinel errors that callers branch on with errors.Is. Signature failures wrap the
@@ -13,18 +14,18 @@ var (
 	// ErrInvalidDocument: a document is not well-formed JSON of the expected format
 	// (index:1.0, products:1.0), is truncated, or breaks a structural rule (an object where
 	// a string belongs, an item without a checksum, two items at one path that disagree).
-	ErrInvalidDocument = errors.New("simplestreams: invalid document")
+	ErrInvalidDocument = fmt.Errorf("simplestreams: invalid document%.0w", store.ErrMalformed)
 	// ErrUnsigned: the entry point was signed, or a keyring was configured, but a document
 	// arrived without a signature (a plain .json without its .json.gpg, or an .sjson that
 	// is not clearsigned).
-	ErrUnsigned = errors.New("simplestreams: unsigned document")
+	ErrUnsigned = fmt.Errorf("simplestreams: unsigned document%.0w", store.ErrUnsigned)
 	// ErrFilter: a filter expression does not parse (see ParseFilter).
-	ErrFilter = errors.New("simplestreams: invalid filter")
+	ErrFilter = fmt.Errorf("simplestreams: invalid filter%.0w", store.ErrConfig)
 	// ErrRollback: the upstream index is older than the one the published mirror was built
 	// from (a replay of old metadata). Mirror.AllowRollback accepts it.
-	ErrRollback = errors.New("simplestreams: upstream index is older than the published one")
+	ErrRollback = fmt.Errorf("simplestreams: upstream index is older than the published one%.0w", store.ErrRollback)
 	// ErrConfig: the Mirror is missing something it needs (URL, Store, keyring).
-	ErrConfig = errors.New("simplestreams: invalid configuration")
+	ErrConfig = fmt.Errorf("simplestreams: invalid configuration%.0w", store.ErrConfig)
 )
 
 // DocumentError reports which document (a path relative to the mirror root) failed and

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/airgapkit/airgap/store"
 )
 
 // Sentinel errors that callers branch on with errors.Is. Digest mismatches of snap files
@@ -11,36 +13,36 @@ import (
 var (
 	// ErrMalformedAssertion: assertion text that does not follow the format (headers,
 	// body-length, blank lines, signature), or is truncated.
-	ErrMalformedAssertion = errors.New("snapproxy: malformed assertion")
+	ErrMalformedAssertion = fmt.Errorf("snapproxy: malformed assertion%.0w", store.ErrMalformed)
 	// ErrTooLarge: an assertion or a stream of them exceeds the size caps.
-	ErrTooLarge = errors.New("snapproxy: assertion too large")
+	ErrTooLarge = fmt.Errorf("snapproxy: assertion too large%.0w", store.ErrTooLarge)
 	// ErrSignature: a signature does not verify with the key that the assertion names.
-	ErrSignature = errors.New("snapproxy: bad assertion signature")
+	ErrSignature = fmt.Errorf("snapproxy: bad assertion signature%.0w", store.ErrSignature)
 	// ErrUntrustedKey: an assertion is signed by a key that is neither trusted nor
 	// certified (through an account-key assertion) by a trusted key.
-	ErrUntrustedKey = errors.New("snapproxy: assertion signed by an untrusted key")
+	ErrUntrustedKey = fmt.Errorf("snapproxy: assertion signed by an untrusted key%.0w", store.ErrSignature)
 	// ErrAssertionMismatch: the assertions do not describe the snap file they come with
 	// (another snap-id, name, revision, size or sha3-384), or one is missing.
 	ErrAssertionMismatch = errors.New("snapproxy: assertions do not match the snap")
 	// ErrUnsupportedKey: an account-key holds a key that is not RSA, the only kind snapd
 	// accepts (Ed25519, ECDSA, ... keys are refused, trusted or not).
-	ErrUnsupportedKey = errors.New("snapproxy: account-key is not an RSA key")
+	ErrUnsupportedKey = fmt.Errorf("snapproxy: account-key is not an RSA key%.0w", store.ErrSignature)
 	// ErrNoTrustedKeys: verification was asked for without any trusted root key.
-	ErrNoTrustedKeys = errors.New("snapproxy: no trusted root account-key configured")
+	ErrNoTrustedKeys = fmt.Errorf("snapproxy: no trusted root account-key configured%.0w", store.ErrConfig)
 	// ErrMalformed: a Store API answer is not the JSON the API defines.
-	ErrMalformed = errors.New("snapproxy: malformed store response")
+	ErrMalformed = fmt.Errorf("snapproxy: malformed store response%.0w", store.ErrMalformed)
 	// ErrNameNotFound: the store has no snap of that name (code name-not-found).
-	ErrNameNotFound = errors.New("snapproxy: snap not found")
+	ErrNameNotFound = fmt.Errorf("snapproxy: snap not found%.0w", store.ErrNotFound)
 	// ErrRevisionNotFound: the snap exists but not at the requested revision, channel or
 	// architecture (code revision-not-found). The *StoreError lists the releases that
 	// exist.
-	ErrRevisionNotFound = errors.New("snapproxy: revision not found")
+	ErrRevisionNotFound = fmt.Errorf("snapproxy: revision not found%.0w", store.ErrNotFound)
 	// ErrChannelNotFound: a revision-not-found answer to a request by channel (or by
 	// neither channel nor revision: the default channel): the snap has nothing released
 	// there for that architecture.
-	ErrChannelNotFound = errors.New("snapproxy: channel not found")
+	ErrChannelNotFound = fmt.Errorf("snapproxy: channel not found%.0w", store.ErrNotFound)
 	// ErrAssertionNotFound: the store has no assertion with those primary keys.
-	ErrAssertionNotFound = errors.New("snapproxy: assertion not found")
+	ErrAssertionNotFound = fmt.Errorf("snapproxy: assertion not found%.0w", store.ErrNotFound)
 )
 
 // Release names one channel and architecture in which a snap is released.

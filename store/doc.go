@@ -14,6 +14,27 @@
 // before; GC keeps the newest N generations of every ref and deletes the blobs no kept
 // generation references.
 //
+// # Syncing
+//
+// Every mirror publishes through Update, one transaction: it reads the current
+// generation, hands it to the caller's build function (Prev), and publishes the result
+// only when it differs in files or annotations from what is published, so a resync that
+// changed nothing adds no generation (GC's history and incremental bundles stay real).
+// Update records with each generation the Trust it was verified under: the trust roots
+// (keyrings, the upstream) and every setting that loosens a check, which TrustOf finds by
+// reflection in the mirror's configuration. A sync whose Trust differs from the recorded
+// one is given no previous snapshot to reuse and cannot keep the published one: it
+// verifies everything again. SyncResult is the part of every package's SyncStats that
+// says what was published and what it cost.
+//
+// # Errors
+//
+// Besides the store's own sentinels (ErrDigestMismatch, ErrConflict, ErrLocked, ...),
+// the package defines the SDK's error vocabulary: ErrConfig, ErrRollback, ErrSignature,
+// ErrUnsigned, ErrMalformed, ErrNotFound, ErrTooLarge. Each protocol package's sentinels
+// keep their own names and messages and match one of these with errors.Is, so a program
+// can branch on the kind of failure whatever mirror kind reported it.
+//
 // Backends implement Store: the filesystem store (Open) is the embedded default, Memory is
 // for tests, and store/s3 puts the same store on object storage. Every backend passes the
 // conformance suite in store/storetest.

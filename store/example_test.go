@@ -50,3 +50,47 @@ func ExamplePublish() {
 	// first sync: true
 	// Origin: Ubuntu
 }
+
+// A sync publishes through Update: a resync that arrives at the same tree publishes no
+// generation, and one whose trust settings differ gets nothing to reuse.
+func ExampleUpdate() {
+	ctx := context.Background()
+	s := store.NewMemory()
+	type Mirror struct {
+		URL                   string
+		InsecureSkipSignature bool
+	}
+	m := Mirror{URL: "https://deb.example/"}
+	sync := func() {
+		trust := store.TrustOf(m).WithRoot("keyring", "sha256:1234")
+		gen, changed, err := store.Update(ctx, s, "apt/example", trust, func(prev store.Prev) (*store.Snapshot, error) {
+			if prev.TrustChanged != nil {
+				fmt.Println("verifying everything again:", prev.TrustChanged)
+			}
+			if prev.Snapshot != nil && prev.Snapshot.Annotations["etag"] == `"v1"` {
+				return nil, nil // upstream answered 304: keep what is published
+			}
+			snap := store.NewSnapshot()
+			info, err := store.PutBytes(ctx, s, store.Expect{}, []byte("Origin: Example\n"))
+			if err != nil {
+				return nil, err
+			}
+			snap.Annotations["etag"] = `"v1"`
+			return snap, snap.Add("dists/stable/Release", store.File{Digest: info.Digest, Size: info.Size})
+		})
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println("changed:", changed, "parent:", gen.Parent != "")
+	}
+	sync()
+	sync()
+	m.InsecureSkipSignature = true
+	sync()
+	// Output:
+	// changed: true parent: false
+	// changed: false parent: false
+	// verifying everything again: [InsecureSkipSignature: false -> true]
+	// changed: true parent: true
+}

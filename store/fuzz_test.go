@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -60,6 +61,33 @@ func FuzzDecodeSnapshot(f *testing.F) {
 			if store.ValidatePath(p) != nil || file.Digest.Validate() != nil || file.Size < 0 {
 				t.Fatalf("accepted bad entry %q %+v", p, file)
 			}
+		}
+	})
+}
+
+// FuzzGenerationRecord reads generation records (as Current does, from a store a bundle
+// may have filled): the recorded Trust reads back to the same fingerprint.
+func FuzzGenerationRecord(f *testing.F) {
+	d := `"sha256:` + strings.Repeat("0", 64) + `"`
+	f.Add([]byte(`{"snapshot":` + d + `,"published":"2026-01-01T00:00:00Z"}`))
+	f.Add([]byte(`{"snapshot":` + d + `,"published":"2026-01-01T00:00:00Z","trust":{"roots":{"keyring":"sha256:1"},"switches":{"InsecureSkipSignature":"false"}}}`))
+	f.Add([]byte(`{"snapshot":` + d + `,"trust":null}`))
+	f.Add([]byte(`{"snapshot":` + d + `,"trust":{"switches":[]}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var g store.Generation
+		if json.Unmarshal(b, &g) != nil {
+			return
+		}
+		out, err := json.Marshal(g)
+		if err != nil {
+			t.Fatalf("marshal: %v", err)
+		}
+		var again store.Generation
+		if err := json.Unmarshal(out, &again); err != nil {
+			t.Fatalf("re-read %s: %v", out, err)
+		}
+		if g.Trust.Fingerprint() != again.Trust.Fingerprint() || g.Trust.IsZero() != again.Trust.IsZero() {
+			t.Fatalf("trust changed over a round trip: %s", out)
 		}
 	})
 }

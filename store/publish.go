@@ -17,6 +17,9 @@ type Generation struct {
 	Snapshot  Digest    `json:"snapshot"`
 	Parent    Digest    `json:"parent,omitempty"`
 	Published time.Time `json:"published"`
+	// Trust is what the sync that published this generation accepted as verified (see
+	// Update); zero for generations published with Publish.
+	Trust Trust `json:"trust,omitzero"`
 }
 
 // maxRecordSize caps a generation record blob.
@@ -60,14 +63,21 @@ func ReadGeneration(ctx context.Context, s Store, d Digest) (Generation, error) 
 // Publish points ref at snap in one atomic step, provided ref still points at prev (the
 // Record of the Generation read when the sync began; "" when the ref did not exist).
 // Otherwise it fails with ErrConflict and nothing changes. The snapshot must be stored.
+//
+// Publish is the bare step: it records no Trust and publishes even an unchanged tree. A
+// sync uses Update.
 func Publish(ctx context.Context, s Store, ref string, prev Digest, snap Digest) (Generation, error) {
+	return publish(ctx, s, ref, prev, snap, Trust{})
+}
+
+func publish(ctx context.Context, s Store, ref string, prev Digest, snap Digest, trust Trust) (Generation, error) {
 	if err := ValidatePath(ref); err != nil {
 		return Generation{}, err
 	}
 	if _, err := ReadSnapshot(ctx, s, snap); err != nil {
 		return Generation{}, fmt.Errorf("store: publish %s: %w", ref, err)
 	}
-	g := Generation{Snapshot: snap, Parent: prev, Published: time.Now().UTC()}
+	g := Generation{Snapshot: snap, Parent: prev, Published: time.Now().UTC(), Trust: trust}
 	b, err := json.Marshal(g)
 	if err != nil {
 		return Generation{}, err

@@ -57,32 +57,42 @@ func baseName(raw string) string {
 }
 
 func (m *filesMirror) Sync(ctx context.Context, rt *runtime) (string, error) {
-	r := ref(m)
-	prev, err := store.Current(ctx, rt.store, r)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return "", err
-	}
-	snap := store.NewSnapshot()
-	var total int64
-	for _, u := range m.URLs {
-		res, err := rt.fetch.Fetch(ctx, fetch.Request{URL: u, Generic: true})
-		if err != nil {
-			return "", fmt.Errorf("%s: %w", u, err)
-		}
-		if err := snap.Add(baseName(u), store.File{Digest: res.Blob.Digest, Size: res.Blob.Size}); err != nil {
-			return "", err
-		}
-		snap.Annotations["source:"+baseName(u)] = u
-		total += res.Blob.Size
-	}
-	d, err := store.WriteSnapshot(ctx, rt.store, snap)
+	res, err := m.sync(ctx, rt)
 	if err != nil {
 		return "", err
 	}
-	if _, err := store.Publish(ctx, rt.store, r, prev.Record, d); err != nil {
-		return "", err
+	s := fmt.Sprintf("%d files (%d fetched, %s; %d reused)", len(m.URLs), res.Downloaded, humanBytes(res.DownloadedBytes), res.Reused)
+	if !res.Changed {
+		s += ", unchanged"
 	}
-	return fmt.Sprintf("%d files, %s", len(m.URLs), humanBytes(total)), nil
+	return s, nil
+}
+
+// sync fetches every URL and publishes the files; an unchanged set publishes nothing.
+func (m *filesMirror) sync(ctx context.Context, rt *runtime) (store.SyncResult, error) {
+	res := store.SyncResult{Ref: ref(m)}
+	gen, changed, err := store.Update(ctx, rt.store, res.Ref, store.TrustOf(m.FilesMirror), func(store.Prev) (*store.Snapshot, error) {
+		snap := store.NewSnapshot()
+		for _, u := range m.URLs {
+			f, err := rt.fetch.Fetch(ctx, fetch.Request{URL: u, Generic: true})
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", u, err)
+			}
+			if err := snap.Add(baseName(u), store.File{Digest: f.Blob.Digest, Size: f.Blob.Size}); err != nil {
+				return nil, err
+			}
+			snap.Annotations["source:"+baseName(u)] = u
+			if f.FinalURL == "" { // a ?checksum= the store already holds
+				res.Reused++
+			} else {
+				res.Downloaded++
+				res.DownloadedBytes += f.Blob.Size
+			}
+		}
+		return snap, nil
+	})
+	res.Generation, res.Changed = gen, changed
+	return res, err
 }
 
 func (m *filesMirror) Handler(rt *runtime, prefix string) http.Handler {

@@ -14,6 +14,8 @@ import (
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/airgapkit/airgap/store"
 )
 
 // Media types of the simple repository API.
@@ -33,7 +35,7 @@ const APIVersion = "1.1"
 const MaxIndexSize = 64 << 20
 
 // ErrMalformedIndex is returned (wrapped) for a project page that cannot be understood.
-var ErrMalformedIndex = errors.New("simple: malformed index page")
+var ErrMalformedIndex = fmt.Errorf("simple: malformed index page%.0w", store.ErrMalformed)
 
 // ErrUnsupportedAPI is returned for a page that declares a major API version other than 1.
 var ErrUnsupportedAPI = errors.New("simple: unsupported API version")

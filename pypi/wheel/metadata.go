@@ -3,15 +3,15 @@ package wheel
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/airgapkit/airgap/pypi/pep508"
+	"github.com/airgapkit/airgap/store"
 )
 
 // ErrMalformedMetadata is returned (wrapped) for core metadata that cannot be read.
-var ErrMalformedMetadata = errors.New("wheel: malformed core metadata")
+var ErrMalformedMetadata = fmt.Errorf("wheel: malformed core metadata%.0w", store.ErrMalformed)
 
 // Metadata is the part of a distribution's core metadata (METADATA, PKG-INFO, or a PEP
 // 658 .metadata file) that dependency following needs.

@@ -12,9 +12,14 @@
 //     appends, a 200 starts over. If resumed content fails verification it is discarded
 //     and downloaded once more from scratch. Bodies of unknown size (indices) are not
 //     resumed; they are capped by Request.MaxSize (store.ErrTooLarge), never truncated.
-//   - Retries with exponential backoff and jitter on network errors, idle reads
-//     (Client.ReadTimeout), 5xx, 408 and 429, honouring Retry-After up to
-//     Client.MaxRetryAfter. Other statuses fail at once with *HTTPError.
+//   - Retries by the SDK's one policy (store/fetch/retry): exponential backoff with
+//     jitter on what can succeed later (timeouts, idle reads past Client.ReadTimeout,
+//     resets, 408, 425, 429, 500, 502, 503, 504), honouring Retry-After in both forms up
+//     to Client.MaxRetryAfter; a refused connection or failed DNS lookup is retried once
+//     at most, and TLS/certificate errors, unsupported schemes and other statuses fail at
+//     once (*HTTPError). One Fetch spends at most Client.MaxRetryTime retrying
+//     (retry.ErrGaveUp after). Cancelling ctx ends a wait at once; the error then matches
+//     both ctx's error and the failure being retried.
 //   - Conditional GET: Request.Validators become If-None-Match / If-Modified-Since; a 304
 //     gives Result.NotModified, so an unchanged index costs one small request.
 //   - Limits: Client.PerHost concurrent requests per host:port, Client.RateLimit bytes per
@@ -31,8 +36,13 @@
 // in a temporary directory and is then put into the store, verified against Expect and the
 // checksum parameter; generic fetches do not resume or retry.
 //
+// A Client is configuration read once, at its first use: a package that needs another
+// transport derives one with WithHTTP (sharing the limits) rather than changing a shared
+// Client, which Fetch refuses (ErrClientModified). HTTPClient and RetryPolicy hand the
+// same transport and retry policy to a protocol's requests that are not downloads.
+//
 // Errors: errors.As(err, new(*HTTPError)) for a status, errors.Is with
 // store.ErrDigestMismatch (wrong content, or a Content-Length contradicting Expect.Size),
-// store.ErrTooLarge, ErrUnsupportedURL, ErrTooManyRedirects, and ctx's error when the
-// context ends.
+// store.ErrTooLarge, ErrUnsupportedURL, ErrTooManyRedirects, retry.ErrGaveUp,
+// ErrClientModified, and ctx's error when the context ends.
 package fetch

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"slices"
@@ -20,13 +19,21 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/airgapkit/airgap/store"
+	"github.com/airgapkit/airgap/store/fetch/retry"
 )
 
-// netError marks an attempt's failure as transient: the next attempt resumes or restarts.
-type netError struct{ err error }
+// netError marks a failure of the network during an attempt, with its retry class.
+type netError struct {
+	err   error
+	class retry.Class
+}
 
-func (e *netError) Error() string { return e.err.Error() }
-func (e *netError) Unwrap() error { return e.err }
+func (e *netError) Error() string           { return e.err.Error() }
+func (e *netError) Unwrap() error           { return e.err }
+func (e *netError) RetryClass() retry.Class { return e.class }
+
+// transient marks err as a network failure worth another attempt.
+func transient(err error) error { return &netError{err: err, class: retry.Transient} }
 
 // startOver: the partial is unusable (416, a Content-Range that starts elsewhere); the next
 // attempt starts from byte 0 without waiting.
@@ -41,8 +48,6 @@ type state struct {
 	resumed bool
 	// freshRetry: the one from-scratch retry after a mismatch of resumed content is used.
 	freshRetry bool
-	// retryAfter is the server's requested wait from the last failed attempt.
-	retryAfter time.Duration
 	// progressed: the last attempt added bytes to the partial upload.
 	progressed bool
 }
@@ -50,13 +55,12 @@ type state struct {
 func (c *Client) retry(ctx context.Context, req Request, u *url.URL, p *progress, key string) (Result, error) {
 	st := &state{key: key}
 	log := c.logger().With("url", u.Redacted())
-	retries := c.retries()
-	// failures counts the attempts that failed without moving a resumable download
-	// forward: only those are limited by Retries. The file is finite, so attempts that
-	// make progress cannot go on for ever.
-	failures := 0
+	// Attempts that move a resumable download forward start the count and the time
+	// budget again (Progress): the file is finite, so they cannot go on for ever.
+	attempts := c.RetryPolicy().Start()
+	startOvers := 0
 	for attempt := 0; ; attempt++ {
-		st.retryAfter, st.progressed = 0, false
+		st.progressed = false
 		if attempt > 0 && key != "" {
 			// Another Fetch (or process) may have stored it meanwhile.
 			if res, ok, err := c.cached(ctx, req.Expect, p); ok || err != nil {
@@ -76,77 +80,47 @@ func (c *Client) retry(ctx context.Context, req Request, u *url.URL, p *progress
 			log.Debug("fetch: resumed content did not verify; downloading again from scratch", "err", err)
 			continue
 		}
-		if errors.Is(err, errStartOver) && failures < retries {
+		if errors.Is(err, errStartOver) && startOvers < c.retries() {
 			log.Debug("fetch: partial download discarded", "err", err)
-			failures++
+			startOvers++
 			continue
 		}
 		if st.progressed {
-			failures = 0
+			attempts.Progress()
 		}
-		var he *HTTPError
-		var ne *netError
-		transient := errors.As(err, &ne) || (errors.As(err, &he) && he.Temporary())
-		if !transient || failures >= retries {
-			if transient && attempt > 0 {
-				return Result{}, fmt.Errorf("%w (after %d attempts)", unwrapNet(err), attempt+1)
-			}
+		if err := attempts.Wait(ctx, classOf(err), retryAfterOf(err), err); err != nil {
 			return Result{}, unwrapNet(err)
 		}
-		wait := c.backoff(failures)
-		if st.retryAfter > 0 {
-			wait = max(wait, min(st.retryAfter, c.maxRetryAfter()))
-		}
-		failures++
-		log.Debug("fetch: retrying", "attempt", attempt+2, "wait", wait, "err", err)
-		if err := c.sleep(ctx, wait); err != nil {
-			return Result{}, fmt.Errorf("fetch %s: %w", u.Redacted(), ctx.Err())
-		}
+		log.Debug("fetch: retrying", "attempt", attempt+2, "err", err)
 	}
 }
 
-// unwrapNet removes the internal transient marker, keeping the message.
+// classOf is the retry class of an attempt's failure: only the network failures and
+// statuses classified as worth it are retried; verification, size and store errors are
+// final.
+func classOf(err error) retry.Class {
+	var cl retry.Classifier
+	if errors.As(err, &cl) {
+		return cl.RetryClass()
+	}
+	return retry.Permanent
+}
+
+func retryAfterOf(err error) time.Duration {
+	var he *HTTPError
+	if errors.As(err, &he) {
+		return he.retryAfter
+	}
+	return 0
+}
+
+// unwrapNet removes the internal marker, keeping the message.
 func unwrapNet(err error) error {
 	var ne *netError
 	if errors.As(err, &ne) && err == error(ne) {
 		return ne.err
 	}
 	return err
-}
-
-// backoff returns the wait before retry number attempt+1: exponential with jitter.
-func (c *Client) backoff(attempt int) time.Duration {
-	base, maxb := c.Backoff, c.MaxBackoff
-	if base <= 0 {
-		base = DefaultBackoff
-	}
-	if maxb <= 0 {
-		maxb = DefaultMaxBackoff
-	}
-	d := base
-	for i := 0; i < attempt && d < maxb; i++ {
-		d *= 2
-	}
-	d = min(d, maxb)
-	// Equal jitter: half fixed, half random, so waits never collapse to zero.
-	return d/2 + rand.N(d/2+1)
-}
-
-func (c *Client) sleep(ctx context.Context, d time.Duration) error {
-	if c.Sleep != nil {
-		if err := c.Sleep(ctx, d); err != nil {
-			return err
-		}
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // attempt makes one request and stores its body.
@@ -248,15 +222,8 @@ func (c *Client) attempt(ctx context.Context, req Request, u *url.URL, p *progre
 		up = nil
 		return Result{}, fmt.Errorf("%w: %s: 416 for offset %d", errStartOver, u.Redacted(), offset)
 	default:
-		he := &HTTPError{URL: u.Redacted(), StatusCode: resp.StatusCode, Status: resp.Status, Body: snippet(resp.Body)}
-		if he.Status == "" {
-			he.Status = strconv.Itoa(resp.StatusCode)
-		}
-		if he.Temporary() {
-			if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), c.now()); ok {
-				st.retryAfter = d
-			}
-		}
+		he := newHTTPError(resp, c.now())
+		he.URL = u.Redacted() // as requested: a redirect's query may carry a token
 		return Result{}, he
 	}
 
@@ -313,7 +280,7 @@ func (c *Client) begin(ctx context.Context, st *state, size int64) (store.Upload
 	up, err := c.Store.Begin(ctx, st.key)
 	if errors.Is(err, store.ErrLocked) {
 		// Another process is downloading the same content: wait for it like for a 503.
-		return nil, 0, &netError{fmt.Errorf("fetch: %w", err)}
+		return nil, 0, transient(fmt.Errorf("fetch: %w", err))
 	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("fetch: %w", err)
@@ -400,19 +367,20 @@ func maxSize(req Request) int64 {
 	return DefaultMaxSize
 }
 
-// transportErr classifies an error from http.Client.Do.
+// transportErr classifies an error from http.Client.Do (retry.Classify): TLS and scheme
+// errors and our refused redirects are final, the rest is worth another attempt.
 func (c *Client) transportErr(ctx, actx context.Context, u *url.URL, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
 	if errors.Is(context.Cause(actx), ErrReadTimeout) {
-		return &netError{fmt.Errorf("fetch %s: %w", u.Redacted(), ErrReadTimeout)}
+		return transient(fmt.Errorf("fetch %s: %w", u.Redacted(), ErrReadTimeout))
 	}
+	err = fmt.Errorf("fetch %s: %w", u.Redacted(), err)
 	if errors.Is(err, ErrTooManyRedirects) {
-		// Our redirect policy refused: not transient.
-		return fmt.Errorf("fetch %s: %w", u.Redacted(), err)
+		return err // our redirect policy refused
 	}
-	return &netError{fmt.Errorf("fetch %s: %w", u.Redacted(), err)}
+	return &netError{err: err, class: retry.Classify(err)}
 }
 
 // bodyErr classifies an error met while storing a body: a read failure is transient,
@@ -423,9 +391,9 @@ func (c *Client) bodyErr(ctx, actx context.Context, u *url.URL, body *bodyReader
 	}
 	if body.err != nil && errors.Is(err, body.err) {
 		if errors.Is(context.Cause(actx), ErrReadTimeout) {
-			return &netError{fmt.Errorf("fetch %s: %w", u.Redacted(), ErrReadTimeout)}
+			return transient(fmt.Errorf("fetch %s: %w", u.Redacted(), ErrReadTimeout))
 		}
-		return &netError{fmt.Errorf("fetch %s: reading body: %w", u.Redacted(), body.err)}
+		return transient(fmt.Errorf("fetch %s: reading body: %w", u.Redacted(), body.err))
 	}
 	return fmt.Errorf("fetch %s: %w", u.Redacted(), err)
 }
@@ -472,13 +440,13 @@ type bodyReader struct {
 }
 
 func (b *bodyReader) Read(p []byte) (int, error) {
-	if lim := b.c.limiter; lim != nil && len(p) > lim.Burst() {
+	if lim := b.c.sh.limiter; lim != nil && len(p) > lim.Burst() {
 		p = p[:lim.Burst()]
 	}
 	n, err := b.r.Read(p)
 	if n > 0 {
 		b.idle.reset()
-		if lim := b.c.limiter; lim != nil {
+		if lim := b.c.sh.limiter; lim != nil {
 			b.idle.pause()
 			werr := throttle(b.ctx, lim, n)
 			b.idle.reset()

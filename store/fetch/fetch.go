@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/airgapkit/airgap/store"
+	"github.com/airgapkit/airgap/store/fetch/retry"
 )
 
 // Version is the airgap version reported in the default User-Agent.
@@ -27,27 +29,41 @@ const DefaultUserAgent = "airgap/" + Version
 // Defaults for the zero Client and Request.
 const (
 	// DefaultRetries is Client.Retries when zero: 5 attempts in all.
-	DefaultRetries = 4
+	DefaultRetries = retry.DefaultRetries
 	// DefaultPerHost is Client.PerHost when zero.
 	DefaultPerHost = 8
 	// DefaultMaxSize is Request.MaxSize when zero: the cap on bodies of unknown size.
 	DefaultMaxSize = 256 << 20
 	// DefaultMaxRetryAfter is Client.MaxRetryAfter when zero.
-	DefaultMaxRetryAfter = 5 * time.Minute
+	DefaultMaxRetryAfter = retry.DefaultMaxRetryAfter
+	// DefaultMaxRetryTime is Client.MaxRetryTime when zero.
+	DefaultMaxRetryTime = retry.DefaultMaxTime
 	// DefaultReadTimeout is Client.ReadTimeout when zero.
 	DefaultReadTimeout = 2 * time.Minute
+	// DefaultConnectTimeout bounds a TCP connect of the default transport: an upstream
+	// that does not answer fails fast (and is retried once at most, see store/fetch/retry).
+	DefaultConnectTimeout = 10 * time.Second
 	// DefaultBackoff is Client.Backoff when zero: the first retry waits 250-500ms.
-	DefaultBackoff = 500 * time.Millisecond
+	DefaultBackoff = retry.DefaultBackoff
 	// DefaultMaxBackoff is Client.MaxBackoff when zero.
-	DefaultMaxBackoff = 30 * time.Second
+	DefaultMaxBackoff = retry.DefaultMaxBackoff
 	// MaxRedirects is how many redirects one request follows.
 	MaxRedirects = 10
 )
 
+// ErrClientModified is returned by Fetch when a setting of the Client was changed after
+// its first use. A Client's fields are read once; a package that needs other settings
+// derives a Client (WithHTTP) instead of changing a shared one.
+var ErrClientModified = errors.New("fetch: Client settings changed after first use (derive a client with WithHTTP instead)")
+
 // Client downloads URLs into a store. The zero value is usable once Store is set. A Client
 // is safe for concurrent use; its limits (PerHost, RateLimit) apply across all concurrent
-// calls on the same Client, so share one Client per program. Do not change its fields
-// after the first call.
+// calls on the same Client and on the Clients derived from it, so share one per program.
+//
+// A Client is immutable once used: its fields are configuration, read at the first call.
+// Changing one afterwards is a data race, and Fetch then fails with ErrClientModified
+// (for the fields it can compare: all but Store, Getter, Progress and Sleep). To use other
+// settings, derive a Client with WithHTTP, which shares the limits.
 type Client struct {
 	// Store receives the downloads. Required.
 	Store store.Store
@@ -58,8 +74,10 @@ type Client struct {
 	HTTP *http.Client
 	// UserAgent is sent with every request. Empty: DefaultUserAgent.
 	UserAgent string
-	// Retries is how many times a failed attempt is retried (network errors, 5xx, 408,
-	// 429). Zero: DefaultRetries (4, so 5 attempts). Negative: no retries.
+	// Retries is how many times a transient failure is retried (see store/fetch/retry:
+	// timeouts, resets, 408, 425, 429, 500, 502, 503, 504; a refused connection once at
+	// most; TLS errors and other statuses never). Zero: DefaultRetries (4, so 5 attempts).
+	// Negative: no retries.
 	Retries int
 	// PerHost caps the concurrent requests to one host (host:port). Zero: DefaultPerHost.
 	PerHost int
@@ -80,6 +98,11 @@ type Client struct {
 	// MaxRetryAfter caps how long a Retry-After header may make us wait. Zero:
 	// DefaultMaxRetryAfter (5 minutes).
 	MaxRetryAfter time.Duration
+	// MaxRetryTime caps the time one Fetch spends retrying (waits, and the attempts after
+	// the first failure; progress of a resumed download starts it again). A retry that
+	// would go over it is not made and the error matches retry.ErrGaveUp. Zero:
+	// DefaultMaxRetryTime (5 minutes).
+	MaxRetryTime time.Duration
 	// ReadTimeout fails an attempt (as a retryable network error) when no byte (and no
 	// response header) arrives for this long. Zero: DefaultReadTimeout (2 minutes).
 	ReadTimeout time.Duration
@@ -96,12 +119,34 @@ type Client struct {
 
 	initOnce sync.Once
 	http     *http.Client
-	limiter  *rate.Limiter
-	hostsMu  sync.Mutex
-	hosts    map[string]chan struct{}
-	keysMu   sync.Mutex
-	keys     map[string]*keyLock
+	seen     settings         // the fields as read at the first use
+	sh       *shared          // limits, shared with derived Clients
 	now      func() time.Time // tests
+}
+
+// shared is the state a Client shares with the Clients derived from it.
+type shared struct {
+	limiter *rate.Limiter
+	hostsMu sync.Mutex
+	hosts   map[string]chan struct{}
+	keysMu  sync.Mutex
+	keys    map[string]*keyLock
+}
+
+// settings are the comparable fields of a Client.
+type settings struct {
+	http                                                          *http.Client
+	logger                                                        *slog.Logger
+	userAgent                                                     string
+	retries, perHost                                              int
+	rateLimit                                                     int64
+	maxRetryAfter, maxRetryTime, readTimeout, backoff, maxBackoff time.Duration
+}
+
+func (c *Client) settings() settings {
+	return settings{http: c.HTTP, logger: c.Logger, userAgent: c.UserAgent, retries: c.Retries, perHost: c.PerHost,
+		rateLimit: c.RateLimit, maxRetryAfter: c.MaxRetryAfter, maxRetryTime: c.MaxRetryTime,
+		readTimeout: c.ReadTimeout, backoff: c.Backoff, maxBackoff: c.MaxBackoff}
 }
 
 // Request is one download.
@@ -171,27 +216,65 @@ type Event struct {
 // HTTPError is an unexpected HTTP status. 5xx, 408 and 429 were retried before it was
 // returned; other statuses are not retried.
 type HTTPError struct {
+	Method     string // "" for GET
 	URL        string // redacted
 	StatusCode int
 	Status     string
 	Body       string // the start of the response body, for diagnostics
+	retryAfter time.Duration
 }
 
 // Error describes the status, with the start of the body.
 func (e *HTTPError) Error() string {
-	s := fmt.Sprintf("fetch: GET %s: %s", e.URL, e.Status)
+	m := e.Method
+	if m == "" {
+		m = http.MethodGet
+	}
+	s := fmt.Sprintf("fetch: %s %s: %s", m, e.URL, e.Status)
 	if e.Body != "" {
 		s += ": " + e.Body
 	}
 	return s
 }
 
-// Temporary reports whether the status is one that is retried (5xx, 408, 429).
-func (e *HTTPError) Temporary() bool { return retryableStatus(e.StatusCode) }
-
-func retryableStatus(code int) bool {
-	return code >= 500 || code == http.StatusRequestTimeout || code == http.StatusTooManyRequests
+// NewHTTPError describes an unexpected response, for requests a protocol makes outside
+// Fetch (API POSTs, token exchanges): the status, the start of the body (read from
+// resp.Body, which the caller still closes) and the Retry-After it asks for, so that the
+// error is classified and waited for like Fetch's own (store/fetch/retry). URL is the
+// request's, without password or query.
+func NewHTTPError(resp *http.Response) *HTTPError {
+	return newHTTPError(resp, time.Now())
 }
+
+func newHTTPError(resp *http.Response, now time.Time) *HTTPError {
+	he := &HTTPError{StatusCode: resp.StatusCode, Status: resp.Status, Body: snippet(resp.Body)}
+	if r := resp.Request; r != nil && r.URL != nil {
+		ru := *r.URL
+		ru.RawQuery, ru.Fragment = "", "" // a query may carry a token
+		he.URL = ru.Redacted()
+		if r.Method != http.MethodGet {
+			he.Method = r.Method
+		}
+	}
+	if he.Status == "" {
+		he.Status = strconv.Itoa(resp.StatusCode)
+	}
+	if he.Temporary() {
+		if d, ok := retry.ParseRetryAfter(resp.Header.Get("Retry-After"), now); ok {
+			he.retryAfter = d
+		}
+	}
+	return he
+}
+
+// Temporary reports whether the status is one that is retried (retry.ClassifyStatus).
+func (e *HTTPError) Temporary() bool { return e.RetryClass() == retry.Transient }
+
+// RetryClass classifies the status for store/fetch/retry.
+func (e *HTTPError) RetryClass() retry.Class { return retry.ClassifyStatus(e.StatusCode) }
+
+// RetryAfter is the wait the server asked for with Retry-After (0: none).
+func (e *HTTPError) RetryAfter() time.Duration { return e.retryAfter }
 
 // ErrUnsupportedURL is returned for an URL that is not http(s) when Request.Generic is not
 // set, or that cannot be parsed.
@@ -208,15 +291,44 @@ func (c *Client) CloseIdleConnections() {
 	c.http.CloseIdleConnections()
 }
 
+// WithHTTP returns a Client like c that sends its requests through hc (see Client.HTTP):
+// for a package that needs its own transport (a registry's authentication) on a Client
+// that others share. The new Client shares c's limits (PerHost, RateLimit); c is not
+// changed.
+func (c *Client) WithHTTP(hc *http.Client) *Client {
+	c.init()
+	return &Client{Store: c.Store, HTTP: hc, UserAgent: c.UserAgent, Retries: c.Retries, PerHost: c.PerHost,
+		RateLimit: c.RateLimit, Progress: c.Progress, Logger: c.Logger, Getter: c.Getter,
+		MaxRetryAfter: c.MaxRetryAfter, MaxRetryTime: c.MaxRetryTime, ReadTimeout: c.ReadTimeout,
+		Backoff: c.Backoff, MaxBackoff: c.MaxBackoff, Sleep: c.Sleep, sh: c.sh, now: c.now}
+}
+
+// HTTPClient returns the *http.Client the Client's downloads go through (its transport,
+// with the redirect policy of Request.Header), for the other requests of a protocol
+// (token exchanges, API POSTs), so that they get the same transport and timeouts.
+func (c *Client) HTTPClient() *http.Client {
+	c.init()
+	return c.http
+}
+
+// RetryPolicy returns the retry policy the Client's settings make, for requests made
+// outside Fetch (token exchanges, API POSTs), so that they retry the same failures.
+func (c *Client) RetryPolicy() retry.Policy {
+	return retry.Policy{Retries: c.Retries, Backoff: c.Backoff, MaxBackoff: c.MaxBackoff,
+		MaxRetryAfter: c.MaxRetryAfter, MaxTime: c.MaxRetryTime, Sleep: c.Sleep}
+}
+
 func (c *Client) init() {
 	c.initOnce.Do(func() {
 		c.http = c.buildHTTP()
-		if c.RateLimit > 0 {
-			burst := int(min(c.RateLimit, 256<<10))
-			c.limiter = rate.NewLimiter(rate.Limit(c.RateLimit), max(burst, 1))
+		if c.sh == nil {
+			c.sh = &shared{hosts: map[string]chan struct{}{}, keys: map[string]*keyLock{}}
+			if c.RateLimit > 0 {
+				burst := int(min(c.RateLimit, 256<<10))
+				c.sh.limiter = rate.NewLimiter(rate.Limit(c.RateLimit), max(burst, 1))
+			}
 		}
-		c.hosts = map[string]chan struct{}{}
-		c.keys = map[string]*keyLock{}
+		c.seen = c.settings()
 		if c.now == nil {
 			c.now = time.Now
 		}
@@ -254,13 +366,6 @@ func (c *Client) readTimeout() time.Duration {
 	return DefaultReadTimeout
 }
 
-func (c *Client) maxRetryAfter() time.Duration {
-	if c.MaxRetryAfter > 0 {
-		return c.MaxRetryAfter
-	}
-	return DefaultMaxRetryAfter
-}
-
 // Fetch downloads req.URL into c.Store. See Request for the rules. Errors: *HTTPError for
 // an unexpected status (errors.As), store.ErrDigestMismatch for content that does not
 // match Expect or a Content-Length that contradicts Expect.Size, store.ErrTooLarge over
@@ -270,6 +375,9 @@ func (c *Client) Fetch(ctx context.Context, req Request) (res Result, err error)
 		return Result{}, errors.New("fetch: Client.Store is nil")
 	}
 	c.init()
+	if c.settings() != c.seen {
+		return Result{}, ErrClientModified
+	}
 	if err := req.Expect.Validate(); err != nil {
 		return Result{}, fmt.Errorf("fetch %s: %w", redact(req.URL), err)
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -476,9 +477,9 @@ func TestSameBlobConcurrentlyDownloadedOnce(t *testing.T) {
 	}
 	wg.Wait()
 	assert.Len(t, up.reqs(), 1)
-	c.keysMu.Lock()
-	assert.Empty(t, c.keys, "key locks are released")
-	c.keysMu.Unlock()
+	c.sh.keysMu.Lock()
+	assert.Empty(t, c.sh.keys, "key locks are released")
+	c.sh.keysMu.Unlock()
 }
 
 func TestProgressEvents(t *testing.T) {
@@ -547,16 +548,17 @@ func TestBadExpect(t *testing.T) {
 	require.ErrorIs(t, err, store.ErrInvalidDigest)
 }
 
-func TestConnectionRefusedIsRetried(t *testing.T) {
+// Issue #19: an upstream that refuses connections fails fast: retried once, not Retries
+// times.
+func TestConnectionRefusedIsRetriedOnce(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	addr := srv.URL
 	srv.Close()
 	c, sl := newClient(store.NewMemory())
-	c.Retries = 2
 	_, err := c.Fetch(t.Context(), Request{URL: addr + "/f"})
-	require.Error(t, err)
-	assert.Len(t, sl.all(), 2)
-	assert.True(t, strings.Contains(err.Error(), "after 3 attempts"), err.Error())
+	require.ErrorIs(t, err, syscall.ECONNREFUSED)
+	assert.Len(t, sl.all(), 1)
+	assert.True(t, strings.Contains(err.Error(), "after 2 attempts"), err.Error())
 }
 
 // Attempts that move the partial forward are not counted against Retries.

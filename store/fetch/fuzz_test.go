@@ -3,50 +3,7 @@ package fetch
 import (
 	"net/url"
 	"testing"
-	"time"
 )
-
-func FuzzParseRetryAfter(f *testing.F) {
-	for _, s := range []string{"1", "120", "0", "", " 7 ", "-1", "1.5", "99999999999999999999",
-		"Wed, 21 Oct 2015 07:28:00 GMT", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994", "soon"} {
-		f.Add(s)
-	}
-	now := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
-	f.Fuzz(func(t *testing.T, s string) {
-		d, ok := parseRetryAfter(s, now)
-		if !ok && d != 0 {
-			t.Fatalf("%q: not ok but %v", s, d)
-		}
-		if d < 0 || d > 24*time.Hour {
-			t.Fatalf("%q: wait %v out of range", s, d)
-		}
-	})
-}
-
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
-	for _, tc := range []struct {
-		in   string
-		want time.Duration
-		ok   bool
-	}{
-		{"1", time.Second, true},
-		{" 30 ", 30 * time.Second, true},
-		{"0", 0, true},
-		{"99999999999", 24 * time.Hour, true},
-		{"-5", 0, false},
-		{"1.5", 0, false},
-		{"", 0, false},
-		{"Tue, 24 Nov 2026 10:01:00 GMT", time.Minute, true},
-		{"Tue, 24 Nov 2026 09:00:00 GMT", 0, true},
-		{"tomorrow", 0, false},
-	} {
-		d, ok := parseRetryAfter(tc.in, now)
-		if d != tc.want || ok != tc.ok {
-			t.Errorf("parseRetryAfter(%q) = %v, %v; want %v, %v", tc.in, d, ok, tc.want, tc.ok)
-		}
-	}
-}
 
 func FuzzParseContentRange(f *testing.F) {
 	for _, s := range []string{"bytes 0-99/100", "bytes 100-199/*", "bytes */100", "bytes 5-4/10",

@@ -2,40 +2,9 @@ package fetch
 
 import (
 	"errors"
-	"net/http"
 	"strconv"
 	"strings"
-	"time"
 )
-
-// parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP-date (RFC 9110
-// 10.2.3). A date in the past is a zero wait. Huge values saturate; the caller caps them.
-func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if isDigits(v) {
-		// Anything over a day is as good as infinite: the caller caps it anyway.
-		if len(v) > 6 {
-			return 24 * time.Hour, true
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return 0, false
-		}
-		return min(time.Duration(n)*time.Second, 24*time.Hour), true
-	}
-	t, err := http.ParseTime(v)
-	if err != nil {
-		return 0, false
-	}
-	d := t.Sub(now)
-	if d < 0 {
-		d = 0
-	}
-	return min(d, 24*time.Hour), true
-}
 
 func isDigits(s string) bool {
 	for i := 0; i < len(s); i++ {

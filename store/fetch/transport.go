@@ -41,7 +41,7 @@ func (c *Client) buildHTTP() *http.Client {
 func (c *Client) defaultTransport() http.RoundTripper {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.Proxy = http.ProxyFromEnvironment
-	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	d := &net.Dialer{Timeout: DefaultConnectTimeout, KeepAlive: 30 * time.Second}
 	t.DialContext = d.DialContext
 	t.TLSHandshakeTimeout = 15 * time.Second
 	t.ResponseHeaderTimeout = 60 * time.Second
@@ -102,13 +102,13 @@ func (c *Client) acquireHost(ctx context.Context, host string) (func(), error) {
 	if n <= 0 {
 		n = DefaultPerHost
 	}
-	c.hostsMu.Lock()
-	sem, ok := c.hosts[host]
+	c.sh.hostsMu.Lock()
+	sem, ok := c.sh.hosts[host]
 	if !ok {
 		sem = make(chan struct{}, n)
-		c.hosts[host] = sem
+		c.sh.hosts[host] = sem
 	}
-	c.hostsMu.Unlock()
+	c.sh.hostsMu.Unlock()
 	select {
 	case sem <- struct{}{}:
 		return func() { <-sem }, nil
@@ -124,21 +124,21 @@ type keyLock struct {
 }
 
 func (c *Client) lockKey(ctx context.Context, key string) (func(), error) {
-	c.keysMu.Lock()
-	kl, ok := c.keys[key]
+	c.sh.keysMu.Lock()
+	kl, ok := c.sh.keys[key]
 	if !ok {
 		kl = &keyLock{ch: make(chan struct{}, 1)}
-		c.keys[key] = kl
+		c.sh.keys[key] = kl
 	}
 	kl.refs++
-	c.keysMu.Unlock()
+	c.sh.keysMu.Unlock()
 	drop := func() {
-		c.keysMu.Lock()
+		c.sh.keysMu.Lock()
 		kl.refs--
 		if kl.refs == 0 {
-			delete(c.keys, key)
+			delete(c.sh.keys, key)
 		}
-		c.keysMu.Unlock()
+		c.sh.keysMu.Unlock()
 	}
 	select {
 	case kl.ch <- struct{}{}:

@@ -2,7 +2,6 @@ package pgp
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -32,6 +31,7 @@ func TestDebianInRelease(t *testing.T) {
 	if len(files) == 0 {
 		t.Skip("no Debian InRelease in /var/lib/apt/lists (run apt-get update); Debian InRelease test not run")
 	}
+	gpgv := testutil.RequireBinary(t, "gpgv", "gpgv")
 	k, err := LoadKeyrings(usable...)
 	require.NoError(t, err)
 	t.Logf("%d keys from %d keyrings", k.Len(), len(usable))
@@ -68,15 +68,13 @@ func TestDebianInRelease(t *testing.T) {
 			assert.NotEmpty(t, signers)
 
 			// gpgv agrees.
-			if gpgv, err := exec.LookPath("gpgv"); err == nil {
-				args := []string{"--status-fd", "1"}
-				for _, p := range usable {
-					args = append(args, "--keyring", p)
-				}
-				out, _ := testutil.RunErr(t, clientTimeout, []string{"GNUPGHOME=" + t.TempDir()}, gpgv, append(args, f)...)
-				assert.Contains(t, out, "[GNUPG:] VALIDSIG")
-				assert.Contains(t, out, v.Fingerprint)
+			args := []string{"--status-fd", "1"}
+			for _, p := range usable {
+				args = append(args, "--keyring", p)
 			}
+			out, _ := testutil.RunErr(t, clientTimeout, []string{"GNUPGHOME=" + t.TempDir()}, gpgv, append(args, f)...)
+			assert.Contains(t, out, "[GNUPG:] VALIDSIG")
+			assert.Contains(t, out, v.Fingerprint)
 
 			// The keys Debian retired do not verify today's archive.
 			if len(removed) > 0 {

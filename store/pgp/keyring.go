@@ -8,10 +8,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
+
+	"github.com/airgapkit/airgap/store"
 )
 
 // MaxKeyringSize caps how many bytes ReadKeyring and ReadSigner read. Debian's whole
@@ -123,6 +126,27 @@ func (k *Keyring) Export(armored bool) ([]byte, error) {
 		return nil, fmt.Errorf("pgp: export: %w", err)
 	}
 	return out.Bytes(), nil
+}
+
+// Digest identifies the keyring's content: the sha256 of its public keys, each as
+// exported, in fingerprint order. A key added, removed, revoked, re-signed or given a new
+// expiry changes it; the order of the keys in a file does not. Mirrors record it as the
+// keyring's trust root (store.Trust.WithRoot).
+func (k *Keyring) Digest() (store.Digest, error) {
+	var ents []*openpgp.Entity
+	if k != nil {
+		ents = slices.Clone(k.entities)
+	}
+	slices.SortFunc(ents, func(a, b *openpgp.Entity) int {
+		return bytes.Compare(a.PrimaryKey.Fingerprint, b.PrimaryKey.Fingerprint)
+	})
+	var raw bytes.Buffer
+	for _, e := range ents {
+		if err := e.Serialize(&raw); err != nil {
+			return "", fmt.Errorf("pgp: digest of key %s: %w", fingerprint(e.PrimaryKey.Fingerprint), err)
+		}
+	}
+	return store.DigestOf(raw.Bytes()), nil
 }
 
 func fingerprint(fp []byte) string { return strings.ToUpper(hex.EncodeToString(fp)) }

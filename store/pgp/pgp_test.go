@@ -193,3 +193,22 @@ func TestErrorsAreSignatureErrors(t *testing.T) {
 	}
 	assert.False(t, errors.Is(ErrUnknownKey, ErrWeakSignature))
 }
+
+func TestKeyringDigest(t *testing.T) {
+	a, b := testEd25519(t), testOther(t)
+	ab, err := MergeKeyrings(a.Keyring(), b.Keyring()).Digest()
+	require.NoError(t, err)
+	ba, err := MergeKeyrings(b.Keyring(), a.Keyring()).Digest()
+	require.NoError(t, err)
+	assert.Equal(t, ab, ba, "key order does not count")
+	require.NoError(t, ab.Validate())
+	onlyA, err := a.Keyring().Digest()
+	require.NoError(t, err)
+	assert.NotEqual(t, ab, onlyA)
+	// The same keys read back from their export digest the same.
+	k, err := ReadKeyring(bytes.NewReader(mustExport(t, MergeKeyrings(b.Keyring(), a.Keyring()), true)))
+	require.NoError(t, err)
+	again, err := k.Digest()
+	require.NoError(t, err)
+	assert.Equal(t, ab, again)
+}
