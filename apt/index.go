@@ -300,10 +300,6 @@ func ReadSources(ctx context.Context, r io.Reader, fn func(SourcePackage, Paragr
 // DefaultMaxIndexSize caps the decompressed size of one index.
 const DefaultMaxIndexSize = 2 << 30
 
-// compressions lists the index compressions this package reads, in order of preference
-// when a Release offers several.
-var compressions = []string{".xz", ".zst", ".gz", ".bz2", ""}
-
 // Decompress returns a reader of the decompressed content of an index named name: the
 // compression follows the name's extension (.xz, .gz, .bz2, .zst, or none). More than
 // max decompressed bytes (<= 0: DefaultMaxIndexSize) give an error wrapping

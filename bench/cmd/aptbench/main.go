@@ -3,6 +3,11 @@
 // syncing it into a filesystem store.
 //
 //	aptbench gen -n 3000 -dir DIR      writes DIR/repo/... and DIR/key.gpg (binary public key)
+//	aptbench replica -lists /var/lib/apt/lists -dir DIR [-recompress]
+//	                                   writes DIR/repo/<host>/<path>/... (apttest.LoadLists) and
+//	                                   prints "archive ROOT SUITE..." per archive; -recompress
+//	                                   adds .xz and .gz variants and re-signs every InRelease
+//	                                   with a bench key (DIR/key.gpg)
 //	aptbench serve -dir DIR            serves DIR/repo, prints the URL on stdout
 //	aptbench sync -url URL -key FILE -store DIR [-nosync]   prints "cold SECONDS" then "noop SECONDS REQUESTS"
 package main
@@ -18,6 +23,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -39,6 +45,12 @@ func main() {
 	key := fl.String("key", "", "upstream public key")
 	storeDir := fl.String("store", "", "store directory")
 	noSync := fl.Bool("nosync", false, "open the store WithoutSync (no fsync per blob, as the peers)")
+	lists := fl.String("lists", apttest.DefaultListsDir, "apt lists directory (replica)")
+	recompress := fl.Bool("recompress", false, "replica: add .xz/.gz variants and re-sign")
+	suites := fl.String("suites", "stable", "sync: suites, comma-separated")
+	comps := fl.String("components", "main", "sync: components, comma-separated")
+	filter := fl.String("filter", "", "sync: package names to select, comma-separated (default all)")
+	deps := fl.Bool("deps", false, "sync: follow dependencies of the filter")
 	cpuProfile := fl.String("cpuprofile", "", "write a CPU profile of the sync")
 	fl.Parse(os.Args[2:])
 	if *cpuProfile != "" {
@@ -53,10 +65,15 @@ func main() {
 	switch os.Args[1] {
 	case "gen":
 		err = gen(*n, *dir)
+	case "replica":
+		err = replica(*lists, *dir, *recompress)
 	case "serve":
 		err = serve(*dir)
 	case "sync":
-		err = syncRun(*url, *key, *storeDir, *noSync)
+		m := &apt.Mirror{Name: "bench", URL: *url, Suites: split(*suites), Components: split(*comps),
+			Architectures: []string{"amd64"}, Keyring: *key, Concurrency: 8,
+			Filter: apt.Filter{Packages: split(*filter), Dependencies: *deps}}
+		err = syncRun(m, *storeDir, *noSync)
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -136,17 +153,21 @@ func (c *counting) RoundTrip(r *http.Request) (*http.Response, error) {
 	return c.rt.RoundTrip(r)
 }
 
-func syncRun(url, keyFile, storeDir string, noSync bool) error {
+func split(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+// syncRun syncs m into a filesystem store twice: cold, then a no-op.
+func syncRun(m *apt.Mirror, storeDir string, noSync bool) error {
 	ctx := context.Background()
 	var opts []store.Option
 	if noSync {
 		opts = append(opts, store.WithoutSync())
 	}
 	s, err := store.Open(storeDir, opts...)
-	if err != nil {
-		return err
-	}
-	keys, err := pgp.LoadKeyring(keyFile)
 	if err != nil {
 		return err
 	}
@@ -157,15 +178,14 @@ func syncRun(url, keyFile, storeDir string, noSync bool) error {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 16 // as fetch's own default transport: keep the connections
 	rt := &counting{rt: tr}
-	m := &apt.Mirror{Name: "bench", URL: url, Suites: []string{"stable"}, Components: []string{"main"},
-		Architectures: []string{"amd64"}, Store: s, Keys: keys, Signer: op, Concurrency: 8,
-		Fetch: &fetch.Client{Store: s, HTTP: &http.Client{Transport: rt}}}
+	m.Store, m.Signer = s, op
+	m.Fetch = &fetch.Client{Store: s, HTTP: &http.Client{Transport: rt}}
 	t0 := time.Now()
 	st, err := m.Sync(ctx)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("cold %.3f files=%d downloaded=%d\n", time.Since(t0).Seconds(), st.Files, st.Downloaded)
+	fmt.Printf("cold %.3f files=%d downloaded=%d packages=%d\n", time.Since(t0).Seconds(), st.Files, st.Downloaded, st.Packages)
 	rt.n.Store(0)
 	t0 = time.Now()
 	st, err = m.Sync(ctx)
