@@ -165,7 +165,7 @@ func (r *Reader) readLine(limit int) ([]byte, bool, error) {
 	r.line++
 	r.off += int64(len(line))
 	line = bytes.TrimSuffix(line, []byte("\n"))
-	line = bytes.TrimSuffix(line, []byte("\r"))
+	line = bytes.TrimRight(line, "\r") // CRLF, and stray CRs before it
 	return line, true, nil
 }
 

@@ -92,7 +92,7 @@ func (m *Mirror) Plan(ctx context.Context) (*Plan, error) {
 	}
 	for _, j := range sp.jobs {
 		for _, s := range j.srcs {
-			if m.Filter.All() || sp.srcSel[s.Name+"\x00"+s.Version] {
+			if sp.wantSource(s) {
 				out.Sources++
 			}
 		}
@@ -126,7 +126,8 @@ func (m *Mirror) Plan(ctx context.Context) (*Plan, error) {
 type syncPlan struct {
 	jobs        []*indexJob
 	selected    map[*Package]bool
-	srcSel      map[string]bool // name "\x00" version of the selected sources
+	srcSel      map[string]bool // name "\x00" version of the selected binaries' sources
+	allSources  bool            // the filter selects everything
 	unsatisfied []Unsatisfied
 	pool        []*poolFile // sorted by path
 	// renamed and srcDirs move files that two upstreams carry at the same path with
@@ -151,6 +152,11 @@ func (sp *syncPlan) close() {
 	for _, j := range sp.jobs {
 		j.removeSpill()
 	}
+}
+
+// wantSource reports whether a source package is published.
+func (sp *syncPlan) wantSource(s *SourcePackage) bool {
+	return sp.allSources || sp.srcSel[s.Name+"\x00"+s.Version]
 }
 
 // filename is the published pool path of p.
@@ -230,11 +236,11 @@ func (m *Mirror) plan(ctx context.Context, fc *fetch.Client, suites []*suiteStat
 	if sp.selected, sp.unsatisfied, err = m.selectPackages(uni, log); err != nil {
 		return sp, err
 	}
-	sp.srcSel = map[string]bool{}
+	sp.srcSel, sp.allSources = map[string]bool{}, m.Filter.All()
 	for p := range sp.selected {
 		sp.srcSel[p.Source+"\x00"+p.SourceVersion] = true
 	}
-	if err := sp.planPool(m, log); err != nil {
+	if err := sp.planPool(log); err != nil {
 		return sp, err
 	}
 	return sp, nil
@@ -294,7 +300,7 @@ func (m *Mirror) selectPackages(uni *Universe, log *slog.Logger) (map[*Package]b
 // different files keeps the first upstream's; the other's moves to a path named by its
 // checksum, and its stanza is rewritten to match. Within one upstream such a path is
 // ErrMalformed.
-func (sp *syncPlan) planPool(m *Mirror, log *slog.Logger) error {
+func (sp *syncPlan) planPool(log *slog.Logger) error {
 	pool := map[string]*poolFile{}
 	sp.renamed, sp.srcDirs = map[*Package]string{}, map[*SourcePackage]string{}
 	// probe reports whether p can take the file: free, or holding the same content.
@@ -340,7 +346,7 @@ func (sp *syncPlan) planPool(m *Mirror, log *slog.Logger) error {
 			put(dst, p.Filename, e, up)
 		}
 		for _, s := range j.srcs {
-			if !m.Filter.All() && !sp.srcSel[s.Name+"\x00"+s.Version] {
+			if !sp.wantSource(s) {
 				continue
 			}
 			dir, moved := s.Directory, false
@@ -463,7 +469,7 @@ func (m *Mirror) suiteTree(st *suiteState, sp *syncPlan) (SuiteTree, int, int) {
 			}
 		case kindSources:
 			for i, s := range j.srcs {
-				if m.Filter.All() || sp.srcSel[s.Name+"\x00"+s.Version] {
+				if sp.wantSource(s) {
 					sel = append(sel, i)
 				}
 			}
