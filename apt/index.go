@@ -3,7 +3,6 @@ package apt
 import (
 	"bufio"
 	"compress/bzip2"
-	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
@@ -11,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/airgapkit/airgap/store"
+	"github.com/klauspost/compress/gzip" // a faster inflate than the standard library's
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
 )

@@ -324,26 +324,11 @@ const annConfig = "apt.config"
 // 304) costs one conditional request per suite and publishes nothing.
 func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 	var stats SyncStats
-	if m.Store == nil {
-		return stats, errors.New("apt: Mirror.Store is nil")
-	}
-	if err := m.Validate(); err != nil {
-		return stats, err
-	}
-	log := m.logger().With("mirror", m.Name)
-	fc := m.fetchClient()
-	ref := m.Ref()
-	prevGen, prev, err := m.published(ctx)
+	ss, err := m.start(ctx)
 	if err != nil {
 		return stats, err
 	}
-	ups, err := m.loadUpstreams()
-	if err != nil {
-		return stats, err
-	}
-	if m.InsecureSkipSignature {
-		log.Warn("apt: upstream signatures are NOT checked (InsecureSkipSignature)")
-	}
+	log, fc, prevGen, prev, ups, ref := ss.log, ss.fc, ss.prevGen, ss.prev, ss.ups, m.Ref()
 	cfg := m.configHash(ups)
 	sameCfg := prev != nil && prev.Annotations[annConfig] == cfg
 
@@ -444,24 +429,45 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 	return stats, nil
 }
 
-func (m *Mirror) fetchClient() *fetch.Client {
-	if m.Fetch != nil {
-		return m.Fetch
-	}
-	return &fetch.Client{Store: m.Store, Logger: m.Logger}
+// session is what Sync and Plan start from.
+type session struct {
+	log     *slog.Logger
+	fc      *fetch.Client
+	prevGen store.Generation
+	prev    *store.Snapshot // the published snapshot, nil when none
+	ups     []*upstream
 }
 
-// published returns the mirror's current generation and snapshot (nil when none).
-func (m *Mirror) published(ctx context.Context) (store.Generation, *store.Snapshot, error) {
-	gen, err := store.Current(ctx, m.Store, m.Ref())
-	if errors.Is(err, store.ErrNotFound) {
-		return gen, nil, nil
+// start checks the configuration, reads what is published and loads the keyrings.
+func (m *Mirror) start(ctx context.Context) (*session, error) {
+	if m.Store == nil {
+		return nil, errors.New("apt: Mirror.Store is nil")
 	}
-	if err != nil {
-		return gen, nil, err
+	if err := m.Validate(); err != nil {
+		return nil, err
 	}
-	snap, err := store.ReadSnapshot(ctx, m.Store, gen.Snapshot)
-	return gen, snap, err
+	ss := &session{log: m.logger().With("mirror", m.Name), fc: m.Fetch}
+	if ss.fc == nil {
+		ss.fc = &fetch.Client{Store: m.Store, Logger: m.Logger}
+	}
+	var err error
+	ss.prevGen, err = store.Current(ctx, m.Store, m.Ref())
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return nil, err
+	default:
+		if ss.prev, err = store.ReadSnapshot(ctx, m.Store, ss.prevGen.Snapshot); err != nil {
+			return nil, err
+		}
+	}
+	if ss.ups, err = m.loadUpstreams(); err != nil {
+		return nil, err
+	}
+	if m.InsecureSkipSignature {
+		ss.log.Warn("apt: upstream signatures are NOT checked (InsecureSkipSignature)")
+	}
+	return ss, nil
 }
 
 // resignDue reports whether an unchanged upstream still calls for a new publication:

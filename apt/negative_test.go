@@ -169,7 +169,7 @@ func TestExpiredFutureRollback(t *testing.T) {
 // rawRepo serves one suite "stable" whose indices are given verbatim (paths relative to
 // dists/stable/), with a Release listing them (and the extra entries in listed) signed
 // by key.
-func rawRepo(t *testing.T, key *pgp.Signer, files map[string][]byte, listed map[string][]byte, pool map[string][]byte) *apttest.Repo {
+func rawRepo(t testing.TB, key *pgp.Signer, files map[string][]byte, listed map[string][]byte, pool map[string][]byte) *apttest.Repo {
 	rel := &apt.Release{Origin: "Raw", Label: "Raw", Suite: "stable", Codename: "stable",
 		Date: time.Now().Add(-time.Hour), Architectures: []string{"amd64"}, Components: []string{"main"}, Files: map[string]apt.IndexFile{}}
 	repo := &apttest.Repo{Files: map[string][]byte{}}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -61,27 +60,15 @@ type PlannedFile struct {
 // would publish, without fetching a pool file or publishing anything: a dry run. The
 // indices it fetched stay in the store, unreferenced until a sync publishes them.
 func (m *Mirror) Plan(ctx context.Context) (*Plan, error) {
-	if m.Store == nil {
-		return nil, errors.New("apt: Mirror.Store is nil")
-	}
-	if err := m.Validate(); err != nil {
-		return nil, err
-	}
-	log := m.logger().With("mirror", m.Name)
-	fc := m.fetchClient()
-	_, prev, err := m.published(ctx)
+	ss, err := m.start(ctx)
 	if err != nil {
 		return nil, err
 	}
-	ups, err := m.loadUpstreams()
+	suites, _, err := m.fetchSuites(ctx, ss.fc, ss.ups, nil)
 	if err != nil {
 		return nil, err
 	}
-	suites, _, err := m.fetchSuites(ctx, fc, ups, nil)
-	if err != nil {
-		return nil, err
-	}
-	sp, err := m.plan(ctx, fc, suites, prev, log)
+	sp, err := m.plan(ctx, ss.fc, suites, ss.prev, ss.log)
 	defer sp.close()
 	if err != nil {
 		return nil, err
