@@ -2,17 +2,22 @@ package apt_test
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/airgapkit/airgap/apt"
 	"github.com/airgapkit/airgap/internal/apttest"
+	"github.com/airgapkit/airgap/internal/testutil"
 	"github.com/airgapkit/airgap/store"
 )
 
@@ -184,4 +189,88 @@ func BenchmarkNoopResyncLarge(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(e.upstream.Count(""))/float64(b.N)/float64(len(m.Suites)), "requests/suite")
+}
+
+// BenchmarkSyncLargeIndex is a cold sync of one suite whose Packages index has 63,440
+// stanzas (~50 MB, Debian bookworm main amd64), read as plain, .gz or .xz, with a filter
+// that selects nothing: fetching, verifying, decoding once, parsing, and publishing the
+// (empty) regenerated index, into a filesystem store. peak-heap-growth-MB is the heap
+// above what the fixtures hold. The xz case needs the xz program to build its input.
+func BenchmarkSyncLargeIndex(b *testing.B) {
+	plain, err := os.ReadFile(writeSyntheticPackages(b, benchPackages))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct{ format, ext string }{{"plain", ""}, {"gz", ".gz"}, {"xz", ".xz"}} {
+		b.Run(c.format, func(b *testing.B) {
+			body := plain
+			switch c.ext {
+			case ".gz":
+				var buf bytes.Buffer
+				w, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+				w.Write(plain)
+				w.Close()
+				body = buf.Bytes()
+			case ".xz":
+				xzBin := testutil.RequireBinary(b, "xz", "xz-utils")
+				cmd := exec.Command(xzBin, "-6", "-T2", "-c")
+				cmd.Stdin = bytes.NewReader(plain)
+				if body, err = cmd.Output(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			e := newEnv(b, apttest.Options{})
+			e.upstream.Replace(rawRepo(b, e.key, map[string][]byte{"main/binary-amd64/Packages" + c.ext: body},
+				map[string][]byte{"main/binary-amd64/Packages": plain}, nil))
+			b.SetBytes(int64(len(plain)))
+			b.ReportAllocs()
+			var peak atomic.Uint64
+			cpu0 := cpuTime()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				s, err := store.Open(b.TempDir(), store.WithoutSync()) // on disk: the heap is the mirror's
+				if err != nil {
+					b.Fatal(err)
+				}
+				m := e.mirror()
+				m.Store, m.Fetch = s, nil
+				m.Suites, m.Architectures = []string{"stable"}, []string{"amd64"}
+				m.Filter = apt.Filter{Packages: []string{"no-such-package"}}
+				stop := sampleHeap(&peak)
+				_, err = m.Sync(context.Background())
+				stop()
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
+			b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-growth-MB")
+		})
+	}
+}
+
+// sampleHeap records into peak how far HeapInuse grows above what it is now (after a GC)
+// until stop is called.
+func sampleHeap(peak *atomic.Uint64) (stop func()) {
+	base := newHeapWatcher().base
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			if ms.HeapInuse > base && ms.HeapInuse-base > peak.Load() {
+				peak.Store(ms.HeapInuse - base)
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }

@@ -35,6 +35,10 @@ type Field struct {
 type Paragraph struct {
 	Fields []Field
 	Raw    string
+	// Offset and End locate the paragraph in the input of the Reader that read it: the
+	// bytes from the start of its first line to the end of its last (line ending included;
+	// comment lines inside it too).
+	Offset, End int64
 }
 
 // Get returns the value of the named field (case-insensitive), or "".
@@ -126,6 +130,7 @@ type Reader struct {
 
 	br    *bufio.Reader
 	line  int
+	off   int64 // bytes consumed
 	buf   []byte
 	spans []span
 	err   error
@@ -158,8 +163,9 @@ func (r *Reader) readLine(limit int) ([]byte, bool, error) {
 		return nil, false, nil
 	}
 	r.line++
+	r.off += int64(len(line))
 	line = bytes.TrimSuffix(line, []byte("\n"))
-	line = bytes.TrimSuffix(line, []byte("\r"))
+	line = bytes.TrimRight(line, "\r") // CRLF, and stray CRs before it
 	return line, true, nil
 }
 
@@ -193,7 +199,9 @@ func (r *Reader) next() (Paragraph, error) {
 	buf := r.buf[:0]
 	spans := r.spans[:0]
 	defer func() { r.spans = spans[:0] }()
+	var start, end int64
 	for {
+		lineStart := r.off
 		line, ok, err := r.readLine(maxPara)
 		if err != nil {
 			return Paragraph{}, err
@@ -210,6 +218,10 @@ func (r *Reader) next() (Paragraph, error) {
 		if line[0] == '#' {
 			continue
 		}
+		if len(spans) == 0 {
+			start = lineStart
+		}
+		end = r.off
 		if len(buf)+len(line)+1 > maxPara {
 			return Paragraph{}, fmt.Errorf("apt: deb822 line %d: %w: paragraph longer than %d bytes", r.line, store.ErrTooLarge, maxPara)
 		}
@@ -255,7 +267,7 @@ func (r *Reader) next() (Paragraph, error) {
 		return Paragraph{}, io.EOF
 	}
 	raw := string(buf)
-	p := Paragraph{Raw: raw, Fields: make([]Field, len(spans))}
+	p := Paragraph{Raw: raw, Fields: make([]Field, len(spans)), Offset: start, End: end}
 	for i, s := range spans {
 		name := raw[s.name0:s.name1]
 		for j := 0; j < i; j++ {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/airgapkit/airgap/apt"
+	"github.com/airgapkit/airgap/store"
 )
 
 // ExampleReadPackages streams a Packages index and resolves a dependency closure.
@@ -57,4 +59,35 @@ Architecture: all
 	// libc6 2.36-9
 	// postfix 3.7.11-0
 	// true
+}
+
+// ExampleMirror_upstreams configures one mirror over Debian's main and security
+// archives (two URLs, one keyring): the closure of openssh-server picks each package at
+// the newest version either offers, and the tree publishes dists/bookworm,
+// dists/bookworm-updates and dists/bookworm-security with one pool. Plan lists what a
+// Sync would fetch, without fetching it.
+func ExampleMirror_upstreams() {
+	m := &apt.Mirror{
+		Name:   "debian",
+		URL:    "http://deb.debian.org/debian",
+		Suites: []string{"bookworm", "bookworm-updates"},
+		Upstreams: []apt.Upstream{
+			{URL: "http://security.debian.org/debian-security", Suites: []string{"bookworm-security"}},
+		},
+		Keyring:       "/usr/share/keyrings/debian-archive-keyring.gpg",
+		Components:    []string{"main"},
+		Architectures: []string{"amd64"},
+		Filter:        apt.Filter{Packages: []string{"openssh-server"}, Dependencies: true},
+		ValidFor:      7 * 24 * time.Hour, // never later than bookworm-security's own Valid-Until
+		Store:         store.NewMemory(),
+	}
+	plan, err := m.Plan(context.Background())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, p := range plan.Packages {
+		fmt.Println(p.Suite, p.Name, p.Version)
+	}
+	fmt.Println(len(plan.Files), "files,", plan.Bytes, "bytes")
 }

@@ -32,6 +32,14 @@ func FuzzReader(f *testing.F) {
 				}
 				return
 			}
+			// the span it reports holds it: read alone, it gives the same fields
+			if p.Offset < 0 || p.End > int64(len(b)) || p.Offset >= p.End {
+				t.Fatalf("span [%d,%d) of %d bytes", p.Offset, p.End, len(b))
+			}
+			alone, err := apt.ReadParagraph(bytes.NewReader(b[p.Offset:p.End]))
+			if err != nil || len(alone.Fields) != len(p.Fields) || alone.Raw != p.Raw {
+				t.Fatalf("span [%d,%d) %q does not read as the paragraph: %v", p.Offset, p.End, b[p.Offset:p.End], err)
+			}
 			// what we read, written back, reads the same
 			back, err := apt.ReadParagraph(bytes.NewReader([]byte(p.Raw)))
 			if err != nil {

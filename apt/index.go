@@ -3,7 +3,6 @@ package apt
 import (
 	"bufio"
 	"compress/bzip2"
-	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
@@ -11,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/airgapkit/airgap/store"
+	"github.com/klauspost/compress/gzip" // a faster inflate than the standard library's
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
 )
@@ -299,10 +299,6 @@ func ReadSources(ctx context.Context, r io.Reader, fn func(SourcePackage, Paragr
 
 // DefaultMaxIndexSize caps the decompressed size of one index.
 const DefaultMaxIndexSize = 2 << 30
-
-// compressions lists the index compressions this package reads, in order of preference
-// when a Release offers several.
-var compressions = []string{".xz", ".zst", ".gz", ".bz2", ""}
 
 // Decompress returns a reader of the decompressed content of an index named name: the
 // compression follows the name's extension (.xz, .gz, .bz2, .zst, or none). More than

@@ -1,16 +1,13 @@
 package apt
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -33,19 +30,27 @@ const maxReleaseSize = 64 << 20
 // maxClockSkew is how far in the future an upstream Date may lie before ErrFutureDate.
 const maxClockSkew = 5 * time.Minute
 
-// Mirror mirrors suites of one upstream Debian or Ubuntu archive into a store and
-// publishes them, filtered and re-signed with the operator's key, under the ref
-// "apt/<Name>". The yaml-tagged fields are the operator's configuration; the others are
-// set by the program.
+// Mirror mirrors suites of one or more upstream Debian or Ubuntu archives into a store
+// and publishes them as one tree, filtered and re-signed with the operator's key, under
+// the ref "apt/<Name>". The yaml-tagged fields are the operator's configuration; the
+// others are set by the program.
+//
+// URL, Suites and Keyring name one upstream; Upstreams adds more (Debian's security
+// archive has its own URL). Every suite of every upstream is published under
+// dists/<suite>, with one pool, and the dependency closure is computed over all of them
+// together, so that a dependency resolves to the newest version any upstream offers.
 type Mirror struct {
 	// Name names the mirror; the published ref is "apt/<Name>".
 	Name string `yaml:"name"`
 	// URL is the archive root (the directory holding dists/ and pool/), e.g.
-	// http://deb.debian.org/debian.
+	// http://deb.debian.org/debian. Empty when every upstream is in Upstreams.
 	URL string `yaml:"url"`
-	// Suites are the dists to mirror (bookworm, bookworm-updates, jammy-security, ...).
+	// Suites are the dists to mirror from URL (bookworm, bookworm-updates, ...).
 	Suites []string `yaml:"suites"`
-	// Components to mirror. Empty: every component the Release lists.
+	// Upstreams are further archives to mirror into the same tree.
+	Upstreams []Upstream `yaml:"upstreams"`
+	// Components to mirror (the default of every upstream). Empty: every component the
+	// Release lists.
 	Components []string `yaml:"components"`
 	// Architectures to mirror, e.g. [amd64, all]. "all" adds binary-all indices where the
 	// Release has them. Empty: every architecture the Release lists.
@@ -63,15 +68,26 @@ type Mirror struct {
 	DEP11 bool `yaml:"dep11"`
 	// Filter selects packages (by default every package).
 	Filter Filter `yaml:"filter"`
-	// Keyring is the path of the upstream's public keyring (armored or binary).
+	// Keyring is the path of the upstream's public keyring (armored or binary); the
+	// default of every entry of Upstreams.
 	Keyring string `yaml:"keyring"`
-	// ValidFor sets Valid-Until of the republished Release to Date + ValidFor. Zero: none.
+	// IndexFormats are the variants of an index to read, in order of preference, among
+	// those its Release lists: "plain", "zst", "gz", "xz", "bz2". Each is tried by hash,
+	// then at its path; one the upstream does not serve (404, 403, 410) gives way to the
+	// next. Empty: plain, zst, gz, xz, bz2 (cheapest to decode first; on a slow link put
+	// xz first: it is the smallest).
+	IndexFormats []string `yaml:"index_formats"`
+	// ValidFor sets Valid-Until of the republished Release to Date + ValidFor. It can only
+	// shorten the upstream's Valid-Until: the republished one is never later. Zero: the
+	// upstream's (none when it has none).
 	ValidFor time.Duration `yaml:"valid_for"`
 	// KeyName is the base name of the exported public key files (see Publisher.KeyName).
 	KeyName string `yaml:"key_name"`
 	// Concurrency caps parallel downloads. Zero: DefaultConcurrency.
 	Concurrency int `yaml:"concurrency"`
-	// AllowExpired accepts an upstream Release past its Valid-Until (logged).
+	// AllowExpired accepts an upstream Release past its Valid-Until (logged). The
+	// republished Release keeps that Valid-Until, so clients refuse it unless told not to
+	// check it.
 	AllowExpired bool `yaml:"allow_expired"`
 	// AllowFutureDate accepts an upstream Release dated in the future (logged).
 	AllowFutureDate bool `yaml:"allow_future_date"`
@@ -96,6 +112,22 @@ type Mirror struct {
 	Now func() time.Time `yaml:"-"`
 }
 
+// Upstream is one archive of a Mirror: its root URL, the suites to take from it and the
+// keyring that signs them.
+type Upstream struct {
+	// URL is the archive root, e.g. http://security.debian.org/debian-security.
+	URL string `yaml:"url"`
+	// Suites are the dists to mirror from it. A suite name may appear in one upstream
+	// only: each becomes dists/<suite> of the published tree.
+	Suites []string `yaml:"suites"`
+	// Components to mirror. Empty: Mirror.Components.
+	Components []string `yaml:"components"`
+	// Keyring is the path of its public keyring. Empty: Mirror.Keyring (or Mirror.Keys).
+	Keyring string `yaml:"keyring"`
+	// Keys, when set, is used instead of loading Keyring.
+	Keys *pgp.Keyring `yaml:"-"`
+}
+
 // SyncStats reports what a sync did.
 type SyncStats struct {
 	// NotModified: every suite's InRelease answered 304 and nothing was published.
@@ -117,10 +149,35 @@ type SyncStats struct {
 // Ref returns the ref this mirror publishes.
 func (m *Mirror) Ref() string { return "apt/" + m.Name }
 
-// Endpoints lists the upstream URLs a sync contacts (the archive root: dists/ and pool/
+// Endpoints lists the upstream URLs a sync contacts (each archive root: dists/ and pool/
 // below it).
 func (m *Mirror) Endpoints() []string {
-	return []string{strings.TrimSuffix(m.URL, "/") + "/"}
+	var out []string
+	for _, u := range m.upstreams() {
+		if e := strings.TrimSuffix(u.URL, "/") + "/"; !slices.Contains(out, e) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// upstreams returns every upstream, with the Mirror's defaults filled in: URL (when set)
+// first, then Upstreams in order.
+func (m *Mirror) upstreams() []Upstream {
+	var ups []Upstream
+	if m.URL != "" || len(m.Suites) > 0 {
+		ups = append(ups, Upstream{URL: m.URL, Suites: m.Suites, Components: m.Components, Keyring: m.Keyring, Keys: m.Keys})
+	}
+	for _, u := range m.Upstreams {
+		if len(u.Components) == 0 {
+			u.Components = m.Components
+		}
+		if u.Keyring == "" && u.Keys == nil {
+			u.Keyring, u.Keys = m.Keyring, m.Keys
+		}
+		ups = append(ups, u)
+	}
+	return ups
 }
 
 func (m *Mirror) logger() *slog.Logger {
@@ -137,40 +194,112 @@ func (m *Mirror) now() time.Time {
 	return time.Now().UTC()
 }
 
-func (m *Mirror) check() error {
-	if m.Store == nil {
-		return errors.New("apt: Mirror.Store is nil")
-	}
+// Validate checks the configuration (not the program-set fields): a safe name, at least
+// one upstream with an http(s) URL and suites, safe suite, component and architecture
+// names, each suite in one upstream only, and known IndexFormats.
+func (m *Mirror) Validate() error {
 	if err := store.ValidatePath("apt/" + m.Name); err != nil || strings.Contains(m.Name, "/") {
 		return fmt.Errorf("apt: mirror name %q: %w", m.Name, store.ErrUnsafePath)
 	}
-	u, err := url.Parse(m.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("apt: mirror %s: URL %q is not http(s)", m.Name, m.URL)
+	ups := m.upstreams()
+	if len(ups) == 0 {
+		return fmt.Errorf("apt: mirror %s: no upstream (set url and suites, or upstreams)", m.Name)
 	}
-	if len(m.Suites) == 0 {
-		return fmt.Errorf("apt: mirror %s: no suites", m.Name)
-	}
-	for _, s := range append(append(append([]string(nil), m.Suites...), m.Components...), m.Architectures...) {
-		if err := store.ValidatePath(s); err != nil {
-			return fmt.Errorf("apt: mirror %s: %w", m.Name, err)
+	seen := map[string]bool{}
+	for _, up := range ups {
+		u, err := url.Parse(up.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("apt: mirror %s: URL %q is not http(s)", m.Name, up.URL)
 		}
+		if len(up.Suites) == 0 {
+			return fmt.Errorf("apt: mirror %s: %s: no suites", m.Name, up.URL)
+		}
+		for _, s := range append(append(slices.Clone(up.Suites), up.Components...), m.Architectures...) {
+			if err := store.ValidatePath(s); err != nil {
+				return fmt.Errorf("apt: mirror %s: %w", m.Name, err)
+			}
+		}
+		for _, s := range up.Suites {
+			if seen[s] {
+				return fmt.Errorf("apt: mirror %s: suite %s is configured twice (each becomes dists/%s)", m.Name, s, s)
+			}
+			seen[s] = true
+		}
+	}
+	if _, err := indexFormats(m.IndexFormats); err != nil {
+		return fmt.Errorf("apt: mirror %s: %w", m.Name, err)
 	}
 	return nil
 }
 
-// configHash summarises the configuration that shapes the published tree: when it
-// changes, a sync rebuilds even if upstream did not change.
-func (m *Mirror) configHash() string {
+// upstream is an Upstream ready for a sync: its keyring loaded (nil with
+// InsecureSkipSignature).
+type upstream struct {
+	Upstream
+	keys *pgp.Keyring
+}
+
+func (u *upstream) base() string { return strings.TrimSuffix(u.URL, "/") + "/" }
+
+// loadUpstreams resolves the upstreams and loads their keyrings.
+func (m *Mirror) loadUpstreams() ([]*upstream, error) {
+	loaded := map[string]*pgp.Keyring{}
+	var out []*upstream
+	for _, u := range m.upstreams() {
+		up := &upstream{Upstream: u}
+		out = append(out, up)
+		if m.InsecureSkipSignature {
+			continue
+		}
+		up.keys = u.Keys
+		if up.keys != nil {
+			continue
+		}
+		if u.Keyring == "" {
+			return nil, fmt.Errorf("apt: mirror %s: %s: no keyring configured (or set InsecureSkipSignature)", m.Name, u.URL)
+		}
+		if k := loaded[u.Keyring]; k != nil {
+			up.keys = k
+			continue
+		}
+		k, err := pgp.LoadKeyring(u.Keyring)
+		if err != nil {
+			return nil, fmt.Errorf("apt: mirror %s: %w", m.Name, err)
+		}
+		loaded[u.Keyring], up.keys = k, k
+	}
+	return out, nil
+}
+
+// configHash summarises the configuration that shapes the published tree and what it was
+// trusted with: when it changes, a sync rebuilds (and verifies again) even if upstream
+// did not change.
+func (m *Mirror) configHash(ups []*upstream) string {
+	type trustedUpstream struct {
+		URL                   string
+		Suites, Components    []string
+		Keyring               string
+		KeyFingerprints       []string
+		InsecureSkipSignature bool `json:",omitempty"`
+	}
+	var tu []trustedUpstream
+	for _, u := range ups {
+		t := trustedUpstream{URL: u.URL, Suites: u.Suites, Components: u.Components, Keyring: u.Keyring,
+			InsecureSkipSignature: m.InsecureSkipSignature}
+		if u.keys != nil {
+			t.KeyFingerprints = u.keys.Fingerprints()
+		}
+		tu = append(tu, t)
+	}
 	b, _ := json.Marshal(struct {
-		URL                                         string
-		Suites, Components, Architectures, Langs    []string
-		Sources, Installer, Contents, DEP11         bool
-		Filter                                      Filter
-		ValidFor                                    time.Duration
-		KeyName, Signer                             string
-		AllowExpired, AllowFutureDate, AllowRollbck bool
-	}{m.URL, m.Suites, m.Components, m.Architectures, m.Translations, m.Sources, m.Installer,
+		Upstreams                                    []trustedUpstream
+		Architectures, Langs                         []string
+		Sources, Installer, Contents, DEP11          bool
+		Filter                                       Filter
+		ValidFor                                     time.Duration
+		KeyName, Signer                              string
+		AllowExpired, AllowFutureDate, AllowRollback bool
+	}{tu, m.Architectures, m.Translations, m.Sources, m.Installer,
 		m.Contents, m.DEP11, m.Filter, m.ValidFor, m.KeyName, signerFP(m.Signer),
 		m.AllowExpired, m.AllowFutureDate, m.AllowRollback})
 	sum := sha256.Sum256(b)
@@ -189,228 +318,61 @@ func annSuite(suite, what string) string { return "apt.suite." + suite + "." + w
 
 const annConfig = "apt.config"
 
-// suiteState is one suite during a sync.
-type suiteState struct {
-	name       string
-	rel        *Release
-	validators fetch.Validators
-	jobs       []*indexJob
-	extra      []IndexFile // carried verbatim
-	verbatim   []VerbatimFile
-}
-
-type indexKind int
-
-const (
-	kindPackages indexKind = iota
-	kindInstaller
-	kindSources
-	kindTranslation
-)
-
-// indexJob is one upstream index: fetched, verified, parsed, and regenerated.
-type indexJob struct {
-	suite  *suiteState
-	kind   indexKind
-	path   string    // base path relative to the suite directory, no compression suffix
-	file   IndexFile // the variant fetched
-	plain  IndexFile // the uncompressed entry, when the Release lists it
-	blob   store.BlobInfo
-	pkgs   []*Package
-	srcs   []*SourcePackage
-	suffix string
-}
-
 // Sync fetches and verifies the configured suites and publishes the result. Nothing is
 // published unless every file of the new tree is in the store and verified; any error
 // leaves the published mirror as it was. An unchanged upstream (every InRelease answers
 // 304) costs one conditional request per suite and publishes nothing.
 func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 	var stats SyncStats
-	if err := m.check(); err != nil {
+	ss, err := m.start(ctx)
+	if err != nil {
 		return stats, err
 	}
-	log := m.logger().With("mirror", m.Name)
-	fc := m.Fetch
-	if fc == nil {
-		fc = &fetch.Client{Store: m.Store, Logger: m.Logger}
-	}
-	ref := m.Ref()
-	prevGen, err := store.Current(ctx, m.Store, ref)
-	var prev *store.Snapshot
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-	case err != nil:
-		return stats, err
-	default:
-		if prev, err = store.ReadSnapshot(ctx, m.Store, prevGen.Snapshot); err != nil {
-			return stats, err
-		}
-	}
-	cfg := m.configHash()
+	log, fc, prevGen, prev, ups, ref := ss.log, ss.fc, ss.prevGen, ss.prev, ss.ups, m.Ref()
+	cfg := m.configHash(ups)
 	sameCfg := prev != nil && prev.Annotations[annConfig] == cfg
 
-	var keys *pgp.Keyring
-	if !m.InsecureSkipSignature {
-		keys = m.Keys
-		if keys == nil {
-			if m.Keyring == "" {
-				return stats, fmt.Errorf("apt: mirror %s: no keyring configured (or set InsecureSkipSignature)", m.Name)
-			}
-			if keys, err = pgp.LoadKeyring(m.Keyring); err != nil {
-				return stats, fmt.Errorf("apt: mirror %s: %w", m.Name, err)
-			}
-		}
-	} else {
-		log.Warn("apt: upstream signatures are NOT checked (InsecureSkipSignature)")
-	}
-
 	// 1. Release files, conditionally when the configuration did not change.
-	suites := make([]*suiteState, len(m.Suites))
-	allSame := sameCfg
-	for i, name := range m.Suites {
-		var v fetch.Validators
-		if sameCfg {
-			v = fetch.Validators{ETag: prev.Annotations[annSuite(name, "etag")], LastModified: prev.Annotations[annSuite(name, "last-modified")]}
-		}
-		st, notModified, err := m.fetchRelease(ctx, fc, keys, name, v)
-		if err != nil {
-			return stats, err
-		}
-		if !notModified {
-			allSame = false
-		}
-		suites[i] = st
+	var cond *store.Snapshot
+	if sameCfg {
+		cond = prev
+	}
+	suites, allSame, err := m.fetchSuites(ctx, fc, ups, cond)
+	if err != nil {
+		return stats, err
 	}
 	if allSame {
-		vu, _ := time.Parse(time.RFC3339, prev.Annotations[annValidUntil])
-		if vu.IsZero() || vu.Sub(m.now()) > m.ValidFor/2 {
+		if !m.resignDue(prev, suites) {
 			log.Info("apt: upstream unchanged", "suites", len(suites))
 			stats.NotModified, stats.Generation = true, prevGen
 			return stats, nil
 		}
 		log.Info("apt: upstream unchanged but the published Valid-Until is near: re-signing")
-	}
-	for i, st := range suites {
-		if st.rel == nil { // 304 for this suite while another changed: read it again
-			if suites[i], _, err = m.fetchRelease(ctx, fc, keys, st.name, fetch.Validators{}); err != nil {
-				return stats, err
-			}
-		}
-	}
-	for _, st := range suites {
-		if err := m.checkRelease(st, prev, log); err != nil {
-			return stats, err
-		}
-	}
-	stats.Suites = len(suites)
-
-	// 2. Indices: fetch, verify, parse.
-	var jobs []*indexJob
-	for _, st := range suites {
-		js, err := m.planIndices(st)
-		if err != nil {
-			return stats, err
-		}
-		st.jobs = js
-		jobs = append(jobs, js...)
-	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(m.concurrency())
-	for _, j := range jobs {
-		g.Go(func() error { return m.fetchIndex(gctx, fc, j) })
-	}
-	var vmu sync.Mutex
-	for _, st := range suites {
-		for _, f := range st.extra {
-			g.Go(func() error {
-				info, err := m.fetchListed(gctx, fc, st, f)
-				if err != nil {
-					return err
-				}
-				vmu.Lock()
-				defer vmu.Unlock()
-				st.verbatim = append(st.verbatim, VerbatimFile{Path: f.Path, SHA512: f.SHA512,
-					File: store.File{Digest: info.Digest, Size: info.Size}})
-				return nil
-			})
-		}
-	}
-	if err := g.Wait(); err != nil {
-		return stats, err
-	}
-	stats.Indices = len(jobs)
-	uni := NewUniverse()
-	for _, j := range jobs {
-		if err := m.parseIndex(ctx, j, uni); err != nil {
+		if suites, _, err = m.fetchSuites(ctx, fc, ups, nil); err != nil {
 			return stats, err
 		}
 	}
 
-	// 3. Selection.
-	selected, unsatisfied, err := m.selectPackages(uni, jobs, log)
+	// 2-4. Indices, selection, pool files to fetch.
+	pl, err := m.plan(ctx, fc, suites, prev, log)
+	defer pl.close()
 	if err != nil {
 		return stats, err
 	}
-	stats.Unsatisfied = unsatisfied
-	srcSel := map[string]bool{}
-	for p := range selected {
-		srcSel[p.Source+"\x00"+p.SourceVersion] = true
-	}
+	stats.Suites, stats.Indices, stats.Unsatisfied = len(suites), len(pl.jobs), pl.unsatisfied
 
-	// 4. Pool files.
+	// 5. Pool files.
 	snap := store.NewSnapshot()
-	pool := map[string]store.Expect{}
-	addPool := func(p string, e store.Expect) error {
-		if old, ok := pool[p]; ok {
-			if old.Sums[store.SHA256] != e.Sums[store.SHA256] || old.Size != e.Size {
-				return fmt.Errorf("%w: %s is listed with two different contents", ErrMalformed, p)
-			}
-			return nil
-		}
-		pool[p] = e
-		return nil
-	}
-	for _, j := range jobs {
-		for _, p := range j.pkgs {
-			if j.kind == kindPackages && !selected[p] {
-				continue
-			}
-			e, err := p.Expect()
-			if err != nil {
-				return stats, err
-			}
-			if err := addPool(p.Filename, e); err != nil {
-				return stats, err
-			}
-		}
-		for _, s := range j.srcs {
-			if !m.Filter.All() && !srcSel[s.Name+"\x00"+s.Version] {
-				continue
-			}
-			for _, f := range s.Files {
-				e, err := f.Expect()
-				if err != nil {
-					return stats, err
-				}
-				if err := addPool(s.Directory+"/"+f.Path, e); err != nil {
-					return stats, err
-				}
-			}
-		}
-	}
-	base := strings.TrimSuffix(m.URL, "/") + "/"
 	var mu sync.Mutex
 	var downloaded, reused atomic.Int64
 	var bytesFetched atomic.Int64
-	g, gctx = errgroup.WithContext(ctx)
+	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(m.concurrency())
-	for _, p := range sortedKeys(pool) {
-		e := pool[p]
+	for _, f := range pl.pool {
 		g.Go(func() error {
-			res, err := fc.Fetch(gctx, fetch.Request{URL: base + escapePath(p), Expect: e})
+			res, err := fc.Fetch(gctx, fetch.Request{URL: f.url, Expect: f.expect})
 			if err != nil {
-				return fmt.Errorf("apt: %s: %w", p, err)
+				return fmt.Errorf("apt: %s: %w", f.path, err)
 			}
 			if res.FinalURL == "" {
 				reused.Add(1)
@@ -420,21 +382,24 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			return snap.Add(p, store.File{Digest: res.Blob.Digest, Size: res.Blob.Size, MediaType: mediaTypeOf(p)})
+			return snap.Add(f.path, store.File{Digest: res.Blob.Digest, Size: res.Blob.Size, MediaType: mediaTypeOf(f.path)})
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return stats, err
 	}
-	stats.Files, stats.Downloaded, stats.Reused, stats.Bytes = len(pool), int(downloaded.Load()), int(reused.Load()), bytesFetched.Load()
+	stats.Files, stats.Downloaded, stats.Reused, stats.Bytes = len(pl.pool), int(downloaded.Load()), int(reused.Load()), bytesFetched.Load()
 
-	// 5. Regenerate indices and publish.
+	// 6. Regenerate indices and publish.
 	var trees []SuiteTree
 	for _, st := range suites {
-		tree, n, ns := m.suiteTree(st, selected, srcSel)
+		tree, n, ns := m.suiteTree(st, pl)
 		stats.Packages += n
 		stats.Sources += ns
 		trees = append(trees, tree)
+		if vu := tree.Release.ValidUntil; !vu.IsZero() && vu.Before(m.now()) {
+			log.Warn("apt: the republished Release is already expired (upstream's Valid-Until)", "suite", st.name, "valid_until", vu)
+		}
 	}
 	pb := &Publisher{Store: m.Store, Signer: m.Signer, ValidFor: m.ValidFor, KeyName: m.KeyName, Now: m.Now, Logger: m.Logger}
 	if err := pb.Build(ctx, snap, prev, trees); err != nil {
@@ -446,6 +411,9 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 		snap.Annotations[annSuite(st.name, "last-modified")] = st.validators.LastModified
 		if !st.rel.Date.IsZero() {
 			snap.Annotations[annSuite(st.name, "date")] = st.rel.Date.Format(time.RFC3339)
+		}
+		if !st.rel.ValidUntil.IsZero() {
+			snap.Annotations[annSuite(st.name, "valid-until")] = st.rel.ValidUntil.Format(time.RFC3339)
 		}
 	}
 	d, err := store.WriteSnapshot(ctx, m.Store, snap)
@@ -459,6 +427,64 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 	stats.Generation = gen
 	log.Info("apt: published", "ref", ref, "packages", stats.Packages, "files", stats.Files, "downloaded", stats.Downloaded)
 	return stats, nil
+}
+
+// session is what Sync and Plan start from.
+type session struct {
+	log     *slog.Logger
+	fc      *fetch.Client
+	prevGen store.Generation
+	prev    *store.Snapshot // the published snapshot, nil when none
+	ups     []*upstream
+}
+
+// start checks the configuration, reads what is published and loads the keyrings.
+func (m *Mirror) start(ctx context.Context) (*session, error) {
+	if m.Store == nil {
+		return nil, errors.New("apt: Mirror.Store is nil")
+	}
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	ss := &session{log: m.logger().With("mirror", m.Name), fc: m.Fetch}
+	if ss.fc == nil {
+		ss.fc = &fetch.Client{Store: m.Store, Logger: m.Logger}
+	}
+	var err error
+	ss.prevGen, err = store.Current(ctx, m.Store, m.Ref())
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return nil, err
+	default:
+		if ss.prev, err = store.ReadSnapshot(ctx, m.Store, ss.prevGen.Snapshot); err != nil {
+			return nil, err
+		}
+	}
+	if ss.ups, err = m.loadUpstreams(); err != nil {
+		return nil, err
+	}
+	if m.InsecureSkipSignature {
+		ss.log.Warn("apt: upstream signatures are NOT checked (InsecureSkipSignature)")
+	}
+	return ss, nil
+}
+
+// resignDue reports whether an unchanged upstream still calls for a new publication:
+// when the published Valid-Until is within ValidFor/2 and re-signing now would push it
+// later (it cannot pass the upstream's).
+func (m *Mirror) resignDue(prev *store.Snapshot, suites []*suiteState) bool {
+	pub, _ := time.Parse(time.RFC3339, prev.Annotations[annValidUntil])
+	now := m.now()
+	if pub.IsZero() || m.ValidFor <= 0 || pub.Sub(now) > m.ValidFor/2 {
+		return false
+	}
+	var next time.Time
+	for _, st := range suites {
+		up, _ := time.Parse(time.RFC3339, prev.Annotations[annSuite(st.name, "valid-until")])
+		next = earliest(next, capValidUntil(now, m.ValidFor, up))
+	}
+	return next.After(pub)
 }
 
 func (m *Mirror) concurrency() int {
@@ -480,491 +506,4 @@ func mediaTypeOf(p string) string {
 		return "text/plain; charset=utf-8"
 	}
 	return ""
-}
-
-func isStatus(err error, code int) bool {
-	var he *fetch.HTTPError
-	return errors.As(err, &he) && he.StatusCode == code
-}
-
-// fetchRelease gets and verifies a suite's InRelease (or Release + Release.gpg). With
-// validators, a 304 returns a suiteState without rel and notModified set.
-func (m *Mirror) fetchRelease(ctx context.Context, fc *fetch.Client, keys *pgp.Keyring, suite string, v fetch.Validators) (*suiteState, bool, error) {
-	dist := strings.TrimSuffix(m.URL, "/") + "/dists/" + escapePath(suite) + "/"
-	st := &suiteState{name: suite}
-	body, res, err := fc.FetchBytes(ctx, fetch.Request{URL: dist + "InRelease", MaxSize: maxReleaseSize, Validators: v})
-	var text []byte
-	switch {
-	case err == nil && res.NotModified:
-		st.validators = res.Validators
-		return st, true, nil
-	case err == nil:
-		st.validators = res.Validators
-		if keys == nil {
-			c, err := pgp.ClearsignedContent(body) // unverified (InsecureSkipSignature), but strictly framed
-			if err != nil {
-				return nil, false, fmt.Errorf("apt: %s InRelease: %w", suite, err)
-			}
-			text = c
-		} else {
-			c, ver, err := keys.VerifyClearsigned(body)
-			if err != nil {
-				return nil, false, fmt.Errorf("apt: %s InRelease: %w", suite, err)
-			}
-			m.logger().Debug("apt: InRelease verified", "suite", suite, "key", ver.Fingerprint)
-			text = c
-		}
-	case isStatus(err, http.StatusNotFound):
-		rb, _, err := fc.FetchBytes(ctx, fetch.Request{URL: dist + "Release", MaxSize: maxReleaseSize})
-		if err != nil {
-			return nil, false, fmt.Errorf("apt: %s Release: %w", suite, err)
-		}
-		if keys != nil {
-			sig, _, err := fc.FetchBytes(ctx, fetch.Request{URL: dist + "Release.gpg", MaxSize: pgp.MaxSignatureSize})
-			if err != nil {
-				return nil, false, fmt.Errorf("apt: %s Release.gpg: %w", suite, err)
-			}
-			if _, err := keys.VerifyDetached(bytes.NewReader(rb), sig); err != nil {
-				return nil, false, fmt.Errorf("apt: %s Release.gpg: %w", suite, err)
-			}
-		}
-		text = rb
-	default:
-		return nil, false, fmt.Errorf("apt: %s InRelease: %w", suite, err)
-	}
-	rel, err := ParseRelease(bytes.NewReader(text))
-	if err != nil {
-		return nil, false, fmt.Errorf("apt: suite %s: %w", suite, err)
-	}
-	st.rel = rel
-	return st, false, nil
-}
-
-// checkRelease applies the freshness and rollback rules.
-func (m *Mirror) checkRelease(st *suiteState, prev *store.Snapshot, log *slog.Logger) error {
-	rel, now := st.rel, m.now()
-	if !rel.ValidUntil.IsZero() && now.After(rel.ValidUntil) {
-		if !m.AllowExpired {
-			return fmt.Errorf("apt: suite %s: %w: Valid-Until %s", st.name, ErrExpired, FormatDate(rel.ValidUntil))
-		}
-		log.Warn("apt: accepting an expired Release (AllowExpired)", "suite", st.name, "valid_until", rel.ValidUntil)
-	}
-	if rel.Date.After(now.Add(maxClockSkew)) {
-		if !m.AllowFutureDate {
-			return fmt.Errorf("apt: suite %s: %w: Date %s", st.name, ErrFutureDate, FormatDate(rel.Date))
-		}
-		log.Warn("apt: accepting a Release dated in the future (AllowFutureDate)", "suite", st.name, "date", rel.Date)
-	}
-	if rel.Date.IsZero() {
-		log.Warn("apt: Release has no Date: rollback cannot be detected", "suite", st.name)
-	}
-	if prev != nil && !rel.Date.IsZero() {
-		if was, err := time.Parse(time.RFC3339, prev.Annotations[annSuite(st.name, "date")]); err == nil && rel.Date.Before(was) {
-			if !m.AllowRollback {
-				return fmt.Errorf("apt: suite %s: %w: Date %s, already published %s", st.name, ErrRollback, FormatDate(rel.Date), FormatDate(was))
-			}
-			log.Warn("apt: accepting an older Release (AllowRollback)", "suite", st.name, "date", rel.Date, "published", was)
-		}
-	}
-	return nil
-}
-
-// pick returns the preferred listed variant of an index and its plain entry.
-func pick(rel *Release, base string) (IndexFile, IndexFile, bool) {
-	plain := rel.Files[base]
-	for _, c := range compressions {
-		if f, ok := rel.Files[base+c]; ok {
-			return f, plain, true
-		}
-	}
-	return IndexFile{}, IndexFile{}, false
-}
-
-func (m *Mirror) selectedList(conf, listed []string) []string {
-	if len(conf) == 0 {
-		return listed
-	}
-	return conf
-}
-
-func (st *suiteState) addExtra(f IndexFile) {
-	for _, e := range st.extra {
-		if e.Path == f.Path {
-			return
-		}
-	}
-	st.extra = append(st.extra, f)
-}
-
-// planIndices lists the indices of a suite that the configuration asks for.
-func (m *Mirror) planIndices(st *suiteState) ([]*indexJob, error) {
-	rel := st.rel
-	comps := m.selectedList(m.Components, rel.Components)
-	archs := m.selectedList(m.Architectures, rel.Architectures)
-	var jobs []*indexJob
-	add := func(kind indexKind, base string, required bool) error {
-		f, plain, ok := pick(rel, base)
-		if !ok {
-			if required {
-				return fmt.Errorf("apt: suite %s: %w: %s", st.name, ErrMissingIndex, base)
-			}
-			return nil
-		}
-		jobs = append(jobs, &indexJob{suite: st, kind: kind, path: base, file: f, plain: plain})
-		return nil
-	}
-	for _, c := range comps {
-		for _, a := range archs {
-			required := a != "all" || slices.Contains(rel.Architectures, "all")
-			if err := add(kindPackages, c+"/binary-"+a+"/Packages", required); err != nil {
-				return nil, err
-			}
-			if m.Installer && a != "all" {
-				if err := add(kindInstaller, c+"/debian-installer/binary-"+a+"/Packages", false); err != nil {
-					return nil, err
-				}
-			}
-			if m.Contents {
-				for _, p := range []string{c + "/Contents-" + a, "Contents-" + a, c + "/Contents-udeb-" + a} {
-					if f, _, ok := pick(rel, p); ok {
-						st.addExtra(f)
-					}
-				}
-			}
-			if m.DEP11 {
-				for _, p := range []string{c + "/dep11/Components-" + a + ".yml"} {
-					if f, _, ok := pick(rel, p); ok {
-						st.addExtra(f)
-					}
-				}
-			}
-		}
-		if m.Sources {
-			if err := add(kindSources, c+"/source/Sources", true); err != nil {
-				return nil, err
-			}
-		}
-		for _, lang := range m.Translations {
-			if err := add(kindTranslation, c+"/i18n/Translation-"+lang, false); err != nil {
-				return nil, err
-			}
-		}
-		if m.DEP11 {
-			for p, f := range rel.Files {
-				if strings.HasPrefix(p, c+"/dep11/icons-") {
-					st.addExtra(f)
-				}
-			}
-		}
-	}
-	return jobs, nil
-}
-
-// fetchIndex downloads one index (by hash when the Release offers it) into the store,
-// verified against the Release; verbatim files of the suite come along in parseIndex.
-func (m *Mirror) fetchIndex(ctx context.Context, fc *fetch.Client, j *indexJob) error {
-	info, err := m.fetchListed(ctx, fc, j.suite, j.file)
-	if err != nil {
-		return err
-	}
-	j.blob = info
-	return nil
-}
-
-func (m *Mirror) fetchListed(ctx context.Context, fc *fetch.Client, st *suiteState, f IndexFile) (store.BlobInfo, error) {
-	e, err := f.Expect()
-	if err != nil {
-		return store.BlobInfo{}, fmt.Errorf("apt: suite %s: %w", st.name, err)
-	}
-	dist := strings.TrimSuffix(m.URL, "/") + "/dists/" + escapePath(st.name) + "/"
-	url := dist + escapePath(f.Path)
-	if st.rel.AcquireByHash {
-		dir := ""
-		if i := strings.LastIndexByte(f.Path, '/'); i >= 0 {
-			dir = f.Path[:i+1]
-		}
-		alg, sum := "SHA256", f.SHA256
-		if sum == "" {
-			alg, sum = "SHA512", f.SHA512
-		}
-		res, err := fc.Fetch(ctx, fetch.Request{URL: dist + escapePath(dir+"by-hash/"+alg+"/"+sum), Expect: e})
-		if err == nil {
-			return res.Blob, nil
-		}
-		if !isStatus(err, http.StatusNotFound) {
-			return store.BlobInfo{}, indexErr(st, f, err)
-		}
-		m.logger().Debug("apt: by-hash file missing, using the plain path", "suite", st.name, "path", f.Path)
-	}
-	res, err := fc.Fetch(ctx, fetch.Request{URL: url, Expect: e})
-	if err != nil {
-		return store.BlobInfo{}, indexErr(st, f, err)
-	}
-	return res.Blob, nil
-}
-
-func indexErr(st *suiteState, f IndexFile, err error) error {
-	if errors.Is(err, store.ErrDigestMismatch) {
-		return fmt.Errorf("apt: suite %s %s: %w: %w", st.name, f.Path, ErrIndexChecksum, err)
-	}
-	return fmt.Errorf("apt: suite %s %s: %w", st.name, f.Path, err)
-}
-
-// openIndex opens the decompressed content of a fetched index; when the Release lists
-// the plain file too, the returned check func verifies the decompressed bytes against it.
-func (m *Mirror) openIndex(ctx context.Context, j *indexJob) (io.Reader, func() error, func(), error) {
-	b, err := m.Store.Open(ctx, j.blob.Digest)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	dr, err := Decompress(j.file.Path, b, 0)
-	if err != nil {
-		b.Close()
-		return nil, nil, nil, fmt.Errorf("apt: suite %s: %w", j.suite.name, err)
-	}
-	closeAll := func() { dr.Close(); b.Close() }
-	check := func() error { return nil }
-	var r io.Reader = dr
-	if j.plain.Path != "" && j.plain.Path != j.file.Path && j.plain.Strong() {
-		e, err := j.plain.Expect()
-		if err != nil {
-			closeAll()
-			return nil, nil, nil, err
-		}
-		v, err := store.NewVerifier(e)
-		if err != nil {
-			closeAll()
-			return nil, nil, nil, err
-		}
-		r = io.TeeReader(dr, v)
-		check = func() error {
-			if _, err := v.Check(); err != nil {
-				return fmt.Errorf("apt: suite %s %s (decompressed): %w: %w", j.suite.name, j.plain.Path, ErrIndexChecksum, err)
-			}
-			return nil
-		}
-	}
-	return r, check, closeAll, nil
-}
-
-// drain reads the rest of r, so that a verifier sees every byte.
-func drain(r io.Reader) error {
-	_, err := io.Copy(io.Discard, r)
-	return err
-}
-
-func (m *Mirror) parseIndex(ctx context.Context, j *indexJob, uni *Universe) error {
-	if j.kind == kindTranslation {
-		return nil
-	}
-	r, check, closeAll, err := m.openIndex(ctx, j)
-	if err != nil {
-		return err
-	}
-	defer closeAll()
-	switch j.kind {
-	case kindPackages, kindInstaller:
-		err = ReadPackages(ctx, r, func(p Package, _ Paragraph) error {
-			if err := p.CheckDownloadable(); err != nil {
-				return err
-			}
-			p = p.Clone()
-			pp := &p
-			j.pkgs = append(j.pkgs, pp)
-			if j.kind == kindPackages {
-				return uni.Add(pp)
-			}
-			return nil
-		})
-	case kindSources:
-		err = ReadSources(ctx, r, func(s SourcePackage, _ Paragraph) error {
-			s = s.detach()
-			j.srcs = append(j.srcs, &s)
-			return nil
-		})
-	}
-	if err == nil {
-		err = drain(r)
-	}
-	if err == nil {
-		err = check()
-	}
-	if err != nil {
-		return fmt.Errorf("apt: suite %s %s: %w", j.suite.name, j.file.Path, err)
-	}
-	return nil
-}
-
-// Clone copies the strings of p, so that a Package kept after parsing does not pin its
-// whole stanza in memory.
-func (p Package) Clone() Package {
-	c := strings.Clone
-	return Package{Name: c(p.Name), Version: c(p.Version), Architecture: c(p.Architecture),
-		Source: c(p.Source), SourceVersion: c(p.SourceVersion), Section: c(p.Section),
-		Priority: c(p.Priority), MultiArch: c(p.MultiArch), Filename: c(p.Filename), Size: p.Size,
-		SHA256: c(p.SHA256), SHA512: c(p.SHA512), MD5: c(p.MD5), Depends: c(p.Depends),
-		PreDepends: c(p.PreDepends), Recommends: c(p.Recommends), Provides: c(p.Provides)}
-}
-
-func (s SourcePackage) detach() SourcePackage {
-	c := strings.Clone
-	out := SourcePackage{Name: c(s.Name), Version: c(s.Version), Directory: c(s.Directory), Section: c(s.Section), Priority: c(s.Priority)}
-	for _, f := range s.Files {
-		f.Path = c(f.Path)
-		out.Files = append(out.Files, f)
-	}
-	return out
-}
-
-// selectPackages applies the filter and the dependency closure over every binary index.
-func (m *Mirror) selectPackages(uni *Universe, jobs []*indexJob, log *slog.Logger) (map[*Package]bool, []Unsatisfied, error) {
-	sel := map[*Package]bool{}
-	f := m.Filter
-	var roots []*Package
-	matched := map[string]bool{}
-	for _, p := range uni.Packages() {
-		if f.Match(p) {
-			roots = append(roots, p)
-			matched[p.Name] = true
-		}
-	}
-	for _, name := range f.Packages {
-		if strings.ContainsAny(name, "*?[") || matched[name] {
-			continue
-		}
-		if f.Strict {
-			return nil, nil, fmt.Errorf("apt: mirror %s: %w: %s", m.Name, ErrUnsatisfied, name)
-		}
-		log.Warn("apt: filter names a package that no suite has", "package", name)
-	}
-	var unsatisfied []Unsatisfied
-	if (f.Dependencies || f.Recommends) && !f.All() {
-		all, unsat, err := uni.Closure(roots, f.Recommends)
-		if err != nil {
-			return nil, nil, err
-		}
-		roots, unsatisfied = all, unsat
-		for _, u := range unsat {
-			log.Warn("apt: unsatisfied dependency", "package", u.Package, "needs", u.Relation)
-		}
-	}
-	for _, p := range roots {
-		sel[p] = true
-	}
-	// the same package listed by several indices (binary-all and binary-<arch>, or
-	// several suites) is selected everywhere
-	keys := map[string]bool{}
-	for p := range sel {
-		keys[p.Key()+"\x00"+p.Filename] = true
-	}
-	for _, p := range uni.Packages() {
-		if keys[p.Key()+"\x00"+p.Filename] {
-			sel[p] = true
-		}
-	}
-	return sel, unsatisfied, nil
-}
-
-// suiteTree describes the suite to publish: regenerated indices holding the selected
-// stanzas, and the Release metadata kept from upstream.
-func (m *Mirror) suiteTree(st *suiteState, selected map[*Package]bool, srcSel map[string]bool) (SuiteTree, int, int) {
-	rel := *st.rel
-	rel.Para = Paragraph{Fields: append([]Field(nil), st.rel.Para.Fields...)}
-	comps := m.selectedList(m.Components, rel.Components)
-	archs := m.selectedList(m.Architectures, rel.Architectures)
-	rel.Components = comps
-	var relArchs []string
-	for _, a := range archs {
-		if a != "all" || slices.Contains(st.rel.Architectures, "all") {
-			relArchs = append(relArchs, a)
-		}
-	}
-	rel.Architectures = relArchs
-	if !slices.Contains(archs, "all") {
-		rel.Para.Delete("No-Support-for-Architecture-all")
-	}
-	tree := SuiteTree{Dir: st.name, Release: rel, Verbatim: st.verbatim}
-	slices.SortFunc(tree.Verbatim, func(a, b VerbatimFile) int { return strings.Compare(a.Path, b.Path) })
-	npkgs, nsrcs := 0, 0
-	names := map[string]bool{}
-	for p := range selected {
-		names[p.Name] = true
-	}
-	for _, j := range st.jobs {
-		j := j
-		switch j.kind {
-		case kindPackages, kindInstaller:
-			keep := map[string]bool{}
-			for _, p := range j.pkgs {
-				if j.kind == kindInstaller || selected[p] {
-					keep[p.Key()+"\x00"+p.Filename] = true
-				}
-			}
-			npkgs += len(keep)
-			tree.Indices = append(tree.Indices, GeneratedIndex{Path: j.path, Write: func(ctx context.Context, w io.Writer) error {
-				return m.rewrite(ctx, j, w, func(p Paragraph) bool {
-					pkg, err := ParsePackage(p)
-					return err == nil && keep[pkg.Key()+"\x00"+pkg.Filename]
-				})
-			}})
-		case kindSources:
-			keep := map[string]bool{}
-			for _, s := range j.srcs {
-				if m.Filter.All() || srcSel[s.Name+"\x00"+s.Version] {
-					keep[s.Name+"\x00"+s.Version] = true
-				}
-			}
-			nsrcs += len(keep)
-			tree.Indices = append(tree.Indices, GeneratedIndex{Path: j.path, Write: func(ctx context.Context, w io.Writer) error {
-				return m.rewrite(ctx, j, w, func(p Paragraph) bool {
-					return keep[strings.TrimSpace(p.Get("Package"))+"\x00"+strings.TrimSpace(p.Get("Version"))]
-				})
-			}})
-		case kindTranslation:
-			all := m.Filter.All()
-			tree.Indices = append(tree.Indices, GeneratedIndex{Path: j.path, Write: func(ctx context.Context, w io.Writer) error {
-				return m.rewrite(ctx, j, w, func(p Paragraph) bool {
-					return all || names[strings.TrimSpace(p.Get("Package"))]
-				})
-			}})
-		}
-	}
-	return tree, npkgs, nsrcs
-}
-
-// rewrite streams the stanzas of a fetched index that keep accepts, separated by blank
-// lines, verifying the decompressed content again on the way.
-func (m *Mirror) rewrite(ctx context.Context, j *indexJob, w io.Writer, keep func(Paragraph) bool) error {
-	r, check, closeAll, err := m.openIndex(ctx, j)
-	if err != nil {
-		return err
-	}
-	defer closeAll()
-	dr := NewReader(r)
-	first := true
-	for {
-		p, err := dr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		if !keep(p) {
-			continue
-		}
-		if !first {
-			if _, err := io.WriteString(w, "\n"); err != nil {
-				return err
-			}
-		}
-		first = false
-		if _, err := io.WriteString(w, p.Raw); err != nil {
-			return err
-		}
-	}
-	if err := drain(r); err != nil {
-		return err
-	}
-	return check()
 }

@@ -74,25 +74,40 @@ func TestTamperedDeb(t *testing.T) {
 	require.ErrorIs(t, err, store.ErrDigestMismatch)
 }
 
-// TestTamperedPackages serves a Packages.xz (plain path and by-hash copy) that differs
-// from what the signed Release lists.
+// TestTamperedPackages serves a Packages index (plain path and by-hash copy) that differs
+// from what the signed Release lists: the variant the mirror reads first (plain by
+// default, xz when configured) is refused, and no other variant is tried instead.
 func TestTamperedPackages(t *testing.T) {
-	e := newEnv(t, apttest.Options{ByHash: true})
-	idx := "dists/stable/main/binary-amd64/Packages"
-	plain := bytes.Replace(e.upstream.File(idx), []byte("Package: hello\n"), []byte("Package: hellp\n"), 1)
-	var buf bytes.Buffer
-	w, _ := xz.NewWriter(&buf)
-	w.Write(plain)
-	w.Close()
-	old := e.upstream.File(idx + ".xz")
-	for _, p := range []string{idx + ".xz", "dists/stable/main/binary-amd64/by-hash/SHA256/" + sha256hex(old)} {
-		require.NotNil(t, e.upstream.File(p), p)
-		e.upstream.Set(p, buf.Bytes())
+	for _, c := range []struct {
+		name    string
+		formats []string
+		ext     string
+	}{{"default reads plain", nil, ""}, {"xz configured", []string{"xz"}, ".xz"}} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t, apttest.Options{ByHash: true})
+			idx := "dists/stable/main/binary-amd64/Packages"
+			plain := bytes.Replace(e.upstream.File(idx), []byte("Package: hello\n"), []byte("Package: hellp\n"), 1)
+			bad := plain
+			if c.ext == ".xz" {
+				var buf bytes.Buffer
+				w, _ := xz.NewWriter(&buf)
+				w.Write(plain)
+				w.Close()
+				bad = buf.Bytes()
+			}
+			old := e.upstream.File(idx + c.ext)
+			for _, p := range []string{idx + c.ext, "dists/stable/main/binary-amd64/by-hash/SHA256/" + sha256hex(old)} {
+				require.NotNil(t, e.upstream.File(p), p)
+				e.upstream.Set(p, bad)
+			}
+			m := e.mirror()
+			m.IndexFormats = c.formats
+			_, err := m.Sync(context.Background())
+			require.ErrorIs(t, err, apt.ErrIndexChecksum)
+			require.ErrorIs(t, err, store.ErrDigestMismatch)
+			require.Empty(t, published(t, e.store))
+		})
 	}
-	_, err := e.mirror().Sync(context.Background())
-	require.ErrorIs(t, err, apt.ErrIndexChecksum)
-	require.ErrorIs(t, err, store.ErrDigestMismatch)
-	require.Empty(t, published(t, e.store))
 }
 
 func sha256hex(b []byte) string {
@@ -154,7 +169,7 @@ func TestExpiredFutureRollback(t *testing.T) {
 // rawRepo serves one suite "stable" whose indices are given verbatim (paths relative to
 // dists/stable/), with a Release listing them (and the extra entries in listed) signed
 // by key.
-func rawRepo(t *testing.T, key *pgp.Signer, files map[string][]byte, listed map[string][]byte, pool map[string][]byte) *apttest.Repo {
+func rawRepo(t testing.TB, key *pgp.Signer, files map[string][]byte, listed map[string][]byte, pool map[string][]byte) *apttest.Repo {
 	rel := &apt.Release{Origin: "Raw", Label: "Raw", Suite: "stable", Codename: "stable",
 		Date: time.Now().Add(-time.Hour), Architectures: []string{"amd64"}, Components: []string{"main"}, Files: map[string]apt.IndexFile{}}
 	repo := &apttest.Repo{Files: map[string][]byte{}}

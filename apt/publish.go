@@ -40,7 +40,8 @@ type Publisher struct {
 	// Signer signs InRelease and Release.gpg. Nil: only an unsigned Release is written
 	// (clients need [trusted=yes]); the Logger says so.
 	Signer *pgp.Signer
-	// ValidFor sets Valid-Until to Date + ValidFor. Zero: no Valid-Until.
+	// ValidFor sets Valid-Until to Date + ValidFor, or to a suite's Release.ValidUntil
+	// when that is earlier. Zero: the suite's Release.ValidUntil (none when zero).
 	ValidFor time.Duration
 	// KeepByHash is how many generations of by-hash files are kept (the current one
 	// included). Zero: DefaultKeepByHash.
@@ -59,7 +60,8 @@ type SuiteTree struct {
 	Dir string
 	// Release carries the metadata to keep (Origin, Label, Suite, Codename, Version,
 	// Description, Architectures, Components and any other field in Release.Para).
-	// Files, Date, Valid-Until and Acquire-By-Hash are set by the Publisher.
+	// Files, Date and Acquire-By-Hash are set by the Publisher. A non-zero ValidUntil (the
+	// upstream's) caps the published Valid-Until.
 	Release Release
 	// Indices are generated: each is written plain, .gz and .xz.
 	Indices []GeneratedIndex
@@ -129,10 +131,7 @@ func (pb *Publisher) Build(ctx context.Context, snap, prev *store.Snapshot, suit
 	}
 	byHash := map[string]int{}
 	now := pb.now()
-	var validUntil time.Time
-	if pb.ValidFor > 0 {
-		validUntil = now.Add(pb.ValidFor)
-	}
+	var validUntil time.Time // the earliest of the suites
 	for _, st := range suites {
 		if err := store.ValidatePath("dists/" + st.Dir); err != nil {
 			return fmt.Errorf("apt: publish: suite directory: %w", err)
@@ -140,7 +139,8 @@ func (pb *Publisher) Build(ctx context.Context, snap, prev *store.Snapshot, suit
 		base := "dists/" + st.Dir + "/"
 		rel := st.Release
 		rel.Files = map[string]IndexFile{}
-		rel.Date, rel.ValidUntil, rel.AcquireByHash = now, validUntil, true
+		rel.Date, rel.ValidUntil, rel.AcquireByHash = now, capValidUntil(now, pb.ValidFor, st.Release.ValidUntil), true
+		validUntil = earliest(validUntil, rel.ValidUntil)
 		add := func(relPath string, s sums, mediaType string) error {
 			f := store.File{Digest: s.info.Digest, Size: s.info.Size, MediaType: mediaType}
 			if err := snap.Add(base+relPath, f); err != nil {
@@ -249,6 +249,24 @@ func (pb *Publisher) Build(ctx context.Context, snap, prev *store.Snapshot, suit
 		delete(snap.Annotations, annValidUntil)
 	}
 	return nil
+}
+
+// capValidUntil is the Valid-Until to publish at now: now + validFor (none when zero),
+// never later than the upstream's (when set).
+func capValidUntil(now time.Time, validFor time.Duration, upstream time.Time) time.Time {
+	var vu time.Time
+	if validFor > 0 {
+		vu = now.Add(validFor)
+	}
+	return earliest(vu, upstream)
+}
+
+// earliest returns the earlier of two times, a zero time meaning "none".
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
 }
 
 func (pb *Publisher) putFile(ctx context.Context, snap *store.Snapshot, p string, b []byte, mt string) error {

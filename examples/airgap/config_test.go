@@ -21,6 +21,7 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 		"hosts to nothing":      {"hosts:\n  archive.ubuntu.com: apt/ubuntu\n", "airgap.yaml:2: hosts.archive.ubuntu.com"},
 		"wrong type":            {"keep: lots\n", "line 1: cannot unmarshal"},
 		"no url file name":      {"files:\n  - {name: a, urls: [\"http://x/\"]}\n", "files.0: urls"},
+		"apt suite twice":       {"apt:\n  - {name: d, url: http://x/d, suites: [s], upstreams: [{url: http://y/d, suites: [s]}]}\n", "apt.0: apt: mirror d: suite s is configured twice"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -80,4 +81,8 @@ func TestExampleConfig(t *testing.T) {
 		assert.True(t, kinds[k], k)
 	}
 	assert.Equal(t, "apt/ubuntu", cfg.Hosts["archive.ubuntu.com"])
+	ms, err := cfg.Mirrors.selectMirrors([]string{"apt/debian"})
+	require.NoError(t, err)
+	require.Len(t, ms, 1)
+	assert.Equal(t, []string{"http://deb.debian.org/debian/", "http://security.debian.org/debian-security/"}, ms[0].Endpoints())
 }

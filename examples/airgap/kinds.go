@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/airgapkit/airgap/apt"
@@ -22,17 +23,9 @@ type aptMirror struct {
 	apt.Mirror `yaml:",inline"`
 }
 
-func (m *aptMirror) Kind() string { return "apt" }
-func (m *aptMirror) Name() string { return m.Mirror.Name }
-func (m *aptMirror) Validate() error {
-	if m.URL == "" {
-		return errors.New("url is required")
-	}
-	if len(m.Suites) == 0 {
-		return errors.New("suites: at least one suite is required")
-	}
-	return nil
-}
+func (m *aptMirror) Kind() string    { return "apt" }
+func (m *aptMirror) Name() string    { return m.Mirror.Name }
+func (m *aptMirror) Validate() error { return m.Mirror.Validate() }
 
 func (m *aptMirror) Sync(ctx context.Context, rt *runtime) (string, error) {
 	if rt.signer == nil {
@@ -40,6 +33,12 @@ func (m *aptMirror) Sync(ctx context.Context, rt *runtime) (string, error) {
 	}
 	mm := m.Mirror
 	mm.Keyring = rt.path(mm.Keyring)
+	mm.Upstreams = slices.Clone(mm.Upstreams)
+	for i, u := range mm.Upstreams {
+		if u.Keyring != "" {
+			mm.Upstreams[i].Keyring = rt.path(u.Keyring)
+		}
+	}
 	mm.Store, mm.Fetch, mm.Signer, mm.Logger = rt.store, rt.fetch, rt.signer, rt.log
 	st, err := mm.Sync(ctx)
 	if err != nil {

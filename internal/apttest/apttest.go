@@ -124,11 +124,7 @@ func BuildDeb(p Package) []byte {
 func writeTar(w interface{ Write([]byte) (int, error) }, files map[string]string) {
 	tw := tar.NewWriter(w)
 	dirs := map[string]bool{}
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := sortedNames(files)
 	tw.WriteHeader(&tar.Header{Name: "./", Typeflag: tar.TypeDir, Mode: 0o755, ModTime: epoch, Format: tar.FormatGNU})
 	for _, n := range names {
 		var parents []string
@@ -268,6 +264,9 @@ func Build(opt Options, pkgs []Package) (*Repo, error) {
 			}
 			tarName := fmt.Sprintf("%s_%s.tar.xz", p.Source, v)
 			tarBody := []byte("source of " + p.Source + "\n")
+			for _, n := range sortedNames(p.Files) {
+				tarBody = append(tarBody, n+": "+p.Files[n]...)
+			}
 			dscName := fmt.Sprintf("%s_%s.dsc", p.Source, v)
 			dscBody := []byte(fmt.Sprintf("Format: 3.0 (native)\nSource: %s\nVersion: %s\n", p.Source, p.Version))
 			repo.Files[dir+"/"+tarName] = tarBody
@@ -367,6 +366,15 @@ func Build(opt Options, pkgs []Package) (*Repo, error) {
 		}
 	}
 	return repo, nil
+}
+
+func sortedNames(files map[string]string) []string {
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }
 
 func poolPath(p Package) string {

@@ -3,8 +3,18 @@
 // syncing it into a filesystem store.
 //
 //	aptbench gen -n 3000 -dir DIR      writes DIR/repo/... and DIR/key.gpg (binary public key)
+//	aptbench replica -lists /var/lib/apt/lists -dir DIR [-recompress]
+//	                                   writes DIR/repo/<host>/<path>/... (apttest.LoadLists) and
+//	                                   prints "archive ROOT SUITE..." per archive; -recompress
+//	                                   adds .xz and .gz variants and re-signs every InRelease
+//	                                   with a bench key (DIR/key.gpg)
 //	aptbench serve -dir DIR            serves DIR/repo, prints the URL on stdout
 //	aptbench sync -url URL -key FILE -store DIR [-nosync]   prints "cold SECONDS" then "noop SECONDS REQUESTS"
+//	aptbench plan -url URL -key FILE ...   prints "URL NAME=VERSION" per selected package (Mirror.Plan)
+//
+// sync and plan take -suites, -components, -filter, -deps, -formats (Mirror.IndexFormats),
+// -allow-expired and -upstream 'URL|SUITE,...' (more archives into the same mirror, with
+// the same keyring).
 package main
 
 import (
@@ -18,6 +28,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -30,7 +41,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		log.Fatal("usage: aptbench gen|serve|sync ...")
+		log.Fatal("usage: aptbench gen|replica|serve|sync|plan ...")
 	}
 	fl := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
 	n := fl.Int("n", 3000, "packages to generate")
@@ -39,6 +50,23 @@ func main() {
 	key := fl.String("key", "", "upstream public key")
 	storeDir := fl.String("store", "", "store directory")
 	noSync := fl.Bool("nosync", false, "open the store WithoutSync (no fsync per blob, as the peers)")
+	lists := fl.String("lists", apttest.DefaultListsDir, "apt lists directory (replica)")
+	recompress := fl.Bool("recompress", false, "replica: add .xz/.gz variants and re-sign")
+	suites := fl.String("suites", "stable", "sync: suites, comma-separated")
+	comps := fl.String("components", "main", "sync: components, comma-separated")
+	filter := fl.String("filter", "", "sync: package names to select, comma-separated (default all)")
+	deps := fl.Bool("deps", false, "sync: follow dependencies of the filter")
+	formats := fl.String("formats", "", "sync: index formats in order of preference, comma-separated")
+	allowExpired := fl.Bool("allow-expired", false, "sync: accept an expired upstream Release (aptly never checks)")
+	var ups []apt.Upstream
+	fl.Func("upstream", "sync: another archive, 'URL|SUITE,...' (repeatable)", func(v string) error {
+		u, suites, ok := strings.Cut(v, "|")
+		if !ok {
+			return fmt.Errorf("want URL|SUITE,...")
+		}
+		ups = append(ups, apt.Upstream{URL: u, Suites: split(suites)})
+		return nil
+	})
 	cpuProfile := fl.String("cpuprofile", "", "write a CPU profile of the sync")
 	fl.Parse(os.Args[2:])
 	if *cpuProfile != "" {
@@ -53,10 +81,19 @@ func main() {
 	switch os.Args[1] {
 	case "gen":
 		err = gen(*n, *dir)
+	case "replica":
+		err = replica(*lists, *dir, *recompress)
 	case "serve":
 		err = serve(*dir)
-	case "sync":
-		err = syncRun(*url, *key, *storeDir, *noSync)
+	case "sync", "plan":
+		m := &apt.Mirror{Name: "bench", URL: *url, Suites: split(*suites), Upstreams: ups, Components: split(*comps),
+			Architectures: []string{"amd64"}, Keyring: *key, Concurrency: 8, IndexFormats: split(*formats),
+			AllowExpired: *allowExpired, Filter: apt.Filter{Packages: split(*filter), Dependencies: *deps}}
+		if os.Args[1] == "plan" {
+			err = planRun(m)
+		} else {
+			err = syncRun(m, *storeDir, *noSync)
+		}
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -136,7 +173,49 @@ func (c *counting) RoundTrip(r *http.Request) (*http.Response, error) {
 	return c.rt.RoundTrip(r)
 }
 
-func syncRun(url, keyFile, storeDir string, noSync bool) error {
+// planRun prints the selection of m: what apt-get download needs to fill a replica's pool.
+func planRun(m *apt.Mirror) error {
+	m.Store = store.NewMemory()
+	plan, err := m.Plan(context.Background())
+	if err != nil {
+		return err
+	}
+	urls := map[string]string{}
+	for _, f := range plan.Files {
+		urls[f.Path] = f.URL
+	}
+	for _, p := range plan.Packages {
+		fmt.Printf("%s %s=%s\n", urls[p.Filename], p.Name, p.Version)
+	}
+	return nil
+}
+
+// operatorKey loads the operator key kept beside the store, or makes it: a later run on
+// the same store signs with the same key, so that its configuration is unchanged.
+func operatorKey(path string) (*pgp.Signer, error) {
+	if _, err := os.Stat(path); err == nil {
+		return pgp.LoadSigner(path, nil)
+	}
+	op, err := pgp.GenerateKey("Bench Operator", "op@example.invalid", pgp.KeyOptions{})
+	if err != nil {
+		return nil, err
+	}
+	b, err := op.ArmoredPrivateKey()
+	if err != nil {
+		return nil, err
+	}
+	return op, os.WriteFile(path, b, 0o600)
+}
+
+func split(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+// syncRun syncs m into a filesystem store twice: cold, then a no-op.
+func syncRun(m *apt.Mirror, storeDir string, noSync bool) error {
 	ctx := context.Background()
 	var opts []store.Option
 	if noSync {
@@ -146,26 +225,21 @@ func syncRun(url, keyFile, storeDir string, noSync bool) error {
 	if err != nil {
 		return err
 	}
-	keys, err := pgp.LoadKeyring(keyFile)
-	if err != nil {
-		return err
-	}
-	op, err := pgp.GenerateKey("Bench Operator", "op@example.invalid", pgp.KeyOptions{})
+	op, err := operatorKey(filepath.Join(storeDir, "..", filepath.Base(storeDir)+".key.asc"))
 	if err != nil {
 		return err
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 16 // as fetch's own default transport: keep the connections
 	rt := &counting{rt: tr}
-	m := &apt.Mirror{Name: "bench", URL: url, Suites: []string{"stable"}, Components: []string{"main"},
-		Architectures: []string{"amd64"}, Store: s, Keys: keys, Signer: op, Concurrency: 8,
-		Fetch: &fetch.Client{Store: s, HTTP: &http.Client{Transport: rt}}}
+	m.Store, m.Signer = s, op
+	m.Fetch = &fetch.Client{Store: s, HTTP: &http.Client{Transport: rt}}
 	t0 := time.Now()
 	st, err := m.Sync(ctx)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("cold %.3f files=%d downloaded=%d\n", time.Since(t0).Seconds(), st.Files, st.Downloaded)
+	fmt.Printf("cold %.3f files=%d downloaded=%d packages=%d\n", time.Since(t0).Seconds(), st.Files, st.Downloaded, st.Packages)
 	rt.n.Store(0)
 	t0 = time.Now()
 	st, err = m.Sync(ctx)

@@ -1,0 +1,149 @@
+package apt
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/airgapkit/airgap/store"
+	"github.com/airgapkit/airgap/store/fetch"
+	"github.com/airgapkit/airgap/store/pgp"
+)
+
+// suiteState is one suite during a sync.
+type suiteState struct {
+	name       string
+	up         *upstream
+	rel        *Release
+	validators fetch.Validators
+	jobs       []*indexJob
+	extra      [][]IndexFile // carried verbatim: the listed variants of each
+	verbatim   []VerbatimFile
+}
+
+// dist is the URL of the suite's directory, with a trailing slash.
+func (st *suiteState) dist() string { return st.up.base() + "dists/" + escapePath(st.name) + "/" }
+
+// fetchSuites reads the Release of every suite of every upstream. With prev (the published
+// snapshot of an unchanged configuration) the requests are conditional; allSame reports
+// that every one answered 304, and then the suites carry no Release. When only some
+// answered 304, those are read again in full.
+func (m *Mirror) fetchSuites(ctx context.Context, fc *fetch.Client, ups []*upstream, prev *store.Snapshot) (suites []*suiteState, allSame bool, err error) {
+	allSame = prev != nil
+	for _, up := range ups {
+		for _, name := range up.Suites {
+			st := &suiteState{name: name, up: up}
+			var v fetch.Validators
+			if prev != nil {
+				v = fetch.Validators{ETag: prev.Annotations[annSuite(name, "etag")], LastModified: prev.Annotations[annSuite(name, "last-modified")]}
+			}
+			notModified, err := m.fetchRelease(ctx, fc, st, v)
+			if err != nil {
+				return nil, false, err
+			}
+			allSame = allSame && notModified
+			suites = append(suites, st)
+		}
+	}
+	if allSame {
+		return suites, true, nil
+	}
+	for _, st := range suites {
+		if st.rel == nil {
+			if _, err := m.fetchRelease(ctx, fc, st, fetch.Validators{}); err != nil {
+				return nil, false, err
+			}
+		}
+	}
+	return suites, false, nil
+}
+
+// fetchRelease gets and verifies a suite's InRelease (or Release + Release.gpg) into st.
+// With validators, a 304 leaves st.rel nil and reports notModified.
+func (m *Mirror) fetchRelease(ctx context.Context, fc *fetch.Client, st *suiteState, v fetch.Validators) (notModified bool, err error) {
+	dist, suite, keys := st.dist(), st.name, st.up.keys
+	body, res, err := fc.FetchBytes(ctx, fetch.Request{URL: dist + "InRelease", MaxSize: maxReleaseSize, Validators: v})
+	var text []byte
+	switch {
+	case err == nil && res.NotModified:
+		st.validators = res.Validators
+		return true, nil
+	case err == nil:
+		st.validators = res.Validators
+		if keys == nil {
+			c, err := pgp.ClearsignedContent(body) // unverified (InsecureSkipSignature), but strictly framed
+			if err != nil {
+				return false, fmt.Errorf("apt: %s InRelease: %w", suite, err)
+			}
+			text = c
+		} else {
+			c, ver, err := keys.VerifyClearsigned(body)
+			if err != nil {
+				return false, fmt.Errorf("apt: %s InRelease: %w", suite, err)
+			}
+			m.logger().Debug("apt: InRelease verified", "suite", suite, "key", ver.Fingerprint)
+			text = c
+		}
+	case isStatus(err, http.StatusNotFound):
+		rb, _, err := fc.FetchBytes(ctx, fetch.Request{URL: dist + "Release", MaxSize: maxReleaseSize})
+		if err != nil {
+			return false, fmt.Errorf("apt: %s Release: %w", suite, err)
+		}
+		if keys != nil {
+			sig, _, err := fc.FetchBytes(ctx, fetch.Request{URL: dist + "Release.gpg", MaxSize: pgp.MaxSignatureSize})
+			if err != nil {
+				return false, fmt.Errorf("apt: %s Release.gpg: %w", suite, err)
+			}
+			if _, err := keys.VerifyDetached(bytes.NewReader(rb), sig); err != nil {
+				return false, fmt.Errorf("apt: %s Release.gpg: %w", suite, err)
+			}
+		}
+		text = rb
+	default:
+		return false, fmt.Errorf("apt: %s InRelease: %w", suite, err)
+	}
+	rel, err := ParseRelease(bytes.NewReader(text))
+	if err != nil {
+		return false, fmt.Errorf("apt: suite %s: %w", suite, err)
+	}
+	st.rel = rel
+	return false, nil
+}
+
+func isStatus(err error, code int) bool {
+	var he *fetch.HTTPError
+	return errors.As(err, &he) && he.StatusCode == code
+}
+
+// checkRelease applies the freshness and rollback rules.
+func (m *Mirror) checkRelease(st *suiteState, prev *store.Snapshot, log *slog.Logger) error {
+	rel, now := st.rel, m.now()
+	if !rel.ValidUntil.IsZero() && now.After(rel.ValidUntil) {
+		if !m.AllowExpired {
+			return fmt.Errorf("apt: suite %s: %w: Valid-Until %s", st.name, ErrExpired, FormatDate(rel.ValidUntil))
+		}
+		log.Warn("apt: accepting an expired Release (AllowExpired)", "suite", st.name, "valid_until", rel.ValidUntil)
+	}
+	if rel.Date.After(now.Add(maxClockSkew)) {
+		if !m.AllowFutureDate {
+			return fmt.Errorf("apt: suite %s: %w: Date %s", st.name, ErrFutureDate, FormatDate(rel.Date))
+		}
+		log.Warn("apt: accepting a Release dated in the future (AllowFutureDate)", "suite", st.name, "date", rel.Date)
+	}
+	if rel.Date.IsZero() {
+		log.Warn("apt: Release has no Date: rollback cannot be detected", "suite", st.name)
+	}
+	if prev != nil && !rel.Date.IsZero() {
+		if was, err := time.Parse(time.RFC3339, prev.Annotations[annSuite(st.name, "date")]); err == nil && rel.Date.Before(was) {
+			if !m.AllowRollback {
+				return fmt.Errorf("apt: suite %s: %w: Date %s, already published %s", st.name, ErrRollback, FormatDate(rel.Date), FormatDate(was))
+			}
+			log.Warn("apt: accepting an older Release (AllowRollback)", "suite", st.name, "date", rel.Date, "published", was)
+		}
+	}
+	return nil
+}
