@@ -48,13 +48,13 @@ fmt:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 vet:
-	$(GO) vet $(PKGS)
+	$(GO) vet -tags demo $(PKGS)
 
 test:
-	$(GO) test -race -timeout $(TIMEOUT) $(PKGS)
+	$(GO) test -race -tags demo -timeout $(TIMEOUT) $(PKGS)
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
 demo:
-	$(GO) run ./examples/airgap demo
+	$(GO) run -tags demo ./examples/airgap demo

@@ -50,6 +50,8 @@ func TestDependencyDirection(t *testing.T) {
 			switch {
 			case to == "examples" || to == "bench":
 				t.Errorf("%s imports %s: nothing imports examples/ or bench/", pkg, imp)
+			case isProtocol(from) && to == "site":
+				t.Errorf("%s imports %s: site is the porcelain over the protocol packages, not under them", pkg, imp)
 			case from == "store" && to != "store" && to != "internal":
 				t.Errorf("%s imports %s: store imports no protocol package", pkg, imp)
 			case isProtocol(from) && isProtocol(to) && from != to && !allowed[[2]string{from, to}]:
@@ -68,4 +70,20 @@ func topLevelInternal(pkg string) string {
 		return rel[:i]
 	}
 	return rel
+}
+
+// TestNoFakesInBinaries keeps the test upstreams (internal/...test) out of what users
+// run and import: the CLI without the demo tag, and the site package.
+func TestNoFakesInBinaries(t *testing.T) {
+	for _, pkg := range []string{"./examples/airgap", "./site"} {
+		out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", pkg).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list: %v\n%s", err, out)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			if strings.HasPrefix(dep, module+"/internal/") && strings.HasSuffix(dep, "test") {
+				t.Errorf("%s links the test upstream %s (build the demo with -tags demo)", pkg, dep)
+			}
+		}
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/airgapkit/airgap/site"
 	"github.com/airgapkit/airgap/store"
 )
 
@@ -68,9 +69,9 @@ func TestAcrossTheGap(t *testing.T) {
 	mustRun(t, "keys", "generate", "--out", filepath.Join(dir, "keys", "signing.asc"))
 
 	outside := filepath.Join(dir, "outside.yaml")
-	writeFile(t, outside, "store: out-store\nsigning_key: keys/signing.asc\nfiles:\n  - {name: tools, urls: [\""+src+"\"]}\n")
+	writeFile(t, outside, "store: out-store\nsigning_key: keys/signing.asc\nfiles:\n  - {name: tools, insecure: true, urls: [\""+src+"\"]}\n")
 	inside := filepath.Join(dir, "inside.yaml")
-	writeFile(t, inside, "store: in-store\ntrusted_keys: [keys/signing.pub.asc]\nhosts: {downloads.example.org: files/tools}\nfiles:\n  - {name: tools, urls: [\""+src+"\"]}\n")
+	writeFile(t, inside, "store: in-store\ntrusted_keys: [keys/signing.pub.asc]\nhosts: {downloads.example.org: files/tools}\nfiles:\n  - {name: tools, insecure: true, urls: [\""+src+"\"]}\n")
 
 	dry := mustRun(t, "--config", outside, "sync", "--dry-run")
 	assert.Contains(t, dry, src)
@@ -83,11 +84,11 @@ func TestAcrossTheGap(t *testing.T) {
 	status := mustRun(t, "--config", inside, "status")
 	assert.Regexp(t, `files/tools\s+\d{4}-\d\d-\d\d`, status)
 
-	cfg, err := loadConfig(inside)
+	cfg, err := site.Load(inside)
 	require.NoError(t, err)
-	s, err := openStore(context.Background(), cfg)
+	s, err := cfg.OpenStore(context.Background())
 	require.NoError(t, err)
-	srv := newServer(cfg, &runtime{store: s, log: discardLogger(), path: cfg.path})
+	srv := site.NewServer(cfg, cfg.Env(s, nil, discardLogger()))
 	code, body := get(t, srv, "mirror", "/files/tools/tool.txt")
 	assert.Equal(t, http.StatusOK, code)
 	assert.Equal(t, "tool v1", body)
@@ -112,7 +113,7 @@ func TestAcrossTheGap(t *testing.T) {
 	mustRun(t, "keys", "generate", "--out", filepath.Join(dir, "other", "k.asc"))
 	writeFile(t, src, "evil")
 	evil := filepath.Join(dir, "evil.yaml")
-	writeFile(t, evil, "store: evil-store\nsigning_key: other/k.asc\nfiles:\n  - {name: tools, urls: [\""+src+"\"]}\n")
+	writeFile(t, evil, "store: evil-store\nsigning_key: other/k.asc\nfiles:\n  - {name: tools, insecure: true, urls: [\""+src+"\"]}\n")
 	mustRun(t, "--config", evil, "sync")
 	mustRun(t, "--config", evil, "export", "--out", filepath.Join(dir, "evil.tar"))
 	_, err = run(t, "--config", inside, "import", filepath.Join(dir, "evil.tar"))
@@ -169,7 +170,7 @@ func TestSyncFailureIsolated(t *testing.T) {
 	bad := filepath.Join(dir, "up", "bad.txt")
 	writeFile(t, bad, "v1")
 	cfg := filepath.Join(dir, "airgap.yaml")
-	writeFile(t, cfg, "files:\n  - {name: bad, urls: [\""+bad+"\"]}\n  - {name: good, urls: [\""+good+"\"]}\n")
+	writeFile(t, cfg, "files:\n  - {name: bad, insecure: true, urls: [\""+bad+"\"]}\n  - {name: good, insecure: true, urls: [\""+good+"\"]}\n")
 	mustRun(t, "--config", cfg, "sync")
 	require.NoError(t, os.Remove(bad))
 	writeFile(t, good, "fine v2")
@@ -178,13 +179,24 @@ func TestSyncFailureIsolated(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "1 of 2 mirrors failed: files/bad")
 
-	c, err := loadConfig(cfg)
+	c, err := site.Load(cfg)
 	require.NoError(t, err)
-	s, err := openStore(context.Background(), c)
+	s, err := c.OpenStore(context.Background())
 	require.NoError(t, err)
-	srv := newServer(c, &runtime{store: s, log: discardLogger(), path: c.path})
+	srv := site.NewServer(c, c.Env(s, nil, discardLogger()))
 	_, body := get(t, srv, "mirror", "/files/good/good.txt")
 	assert.Equal(t, "fine v2", body, "the healthy mirror published")
 	_, body = get(t, srv, "mirror", "/files/bad/bad.txt")
 	assert.Equal(t, "v1", body, "the failed mirror kept its previous publication")
+}
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int64{"": 0, "1024": 1024, "700M": 700 << 20, "4G": 4 << 30, "4GiB": 4 << 30, "2k": 2 << 10} {
+		got, err := parseSize(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, bad := range []string{"-1", "G", "1.5G", "12Q", "0"} {
+		_, err := parseSize(bad)
+		assert.Error(t, err, bad)
+	}
 }

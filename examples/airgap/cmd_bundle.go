@@ -7,9 +7,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/airgapkit/airgap/site"
 	"github.com/airgapkit/airgap/store"
 	"github.com/airgapkit/airgap/store/bundle"
-	"github.com/airgapkit/airgap/store/pgp"
 )
 
 func (a *app) exportCmd() *cobra.Command {
@@ -27,8 +27,8 @@ func (a *app) exportCmd() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("--split: %w", err)
 			}
-			return a.withWriter(cmd.Context(), func(cfg *Config, s store.Store) error {
-				signer, err := loadSigner(cfg)
+			return a.withWriter(cmd.Context(), func(cfg *site.Config, s store.Store) error {
+				signer, err := cfg.LoadSigner()
 				if err != nil {
 					return err
 				}
@@ -37,12 +37,12 @@ func (a *app) exportCmd() *cobra.Command {
 				}
 				opt := bundle.ExportOptions{Signer: signer}
 				if len(args) > 0 {
-					ms, err := cfg.Mirrors.selectMirrors(args)
+					ms, err := cfg.Mirrors.Select(args)
 					if err != nil {
 						return err
 					}
 					for _, m := range ms {
-						opt.Refs = append(opt.Refs, ref(m))
+						opt.Refs = append(opt.Refs, site.Ref(m))
 					}
 				}
 				if since != "" {
@@ -68,7 +68,7 @@ func (a *app) exportCmd() *cobra.Command {
 				for _, b := range m.Blobs {
 					size += b.Size
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "exported %d mirrors, %d blobs (%s) to %s\n", len(m.Refs), len(m.Blobs), humanBytes(size), strings.Join(vw.Paths(), " "))
+				fmt.Fprintf(cmd.OutOrStdout(), "exported %d mirrors, %d blobs (%s) to %s\n", len(m.Refs), len(m.Blobs), site.HumanBytes(size), strings.Join(vw.Paths(), " "))
 				return nil
 			})
 		},
@@ -87,8 +87,8 @@ func (a *app) importCmd() *cobra.Command {
 		Short: "Verify a bundle (all its volumes, in order) and publish its mirrors",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withWriter(cmd.Context(), func(cfg *Config, s store.Store) error {
-				kr, err := trustedKeys(cfg, keyrings)
+			return a.withWriter(cmd.Context(), func(cfg *site.Config, s store.Store) error {
+				kr, err := cfg.ImportKeyring(keyrings...)
 				if err != nil {
 					return err
 				}
@@ -116,36 +116,6 @@ func (a *app) importCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&insecure, "insecure-skip-signature", false, "import without a valid signature (logged)")
 	cmd.Flags().BoolVar(&allowRollback, "allow-rollback", false, "let a bundle move a mirror back to an older generation")
 	return cmd
-}
-
-// loadSigner reads the operator key named by signing_key; nil when none is configured.
-func loadSigner(cfg *Config) (*pgp.Signer, error) {
-	if cfg.SigningKey == "" {
-		return nil, nil
-	}
-	s, err := pgp.LoadSigner(cfg.path(cfg.SigningKey), []byte(os.Getenv("AIRGAP_KEY_PASSPHRASE")))
-	if err != nil {
-		return nil, fmt.Errorf("signing_key: %w", err)
-	}
-	return s, nil
-}
-
-// trustedKeys is the keyring an import checks bundles against.
-func trustedKeys(cfg *Config, flagged []string) (*pgp.Keyring, error) {
-	paths := flagged
-	if len(paths) == 0 {
-		for _, p := range cfg.TrustedKeys {
-			paths = append(paths, cfg.path(p))
-		}
-	}
-	if len(paths) > 0 {
-		return pgp.LoadKeyrings(paths...)
-	}
-	signer, err := loadSigner(cfg)
-	if err != nil || signer == nil {
-		return nil, err
-	}
-	return signer.Keyring(), nil
 }
 
 // parseSize reads sizes such as 700M, 4G, 4GiB, 1024 (bytes). Empty is 0.

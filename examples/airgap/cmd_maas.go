@@ -13,6 +13,7 @@ import (
 
 	"github.com/airgapkit/airgap/apt"
 	"github.com/airgapkit/airgap/maasclient"
+	"github.com/airgapkit/airgap/site"
 	"github.com/airgapkit/airgap/store"
 )
 
@@ -41,11 +42,11 @@ func (a *app) maasCmd() *cobra.Command {
 			"$MAAS_API_KEY.",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			cfg, err := loadConfig(a.configPath)
+			cfg, err := a.config()
 			if err != nil {
 				return err
 			}
-			signer, err := loadSigner(cfg)
+			signer, err := cfg.LoadSigner()
 			if err != nil {
 				return err
 			}
@@ -57,7 +58,7 @@ func (a *app) maasCmd() *cobra.Command {
 			}
 			base := strings.TrimSuffix(cfg.ExternalURL, "/")
 			if imagesURL == "" && base != "" && len(cfg.Mirrors.Simplestreams) > 0 {
-				imagesURL = base + "/" + ref(cfg.Mirrors.Simplestreams[0]) + "/"
+				imagesURL = base + "/" + site.Ref(cfg.Mirrors.Simplestreams[0]) + "/"
 			}
 			if imagesURL == "" {
 				return fmt.Errorf("--images-url is required (or external_url and a simplestreams mirror in the config)")
@@ -150,18 +151,18 @@ type aptTarget struct{ ref, url string }
 
 // resolveAptTarget finds the apt mirror name of the config and the URL MAAS reaches it
 // at (default external_url/apt/name/).
-func resolveAptTarget(cfg *Config, flag, name, url string) (aptTarget, error) {
+func resolveAptTarget(cfg *site.Config, flag, name, url string) (aptTarget, error) {
 	if name == "" {
 		if url != "" {
 			return aptTarget{}, fmt.Errorf("%s-url needs an apt mirror in the config (%s NAME): MAAS must be told which suites it holds", flag, flag)
 		}
 		return aptTarget{}, nil
 	}
-	i := slices.IndexFunc(cfg.Mirrors.Apt, func(m *aptMirror) bool { return m.Name() == name })
+	i := slices.IndexFunc(cfg.Mirrors.Apt, func(m *site.AptMirror) bool { return m.Name() == name })
 	if i < 0 {
 		return aptTarget{}, fmt.Errorf("%s %s: no apt mirror of that name in the config", flag, name)
 	}
-	t := aptTarget{ref: ref(cfg.Mirrors.Apt[i]), url: url}
+	t := aptTarget{ref: site.Ref(cfg.Mirrors.Apt[i]), url: url}
 	if t.url == "" {
 		if cfg.ExternalURL == "" {
 			return aptTarget{}, fmt.Errorf("%s-url is required (or external_url in the config)", flag)
@@ -172,11 +173,11 @@ func resolveAptTarget(cfg *Config, flag, name, url string) (aptTarget, error) {
 }
 
 // archive reads what the mirror's published tree holds; none: nil.
-func (t aptTarget) archive(ctx context.Context, cfg *Config) (*maasclient.AptArchive, error) {
+func (t aptTarget) archive(ctx context.Context, cfg *site.Config) (*maasclient.AptArchive, error) {
 	if t.ref == "" {
 		return nil, nil
 	}
-	s, err := openStore(ctx, cfg)
+	s, err := cfg.OpenStore(ctx)
 	if err != nil {
 		return nil, err
 	}

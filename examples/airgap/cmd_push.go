@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/airgapkit/airgap/oci"
+	"github.com/airgapkit/airgap/site"
 )
 
 func (a *app) pushCmd() *cobra.Command {
@@ -22,26 +23,22 @@ func (a *app) pushCmd() *cobra.Command {
 			"image already there costs one HEAD. Prints the containerd hosts.toml for each upstream.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := loadConfig(a.configPath)
+			cfg, s, err := a.open(cmd.Context())
 			if err != nil {
 				return err
 			}
-			ms, err := cfg.Mirrors.selectMirrors(args)
+			ms, err := cfg.Mirrors.Select(args)
 			if err != nil {
 				return err
 			}
 			if ms[0].Kind() != "oci" {
-				return fmt.Errorf("%s is not an oci mirror", ref(ms[0]))
+				return fmt.Errorf("%s is not an oci mirror", site.Ref(ms[0]))
 			}
 			if to.Registry == "" {
 				return fmt.Errorf("--to is required")
 			}
-			s, err := openStore(cmd.Context(), cfg)
-			if err != nil {
-				return err
-			}
 			client := &oci.Client{Logger: a.log, Registries: []oci.RegistryConfig{{Host: to.Registry, PlainHTTP: plainHTTP, Username: username, Password: password}}}
-			st, err := oci.Push(cmd.Context(), s, ref(ms[0]), to, oci.PushOptions{Client: client, Logger: a.log, Referrers: referrers})
+			st, err := oci.Push(cmd.Context(), s, site.Ref(ms[0]), to, oci.PushOptions{Client: client, Logger: a.log, Referrers: referrers})
 			if err != nil {
 				return err
 			}

@@ -15,6 +15,7 @@ import (
 	"github.com/airgapkit/airgap/internal/ocitest"
 	"github.com/airgapkit/airgap/internal/registrytest"
 	"github.com/airgapkit/airgap/oci"
+	"github.com/airgapkit/airgap/site"
 	"github.com/airgapkit/airgap/store"
 )
 
@@ -42,11 +43,11 @@ func TestOCIConformance(t *testing.T) {
 	mustRun(t, "--config", outside, "export", "--out", filepath.Join(dir, "b.tar"))
 	mustRun(t, "--config", inside, "import", filepath.Join(dir, "b.tar"))
 
-	cfg, err := loadConfig(inside)
+	cfg, err := site.Load(inside)
 	require.NoError(t, err)
-	s, err := openStore(ctx, cfg)
+	s, err := cfg.OpenStore(ctx)
 	require.NoError(t, err)
-	srv := httptest.NewServer(newServer(cfg, &runtime{store: s, log: discardLogger(), path: cfg.path}))
+	srv := httptest.NewServer(site.NewServer(cfg, cfg.Env(s, nil, discardLogger())))
 	defer srv.Close()
 	host := strings.TrimPrefix(srv.URL, "http://")
 	repo := strings.ReplaceAll(up.Host, ":", "-") + "/conformance/repo1"

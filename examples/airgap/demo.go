@@ -1,7 +1,10 @@
+//go:build demo
+
 package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"net"
@@ -20,8 +23,13 @@ import (
 	"github.com/airgapkit/airgap/internal/pypitest"
 	"github.com/airgapkit/airgap/internal/simplestreamstest"
 	"github.com/airgapkit/airgap/internal/snapproxytest"
+	"github.com/airgapkit/airgap/site"
 	"github.com/airgapkit/airgap/store/pgp"
 )
+
+// The demo links the test upstreams (internal/...test), so it is built only with
+// -tags demo: the production binary carries no fakes.
+func init() { optionalCommands = append(optionalCommands, (*app).demoCmd) }
 
 func (a *app) demoCmd() *cobra.Command {
 	var dir, listen string
@@ -118,12 +126,12 @@ oci:
 
 pypi:
   - name: python
-    upstream: {{.Up.PyPI}}/simple/
+    url: {{.Up.PyPI}}/simple/
     requirements: ["demo-app>=1.0"]
 
 galaxy:
   - name: ansible
-    upstream: {{.Up.Galaxy}}/api/
+    url: {{.Up.Galaxy}}/api/
     collections: [{name: demo.tools}]
 
 snaps:
@@ -207,15 +215,15 @@ func startDemo(ctx context.Context, a *app, dir, listen string, out io.Writer) (
 		}
 	}
 
-	cfg, err := loadConfig(inside)
+	cfg, err := site.Load(inside)
 	if err != nil {
 		return nil, err
 	}
-	s, err := openStore(ctx, cfg)
+	s, err := cfg.OpenStore(ctx)
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: newServer(cfg, a.runtime(cfg, s, nil))}
+	srv := &http.Server{Handler: site.NewServer(cfg, cfg.Env(s, nil, a.log))}
 	go srv.Serve(ln)
 	d.closers = append(d.closers, func() { srv.Close() })
 	if d.Commands, err = demoCommands(d.URL, dir, keys, up); err != nil {
@@ -305,10 +313,11 @@ func (d *demo) startUpstreams(keys string) (demoUpstreams, error) {
 	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 		return up, err
 	}
-	if err := os.WriteFile(file, []byte("Carried across the gap by airgap.\n"), 0o644); err != nil {
+	notes := []byte("Carried across the gap by airgap.\n")
+	if err := os.WriteFile(file, notes, 0o644); err != nil {
 		return up, err
 	}
-	up.File = file
+	up.File = fmt.Sprintf("%s?checksum=sha256:%x", file, sha256.Sum256(notes))
 	return up, nil
 }
 

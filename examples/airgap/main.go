@@ -12,6 +12,9 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/airgapkit/airgap/site"
+	"github.com/airgapkit/airgap/store"
 )
 
 // app carries what every command shares.
@@ -20,6 +23,9 @@ type app struct {
 	logLevel   string
 	log        *slog.Logger
 }
+
+// optionalCommands are added by files built only with a build tag (demo).
+var optionalCommands []func(*app) *cobra.Command
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -51,7 +57,36 @@ func newRoot() *cobra.Command {
 	root.AddCommand(
 		a.syncCmd(), a.serveCmd(), a.exportCmd(), a.importCmd(),
 		a.keysCmd(), a.tlsCmd(), a.gcCmd(), a.verifyCmd(), a.statusCmd(), a.inventoryCmd(),
-		a.maasCmd(), a.pushCmd(), a.demoCmd(),
+		a.maasCmd(), a.pushCmd(), a.hostsCmd(),
 	)
+	for _, c := range optionalCommands {
+		root.AddCommand(c(a))
+	}
 	return root
+}
+
+// config loads the configuration file.
+func (a *app) config() (*site.Config, error) { return site.Load(a.configPath) }
+
+// open loads the configuration and opens its store.
+func (a *app) open(ctx context.Context) (*site.Config, store.Store, error) {
+	cfg, err := a.config()
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := cfg.OpenStore(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, s, nil
+}
+
+// withWriter loads the config, opens the store and holds its writer lock while fn runs.
+func (a *app) withWriter(ctx context.Context, fn func(cfg *site.Config, s store.Store) error) error {
+	cfg, s, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	return site.WithWriter(ctx, s, func() { a.log.Info("waiting for another airgap process to release the store") },
+		func() error { return fn(cfg, s) })
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 
+	"github.com/airgapkit/airgap/site"
 	"github.com/airgapkit/airgap/store/fetch"
 )
 
@@ -51,7 +52,7 @@ func (p *progress) track(name string) *tracker {
 		t.bar = p.bars.New(0, mpb.SpinnerStyle(),
 			mpb.PrependDecorators(decor.Name(name, decor.WCSyncSpaceR)),
 			mpb.AppendDecorators(decor.Any(func(decor.Statistics) string {
-				return fmt.Sprintf("%d files  %s", t.files.Load(), humanBytes(t.bytes.Load()))
+				return fmt.Sprintf("%d files  %s", t.files.Load(), site.HumanBytes(t.bytes.Load()))
 			})))
 	}
 	return t
@@ -74,7 +75,7 @@ func (t *tracker) event(e fetch.Event) {
 		now := time.Now().UnixNano()
 		last := t.lastReport.Load()
 		if time.Duration(now-last) >= t.p.every && t.lastReport.CompareAndSwap(last, now) {
-			t.p.printf("%s: %d files, %s so far\n", t.name, t.files.Load(), humanBytes(t.bytes.Load()))
+			t.p.printf("%s: %d files, %s so far\n", t.name, t.files.Load(), site.HumanBytes(t.bytes.Load()))
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/airgapkit/airgap/internal/apttest"
 	"github.com/airgapkit/airgap/internal/miniotest"
 	"github.com/airgapkit/airgap/internal/testutil"
+	"github.com/airgapkit/airgap/site"
 	"github.com/airgapkit/airgap/store/pgp"
 )
 
@@ -59,11 +60,11 @@ func TestAptThroughMinIO(t *testing.T) {
 	mustRun(t, "--config", inside, "import", filepath.Join(dir, "bundle.tar"))
 	assert.Contains(t, mustRun(t, "--config", inside, "verify"), "0 corrupt")
 
-	cfg, err := loadConfig(inside)
+	cfg, err := site.Load(inside)
 	require.NoError(t, err)
-	s, err := openStore(context.Background(), cfg)
+	s, err := cfg.OpenStore(context.Background())
 	require.NoError(t, err)
-	mirror := httptest.NewServer(newServer(cfg, &runtime{store: s, log: discardLogger(), path: cfg.path}))
+	mirror := httptest.NewServer(site.NewServer(cfg, cfg.Env(s, nil, discardLogger())))
 	defer mirror.Close()
 
 	aptGet := testutil.RequireBinary(t, "apt-get", "apt")

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/airgapkit/airgap/internal/simplestreamstest"
+	"github.com/airgapkit/airgap/site"
 )
 
 // TestSimplestreamsPristine: `pristine: true` mirrors without a signing key and serves the
@@ -35,11 +36,11 @@ simplestreams:
 `)
 	mustRun(t, "--config", cfg, "sync")
 
-	c, err := loadConfig(cfg)
+	c, err := site.Load(cfg)
 	require.NoError(t, err)
-	s, err := openStore(context.Background(), c)
+	s, err := c.OpenStore(context.Background())
 	require.NoError(t, err)
-	h := newServer(c, &runtime{store: s, log: discardLogger(), path: c.path})
+	h := site.NewServer(c, c.Env(s, nil, discardLogger()))
 	code, body := get(t, h, "mirror", "/simplestreams/maas/streams/v1/index.sjson")
 	require.Equal(t, http.StatusOK, code)
 	want, _ := up.File("streams/v1/index.sjson")

@@ -1,7 +1,8 @@
-package main
+package site
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -9,8 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/airgapkit/airgap/store"
-	"github.com/airgapkit/airgap/store/fetch"
-	"github.com/airgapkit/airgap/store/fetch/getter"
 )
 
 // Issue #17: the files kind published a generation on every sync, changed or not, so
@@ -19,28 +18,26 @@ func TestFilesResyncPublishesNothing(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	src := filepath.Join(dir, "tool.txt")
-	writeFile(t, src, "tool v1")
+	require.NoError(t, os.WriteFile(src, []byte("tool v1"), 0o644))
 	s := store.NewMemory()
-	rt := &runtime{store: s, fetch: &fetch.Client{Store: s, Getter: getter.New()}, log: discardLogger()}
-	m := &filesMirror{FilesMirror{Name: "tools", URLs: []string{src}}}
+	env := (&Config{}).Env(s, nil, nil)
+	m := &FilesMirror{FileSet{Name: "tools", URLs: []string{src}, Insecure: true}}
 
-	first, err := m.sync(ctx, rt)
+	first, err := m.Sync(ctx, env)
 	require.NoError(t, err)
 	assert.True(t, first.Changed)
 	assert.Equal(t, 1, first.Downloaded)
-	again, err := m.sync(ctx, rt)
+	again, err := m.Sync(ctx, env)
 	require.NoError(t, err)
 	assert.False(t, again.Changed)
 	assert.Equal(t, first.Generation.Record, again.Generation.Record)
-	summary, err := m.Sync(ctx, rt)
-	require.NoError(t, err)
-	assert.Contains(t, summary, "unchanged")
+	assert.Contains(t, again.Summary, "unchanged")
 	h, err := store.History(ctx, s, "files/tools", 0)
 	require.NoError(t, err)
 	assert.Len(t, h, 1)
 
-	writeFile(t, src, "tool v2")
-	third, err := m.sync(ctx, rt)
+	require.NoError(t, os.WriteFile(src, []byte("tool v2"), 0o644))
+	third, err := m.Sync(ctx, env)
 	require.NoError(t, err)
 	assert.True(t, third.Changed)
 	assert.Equal(t, first.Generation.Record, third.Generation.Parent)

@@ -1,0 +1,19 @@
+// Package site is the porcelain over the protocol packages: one configuration (the
+// airgap.yaml that drives both sides of the gap) whose mirrors of every kind sync into one
+// store and are served by one handler.
+//
+// [Load] or [Parse] read and validate a config (errors name the key and line; they match
+// store.ErrConfig). Each entry becomes a [Mirror]: an adapter over its library package
+// (apt, simplestreams, oci, pypi, galaxy, snapproxy) or the files kind, which fetches
+// arbitrary URLs verified by the checksum they carry. [Config.Env] gives mirrors the
+// store, a fetch client, the operator key and a logger; [Env.SyncAll] syncs several at once,
+// each publishing atomically on its own. [NewServer] serves every mirror under
+// /<kind>/<name>/, the first OCI mirror's registry API at /v2/, and the transparent hosts
+// of Config.Hosts at their upstream paths, by Host header or as an HTTP proxy (refusing any
+// other host: the inside never fetches upstream). [Config.Status], [WriteInventory],
+// [Config.WriteDNS] and [WriteEndpoints] tell an operator what is held, what to renew and
+// what to open or point where.
+//
+// The CLI examples/airgap is wiring over this package; other Go tools can build "sync
+// these mirrors and serve them" in a few lines (see the package example).
+package site

@@ -1,0 +1,60 @@
+package site_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+
+	"github.com/airgapkit/airgap/site"
+)
+
+// Sync the mirrors of a config and serve them: the whole of `airgap sync` and `airgap
+// serve` in a few lines. The upstream here is a local web server with one file.
+func Example() {
+	ctx := context.Background()
+	notes := []byte("carried across the gap\n")
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(notes) }))
+	defer upstream.Close()
+
+	dir, _ := os.MkdirTemp("", "site-example-")
+	defer os.RemoveAll(dir)
+	config := fmt.Sprintf(`store: store
+files:
+  - name: tools
+    urls: ["%s/notes.txt?checksum=sha256:%x"]
+`, upstream.URL, sha256.Sum256(notes))
+	cfg, err := site.Parse(filepath.Join(dir, "airgap.yaml"), []byte(config))
+	if err != nil {
+		log.Fatal(err)
+	}
+	s, err := cfg.OpenStore(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	env := cfg.Env(s, nil, nil)
+	err = env.SyncAll(ctx, cfg.Mirrors.All(), site.SyncOptions{
+		Done: func(ref string, res site.Result, err error) { fmt.Println(ref, res.Changed, err) },
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	mirror := httptest.NewServer(site.NewServer(cfg, env))
+	defer mirror.Close()
+	resp, err := http.Get(mirror.URL + "/files/tools/notes.txt")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	fmt.Print(string(body))
+	// Output:
+	// files/tools true <nil>
+	// carried across the gap
+}

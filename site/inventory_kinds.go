@@ -1,0 +1,120 @@
+package site
+
+import (
+	"context"
+	"net/url"
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/airgapkit/airgap/pypi/pep508"
+	"github.com/airgapkit/airgap/pypi/wheel"
+	"github.com/airgapkit/airgap/store"
+)
+
+// Each kind lists what its published tree holds by the file naming its ecosystem uses, and
+// says what vouched for those bytes on the way in.
+
+// published walks the files of a mirror's published snapshot.
+func published(ctx context.Context, s store.Store, m Mirror, fn func(p string, f store.File)) error {
+	snap, _, err := store.OpenPublished(ctx, s, Ref(m))
+	if err != nil {
+		return err
+	}
+	for _, p := range snap.Paths() {
+		fn(p, snap.Files[p])
+	}
+	return nil
+}
+
+var debFile = regexp.MustCompile(`^pool/.+/([^/_]+)_([^/_]+)_([^/_]+)\.u?deb$`)
+
+func (m *AptMirror) Inventory(ctx context.Context, s store.Store) ([]store.Item, error) {
+	vendor := "debian"
+	if strings.Contains(strings.ToLower(m.URL), "ubuntu") {
+		vendor = "ubuntu"
+	}
+	var out []store.Item
+	err := published(ctx, s, m, func(p string, f store.File) {
+		g := debFile.FindStringSubmatch(p)
+		if g == nil {
+			return
+		}
+		name, version, arch := g[1], g[2], g[3]
+		out = append(out, store.Item{
+			Type: "library", Name: name, Version: version, Digest: f.Digest, Path: p,
+			PURL:      "pkg:deb/" + vendor + "/" + name + "@" + url.PathEscape(version) + "?arch=" + arch,
+			Upstream:  strings.TrimSuffix(m.URL, "/") + "/" + p,
+			VouchedBy: "SHA256 in Packages listed by InRelease, signed by a key of " + m.Keyring,
+		})
+	})
+	return out, err
+}
+
+func (m *PyPIMirror) Inventory(ctx context.Context, s store.Store) ([]store.Item, error) {
+	var out []store.Item
+	err := published(ctx, s, m, func(p string, f store.File) {
+		if !strings.HasPrefix(p, "packages/") || strings.HasSuffix(p, ".metadata") {
+			return
+		}
+		c := store.Item{Type: "library", Digest: f.Digest, Path: p, VouchedBy: "sha256 in the simple index of " + m.URL}
+		if w, err := wheel.ParseFilename(path.Base(p)); err == nil {
+			c.Name, c.Version = pep508.NormalizeName(w.Name), w.Version
+		} else {
+			c.Name = path.Base(path.Dir(p)) // sdists: the project directory
+		}
+		if c.Version != "" {
+			c.PURL = "pkg:pypi/" + c.Name + "@" + c.Version
+		}
+		out = append(out, c)
+	})
+	return out, err
+}
+
+var collectionFile = regexp.MustCompile(`^artifacts/([a-z0-9_]+)-([a-z0-9_]+)-([^/]+)\.tar\.gz$`)
+
+func (m *GalaxyMirror) Inventory(ctx context.Context, s store.Store) ([]store.Item, error) {
+	var out []store.Item
+	err := published(ctx, s, m, func(p string, f store.File) {
+		c := store.Item{Type: "library", Digest: f.Digest, Path: p, VouchedBy: "artifact.sha256 from " + m.URL + " and the artifact's FILES.json"}
+		if g := collectionFile.FindStringSubmatch(p); g != nil {
+			c.Name, c.Version = g[1]+"."+g[2], g[3]
+		} else if strings.HasSuffix(p, ".tar.gz") {
+			c.Name = path.Base(p) // roles
+		} else {
+			return
+		}
+		out = append(out, c)
+	})
+	return out, err
+}
+
+var snapFile = regexp.MustCompile(`^(?:.*/)?([a-z0-9-]+)_([0-9]+)\.snap$`)
+
+func (m *SnapsMirror) Inventory(ctx context.Context, s store.Store) ([]store.Item, error) {
+	var out []store.Item
+	err := published(ctx, s, m, func(p string, f store.File) {
+		if g := snapFile.FindStringSubmatch(p); g != nil {
+			out = append(out, store.Item{Type: "application", Name: g[1], Version: g[2], Digest: f.Digest, Path: p,
+				VouchedBy: "snap-revision assertion (sha3-384) chained to the root in " + m.TrustedKeys})
+		}
+	})
+	return out, err
+}
+
+var ociTag = regexp.MustCompile(`^repositories/(.+)/_manifests/tags/([^/]+)$`)
+
+func (m *OCIMirror) Inventory(ctx context.Context, s store.Store) ([]store.Item, error) {
+	var out []store.Item
+	err := published(ctx, s, m, func(p string, f store.File) {
+		g := ociTag.FindStringSubmatch(p)
+		if g == nil {
+			return
+		}
+		repo, tag := g[1], g[2]
+		out = append(out, store.Item{Type: "container", Name: repo, Version: tag, Digest: f.Digest, Path: p,
+			PURL:      "pkg:oci/" + path.Base(repo) + "@" + url.QueryEscape(f.Digest.String()) + "?repository_url=" + url.QueryEscape(repo) + "&tag=" + url.QueryEscape(tag),
+			VouchedBy: "manifest digest " + f.Digest.String() + " from the upstream registry"})
+	})
+	return out, err
+}

@@ -1,0 +1,311 @@
+package site
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/airgapkit/airgap/apt"
+	"github.com/airgapkit/airgap/galaxy"
+	"github.com/airgapkit/airgap/oci"
+	"github.com/airgapkit/airgap/pypi"
+	"github.com/airgapkit/airgap/simplestreams"
+	"github.com/airgapkit/airgap/snapproxy"
+	"github.com/airgapkit/airgap/store"
+)
+
+// Each kind embeds its library's Mirror (inlined in YAML) and does three things: fill in
+// the run-time fields from the Env, resolve config-relative paths, and summarise the
+// stats.
+
+// AptMirror is an `apt:` entry: apt.Mirror.
+type AptMirror struct {
+	apt.Mirror `yaml:",inline"`
+}
+
+func (m *AptMirror) Kind() string    { return "apt" }
+func (m *AptMirror) Name() string    { return m.Mirror.Name }
+func (m *AptMirror) Validate() error { return m.Mirror.Validate() }
+
+func (m *AptMirror) Sync(ctx context.Context, env *Env) (Result, error) {
+	if env.Signer == nil {
+		return Result{}, errors.New("signing_key is required: apt mirrors are re-signed with the operator key")
+	}
+	mm := m.Mirror
+	mm.Keyring = env.resolve(mm.Keyring)
+	mm.Upstreams = slices.Clone(mm.Upstreams)
+	for i, u := range mm.Upstreams {
+		if u.Keyring != "" {
+			mm.Upstreams[i].Keyring = env.resolve(u.Keyring)
+		}
+	}
+	mm.Store, mm.Fetch, mm.Signer, mm.Logger = env.Store, env.Fetch, env.Signer, env.Logger
+	st, err := mm.Sync(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{SyncResult: store.SyncResult{
+		Ref: Ref(m), Generation: st.Generation, Changed: !st.NotModified,
+		Downloaded: st.Downloaded, DownloadedBytes: st.Bytes, Reused: st.Reused,
+	}}
+	if st.NotModified {
+		res.Summary = "unchanged upstream (304)"
+		return res, nil
+	}
+	res.Summary = fmt.Sprintf("%d suites, %d packages, %d files (%d fetched, %s; %d reused)", st.Suites, st.Packages, st.Files, st.Downloaded, HumanBytes(st.Bytes), st.Reused)
+	return res, nil
+}
+
+func (m *AptMirror) Handler(env *Env, prefix string) http.Handler {
+	return apt.NewHandler(env.Store, Ref(m))
+}
+
+// Mounts are the paths of the archive roots (http://deb.debian.org/debian: /debian).
+func (m *AptMirror) Mounts() []string { return urlPaths(m.Endpoints()) }
+
+// SimplestreamsMirror is a `simplestreams:` entry: simplestreams.Mirror.
+type SimplestreamsMirror struct {
+	simplestreams.Mirror `yaml:",inline"`
+}
+
+func (m *SimplestreamsMirror) Kind() string { return "simplestreams" }
+func (m *SimplestreamsMirror) Name() string { return m.Mirror.Name }
+func (m *SimplestreamsMirror) Validate() error {
+	if m.URL == "" {
+		return errors.New("url is required")
+	}
+	return nil
+}
+
+func (m *SimplestreamsMirror) Sync(ctx context.Context, env *Env) (Result, error) {
+	if env.Signer == nil && !m.Pristine {
+		return Result{}, errors.New("signing_key is required: simplestreams mirrors are re-signed with the operator key (unless pristine: true)")
+	}
+	mm := m.Mirror
+	mm.Keyring = env.resolve(mm.Keyring)
+	mm.Store, mm.Fetch, mm.Signer, mm.Logger = env.Store, env.Fetch, env.Signer, env.Logger
+	st, err := mm.Sync(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{SyncResult: store.SyncResult{
+		Ref: Ref(m), Generation: st.Published, Changed: !st.UpToDate,
+		Downloaded: st.Fetched, DownloadedBytes: st.FetchedBytes, Reused: st.Reused,
+	}}
+	if st.UpToDate {
+		res.Summary = "unchanged upstream"
+		return res, nil
+	}
+	res.Summary = fmt.Sprintf("%d products, %d versions, %d items (%d fetched, %s; %d reused; %d pruned)", st.Products, st.Versions, st.Items, st.Fetched, HumanBytes(st.FetchedBytes), st.Reused, st.Removed)
+	return res, nil
+}
+
+func (m *SimplestreamsMirror) Handler(env *Env, prefix string) http.Handler {
+	return simplestreams.NewHandler(env.Store, Ref(m))
+}
+
+// Mounts is the path of the mirror root (http://images.maas.io/ephemeral-v3/stable/:
+// /ephemeral-v3/stable).
+func (m *SimplestreamsMirror) Mounts() []string { return urlPaths(m.Endpoints()) }
+
+// OCIMirror is an `oci:` entry: oci.Mirror.
+type OCIMirror struct {
+	oci.Mirror `yaml:",inline"`
+}
+
+func (m *OCIMirror) Kind() string { return "oci" }
+func (m *OCIMirror) Name() string { return m.Mirror.Name }
+func (m *OCIMirror) Validate() error {
+	if len(m.Images)+len(m.Repositories)+len(m.ImageLists)+len(m.KubernetesManifests) == 0 {
+		return errors.New("nothing to mirror: give images, repositories, image_lists or kubernetes_manifests")
+	}
+	return nil
+}
+
+func (m *OCIMirror) Sync(ctx context.Context, env *Env) (Result, error) {
+	// oci.Mirror holds state for its own use (locks): a fresh one, never a copy.
+	mm := oci.Mirror{
+		Name: m.Mirror.Name, Images: m.Images, Repositories: m.Repositories, Platforms: m.Platforms,
+		Referrers: m.Referrers, Registries: m.Registries, Concurrency: m.Concurrency, MaxManifestSize: m.MaxManifestSize,
+	}
+	for _, p := range m.ImageLists {
+		mm.ImageLists = append(mm.ImageLists, env.resolve(p))
+	}
+	for _, p := range m.KubernetesManifests {
+		mm.KubernetesManifests = append(mm.KubernetesManifests, env.resolve(p))
+	}
+	mm.Store, mm.Fetch, mm.Logger = env.Store, env.Fetch, env.Logger
+	st, err := mm.Sync(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	g, _ := store.Current(ctx, env.Store, Ref(m))
+	res := Result{SyncResult: store.SyncResult{
+		Ref: Ref(m), Generation: g, Changed: !st.UpToDate,
+		Downloaded: st.Fetched, DownloadedBytes: st.FetchedBytes, Reused: st.Unchanged,
+	}}
+	res.Summary = fmt.Sprintf("%d images (%d unchanged), %d manifests, %d blobs (%d fetched, %s)", st.Images, st.Unchanged, st.Manifests, st.Blobs, st.Fetched, HumanBytes(st.FetchedBytes))
+	if st.UpToDate {
+		res.Summary += ", unchanged"
+	}
+	return res, nil
+}
+
+func (m *OCIMirror) Handler(env *Env, prefix string) http.Handler {
+	return oci.NewHandler(env.Store, Ref(m))
+}
+
+// PyPIMirror is a `pypi:` entry: pypi.Mirror.
+type PyPIMirror struct {
+	pypi.Mirror `yaml:",inline"`
+}
+
+func (m *PyPIMirror) Kind() string { return "pypi" }
+func (m *PyPIMirror) Name() string { return m.Mirror.Name }
+func (m *PyPIMirror) Validate() error {
+	if len(m.Requirements) == 0 && m.RequirementsFile == "" {
+		return errors.New("requirements or requirements_file is required")
+	}
+	return nil
+}
+
+func (m *PyPIMirror) Sync(ctx context.Context, env *Env) (Result, error) {
+	mm := m.Mirror
+	mm.RequirementsFile = env.resolve(mm.RequirementsFile)
+	mm.Store, mm.Fetch, mm.Logger = env.Store, env.Fetch, env.Logger
+	st, err := mm.Sync(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{SyncResult: st.SyncResult, Summary: summary(st.SyncResult,
+		fmt.Sprintf("%d projects, %d versions, %d files", st.Projects, st.Versions, st.Files))}, nil
+}
+
+func (m *PyPIMirror) Handler(env *Env, prefix string) http.Handler {
+	return pypi.NewHandler(env.Store, Ref(m))
+}
+
+// GalaxyMirror is a `galaxy:` entry: galaxy.Mirror.
+type GalaxyMirror struct {
+	galaxy.Mirror `yaml:",inline"`
+}
+
+func (m *GalaxyMirror) Kind() string { return "galaxy" }
+func (m *GalaxyMirror) Name() string { return m.Mirror.Name }
+func (m *GalaxyMirror) Validate() error {
+	if len(m.Collections)+len(m.Roles)+len(m.Requirements) == 0 {
+		return errors.New("nothing to mirror: give collections, roles or requirements")
+	}
+	return nil
+}
+
+func (m *GalaxyMirror) Sync(ctx context.Context, env *Env) (Result, error) {
+	mm := m.Mirror
+	mm.Requirements = nil
+	for _, p := range m.Requirements {
+		mm.Requirements = append(mm.Requirements, env.resolve(p))
+	}
+	mm.Store, mm.Fetch, mm.Logger = env.Store, env.Fetch, env.Logger
+	st, err := mm.Sync(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{SyncResult: st.SyncResult, Summary: summary(st.SyncResult,
+		fmt.Sprintf("%d collections, %d versions, %d roles", st.Collections, st.Versions, st.Roles))}, nil
+}
+
+// Handler writes absolute download URLs, so it is told where it is mounted: under
+// external_url when configured, else the request's Host plus the prefix.
+func (m *GalaxyMirror) Handler(env *Env, prefix string) http.Handler {
+	opts := []galaxy.HandlerOption{galaxy.WithBasePath(prefix)}
+	if env.ExternalURL != "" {
+		opts = append(opts, galaxy.WithExternalURL(strings.TrimSuffix(env.ExternalURL, "/")+prefix))
+	}
+	return galaxy.NewHandler(env.Store, Ref(m), opts...)
+}
+
+// SnapsMirror is a `snaps:` entry: snapproxy.Mirror.
+type SnapsMirror struct {
+	snapproxy.Mirror `yaml:",inline"`
+}
+
+func (m *SnapsMirror) Kind() string { return "snaps" }
+func (m *SnapsMirror) Name() string { return m.Mirror.Name }
+func (m *SnapsMirror) Validate() error {
+	if len(m.Snaps) == 0 {
+		return errors.New("snaps: at least one snap is required")
+	}
+	if m.TrustedKeys == "" && !m.InsecureSkipSignature {
+		return errors.New("trusted_keys is required: the root account-key the store's assertions chain to")
+	}
+	return nil
+}
+
+func (m *SnapsMirror) Sync(ctx context.Context, env *Env) (Result, error) {
+	mm := m.Mirror
+	mm.TrustedKeys = env.resolve(mm.TrustedKeys)
+	mm.Store, mm.Fetch, mm.Logger = env.Store, env.Fetch, env.Logger
+	st, err := mm.Sync(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	g, _ := store.Current(ctx, env.Store, Ref(m))
+	sr := store.SyncResult{
+		Ref: Ref(m), Generation: g, Changed: st.Published,
+		Downloaded: st.Downloaded, DownloadedBytes: st.DownloadedBytes, Reused: st.Reused,
+	}
+	return Result{SyncResult: sr, Summary: summary(sr,
+		fmt.Sprintf("%d snaps (%d dependencies), %d assertions", st.Snaps, st.Dependencies, st.Assertions))}, nil
+}
+
+func (m *SnapsMirror) Handler(env *Env, prefix string) http.Handler {
+	return snapproxy.NewHandler(env.Store, Ref(m))
+}
+
+// summary is what most kinds print: their counts, then what was fetched.
+func summary(r store.SyncResult, counts string) string {
+	s := fmt.Sprintf("%s (%d fetched, %s; %d reused)", counts, r.Downloaded, HumanBytes(r.DownloadedBytes), r.Reused)
+	if !r.Changed {
+		s += ", unchanged"
+	}
+	return s
+}
+
+// urlPaths returns the paths of URLs without their trailing slash ("" for a root).
+func urlPaths(urls []string) []string {
+	var out []string
+	for _, raw := range urls {
+		u, err := url.Parse(raw)
+		if err != nil {
+			continue
+		}
+		if p := strings.TrimSuffix(u.Path, "/"); !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// HumanBytes formats n as B, KiB, MiB, GiB or TiB.
+func HumanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for v := n / unit; v >= unit && exp < 3; v /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGT"[exp])
+}
+
+// Inventory lists the files of the published tree, each vouched for by the signed
+// products documents it was checked against.
+func (m *SimplestreamsMirror) Inventory(ctx context.Context, s store.Store) ([]store.Item, error) {
+	return listFiles(ctx, s, m, "size and checksums in products documents signed by a key of "+m.Keyring)
+}

@@ -1,0 +1,213 @@
+package site
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/airgapkit/airgap/store"
+)
+
+// Server is the handler `airgap serve` runs:
+//   - every mirror under /<kind>/<name>/ (the registry API of the first oci mirror also at
+//     /v2/), at the paths its upstream uses below that prefix;
+//   - the host names of Config.Hosts, transparently: a request whose Host header, or the
+//     absolute URI a proxy client sends (GET http://deb.debian.org/debian/... as apt sends
+//     with Acquire::http::Proxy), names one of them is answered by the mirrors it routes
+//     to, each at its upstream URL's path. A proxy request for any other host is refused:
+//     the mirror never fetches upstream;
+//   - /healthz, Prometheus /metrics, and an access log line per request.
+type Server struct {
+	cfg     *Config
+	env     *Env
+	mux     *http.ServeMux
+	hosts   map[string][]mount // lower-case host name -> mounts, longest prefix first
+	self    map[string]bool    // host names that are the mirror itself (external_url)
+	metrics *metrics
+}
+
+// mount is one mirror answering below a path prefix ("" for the whole host).
+type mount struct {
+	prefix string
+	ref    string
+	h      http.Handler
+}
+
+// NewServer builds the handler for cfg's mirrors over env's store.
+func NewServer(cfg *Config, env *Env) *Server {
+	s := &Server{cfg: cfg, env: env, mux: http.NewServeMux(), hosts: map[string][]mount{}, self: map[string]bool{}, metrics: newMetrics()}
+	for _, m := range cfg.Mirrors.All() {
+		prefix := "/" + Ref(m)
+		s.mux.Handle(prefix+"/", s.metrics.count(Ref(m), http.StripPrefix(prefix, m.Handler(env, prefix))))
+	}
+	// The registry API has fixed paths: /v2/ goes to the first OCI mirror.
+	if len(cfg.Mirrors.OCI) > 0 {
+		m := cfg.Mirrors.OCI[0]
+		s.mux.Handle("/v2/", s.metrics.count(Ref(m), m.Handler(env, "")))
+	}
+	for host := range cfg.Hosts {
+		routes, _ := cfg.hostRoutes(host) // validated by Parse
+		for _, rt := range routes {
+			m := cfg.Mirrors.Find(rt.ref)
+			h := s.metrics.count(rt.ref, m.Handler(env, ""))
+			if rt.prefix != "" {
+				h = http.StripPrefix(rt.prefix, h)
+			}
+			s.hosts[strings.ToLower(host)] = append(s.hosts[strings.ToLower(host)], mount{prefix: rt.prefix, ref: rt.ref, h: h})
+		}
+	}
+	if u, err := url.Parse(cfg.ExternalURL); err == nil && u.Hostname() != "" {
+		s.self[strings.ToLower(u.Hostname())] = true
+	}
+	s.mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	s.mux.HandleFunc("/metrics", s.serveMetrics)
+	s.mux.HandleFunc("/{$}", s.index)
+	return s
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+	s.route(rec, r)
+	s.env.Logger.LogAttrs(r.Context(), slog.LevelInfo, "http",
+		slog.String("remote", r.RemoteAddr), slog.String("method", r.Method), slog.String("host", r.Host),
+		slog.String("path", r.URL.RequestURI()), slog.Int("status", rec.status), slog.Int64("bytes", rec.bytes),
+		slog.Duration("took", time.Since(start)))
+}
+
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodConnect {
+		refuse(w, http.StatusMethodNotAllowed, "CONNECT is not offered: ask for http:// URLs of a mirrored host")
+		return
+	}
+	host := hostOnly(r.Host)
+	if mounts, ok := s.hosts[host]; ok && r.URL.Path != "/healthz" && r.URL.Path != "/metrics" {
+		for _, m := range mounts {
+			if m.prefix == "" || r.URL.Path == m.prefix || strings.HasPrefix(r.URL.Path, m.prefix+"/") {
+				m.h.ServeHTTP(w, r)
+				return
+			}
+		}
+		http.NotFound(w, r)
+		return
+	}
+	// A proxy request (absolute URI) for a host this mirror does not hold would need the
+	// upstream, which the inside does not reach.
+	if r.URL.IsAbs() && !s.isSelf(r, host) {
+		refuse(w, http.StatusForbidden, fmt.Sprintf("%s is not a mirrored host (configured: %s)", host, strings.Join(s.hostNames(), ", ")))
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// isSelf reports whether host names the mirror itself: external_url's host, or the
+// address the request arrived on.
+func (s *Server) isSelf(r *http.Request, host string) bool {
+	if s.self[host] {
+		return true
+	}
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		if h, _, err := net.SplitHostPort(a.String()); err == nil && strings.EqualFold(h, host) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) hostNames() []string {
+	names := make([]string, 0, len(s.hosts))
+	for h := range s.hosts {
+		names = append(names, h)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// hostOnly is a Host header's name without port, in lower case.
+func hostOnly(hostport string) string {
+	h := strings.ToLower(hostport)
+	if name, _, err := net.SplitHostPort(h); err == nil {
+		return strings.Trim(name, "[]")
+	}
+	return strings.Trim(h, "[]")
+}
+
+func refuse(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(code)
+	fmt.Fprintln(w, "airgap:", msg)
+}
+
+// index lists the mirrors on the root page.
+func (s *Server) index(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintln(w, "airgap mirror")
+	for _, m := range s.cfg.Mirrors.All() {
+		state := "not published"
+		if g, err := store.Current(r.Context(), s.env.Store, Ref(m)); err == nil {
+			state = "published " + g.Published.Format(time.RFC3339)
+		}
+		fmt.Fprintf(w, "/%s/  %s\n", Ref(m), state)
+	}
+}
+
+// route is one mirror of a transparent host, below prefix.
+type route struct{ prefix, ref string }
+
+// mounted is implemented by kinds whose tree sits below a path on its upstream host
+// (apt's archive root /debian, simplestreams' /ephemeral-v3/stable); the others answer
+// at the root of a host.
+type mounted interface {
+	Mounts() []string
+}
+
+// hostRoutes lists the mirrors of Hosts[host] with the path prefix each answers below,
+// longest first. Two mirrors at the same prefix of one host are an error.
+func (c *Config) hostRoutes(host string) ([]route, error) {
+	var out []route
+	seen := map[string]string{}
+	for _, ref := range c.Hosts[host] {
+		m := c.Mirrors.Find(ref)
+		if m == nil {
+			return nil, fmt.Errorf("%q names no configured mirror", ref)
+		}
+		prefixes := []string{""}
+		if mm, ok := m.(mounted); ok && len(mm.Mounts()) > 0 {
+			prefixes = mm.Mounts()
+		}
+		for _, p := range prefixes {
+			if other, dup := seen[p]; dup && other != ref {
+				return nil, fmt.Errorf("%s and %s both answer at %q", other, ref, p+"/")
+			}
+			seen[p] = ref
+			out = append(out, route{prefix: p, ref: ref})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b route) int { return len(b.prefix) - len(a.prefix) })
+	return out, nil
+}
+
+type recorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (r *recorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(p []byte) (int, error) {
+	n, err := r.ResponseWriter.Write(p)
+	r.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

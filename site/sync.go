@@ -1,0 +1,127 @@
+package site
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/airgapkit/airgap/store"
+	"github.com/airgapkit/airgap/store/fetch"
+	"github.com/airgapkit/airgap/store/fetch/getter"
+)
+
+// NewFetchClient is the fetch client a site syncs with: fetch's defaults, go-getter for
+// the files kind's URLs, progress events to progress (when set).
+func NewFetchClient(s store.Store, progress func(fetch.Event), log *slog.Logger) *fetch.Client {
+	return &fetch.Client{Store: s, Getter: getter.New(), Progress: progress, Logger: log}
+}
+
+// SyncOptions tune SyncAll.
+type SyncOptions struct {
+	// Concurrency is how many mirrors sync at once (default 4). Each publishes on its
+	// own; a slow or dead upstream holds up only its mirror.
+	Concurrency int
+	// Progress, when set, gives the fetch progress callback for one mirror's sync.
+	Progress func(ref string) func(fetch.Event)
+	// Done, when set, is called as each mirror finishes, with its result or error (it may
+	// be called from several goroutines at once).
+	Done func(ref string, res Result, err error)
+}
+
+// SyncError lists the mirrors whose sync failed; the others published.
+type SyncError struct {
+	Failed map[string]error // ref -> what its Sync returned
+	Total  int
+}
+
+func (e *SyncError) Error() string {
+	refs := make([]string, 0, len(e.Failed))
+	for r := range e.Failed {
+		refs = append(refs, r)
+	}
+	sort.Strings(refs)
+	return fmt.Sprintf("%d of %d mirrors failed: %s", len(e.Failed), e.Total, strings.Join(refs, ", "))
+}
+
+// SyncAll syncs each mirror with its own fetch client (so progress is per mirror). A
+// mirror whose sync fails keeps what it published before and the others still publish;
+// the error is a *SyncError naming every failure. Mirrors not started when ctx ends
+// count as failed.
+func (e *Env) SyncAll(ctx context.Context, ms []Mirror, opt SyncOptions) error {
+	n := opt.Concurrency
+	if n <= 0 {
+		n = 4
+	}
+	var (
+		mu     sync.Mutex
+		failed = map[string]error{}
+		wg     sync.WaitGroup
+		slots  = make(chan struct{}, n)
+	)
+	for _, m := range ms {
+		ref := Ref(m)
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			failed[ref] = ctx.Err()
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			env := *e
+			var progress func(fetch.Event)
+			if opt.Progress != nil {
+				progress = opt.Progress(ref)
+			}
+			env.Fetch = NewFetchClient(e.Store, progress, e.Logger)
+			res, err := m.Sync(ctx, &env)
+			if err != nil {
+				mu.Lock()
+				failed[ref] = err
+				mu.Unlock()
+			}
+			if opt.Done != nil {
+				opt.Done(ref, res, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if len(failed) > 0 {
+		return &SyncError{Failed: failed, Total: len(ms)}
+	}
+	return nil
+}
+
+// WriteEndpoints lists each mirror's upstream URLs, then the distinct host:port pairs
+// (for outbound firewall rules and audits).
+func WriteEndpoints(w io.Writer, ms []Mirror) {
+	hosts := map[string]bool{}
+	for _, m := range ms {
+		fmt.Fprintf(w, "%s:\n", Ref(m))
+		for _, e := range m.Endpoints() {
+			fmt.Fprintf(w, "  %s\n", e)
+			if u, err := url.Parse(stripForcedGetter(e)); err == nil && u.Host != "" {
+				port := u.Port()
+				if port == "" {
+					port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+				}
+				hosts[u.Hostname()+":"+port] = true
+			}
+		}
+	}
+	list := make([]string, 0, len(hosts))
+	for h := range hosts {
+		list = append(list, h)
+	}
+	sort.Strings(list)
+	fmt.Fprintln(w, "hosts:")
+	for _, h := range list {
+		fmt.Fprintf(w, "  %s\n", h)
+	}
+}
