@@ -78,10 +78,10 @@ func (m *simplestreamsMirror) Sync(ctx context.Context, rt *runtime) (string, er
 	if err != nil {
 		return "", err
 	}
-	if st.UpToDate {
+	if !st.Changed {
 		return "unchanged upstream", nil
 	}
-	return fmt.Sprintf("%d products, %d versions, %d items (%d fetched, %s; %d reused; %d pruned)", st.Products, st.Versions, st.Items, st.Fetched, humanBytes(st.FetchedBytes), st.Reused, st.Removed), nil
+	return fmt.Sprintf("%d products, %d versions, %d items (%d fetched, %s; %d reused; %d pruned)", st.Products, st.Versions, st.Items, st.Downloaded, humanBytes(st.DownloadedBytes), st.Reused, st.Removed), nil
 }
 
 func (m *simplestreamsMirror) Handler(rt *runtime, prefix string) http.Handler {
