@@ -152,12 +152,19 @@ func (m *Mirror) baseURL() string {
 	return m.URL + "/"
 }
 
-func (m *Mirror) url(p string) string {
+func (m *Mirror) url(p string) string { return joinURL(m.baseURL(), p) }
+
+// joinURL returns the URL of the tree path p under base, a mirror root ending in "/";
+// "" when base is.
+func joinURL(base, p string) string {
+	if base == "" {
+		return ""
+	}
 	segs := strings.Split(p, "/")
 	for i, s := range segs {
 		segs[i] = url.PathEscape(s)
 	}
-	return m.baseURL() + strings.Join(segs, "/")
+	return base + strings.Join(segs, "/")
 }
 
 func (m *Mirror) log() *slog.Logger {
@@ -182,7 +189,14 @@ type syncState struct {
 	// the content it was verified against, so that the content is neither downloaded nor
 	// hashed again.
 	Sums map[string]store.Digest `json:"sums,omitempty"`
+	// Vouched names every item held (itemKey) with the strongest checksum the upstream
+	// listed for it (a re-signed document also lists the sha256 computed here), for
+	// Inventory.
+	Vouched map[string]store.Algorithm `json:"vouched,omitempty"`
 }
+
+// itemKey names an item of products document id in syncState.Vouched.
+func itemKey(id string, it ItemRef) string { return id + " " + it.String() }
 
 // docState is one upstream document as read: its validators, and the raw file and
 // detached signature (a .json's .json.gpg) as stored.
@@ -193,6 +207,9 @@ type docState struct {
 	Size         int64        `json:"size"`
 	Sig          store.Digest `json:"sig,omitempty"`
 	SigSize      int64        `json:"sig_size,omitempty"`
+	// Signer is the fingerprint of the primary key whose signature on the document
+	// verified; empty when signatures were not checked.
+	Signer string `json:"signer,omitempty"`
 }
 
 // run is the state of one Sync.
@@ -257,8 +274,8 @@ func (m *Mirror) prepare() (*run, error) {
 			}
 		}
 	}
-	r.upstream = UpstreamState{URL: m.baseURL(), Pristine: m.Pristine}
-	r.next = syncState{Config: m.configHash(), Docs: map[string]docState{}, Sums: map[string]store.Digest{}}
+	r.upstream = UpstreamState{URL: m.baseURL(), Index: r.index, Pristine: m.Pristine}
+	r.next = syncState{Config: m.configHash(), Docs: map[string]docState{}, Sums: map[string]store.Digest{}, Vouched: map[string]store.Algorithm{}}
 	return r, nil
 }
 
@@ -438,6 +455,7 @@ func (r *run) build(ctx context.Context) (*store.Snapshot, error) {
 			if len(e.Sums) == 0 {
 				return nil, &DocumentError{Path: s.entry.Path, Err: invalidf("item %s: no sha256, sha512 or md5", it)}
 			}
+			r.next.Vouched[itemKey(s.entry.ContentID, it)] = strongest(e)
 			if _, md5 := e.Sums[store.MD5]; md5 && len(e.Sums) == 1 {
 				m.log().Warn("simplestreams: item has only an md5 checksum", "item", it.String(), "path", p)
 			}
@@ -735,6 +753,7 @@ func (r *run) fetchDocument(ctx context.Context, p string, want store.Expect) ([
 	}
 	if r.signed {
 		r.sigs = append(r.sigs, v)
+		st.Signer = v.Fingerprint
 	}
 	r.next.Docs[p] = st
 	return content, nil

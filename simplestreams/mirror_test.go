@@ -5,6 +5,7 @@ import (
 	"crypto/md5"
 	"crypto/sha512"
 	"encoding/hex"
+	"hash"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -386,17 +387,25 @@ func TestInsecureAndUnsigned(t *testing.T) {
 	assert.Len(t, ix.Entries, 3)
 }
 
-func TestSHA512OnlyItemsAreNotFetchedAgain(t *testing.T) {
-	e := newEnv(t, nil)
+// swapRootTgzChecksum makes the upstream list the CentOS root-tgz item with the checksum
+// field (sha512, md5) that h computes instead of its sha256, and returns the item's path.
+func swapRootTgzChecksum(t *testing.T, e *env, field string, h hash.Hash) string {
+	t.Helper()
 	doc, err := e.up.Document(simplestreamstest.CentOSBase)
 	require.NoError(t, err)
 	prod := doc["products"].(map[string]any)["com.ubuntu.maas.stable:centos-bases:7.0:amd64"].(map[string]any)
 	it := prod["versions"].(map[string]any)["20200109_01"].(map[string]any)["items"].(map[string]any)["root-tgz"].(map[string]any)
 	content, _ := e.up.File(it["path"].(string))
-	sum := sha512.Sum512(content)
+	h.Write(content)
 	delete(it, "sha256")
-	it["sha512"] = hex.EncodeToString(sum[:])
+	it[field] = hex.EncodeToString(h.Sum(nil))
 	require.NoError(t, e.up.SetDocument(simplestreamstest.CentOSBase, doc))
+	return it["path"].(string)
+}
+
+func TestSHA512OnlyItemsAreNotFetchedAgain(t *testing.T) {
+	e := newEnv(t, nil)
+	path := swapRootTgzChecksum(t, e, "sha512", sha512.New())
 	e.sync(t)
 	checkTree(t, e) // the published document gives the sha256 too
 
@@ -405,7 +414,7 @@ func TestSHA512OnlyItemsAreNotFetchedAgain(t *testing.T) {
 	stats := e.sync(t)
 	assert.True(t, stats.Changed)
 	assert.Equal(t, 1, e.up.Requests()[simplestreamstest.CentOSBase+".sjson"])
-	assert.Zero(t, e.up.Requests()[it["path"].(string)], "known by its sha512: not fetched again")
+	assert.Zero(t, e.up.Requests()[path], "known by its sha512: not fetched again")
 }
 
 func TestImageIDsStream(t *testing.T) {

@@ -26,6 +26,8 @@ const upstreamAnnotation = "simplestreams/upstream"
 type UpstreamState struct {
 	// URL is the upstream mirror root.
 	URL string `json:"url"`
+	// Index is the entry point read, relative to URL (Mirror.Index).
+	Index string `json:"index,omitempty"`
 	// Pristine reports that the tree serves the upstream's signed documents verbatim.
 	Pristine bool `json:"pristine,omitempty"`
 	// Updated is the upstream index's `updated` field (RFC 2822), as written.
