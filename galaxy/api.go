@@ -488,9 +488,12 @@ type CollectionVersion struct {
 	Version     string `json:"version"`
 	DownloadURL string `json:"download_url,omitempty"`
 	// SHA256 is the artifact's checksum (hex).
-	SHA256   string `json:"sha256"`
-	Size     int64  `json:"size,omitempty"`
-	Filename string `json:"filename"`
+	SHA256 string `json:"sha256"`
+	// SHA256Computed reports that the upstream gave no sha256 (accepted with
+	// Mirror.AllowMissingChecksum): SHA256 is then the mirror's hash of what it downloaded.
+	SHA256Computed bool   `json:"sha256_computed,omitempty"`
+	Size           int64  `json:"size,omitempty"`
+	Filename       string `json:"filename"`
 	// Dependencies maps "ns.name" to a version range.
 	Dependencies map[string]string `json:"dependencies"`
 	// Signatures are the upstream's signature objects ({"signature", "pubkey_fingerprint",

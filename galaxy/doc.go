@@ -31,5 +31,6 @@
 // ansible-core 2.14), version details with an absolute download_url (from WithExternalURL or
 // the request's Host and the mount prefix), the artifacts with Range and ETag, and the v1
 // role endpoints with the query strings the client sends. WriteStatic writes the collection
-// part as a tree of files for a plain web server.
+// part as a tree of files for a plain web server. Inventory lists what a published tree
+// holds (collections as pkg:ansible package URLs, roles) from the mirror's records.
 package galaxy

@@ -539,7 +539,7 @@ func (r *syncRun) downloadArtifacts(ctx context.Context) error {
 				}
 				r.count(res)
 				if cv.SHA256 == "" {
-					cv.SHA256 = res.Blob.Digest.Hex()
+					cv.SHA256, cv.SHA256Computed = res.Blob.Digest.Hex(), true
 				}
 				cv.Size = res.Blob.Size
 				return nil
@@ -751,7 +751,7 @@ func checkGzip(ctx context.Context, s store.Store, d store.Digest) error {
 // snapshot builds the new tree from the selected versions and roles.
 func (r *syncRun) snapshot(ctx context.Context, roles []*roleRecord) (*store.Snapshot, error) {
 	snap := store.NewSnapshot()
-	snap.Annotations["galaxy.upstream"] = r.m.url()
+	snap.Annotations[annUpstream] = r.m.url()
 	stamp := r.m.stamp()
 	for _, st := range r.sortedStates() {
 		rec := &collectionRecord{Namespace: st.ns, Name: st.name, CreatedAt: stamp,

@@ -79,7 +79,7 @@ func projectInventory(ctx context.Context, s store.Store, snap *store.Snapshot, 
 		v := n.version.String()
 		out = append(out, store.Item{
 			Type: "library", Name: name, Version: v,
-			PURL:      store.PURL("pypi", "", name, v),
+			PURL:      store.PURL("pypi", "", name, v, nil),
 			Path:      p,
 			Digest:    file.Digest,
 			Size:      file.Size,

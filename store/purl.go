@@ -1,15 +1,18 @@
 package store
 
 import (
+	"maps"
+	"slices"
 	"strings"
 )
 
-// PURL returns the package URL pkg:<typ>/<namespace>/<name>@<version> (namespace and
-// version optional: ""), each part percent-encoded as the purl specification requires:
-// every byte but ASCII letters, digits, ".-_~" and ":" (so a PEP 440 local version's
-// "+" becomes "%2B"); the slashes between a namespace's segments are kept. Type and
-// name rules of a purl type (lower-casing, name normalization) are the caller's.
-func PURL(typ, namespace, name, version string) string {
+// PURL returns the package URL pkg:<typ>/<namespace>/<name>@<version>?<qualifiers>
+// (namespace, version and qualifiers optional), each part percent-encoded as the purl
+// specification requires: every byte but ASCII letters, digits, ".-_~" and ":" (so a
+// PEP 440 local version's "+" becomes "%2B"); the slashes between a namespace's segments
+// are kept. Qualifiers with an empty value are left out, the others sorted by key. Type
+// and name rules of a purl type (lower-casing, name normalization) are the caller's.
+func PURL(typ, namespace, name, version string, qualifiers map[string]string) string {
 	var b strings.Builder
 	b.WriteString("pkg:" + typ + "/")
 	if namespace != "" {
@@ -25,6 +28,16 @@ func PURL(typ, namespace, name, version string) string {
 	if version != "" {
 		b.WriteByte('@')
 		purlEscape(&b, version)
+	}
+	sep := byte('?')
+	for _, k := range slices.Sorted(maps.Keys(qualifiers)) {
+		if qualifiers[k] == "" {
+			continue
+		}
+		b.WriteByte(sep)
+		b.WriteString(k + "=")
+		purlEscape(&b, qualifiers[k])
+		sep = '&'
 	}
 	return b.String()
 }
