@@ -28,8 +28,9 @@
 // Serving (NewHandler): /api/ discovery, /api/v3/collections/{ns}/{name}/ with an
 // updated_at that changes whenever the version list does (ansible-galaxy caches version
 // lists by it), /versions/ paginated with root-relative links.next (an absolute one breaks
-// ansible-core 2.14), version details with an absolute download_url (from WithExternalURL or
-// the request's Host and the mount prefix), the artifacts with Range and ETag, and the v1
+// ansible-core 2.14), version details with an absolute download_url (from WithExternalURL,
+// else the address of the listener the request came in on and the mount prefix; never the
+// request's Host header), the artifacts with Range and ETag, and the v1
 // role endpoints with the query strings the client sends. WriteStatic writes the collection
 // part as a tree of files for a plain web server. Inventory lists what a published tree
 // holds (collections as pkg:ansible package URLs, roles) from the mirror's records.
