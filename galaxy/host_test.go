@@ -21,12 +21,7 @@ import (
 // (headers or body, found or not) carries it; download URLs name the listener, over TLS
 // too, or the external URL when one is configured.
 func TestHandlerNeverEchoesHost(t *testing.T) {
-	ctx := context.Background()
-	_, u := upstream(t, galaxytest.Options{})
-	s := store.NewMemory()
-	m := testMirror(s, u)
-	_, err := m.Sync(ctx)
-	require.NoError(t, err)
+	s, m := syncedTestMirror(t)
 	const forged = "evil.example:666"
 
 	for _, tc := range []struct {
@@ -116,12 +111,7 @@ func TestHandlerNeverEchoesHost(t *testing.T) {
 // TestHandlerWithoutListener: a request served without a listener (a recorder, an
 // in-process mux) gets a root-relative download_url, never its Host.
 func TestHandlerWithoutListener(t *testing.T) {
-	ctx := context.Background()
-	_, u := upstream(t, galaxytest.Options{})
-	s := store.NewMemory()
-	m := testMirror(s, u)
-	_, err := m.Sync(ctx)
-	require.NoError(t, err)
+	s, m := syncedTestMirror(t)
 	req := httptest.NewRequest(http.MethodGet, "/api/v3/collections/acme/app/versions/1.0.0/", nil)
 	req.Host = "evil.example"
 	rec := httptest.NewRecorder()
@@ -131,4 +121,15 @@ func TestHandlerWithoutListener(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &doc))
 	assert.Equal(t, "/g/download/acme-app-1.0.0.tar.gz", doc.DownloadURL)
+}
+
+// syncedTestMirror syncs testMirror from the standard upstream into a memory store.
+func syncedTestMirror(t *testing.T) (store.Store, *Mirror) {
+	t.Helper()
+	_, u := upstream(t, galaxytest.Options{})
+	s := store.NewMemory()
+	m := testMirror(s, u)
+	_, err := m.Sync(context.Background())
+	require.NoError(t, err)
+	return s, m
 }
