@@ -8,7 +8,9 @@
 // root-relative, items under "data" or "results"; loops and runaway listings are errors),
 // version details (download_url, artifact sha256 and size, metadata.dependencies,
 // signatures), and the v1 role endpoints (roles/?owner__username=&name=,
-// roles/{id}/versions/).
+// roles/{id}/versions/). The token goes to the upstream's origin only (scheme, host and
+// port): a download_url or role archive elsewhere, or a redirect there, is fetched without
+// it, and the SSO exchange (AuthURL) does not follow a redirect off its origin.
 //
 // Choosing (Mirror): collections by name with version ranges as requirements.yml writes
 // them (">=8.0.0,<9", "==1.2.3", "!=2.0.0", "*"), the newest N, or whole requirements.yml
