@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -95,19 +96,20 @@ func TestTokenExchangeStaysOnTheAuthOrigin(t *testing.T) {
 	elsewhere := &recorder{}
 	other := httptest.NewServer(elsewhere)
 	defer other.Close()
-	var calls int
+	var calls atomic.Int64
 	sso := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls++
+		calls.Add(1)
 		http.Redirect(w, r, other.URL+"/token", http.StatusTemporaryRedirect)
 	}))
 	defer sso.Close()
 	s := store.NewMemory()
 	m := testMirror(s, u)
 	m.Token, m.AuthURL = "s3cret", sso.URL
+	m.Concurrency = 1 // one exchange at a time, so that a retry would show
 	_, err := m.Sync(context.Background())
 	require.ErrorIs(t, err, ErrAuth)
 	assert.ErrorContains(t, err, "redirect to another origin")
-	assert.Equal(t, 1, calls, "not retried")
+	assert.EqualValues(t, 1, calls.Load(), "not retried")
 	assert.Zero(t, elsewhere.hits)
 }
 
