@@ -443,9 +443,9 @@ roles:
 func TestSSOTokenExchange(t *testing.T) {
 	ctx := context.Background()
 	_, u := upstream(t, galaxytest.Options{Token: "access-1"})
-	var calls int
+	var calls atomic.Int64
 	sso := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls++
+		calls.Add(1)
 		_ = r.ParseForm()
 		if r.Method != http.MethodPost || r.PostForm.Get("grant_type") != "refresh_token" ||
 			r.PostForm.Get("client_id") != "cloud-services" || r.PostForm.Get("refresh_token") != "offline-xyz" {
@@ -462,7 +462,7 @@ func TestSSOTokenExchange(t *testing.T) {
 	assert.Contains(t, m.Endpoints(), sso.URL)
 	_, err := m.Sync(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, 1, calls, "one exchange, reused while valid")
+	assert.EqualValues(t, 1, calls.Load(), "one exchange, reused while valid")
 
 	m.Name, m.Token = "wrong", "revoked"
 	_, err = m.Sync(ctx)
