@@ -38,7 +38,8 @@ type Client struct {
 	// /api/ below it).
 	URL string
 	// Token authenticates to galaxy_ng and Automation Hub; sent as
-	// "Authorization: <TokenType> <Token>".
+	// "Authorization: <TokenType> <Token>" to the origin of URL only (scheme, host and
+	// port): never to a download_url, role archive or redirect elsewhere.
 	Token string
 	// TokenType is "Token" (the default, galaxy_ng API tokens) or "Bearer" (SSO access
 	// tokens).
@@ -47,7 +48,8 @@ type Client struct {
 	Fetch *fetch.Client
 	// AuthURL, when set, is an SSO token endpoint (Automation Hub's auth_url): Token is
 	// then an offline (refresh) token, exchanged there for short-lived access tokens
-	// that are sent as Bearer tokens and renewed before they expire.
+	// that are sent as Bearer tokens and renewed before they expire. The exchange does not
+	// follow a redirect to another origin.
 	AuthURL string
 	// ClientID is the SSO client for AuthURL (default "cloud-services").
 	ClientID string
@@ -67,32 +69,13 @@ type Client struct {
 	authMu      sync.Mutex
 	access      string
 	accessUntil time.Time
+
+	fetchOnce sync.Once
+	scoped    *fetch.Client // Fetch with the redirect policy of the token (fetcher)
 }
 
 // Requests returns how many API requests the client has made (downloads excluded).
 func (c *Client) Requests() int64 { return c.requests.Load() }
-
-// Header returns the headers sent with every request (Accept and Authorization), for
-// artifact downloads made outside the Client. With AuthURL it may exchange the token.
-func (c *Client) Header(ctx context.Context) (http.Header, error) {
-	h := http.Header{"Accept": {"application/json"}}
-	switch {
-	case c.Token == "":
-	case c.AuthURL != "":
-		tok, err := c.accessToken(ctx)
-		if err != nil {
-			return nil, err
-		}
-		h.Set("Authorization", "Bearer "+tok)
-	default:
-		typ := c.TokenType
-		if typ == "" {
-			typ = "Token"
-		}
-		h.Set("Authorization", typ+" "+c.Token)
-	}
-	return h, nil
-}
 
 // ErrAuth: the SSO token exchange failed.
 var ErrAuth = errors.New("galaxy: token exchange failed")
@@ -110,6 +93,7 @@ func (c *Client) accessToken(ctx context.Context) (string, error) {
 	if client == nil {
 		client = c.Fetch.HTTPClient()
 	}
+	client = tokenClient(client)
 	id := c.ClientID
 	if id == "" {
 		id = "cloud-services"
@@ -125,6 +109,9 @@ func (c *Client) accessToken(ctx context.Context) (string, error) {
 		req.Header.Set("Accept", "application/json")
 		c.requests.Add(1)
 		resp, err := client.Do(req)
+		if errors.Is(err, errOffOrigin) {
+			return retry.Mark(err, retry.Permanent)
+		}
 		if err != nil {
 			return err // retry.Classify: TLS errors are final, resets are retried
 		}
@@ -157,12 +144,13 @@ func (c *Client) accessToken(ctx context.Context) (string, error) {
 
 // getJSON fetches u and returns the body. A 404 becomes ErrNotFound.
 func (c *Client) getJSON(ctx context.Context, u string) ([]byte, error) {
-	hdr, err := c.Header(ctx)
+	hdr, err := c.authHeader(ctx, u)
 	if err != nil {
 		return nil, err
 	}
+	hdr.Set("Accept", "application/json")
 	c.requests.Add(1)
-	b, _, err := c.Fetch.FetchBytes(ctx, fetch.Request{URL: u, Header: hdr, MaxSize: maxJSONSize})
+	b, _, err := c.fetcher().FetchBytes(ctx, fetch.Request{URL: u, Header: hdr, MaxSize: maxJSONSize})
 	if err != nil {
 		var he *fetch.HTTPError
 		if errors.As(err, &he) && (he.StatusCode == http.StatusNotFound || he.StatusCode == http.StatusGone) {
@@ -488,9 +476,12 @@ type CollectionVersion struct {
 	Version     string `json:"version"`
 	DownloadURL string `json:"download_url,omitempty"`
 	// SHA256 is the artifact's checksum (hex).
-	SHA256   string `json:"sha256"`
-	Size     int64  `json:"size,omitempty"`
-	Filename string `json:"filename"`
+	SHA256 string `json:"sha256"`
+	// SHA256Computed reports that the upstream gave no sha256 (accepted with
+	// Mirror.AllowMissingChecksum): SHA256 is then the mirror's hash of what it downloaded.
+	SHA256Computed bool   `json:"sha256_computed,omitempty"`
+	Size           int64  `json:"size,omitempty"`
+	Filename       string `json:"filename"`
 	// Dependencies maps "ns.name" to a version range.
 	Dependencies map[string]string `json:"dependencies"`
 	// Signatures are the upstream's signature objects ({"signature", "pubkey_fingerprint",

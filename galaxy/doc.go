@@ -8,7 +8,9 @@
 // root-relative, items under "data" or "results"; loops and runaway listings are errors),
 // version details (download_url, artifact sha256 and size, metadata.dependencies,
 // signatures), and the v1 role endpoints (roles/?owner__username=&name=,
-// roles/{id}/versions/).
+// roles/{id}/versions/). The token goes to the upstream's origin only (scheme, host and
+// port): a download_url or role archive elsewhere, or a redirect there, is fetched without
+// it, and the SSO exchange (AuthURL) does not follow a redirect off its origin.
 //
 // Choosing (Mirror): collections by name with version ranges as requirements.yml writes
 // them (">=8.0.0,<9", "==1.2.3", "!=2.0.0", "*"), the newest N, or whole requirements.yml
@@ -28,8 +30,10 @@
 // Serving (NewHandler): /api/ discovery, /api/v3/collections/{ns}/{name}/ with an
 // updated_at that changes whenever the version list does (ansible-galaxy caches version
 // lists by it), /versions/ paginated with root-relative links.next (an absolute one breaks
-// ansible-core 2.14), version details with an absolute download_url (from WithExternalURL or
-// the request's Host and the mount prefix), the artifacts with Range and ETag, and the v1
+// ansible-core 2.14), version details with an absolute download_url (from WithExternalURL,
+// else the address of the listener the request came in on and the mount prefix; never the
+// request's Host header), the artifacts with Range and ETag, and the v1
 // role endpoints with the query strings the client sends. WriteStatic writes the collection
-// part as a tree of files for a plain web server.
+// part as a tree of files for a plain web server. Inventory lists what a published tree
+// holds (collections as pkg:ansible package URLs, roles) from the mirror's records.
 package galaxy

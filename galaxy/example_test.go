@@ -91,3 +91,28 @@ roles:
 	// ansible.posix ""
 	// geerlingguy.docker [7.1.0]
 }
+
+// List what a mirror holds: each collection with its package URL and what vouched for it.
+func ExampleInventory() {
+	ctx := context.Background()
+	up := galaxytest.New(galaxytest.Options{})
+	up.AddCollection(galaxytest.Collection{Namespace: "acme", Name: "lib", Version: "1.4.0"})
+	upstreamURL, stop := up.Start()
+	defer stop()
+	s := store.NewMemory()
+	m := &galaxy.Mirror{Name: "demo", URL: upstreamURL, Collections: []galaxy.CollectionSpec{{Name: "acme.lib"}}, Store: s}
+	if _, err := m.Sync(ctx); err != nil {
+		panic(err)
+	}
+	items, err := galaxy.Inventory(ctx, s, m.Ref())
+	if err != nil {
+		panic(err)
+	}
+	for _, it := range items {
+		fmt.Println(it.Name, it.Version, it.Path)
+		fmt.Println(strings.SplitN(it.PURL, "?", 2)[0], strings.ReplaceAll(it.VouchedBy, upstreamURL, "UPSTREAM"))
+	}
+	// Output:
+	// acme.lib 1.4.0 artifacts/acme-lib-1.4.0.tar.gz
+	// pkg:ansible/acme/lib@1.4.0 artifact sha256 from UPSTREAM and the artifact's FILES.json
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"net/url"
 	"sort"
@@ -23,8 +24,11 @@ type HandlerOption func(*handler)
 
 // WithExternalURL sets the public URL under which the handler is reached, including any
 // mount prefix (e.g. "https://mirror.example/galaxy/community"). download_url values are
-// built from it; without it they are built from the request's Host (and TLS state) plus
-// the base path. Its path also sets the base path unless WithBasePath is given.
+// built from it; without it they are built from the address of the listener the request
+// came in on (and its TLS state) plus the base path, never from the request's Host header
+// (a forged Host would otherwise send clients, and caches on the way, elsewhere). Behind a
+// reverse proxy, or when clients reach the mirror by a name (routing by Host), set it. Its
+// path also sets the base path unless WithBasePath is given.
 func WithExternalURL(u string) HandlerOption {
 	return func(h *handler) {
 		h.external = strings.TrimRight(u, "/")
@@ -58,7 +62,7 @@ func WithMaxPageSize(n int) HandlerOption {
 //	/api/v3/collections/                        the collections, paginated
 //	/api/v3/collections/{ns}/{name}/            highest_version, updated_at
 //	/api/v3/collections/{ns}/{name}/versions/   paginated (?limit=&offset=), root-relative links.next
-//	/api/v3/collections/{ns}/{name}/versions/{v}/  download_url (absolute), artifact, metadata, signatures
+//	/api/v3/collections/{ns}/{name}/versions/{v}/  download_url (absolute: see WithExternalURL), artifact, metadata, signatures
 //	/download/{ns}-{name}-{v}.tar.gz            the artifact (Range, ETag)
 //	/api/v1/roles/?owner__username=X&name=Y     role lookup
 //	/api/v1/roles/{id}/versions/                role versions with download_url
@@ -112,16 +116,24 @@ func (h *handler) index(ctx context.Context) (*index, error) {
 	return ix, nil
 }
 
-// publicURL is the absolute URL of the handler's root, without a trailing slash.
+// publicURL is the URL of the handler's root, without a trailing slash: the external
+// URL, else the address of the listener the request came in on. ansible-core 2.14 needs
+// an absolute download_url; only a request served without a listener (no
+// http.LocalAddrContextKey, or a Unix socket) gets the root-relative one, which newer
+// clients accept. The Host header is never used.
 func (h *handler) publicURL(r *http.Request) string {
 	if h.external != "" {
 		return h.external
 	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
+	addr, ok := r.Context().Value(http.LocalAddrContextKey).(*net.TCPAddr)
+	if !ok {
+		return h.base
 	}
-	return scheme + "://" + r.Host + h.base
+	u := url.URL{Scheme: "http", Host: addr.String(), Path: h.base}
+	if r.TLS != nil {
+		u.Scheme = "https"
+	}
+	return u.String()
 }
 
 const galaxyNGIndex = "/api/v3/plugin/ansible/content/published/collections/index/"

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"sort"
 	"strings"
@@ -37,7 +36,8 @@ type Mirror struct {
 	//
 	// Deprecated: use URL.
 	Upstream string `yaml:"upstream"`
-	// Token authenticates to galaxy_ng / Automation Hub.
+	// Token authenticates to galaxy_ng / Automation Hub. It is sent to the origin of URL
+	// only (scheme, host and port), never to a download_url or redirect elsewhere.
 	Token string `yaml:"token"`
 	// TokenType is "Token" (default) or "Bearer".
 	TokenType string `yaml:"token_type"`
@@ -100,8 +100,9 @@ type SyncStats struct {
 func (m *Mirror) Ref() string { return "galaxy/" + m.Name }
 
 // Endpoints lists the URLs a sync contacts: the upstream, and GitHub when roles are
-// mirrored (role archives usually live there). Downloads may also be redirected to
-// whatever host the upstream names in download_url.
+// mirrored (role archives usually live there). Downloads may also go, or be redirected,
+// to whatever host the upstream names in download_url; the token goes to the upstream's
+// origin only (see Client.Token).
 func (m *Mirror) Endpoints() []string {
 	out := []string{m.url()}
 	if m.AuthURL != "" {
@@ -521,12 +522,7 @@ func (r *syncRun) downloadArtifacts(ctx context.Context) error {
 				} else {
 					r.m.logger().Warn("galaxy: artifact without sha256 accepted", "collection", cv.ID())
 				}
-				hdr, err := r.c.Header(gctx) // per download: SSO access tokens expire
-				if err != nil {
-					return err
-				}
-				hdr.Del("Accept")
-				res, err := r.c.Fetch.Fetch(gctx, fetch.Request{URL: cv.DownloadURL, Expect: e, Header: hdr})
+				res, err := r.c.Download(gctx, fetch.Request{URL: cv.DownloadURL, Expect: e})
 				if err != nil {
 					return fmt.Errorf("artifact %s: %w", cv.ID(), err)
 				}
@@ -539,7 +535,7 @@ func (r *syncRun) downloadArtifacts(ctx context.Context) error {
 				}
 				r.count(res)
 				if cv.SHA256 == "" {
-					cv.SHA256 = res.Blob.Digest.Hex()
+					cv.SHA256, cv.SHA256Computed = res.Blob.Digest.Hex(), true
 				}
 				cv.Size = res.Blob.Size
 				return nil
@@ -676,11 +672,6 @@ func (r *syncRun) role(ctx context.Context, spec RoleSpec) (*roleRecord, error) 
 		rec.GithubRepo = name
 	}
 	old := r.old.roles[owner+"."+name]
-	hdr, err := r.c.Header(ctx)
-	if err != nil {
-		return nil, err
-	}
-	hdr.Del("Accept")
 	for _, v := range want {
 		src := roleArchiveURL(role, byName[v])
 		if src == "" {
@@ -701,11 +692,7 @@ func (r *syncRun) role(ctx context.Context, spec RoleSpec) (*roleRecord, error) 
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 			return nil, fmt.Errorf("%w: role %s version %s: bad URL %q", ErrMalformed, spec.Name, v, src)
 		}
-		h := http.Header{}
-		if sameHost(u, r.c.URL) {
-			h = hdr
-		}
-		res, err := r.c.Fetch.Fetch(ctx, fetch.Request{URL: src, Header: h})
+		res, err := r.c.Download(ctx, fetch.Request{URL: src})
 		if err != nil {
 			return nil, fmt.Errorf("role %s version %s: %w", spec.Name, v, err)
 		}
@@ -729,11 +716,6 @@ func findRoleVersion(rec *roleRecord, v string) *roleVersionRecord {
 	return nil
 }
 
-func sameHost(u *url.URL, upstream string) bool {
-	up, err := url.Parse(upstream)
-	return err == nil && strings.EqualFold(up.Host, u.Host)
-}
-
 // checkGzip refuses a role archive that is not gzip data (an HTML error page, say).
 func checkGzip(ctx context.Context, s store.Store, d store.Digest) error {
 	b, err := s.Open(ctx, d)
@@ -751,7 +733,7 @@ func checkGzip(ctx context.Context, s store.Store, d store.Digest) error {
 // snapshot builds the new tree from the selected versions and roles.
 func (r *syncRun) snapshot(ctx context.Context, roles []*roleRecord) (*store.Snapshot, error) {
 	snap := store.NewSnapshot()
-	snap.Annotations["galaxy.upstream"] = r.m.url()
+	snap.Annotations[annUpstream] = r.m.url()
 	stamp := r.m.stamp()
 	for _, st := range r.sortedStates() {
 		rec := &collectionRecord{Namespace: st.ns, Name: st.name, CreatedAt: stamp,

@@ -65,6 +65,21 @@ func testMirror(s store.Store, u string) *Mirror {
 	}
 }
 
+// getWithHost GETs u from a server with the given Host header and returns the body.
+func getWithHost(t testing.TB, u, host string) []byte {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	require.NoError(t, err)
+	req.Host = host
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s: %s", u, b)
+	return b
+}
+
 func getJSON(t testing.TB, h http.Handler, target string) map[string]any {
 	t.Helper()
 	rec := httptest.NewRecorder()
@@ -137,10 +152,8 @@ func TestMirrorSyncAndServe(t *testing.T) {
 	assert.Equal(t, "1.4.0", versions[11])
 
 	// Version detail: absolute download_url from the Host, sha256 of the served bytes.
-	req := httptest.NewRequest(http.MethodGet, "/galaxy/test/api/v3/collections/acme/app/versions/1.0.0/", nil)
-	req.Host = "mirror.example:8080"
-	rec := httptest.NewRecorder()
-	mux.ServeHTTP(rec, req)
+	// download_url names the listener the request came in on, whatever Host it gave.
+	body := getWithHost(t, srv.URL+"/galaxy/test/api/v3/collections/acme/app/versions/1.0.0/", "mirror.example:8080")
 	var detail struct {
 		DownloadURL string `json:"download_url"`
 		Artifact    struct {
@@ -155,8 +168,8 @@ func TestMirrorSyncAndServe(t *testing.T) {
 		Collection struct{ Name string } `json:"collection"`
 		Signatures []any                 `json:"signatures"`
 	}
-	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &detail))
-	assert.Equal(t, "http://mirror.example:8080/galaxy/test/download/acme-app-1.0.0.tar.gz", detail.DownloadURL)
+	require.NoError(t, json.Unmarshal(body, &detail))
+	assert.Equal(t, srv.URL+"/galaxy/test/download/acme-app-1.0.0.tar.gz", detail.DownloadURL)
 	assert.Equal(t, map[string]string{"acme.lib": ">=1.0.0,<2.0.0"}, detail.Metadata.Dependencies)
 	assert.Equal(t, "acme", detail.Namespace.Name)
 	assert.Equal(t, "app", detail.Collection.Name)
@@ -164,7 +177,7 @@ func TestMirrorSyncAndServe(t *testing.T) {
 
 	resp, err := http.Get(srv.URL + "/galaxy/test/download/" + detail.Artifact.Filename)
 	require.NoError(t, err)
-	body, _ := io.ReadAll(resp.Body)
+	body, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
 	sum := sha256.Sum256(body)
 	assert.Equal(t, detail.Artifact.SHA256, hex.EncodeToString(sum[:]))
@@ -176,12 +189,16 @@ func TestMirrorSyncAndServe(t *testing.T) {
 	results := roles["results"].([]any)
 	require.Len(t, results, 1)
 	id := int64(results[0].(map[string]any)["id"].(float64))
-	rv := getJSON(t, mux, "/galaxy/test/api/v1/roles/"+strconv.FormatInt(id, 10)+"/versions/")
-	items := rv["results"].([]any)
-	require.Len(t, items, 2)
-	assert.Equal(t, "2.0.0", items[0].(map[string]any)["name"])
-	dl := items[0].(map[string]any)["download_url"].(string)
-	assert.True(t, strings.HasPrefix(dl, "http://example.com/galaxy/test/download/roles/jdoe/web/"), dl)
+	var rv struct {
+		Results []struct {
+			Name        string `json:"name"`
+			DownloadURL string `json:"download_url"`
+		} `json:"results"`
+	}
+	require.NoError(t, json.Unmarshal(getWithHost(t, srv.URL+"/galaxy/test/api/v1/roles/"+strconv.FormatInt(id, 10)+"/versions/", "mirror.example"), &rv))
+	require.Len(t, rv.Results, 2)
+	assert.Equal(t, "2.0.0", rv.Results[0].Name)
+	assert.Equal(t, srv.URL+"/galaxy/test/download/roles/jdoe/web/2.0.0.tar.gz", rv.Results[0].DownloadURL)
 	none := getJSON(t, mux, "/galaxy/test/api/v1/roles/?owner__username=jdoe&name=nope")
 	assert.Empty(t, none["results"])
 
@@ -426,9 +443,9 @@ roles:
 func TestSSOTokenExchange(t *testing.T) {
 	ctx := context.Background()
 	_, u := upstream(t, galaxytest.Options{Token: "access-1"})
-	var calls int
+	var calls atomic.Int64
 	sso := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls++
+		calls.Add(1)
 		_ = r.ParseForm()
 		if r.Method != http.MethodPost || r.PostForm.Get("grant_type") != "refresh_token" ||
 			r.PostForm.Get("client_id") != "cloud-services" || r.PostForm.Get("refresh_token") != "offline-xyz" {
@@ -445,7 +462,7 @@ func TestSSOTokenExchange(t *testing.T) {
 	assert.Contains(t, m.Endpoints(), sso.URL)
 	_, err := m.Sync(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, 1, calls, "one exchange, reused while valid")
+	assert.EqualValues(t, 1, calls.Load(), "one exchange, reused while valid")
 
 	m.Name, m.Token = "wrong", "revoked"
 	_, err = m.Sync(ctx)

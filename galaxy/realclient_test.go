@@ -140,6 +140,14 @@ func TestAnsibleGalaxyEndToEnd(t *testing.T) {
 	assert.Equal(t, "1.0.0", installedVersion(t, inst, "testns", "app"), out)
 	assert.Equal(t, "1.1.0", installedVersion(t, inst, "testns", "base"), out)
 
+	// Reached by a name, the handler answers with download URLs on its listener's address
+	// (it never echoes the Host header), which ansible-galaxy follows.
+	inst = filepath.Join(dir, "inst-name")
+	byName := strings.Replace(api, "127.0.0.1", "localhost", 1)
+	out = testutil.Run(t, 3*time.Minute, env, "ansible-galaxy", "collection", "install", "-vvv", "-s", byName, "testns.app:==1.0.0", "-p", inst)
+	assert.Equal(t, "1.0.0", installedVersion(t, inst, "testns", "app"), out)
+	assert.Contains(t, out, srv.URL+"/galaxy/e2e/download/testns-app-1.0.0.tar.gz", "downloaded from the listener's address")
+
 	// The site URL works too: ansible-galaxy finds /api/ itself.
 	inst = filepath.Join(dir, "inst2")
 	out = testutil.Run(t, 3*time.Minute, env, "ansible-galaxy", "collection", "install", "-s", srv.URL+"/galaxy/e2e/", "testns.app", "-p", inst)

@@ -24,6 +24,8 @@ const (
 	recordType     = "application/json"
 	artifactType   = "application/gzip"
 	maxRecordSize  = 64 << 20
+	// annUpstream is the snapshot annotation naming the upstream.
+	annUpstream = "galaxy.upstream"
 )
 
 // collectionRecord is what the mirror keeps about one collection.

@@ -17,7 +17,9 @@
 // The published tree holds /simple/ and /simple/<name>/ in both PEP 503 HTML and PEP 691
 // JSON, with "#sha256=" fragments, data-requires-python, data-yanked and only the PEP 714
 // data-core-metadata attribute (the legacy name breaks Debian bookworm's pip 23.0.1), and a
-// .metadata file next to every wheel. NewHandler serves it with content negotiation.
+// .metadata file next to every wheel. NewHandler serves it with content negotiation;
+// Inventory lists the distributions it holds (PURL pkg:pypi/<name>@<version>), read from
+// the published pages and the upstream pages kept with them.
 //
 // The resolver is deliberately simpler than pip's: for each requirement and target it
 // takes the newest Latest (or DependencyLatest) admissible versions and follows their

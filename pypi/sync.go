@@ -430,33 +430,51 @@ func (s *syncer) classify(project string, f simple.File) (*dist, string) {
 	if sum := f.Hashes["sha256"]; len(sum) != 64 {
 		return nil, "no sha256 in the index"
 	}
-	d := &dist{File: f, project: project}
+	n, why := parseDistName(project, f.Filename)
+	if n == nil {
+		return nil, why
+	}
+	return &dist{File: f, project: project, version: n.version, vkey: n.version.String(), isWheel: n.isWheel, tags: n.tags}, ""
+}
+
+// distName is what a distribution's file name says.
+type distName struct {
+	version pep440.Version
+	isWheel bool
+	tags    []wheel.Tag
+}
+
+// parseDistName reads the file name of a distribution of project (normalized): a wheel
+// or a source distribution. It returns nil and why the file is refused, or nil and ""
+// for files that are no distribution this mirror handles (.egg, .exe, signatures).
+func parseDistName(project, filename string) (*distName, string) {
+	n := &distName{}
 	var ver string
 	switch {
-	case strings.HasSuffix(f.Filename, ".whl"):
-		w, err := wheel.ParseFilename(f.Filename)
+	case strings.HasSuffix(filename, ".whl"):
+		w, err := wheel.ParseFilename(filename)
 		if err != nil {
 			return nil, err.Error()
 		}
 		if pep508.NormalizeName(w.Name) != project {
 			return nil, "wheel of another project"
 		}
-		d.isWheel, d.tags, ver = true, w.Tags, w.Version
-	case wheel.IsSdist(f.Filename):
-		v, err := wheel.SdistVersion(f.Filename, project)
+		n.isWheel, n.tags, ver = true, w.Tags, w.Version
+	case wheel.IsSdist(filename):
+		v, err := wheel.SdistVersion(filename, project)
 		if err != nil {
 			return nil, err.Error()
 		}
 		ver = v
 	default:
-		return nil, "" // .egg, .exe, signatures: not mirrored
+		return nil, ""
 	}
 	v, err := pep440.Parse(ver)
 	if err != nil {
 		return nil, "version " + ver + " is not PEP 440"
 	}
-	d.version, d.vkey = v, v.String()
-	return d, ""
+	n.version = v
+	return n, ""
 }
 
 // usable reports whether d can be installed on target ti (yanked aside).

@@ -50,7 +50,7 @@ func BenchmarkNoopResync(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		st := e.sync(b)
-		if !st.UpToDate {
+		if st.Changed {
 			b.Fatal("not up to date")
 		}
 	}

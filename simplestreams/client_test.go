@@ -173,7 +173,7 @@ func TestPristine(t *testing.T) {
 	require.True(t, ok)
 	ix, err := e.up.Document(simplestreamstest.IndexBase)
 	require.NoError(t, err)
-	assert.Equal(t, simplestreams.UpstreamState{URL: e.srv.URL + "/", Pristine: true, Updated: ix["updated"].(string), Signed: u.Signed}, u)
+	assert.Equal(t, simplestreams.UpstreamState{URL: e.srv.URL + "/", Index: simplestreams.DefaultIndex, Pristine: true, Updated: ix["updated"].(string), Signed: u.Signed}, u)
 	assert.WithinDuration(t, time.Now(), u.Signed, time.Minute)
 }
 

@@ -52,6 +52,10 @@
 //
 // Every path in the tree is relative to the upstream mirror root, so the tree can be served
 // at the upstream's own URL path. The new tree is published atomically through the store
-// ref "simplestreams/<name>"; a sync that fails at any point publishes nothing, and the
-// last verified tree stays served. NewHandler serves the published tree.
+// ref "simplestreams/<name>" (store.Update); a sync that fails at any point publishes
+// nothing, and the last verified tree stays served. Each generation records the trust
+// settings it was verified under (InsecureSkipSignature, AllowRollback and the upstream
+// keyring's digest): a sync under other settings reuses nothing of it, neither validators
+// nor checksums, and reads and verifies every document again. NewHandler serves the
+// published tree; Inventory lists the items it holds.
 package simplestreams

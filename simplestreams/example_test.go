@@ -62,15 +62,15 @@ func ExampleMirror_Sync() {
 	if err != nil {
 		panic(err)
 	}
-	fmt.Printf("%d products, %d versions, %d files fetched\n", stats.Products, stats.Versions, stats.Fetched)
+	fmt.Printf("%d products, %d versions, %d files fetched\n", stats.Products, stats.Versions, stats.Downloaded)
 	stats, err = m.Sync(context.Background())
 	if err != nil {
 		panic(err)
 	}
-	fmt.Printf("again: up to date %v, %d of %d documents not modified\n", stats.UpToDate, stats.NotModified, stats.Documents)
+	fmt.Printf("again: changed %v, %d of %d documents not modified\n", stats.Changed, stats.NotModified, stats.Documents)
 	// Output:
 	// 5 products, 5 versions, 9 files fetched
-	// again: up to date true, 4 of 4 documents not modified
+	// again: changed false, 4 of 4 documents not modified
 }
 
 // Mirror pristine: the upstream's signed documents are served byte for byte (MAAS verifies

@@ -117,23 +117,20 @@ type Mirror struct {
 
 // SyncStats reports what a sync did.
 type SyncStats struct {
+	// SyncResult says what was published: Changed is false when every upstream document
+	// and the configuration were unchanged (or the tree built equals the published one),
+	// and Generation is then the one already published. Downloaded and DownloadedBytes
+	// count the items fetched now, Reused those found in the store.
+	store.SyncResult
 	// Documents is how many upstream documents (index and products) were read;
 	// NotModified how many of them answered a conditional request with 304.
 	Documents, NotModified int
-	// Products, Versions and Items are what the published mirror holds (when UpToDate,
-	// nothing is parsed and only Items is counted).
+	// Products, Versions and Items are what the published mirror holds (when nothing
+	// changed, nothing is parsed and only Items is counted).
 	Products, Versions, Items int
-	// Fetched items were downloaded now (FetchedBytes in all); Reused were in the store.
-	Fetched, Reused int
-	FetchedBytes    int64
 	// Removed counts files of the previous tree that the new one no longer holds (pruned
 	// versions, deselected products).
 	Removed int
-	// UpToDate: every upstream document was unchanged and the configuration too, so
-	// nothing was published.
-	UpToDate bool
-	// Published is the new generation when one was published.
-	Published store.Generation
 }
 
 // Ref returns the store ref the mirror publishes: "simplestreams/<name>".
@@ -155,12 +152,19 @@ func (m *Mirror) baseURL() string {
 	return m.URL + "/"
 }
 
-func (m *Mirror) url(p string) string {
+func (m *Mirror) url(p string) string { return joinURL(m.baseURL(), p) }
+
+// joinURL returns the URL of the tree path p under base, a mirror root ending in "/";
+// "" when base is.
+func joinURL(base, p string) string {
+	if base == "" {
+		return ""
+	}
 	segs := strings.Split(p, "/")
 	for i, s := range segs {
 		segs[i] = url.PathEscape(s)
 	}
-	return m.baseURL() + strings.Join(segs, "/")
+	return base + strings.Join(segs, "/")
 }
 
 func (m *Mirror) log() *slog.Logger {
@@ -170,10 +174,12 @@ func (m *Mirror) log() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// syncState is what a published snapshot remembers for the next sync.
+// syncState is what a published snapshot remembers for the next sync. A sync reads it
+// from the previous tree only when that tree was published under the same trust settings
+// (store.Prev.Snapshot); the rollback floor, which verifies nothing, from any.
 type syncState struct {
-	// Config fingerprints everything that shapes the output; when it changes, the next
-	// sync does not trust conditional requests.
+	// Config fingerprints everything else that shapes the output; when it changes, the
+	// next sync does not trust conditional requests.
 	Config string `json:"config"`
 	// IndexUpdated is the upstream index's `updated`, for the rollback check.
 	IndexUpdated string `json:"index_updated,omitempty"`
@@ -183,7 +189,14 @@ type syncState struct {
 	// the content it was verified against, so that the content is neither downloaded nor
 	// hashed again.
 	Sums map[string]store.Digest `json:"sums,omitempty"`
+	// Vouched names every item held (itemKey) with the strongest checksum the upstream
+	// listed for it (a re-signed document also lists the sha256 computed here), for
+	// Inventory.
+	Vouched map[string]store.Algorithm `json:"vouched,omitempty"`
 }
+
+// itemKey names an item of products document id in syncState.Vouched.
+func itemKey(id string, it ItemRef) string { return id + " " + it.String() }
 
 // docState is one upstream document as read: its validators, and the raw file and
 // detached signature (a .json's .json.gpg) as stored.
@@ -194,6 +207,9 @@ type docState struct {
 	Size         int64        `json:"size"`
 	Sig          store.Digest `json:"sig,omitempty"`
 	SigSize      int64        `json:"sig_size,omitempty"`
+	// Signer is the fingerprint of the primary key whose signature on the document
+	// verified; empty when signatures were not checked.
+	Signer string `json:"signer,omitempty"`
 }
 
 // run is the state of one Sync.
@@ -205,13 +221,16 @@ type run struct {
 	signed   bool // signatures are required
 	filters  Filters
 	keep     func(ItemRef) bool
-	prev     syncState
-	trust    bool // prev validators may be used
+	prev     syncState       // of the reusable previous tree (store.Prev.Snapshot)
+	prevSnap *store.Snapshot // that tree; nil when nothing may be reused
+	trust    bool            // prev validators may be used
+	floor    string          // the published tree's index `updated`, for the rollback check
+	oldFiles map[string]store.File
 	next     syncState
 	stats    SyncStats
 	mu       sync.Mutex
-	modified bool                // some document changed (or could not be revalidated)
-	sigs     []upstreamSignature // the upstream signatures that verified
+	modified bool           // some document changed (or could not be revalidated)
+	sigs     []pgp.Verified // the upstream signatures that verified
 	upstream UpstreamState
 }
 
@@ -255,8 +274,8 @@ func (m *Mirror) prepare() (*run, error) {
 			}
 		}
 	}
-	r.upstream = UpstreamState{URL: m.baseURL(), Pristine: m.Pristine}
-	r.next = syncState{Config: m.configHash(r.keyring), Docs: map[string]docState{}, Sums: map[string]store.Digest{}}
+	r.upstream = UpstreamState{URL: m.baseURL(), Index: r.index, Pristine: m.Pristine}
+	r.next = syncState{Config: m.configHash(), Docs: map[string]docState{}, Sums: map[string]store.Digest{}, Vouched: map[string]store.Algorithm{}}
 	return r, nil
 }
 
@@ -267,21 +286,18 @@ func (m *Mirror) indexPath() string {
 	return m.Index
 }
 
-func (m *Mirror) configHash(kr *pgp.Keyring) string {
+// configHash fingerprints the settings that shape the output. Those that decide what is
+// trusted (InsecureSkipSignature, the keyring, ...) are the sync's store.Trust instead.
+func (m *Mirror) configHash() string {
 	cfg := struct {
 		URL, Index string
 		Filters    []string
 		MAAS       []MAASSelection
 		Max        int
-		Insecure   bool
 		Pristine   bool
-		Keyring    []string
 		Signer     string
 		Format     int
-	}{URL: m.baseURL(), Index: m.indexPath(), Filters: m.Filters, MAAS: m.MAAS, Max: m.Max, Insecure: m.InsecureSkipSignature, Pristine: m.Pristine, Format: 2}
-	if kr != nil {
-		cfg.Keyring = kr.Fingerprints()
-	}
+	}{URL: m.baseURL(), Index: m.indexPath(), Filters: m.Filters, MAAS: m.MAAS, Max: m.Max, Pristine: m.Pristine, Format: 3}
 	if m.Signer != nil && !m.Pristine {
 		cfg.Signer = m.Signer.Fingerprint()
 	}
@@ -293,43 +309,78 @@ func (m *Mirror) configHash(kr *pgp.Keyring) string {
 // Sync mirrors the upstream: it reads the index and the products documents (conditional
 // requests when a previous sync left validators), verifies their signatures, selects
 // items, downloads the new ones verified against their checksums, writes and signs the
-// documents of the new tree and publishes it atomically. When nothing changed upstream it
-// publishes nothing (SyncStats.UpToDate). On any error nothing is published.
+// documents of the new tree and publishes it atomically through store.Update. When nothing
+// changed upstream it publishes nothing (SyncStats.Changed is false). A tree published
+// under other trust settings (InsecureSkipSignature, AllowRollback, another keyring) lends
+// nothing to the next sync: every document is read whole and verified again. On any error
+// nothing is published.
 func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 	r, err := m.prepare()
 	if err != nil {
 		return SyncStats{}, err
 	}
-	prevGen, err := store.Current(ctx, m.Store, m.Ref())
-	var prevSnap *store.Snapshot
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		r.modified = true
-	case err != nil:
-		return SyncStats{}, err
-	default:
-		if prevSnap, err = store.ReadSnapshot(ctx, m.Store, prevGen.Snapshot); err != nil {
-			return SyncStats{}, err
+	kd, err := r.keyring.Digest()
+	if err != nil {
+		return SyncStats{}, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	r.stats.Ref = m.Ref()
+	trust := store.TrustOf(m).WithRoot("keyring", kd.String())
+	gen, changed, err := store.Update(ctx, m.Store, m.Ref(), trust, func(prev store.Prev) (*store.Snapshot, error) {
+		if prev.TrustChanged != nil {
+			m.log().Info("simplestreams: verifying everything again", "mirror", m.Name, "changed", prev.TrustChanged)
 		}
-		if s, ok := prevSnap.Annotations[stateAnnotation]; ok && json.Unmarshal([]byte(s), &r.prev) == nil {
-			r.trust = r.prev.Config == r.next.Config
-		}
-		if !r.trust {
-			r.modified = true
+		r.start(prev)
+		return r.build(ctx)
+	})
+	if err != nil {
+		return r.stats, err
+	}
+	r.stats.Generation, r.stats.Changed = gen, changed
+	if changed {
+		m.log().Info("simplestreams: published", "mirror", m.Name, "snapshot", gen.Snapshot, "pristine", m.Pristine, "items", r.stats.Items,
+			"downloaded", r.stats.Downloaded, "bytes", r.stats.DownloadedBytes, "removed", r.stats.Removed)
+	} else {
+		m.log().Info("simplestreams: up to date", "mirror", m.Name, "documents", r.stats.Documents)
+	}
+	return r.stats, nil
+}
+
+// start takes what the sync may use of the published tree: all of its state when it was
+// published under the same trust settings, else only the rollback floor and the file list
+// (to count what is removed).
+func (r *run) start(prev store.Prev) {
+	if prev.Published != nil {
+		r.oldFiles = prev.Published.Files
+		var st syncState
+		if s, ok := prev.Published.Annotations[stateAnnotation]; ok && json.Unmarshal([]byte(s), &st) == nil {
+			r.floor = st.IndexUpdated
 		}
 	}
+	if prev.Snapshot != nil {
+		r.prevSnap = prev.Snapshot
+		if s, ok := prev.Snapshot.Annotations[stateAnnotation]; ok && json.Unmarshal([]byte(s), &r.prev) == nil {
+			r.trust = r.prev.Config == r.next.Config
+		}
+	}
+	r.modified = !r.trust
+}
+
+// build reads the upstream and returns the next tree, or nil when the published one is
+// still right.
+func (r *run) build(ctx context.Context) (*store.Snapshot, error) {
+	m := r.m
 
 	// The index.
 	raw, err := r.document(ctx, r.index, store.Expect{})
 	if err != nil {
-		return r.stats, err
+		return nil, err
 	}
 	ix, err := ParseIndex(raw)
 	if err != nil {
-		return r.stats, &DocumentError{Path: r.index, Err: err}
+		return nil, &DocumentError{Path: r.index, Err: err}
 	}
 	if err := r.checkRollback(ix); err != nil {
-		return r.stats, &DocumentError{Path: r.index, Err: err}
+		return nil, &DocumentError{Path: r.index, Err: err}
 	}
 	r.next.IndexUpdated, r.upstream.Updated = ix.Updated, ix.Updated
 
@@ -342,35 +393,32 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 		if e.Format != FormatProducts {
 			if m.Pristine && e.Format == FormatIndex {
 				// Clients follow the verbatim index into it; this mirror does not.
-				return r.stats, &DocumentError{Path: r.index, Err: invalidf("entry %s: a nested %s cannot be mirrored pristine", id, e.Format)}
+				return nil, &DocumentError{Path: r.index, Err: invalidf("entry %s: a nested %s cannot be mirrored pristine", id, e.Format)}
 			}
 			m.log().Info("simplestreams: skipping index entry", "content_id", id, "format", e.Format)
 			continue
 		}
 		b, err := r.document(ctx, e.Path, e.Expect())
 		if err != nil {
-			return r.stats, err
+			return nil, err
 		}
 		entries = append(entries, e)
 		docs = append(docs, b)
 	}
-	if !r.modified && prevSnap != nil {
-		// Every document answered 304 and the configuration is the same: the published
-		// tree is still right.
-		r.stats.UpToDate = true
-		r.stats.Published = prevGen
-		countTree(prevSnap, &r.stats)
-		m.log().Info("simplestreams: up to date", "mirror", m.Name, "documents", r.stats.Documents)
-		return r.stats, nil
+	if !r.modified {
+		// Every document answered 304 (or came back the same) and the configuration is
+		// the same: the published tree is still right.
+		countTree(r.prevSnap, &r.stats)
+		return nil, nil
 	}
 	var streams []stream
 	for i, e := range entries {
 		p, err := ParseProducts(docs[i])
 		if err != nil {
-			return r.stats, &DocumentError{Path: e.Path, Err: err}
+			return nil, &DocumentError{Path: e.Path, Err: err}
 		}
 		if p.ContentID != "" && p.ContentID != e.ContentID {
-			return r.stats, &DocumentError{Path: e.Path, Err: invalidf("content_id %q, but the index lists it as %q", p.ContentID, e.ContentID)}
+			return nil, &DocumentError{Path: e.Path, Err: invalidf("content_id %q, but the index lists it as %q", p.ContentID, e.ContentID)}
 		}
 		if p.ContentID == "" {
 			p.ContentID = e.ContentID
@@ -401,18 +449,19 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 				continue // a record without a file (image-ids)
 			}
 			if meta[p] {
-				return r.stats, &DocumentError{Path: s.entry.Path, Err: fmt.Errorf("%w: item %s: path %q is taken by the mirror's metadata", ErrInvalidDocument, it, p)}
+				return nil, &DocumentError{Path: s.entry.Path, Err: fmt.Errorf("%w: item %s: path %q is taken by the mirror's metadata", ErrInvalidDocument, it, p)}
 			}
 			e := it.Expect()
 			if len(e.Sums) == 0 {
-				return r.stats, &DocumentError{Path: s.entry.Path, Err: invalidf("item %s: no sha256, sha512 or md5", it)}
+				return nil, &DocumentError{Path: s.entry.Path, Err: invalidf("item %s: no sha256, sha512 or md5", it)}
 			}
+			r.next.Vouched[itemKey(s.entry.ContentID, it)] = strongest(e)
 			if _, md5 := e.Sums[store.MD5]; md5 && len(e.Sums) == 1 {
 				m.log().Warn("simplestreams: item has only an md5 checksum", "item", it.String(), "path", p)
 			}
 			if w, ok := wants[p]; ok {
 				if !sameExpect(w.expect, e) {
-					return r.stats, &DocumentError{Path: s.entry.Path, Err: invalidf("item %s: path %q is also %s with other checksums", it, p, w.first)}
+					return nil, &DocumentError{Path: s.entry.Path, Err: invalidf("item %s: path %q is also %s with other checksums", it, p, w.first)}
 				}
 				w.items = append(w.items, it.Item)
 				continue
@@ -448,7 +497,7 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return r.stats, err
+		return nil, err
 	}
 	for p, w := range wants {
 		f := files[p]
@@ -463,7 +512,7 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 			it.Set(string(store.SHA256), f.Digest.Hex())
 		}
 		if err := snap.Add(p, f); err != nil {
-			return r.stats, err
+			return nil, err
 		}
 	}
 
@@ -474,42 +523,27 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 		err = r.addResigned(ctx, snap, ix, streams)
 	}
 	if err != nil {
-		return r.stats, err
+		return nil, err
 	}
 
-	// Publish.
+	// The state for the next sync.
 	state, err := json.Marshal(r.next)
 	if err != nil {
-		return r.stats, err
+		return nil, err
 	}
-	if err := r.upstream.noteSignatures(r.sigs, r.keyring); err != nil {
-		return r.stats, err
-	}
+	r.upstream.noteSignatures(r.sigs)
 	up, err := json.Marshal(r.upstream)
 	if err != nil {
-		return r.stats, err
+		return nil, err
 	}
 	snap.Annotations[stateAnnotation] = string(state)
 	snap.Annotations[upstreamAnnotation] = string(up)
-	if prevSnap != nil {
-		for p := range prevSnap.Files {
-			if _, ok := snap.Files[p]; !ok {
-				r.stats.Removed++
-			}
+	for p := range r.oldFiles {
+		if _, ok := snap.Files[p]; !ok {
+			r.stats.Removed++
 		}
 	}
-	sd, err := store.WriteSnapshot(ctx, m.Store, snap)
-	if err != nil {
-		return r.stats, err
-	}
-	gen, err := store.Publish(ctx, m.Store, m.Ref(), prevGen.Record, sd)
-	if err != nil {
-		return r.stats, err
-	}
-	r.stats.Published = gen
-	m.log().Info("simplestreams: published", "mirror", m.Name, "snapshot", sd, "pristine", m.Pristine, "items", r.stats.Items,
-		"fetched", r.stats.Fetched, "bytes", r.stats.FetchedBytes, "removed", r.stats.Removed)
-	return r.stats, nil
+	return snap, nil
 }
 
 // stream is one products document and what was selected of it.
@@ -620,16 +654,16 @@ func countTree(snap *store.Snapshot, st *SyncStats) {
 }
 
 func (r *run) checkRollback(ix *Index) error {
-	if r.m.AllowRollback || r.prev.IndexUpdated == "" || ix.Updated == "" {
+	if r.m.AllowRollback || r.floor == "" || ix.Updated == "" {
 		return nil
 	}
-	old, err1 := mail.ParseDate(r.prev.IndexUpdated)
+	old, err1 := mail.ParseDate(r.floor)
 	cur, err2 := mail.ParseDate(ix.Updated)
 	if err1 != nil || err2 != nil {
 		return nil
 	}
 	if cur.Before(old) {
-		return fmt.Errorf("%w: updated %s, published mirror built from %s", ErrRollback, ix.Updated, r.prev.IndexUpdated)
+		return fmt.Errorf("%w: updated %s, published mirror built from %s", ErrRollback, ix.Updated, r.floor)
 	}
 	return nil
 }
@@ -692,14 +726,13 @@ func (r *run) fetchDocument(ctx context.Context, p string, want store.Expect) ([
 	}
 	var content []byte
 	var v pgp.Verified
-	var sig []byte
 	switch {
 	case !r.signed:
 		content, err = unwrapUnverified(data)
 	case strings.HasSuffix(p, ".sjson"):
 		content, v, err = readClearsigned(r.keyring, data)
-		sig = data
 	default:
+		var sig []byte
 		if reused && st.Sig != "" {
 			sig, err = store.ReadBlob(ctx, m.Store, st.Sig, pgp.MaxSignatureSize)
 		} else {
@@ -719,7 +752,8 @@ func (r *run) fetchDocument(ctx context.Context, p string, want store.Expect) ([
 		return nil, err
 	}
 	if r.signed {
-		r.sigs = append(r.sigs, newUpstreamSignature(sig, v))
+		r.sigs = append(r.sigs, v)
+		st.Signer = v.Fingerprint
 	}
 	r.next.Docs[p] = st
 	return content, nil
@@ -778,8 +812,8 @@ func (r *run) item(ctx context.Context, p string, e store.Expect) (store.BlobInf
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.stats.Fetched++
-	r.stats.FetchedBytes += res.Blob.Size
+	r.stats.Downloaded++
+	r.stats.DownloadedBytes += res.Blob.Size
 	r.record(e, res.Blob.Digest)
 	return res.Blob, nil
 }

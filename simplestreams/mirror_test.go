@@ -5,6 +5,7 @@ import (
 	"crypto/md5"
 	"crypto/sha512"
 	"encoding/hex"
+	"hash"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -200,10 +201,10 @@ func TestMirrorRoundTrip(t *testing.T) {
 	// noble per arch: 2 kernels, 2 initrds, shared squashfs + manifest = 6; jammy ga: 4;
 	// centos 1; bootloaders 3.
 	assert.Equal(t, 12+4+1+3, stats.Items)
-	assert.Equal(t, stats.Items, stats.Fetched)
+	assert.Equal(t, stats.Items, stats.Downloaded)
 	assert.Zero(t, stats.Reused)
 	assert.Equal(t, 4, stats.Documents)
-	assert.False(t, stats.UpToDate)
+	assert.True(t, stats.Changed)
 
 	listed := checkTree(t, e)
 	require.Len(t, listed, stats.Items)
@@ -249,7 +250,7 @@ func TestMirrorRoundTrip(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 12+4, fetchedItems)
-	assert.Equal(t, 12+4, stats.Fetched)
+	assert.Equal(t, 12+4, stats.Downloaded)
 	assert.Equal(t, 4, stats.Reused, "centos and bootloaders")
 	assert.Equal(t, 2, stats.NotModified, "bootloader and centos documents are unchanged")
 	assert.Equal(t, 16, stats.Removed, "the previous version's items are pruned")
@@ -266,7 +267,7 @@ func TestMirrorRoundTrip(t *testing.T) {
 	before, err := e.st.Ref(ctx, e.m.Ref())
 	require.NoError(t, err)
 	stats = e.sync(t)
-	assert.True(t, stats.UpToDate)
+	assert.False(t, stats.Changed)
 	assert.Equal(t, 4, stats.NotModified)
 	assert.Equal(t, map[string]int{
 		"streams/v1/index.sjson":                                   1,
@@ -281,7 +282,7 @@ func TestMirrorRoundTrip(t *testing.T) {
 	// A changed configuration is not up to date even though upstream is.
 	e.m.Max = 2
 	stats = e.sync(t)
-	assert.False(t, stats.UpToDate)
+	assert.True(t, stats.Changed)
 	assert.Equal(t, 2*5+3+1, stats.Versions, "%+v", stats)
 	checkTree(t, e)
 }
@@ -364,7 +365,7 @@ func TestJSONEntryPoint(t *testing.T) {
 	checkTree(t, e)
 	e.up.ResetRequests()
 	stats = e.sync(t)
-	assert.True(t, stats.UpToDate)
+	assert.False(t, stats.Changed)
 	assert.Len(t, e.up.Requests(), 4, "one conditional request per .json; the .gpg is not asked again")
 }
 
@@ -386,26 +387,34 @@ func TestInsecureAndUnsigned(t *testing.T) {
 	assert.Len(t, ix.Entries, 3)
 }
 
-func TestSHA512OnlyItemsAreNotFetchedAgain(t *testing.T) {
-	e := newEnv(t, nil)
+// swapRootTgzChecksum makes the upstream list the CentOS root-tgz item with the checksum
+// field (sha512, md5) that h computes instead of its sha256, and returns the item's path.
+func swapRootTgzChecksum(t *testing.T, e *env, field string, h hash.Hash) string {
+	t.Helper()
 	doc, err := e.up.Document(simplestreamstest.CentOSBase)
 	require.NoError(t, err)
 	prod := doc["products"].(map[string]any)["com.ubuntu.maas.stable:centos-bases:7.0:amd64"].(map[string]any)
 	it := prod["versions"].(map[string]any)["20200109_01"].(map[string]any)["items"].(map[string]any)["root-tgz"].(map[string]any)
 	content, _ := e.up.File(it["path"].(string))
-	sum := sha512.Sum512(content)
+	h.Write(content)
 	delete(it, "sha256")
-	it["sha512"] = hex.EncodeToString(sum[:])
+	it[field] = hex.EncodeToString(h.Sum(nil))
 	require.NoError(t, e.up.SetDocument(simplestreamstest.CentOSBase, doc))
+	return it["path"].(string)
+}
+
+func TestSHA512OnlyItemsAreNotFetchedAgain(t *testing.T) {
+	e := newEnv(t, nil)
+	path := swapRootTgzChecksum(t, e, "sha512", sha512.New())
 	e.sync(t)
 	checkTree(t, e) // the published document gives the sha256 too
 
 	e.up.ResetRequests()
 	e.m.Max = 2 // a new configuration: every document is read and every item checked again
 	stats := e.sync(t)
-	assert.False(t, stats.UpToDate)
+	assert.True(t, stats.Changed)
 	assert.Equal(t, 1, e.up.Requests()[simplestreamstest.CentOSBase+".sjson"])
-	assert.Zero(t, e.up.Requests()[it["path"].(string)], "known by its sha512: not fetched again")
+	assert.Zero(t, e.up.Requests()[path], "known by its sha512: not fetched again")
 }
 
 func TestImageIDsStream(t *testing.T) {
@@ -448,10 +457,10 @@ func TestFilesystemStore(t *testing.T) {
 	e := newEnv(t, func(m *simplestreams.Mirror) { m.Store = st; m.Fetch = &fetch.Client{Store: st} })
 	e.st = st
 	stats := e.sync(t)
-	assert.Equal(t, 20, stats.Fetched)
+	assert.Equal(t, 20, stats.Downloaded)
 	checkTree(t, e)
 	stats = e.sync(t)
-	assert.True(t, stats.UpToDate)
+	assert.False(t, stats.Changed)
 	assert.Equal(t, 20, stats.Items)
 }
 
@@ -476,12 +485,12 @@ func TestResyncAfterGC(t *testing.T) {
 	assert.Positive(t, gcStats.Removed)
 	e.up.ResetRequests()
 	stats := e.sync(t)
-	assert.True(t, stats.UpToDate)
+	assert.False(t, stats.Changed)
 	assert.Equal(t, 2, e.up.Requests()["streams/v1/index.sjson"], "a conditional request, then the full document")
 	checkTree(t, e)
 	require.NoError(t, e.up.AddVersion("20261201"))
 	stats = e.sync(t)
-	assert.Equal(t, 16, stats.Fetched)
+	assert.Equal(t, 16, stats.Downloaded)
 	checkTree(t, e)
 }
 
@@ -503,7 +512,7 @@ func TestStoredItemCheckedAgainstNewChecksums(t *testing.T) {
 	e.m.Store, e.m.Fetch = cs, &fetch.Client{Store: cs, Retries: -1}
 	e.up.ResetRequests()
 	stats := e.sync(t)
-	assert.Zero(t, stats.Fetched)
+	assert.Zero(t, stats.Downloaded)
 	assert.Zero(t, e.up.Requests()[it["path"].(string)])
 	assert.Equal(t, int64(1), cs.opens.Load(), "the stored bytes are hashed once")
 	checkTree(t, e)

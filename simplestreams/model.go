@@ -450,8 +450,19 @@ func (r ItemRef) Size() int64 { return sizeOf(r.Get) }
 // lists (sha512, sha256, md5), as the simplestreams client checks whichever it prefers.
 func (r ItemRef) Expect() store.Expect { return fileExpect(r.Get) }
 
-// checksumFields are the checksums a simplestreams item or index entry may list.
+// checksumFields are the checksums a simplestreams item or index entry may list,
+// strongest first.
 var checksumFields = [...]store.Algorithm{store.SHA512, store.SHA256, store.MD5}
+
+// strongest returns the strongest checksum e lists ("" when none).
+func strongest(e store.Expect) store.Algorithm {
+	for _, a := range checksumFields {
+		if _, ok := e.Sums[a]; ok {
+			return a
+		}
+	}
+	return ""
+}
 
 // fileExpect is what a file described by the fields get resolves must match: size (when
 // given) and every listed checksum, lower-cased.

@@ -1,16 +1,10 @@
 package simplestreams
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"strings"
 	"time"
-
-	"github.com/ProtonMail/go-crypto/openpgp"
-	"github.com/ProtonMail/go-crypto/openpgp/armor"
-	"github.com/ProtonMail/go-crypto/openpgp/packet"
 
 	"github.com/airgapkit/airgap/store"
 	"github.com/airgapkit/airgap/store/pgp"
@@ -32,6 +26,8 @@ const upstreamAnnotation = "simplestreams/upstream"
 type UpstreamState struct {
 	// URL is the upstream mirror root.
 	URL string `json:"url"`
+	// Index is the entry point read, relative to URL (Mirror.Index).
+	Index string `json:"index,omitempty"`
 	// Pristine reports that the tree serves the upstream's signed documents verbatim.
 	Pristine bool `json:"pristine,omitempty"`
 	// Updated is the upstream index's `updated` field (RFC 2822), as written.
@@ -60,132 +56,15 @@ func ReadUpstreamState(snap *store.Snapshot) (u UpstreamState, ok bool, err erro
 	return u, true, nil
 }
 
-// upstreamSignature is an upstream signature that verified, with its signature packets
-// (armored or binary), read for their expiration time only when a tree is published.
-type upstreamSignature struct {
-	pgp.Verified
-	packets []byte
-}
-
-// newUpstreamSignature keeps the signature packets of sig, the clearsigned document or
-// the detached signature that verified (a copy: the document itself is not kept).
-func newUpstreamSignature(sig []byte, v pgp.Verified) upstreamSignature {
-	if i := armorStart(sig); i > 0 {
-		sig = sig[i:]
-	}
-	return upstreamSignature{Verified: v, packets: bytes.Clone(sig)}
-}
-
-// expires returns when the signature expires by its own expiration time; zero: never.
-func (s upstreamSignature) expires() time.Time {
-	p := findSignature(s.packets, s.Verified)
-	if p == nil || p.SigLifetimeSecs == nil || *p.SigLifetimeSecs == 0 {
-		return time.Time{}
-	}
-	return p.CreationTime.Add(time.Duration(*p.SigLifetimeSecs) * time.Second)
-}
-
-// noteSignatures folds the signatures that verified into u: the oldest creation time,
-// and the earliest expiry of a signature, its signing key or that key's primary key (the
-// keys as kr holds them).
-func (u *UpstreamState) noteSignatures(sigs []upstreamSignature, kr *pgp.Keyring) error {
-	if len(sigs) == 0 {
-		return nil
-	}
-	keys, err := keyEntities(kr)
-	if err != nil {
-		return err
-	}
-	note := func(t time.Time) {
-		if !t.IsZero() && (u.Expires.IsZero() || t.Before(u.Expires)) {
-			u.Expires = t
-		}
-	}
+// noteSignatures folds the upstream signatures that verified into u: the oldest creation
+// time and the earliest expiry (pgp.Verified.Expires: the signature's, or its key's).
+func (u *UpstreamState) noteSignatures(sigs []pgp.Verified) {
 	for _, s := range sigs {
 		if u.Signed.IsZero() || s.Created.Before(u.Signed) {
 			u.Signed = s.Created
 		}
-		note(s.expires())
-		for _, e := range keys {
-			primary, _ := e.PrimarySelfSignature()
-			if fingerprintHex(e.PrimaryKey.Fingerprint) == s.SigningKey {
-				note(keyExpiry(e.PrimaryKey, primary))
-			}
-			for _, sk := range e.Subkeys {
-				if fingerprintHex(sk.PublicKey.Fingerprint) == s.SigningKey {
-					note(keyExpiry(e.PrimaryKey, primary))
-					note(keyExpiry(sk.PublicKey, sk.Sig))
-				}
-			}
-		}
-	}
-	return nil
-}
-
-// keyExpiry returns when k expires by the lifetime its self-signature gives it; zero:
-// never.
-func keyExpiry(k *packet.PublicKey, self *packet.Signature) time.Time {
-	if self == nil || self.KeyLifetimeSecs == nil || *self.KeyLifetimeSecs == 0 {
-		return time.Time{}
-	}
-	return k.CreationTime.Add(time.Duration(*self.KeyLifetimeSecs) * time.Second)
-}
-
-// findSignature returns the signature packet in sig that v describes.
-func findSignature(sig []byte, v pgp.Verified) *packet.Signature {
-	var r io.Reader = bytes.NewReader(sig)
-	if i := armorStart(sig); i >= 0 {
-		blk, err := armor.Decode(bytes.NewReader(sig[i:]))
-		if err != nil {
-			return nil
-		}
-		r = blk.Body
-	}
-	pr := packet.NewReader(r)
-	for {
-		p, err := pr.Next()
-		if err != nil {
-			return nil
-		}
-		s, ok := p.(*packet.Signature)
-		if !ok || !s.CreationTime.Equal(v.Created) {
-			continue
-		}
-		switch {
-		case s.IssuerFingerprint != nil:
-			ok = fingerprintHex(s.IssuerFingerprint) == v.SigningKey
-		case s.IssuerKeyId != nil: // older signatures name only the key ID: the fingerprint's low 64 bits
-			ok = strings.HasSuffix(v.SigningKey, fmt.Sprintf("%016X", *s.IssuerKeyId))
-		}
-		if ok {
-			return s
+		if !s.Expires.IsZero() && (u.Expires.IsZero() || s.Expires.Before(u.Expires)) {
+			u.Expires = s.Expires
 		}
 	}
 }
-
-var beginSignature = []byte("-----BEGIN PGP SIGNATURE-----")
-
-// armorStart returns where the armored signature block of sig starts: sig itself (a
-// detached armored signature), or the first line that starts it (a clearsigned message:
-// dash-escaping keeps such lines out of the signed text); -1 when sig is binary.
-func armorStart(sig []byte) int {
-	trimmed := bytes.TrimLeft(sig, " \t\r\n")
-	if bytes.HasPrefix(trimmed, beginSignature) {
-		return len(sig) - len(trimmed)
-	}
-	if i := bytes.Index(sig, append([]byte("\n"), beginSignature...)); i >= 0 {
-		return i + 1
-	}
-	return -1
-}
-
-// keyEntities reads the keys of kr, to look up their lifetimes.
-func keyEntities(kr *pgp.Keyring) (openpgp.EntityList, error) {
-	b, err := kr.Export(false)
-	if err != nil || len(b) == 0 {
-		return nil, err
-	}
-	return openpgp.ReadKeyRing(bytes.NewReader(b))
-}
-
-func fingerprintHex(fp []byte) string { return strings.ToUpper(fmt.Sprintf("%x", fp)) }

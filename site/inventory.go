@@ -86,12 +86,3 @@ func WriteInventory(ctx context.Context, w io.Writer, s store.Store, ms []Mirror
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
 }
-
-// listFiles is the inventory of a kind that knows no more than its files.
-func listFiles(ctx context.Context, s store.Store, m Mirror, vouchedBy string) ([]store.Item, error) {
-	var out []store.Item
-	err := published(ctx, s, m, func(p string, f store.File) {
-		out = append(out, store.Item{Type: "file", Name: p, Path: p, Digest: f.Digest, Size: f.Size, VouchedBy: vouchedBy})
-	})
-	return out, err
-}

@@ -7,8 +7,6 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/airgapkit/airgap/pypi/pep508"
-	"github.com/airgapkit/airgap/pypi/wheel"
 	"github.com/airgapkit/airgap/store"
 )
 
@@ -47,44 +45,6 @@ func (m *AptMirror) Inventory(ctx context.Context, s store.Store) ([]store.Item,
 			Upstream:  strings.TrimSuffix(m.URL, "/") + "/" + p,
 			VouchedBy: "SHA256 in Packages listed by InRelease, signed by a key of " + m.Keyring,
 		})
-	})
-	return out, err
-}
-
-func (m *PyPIMirror) Inventory(ctx context.Context, s store.Store) ([]store.Item, error) {
-	var out []store.Item
-	err := published(ctx, s, m, func(p string, f store.File) {
-		if !strings.HasPrefix(p, "packages/") || strings.HasSuffix(p, ".metadata") {
-			return
-		}
-		c := store.Item{Type: "library", Digest: f.Digest, Path: p, VouchedBy: "sha256 in the simple index of " + m.URL}
-		if w, err := wheel.ParseFilename(path.Base(p)); err == nil {
-			c.Name, c.Version = pep508.NormalizeName(w.Name), w.Version
-		} else {
-			c.Name = path.Base(path.Dir(p)) // sdists: the project directory
-		}
-		if c.Version != "" {
-			c.PURL = "pkg:pypi/" + c.Name + "@" + c.Version
-		}
-		out = append(out, c)
-	})
-	return out, err
-}
-
-var collectionFile = regexp.MustCompile(`^artifacts/([a-z0-9_]+)-([a-z0-9_]+)-([^/]+)\.tar\.gz$`)
-
-func (m *GalaxyMirror) Inventory(ctx context.Context, s store.Store) ([]store.Item, error) {
-	var out []store.Item
-	err := published(ctx, s, m, func(p string, f store.File) {
-		c := store.Item{Type: "library", Digest: f.Digest, Path: p, VouchedBy: "artifact.sha256 from " + m.URL + " and the artifact's FILES.json"}
-		if g := collectionFile.FindStringSubmatch(p); g != nil {
-			c.Name, c.Version = g[1]+"."+g[2], g[3]
-		} else if strings.HasSuffix(p, ".tar.gz") {
-			c.Name = path.Base(p) // roles
-		} else {
-			return
-		}
-		out = append(out, c)
 	})
 	return out, err
 }

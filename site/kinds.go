@@ -92,16 +92,11 @@ func (m *SimplestreamsMirror) Sync(ctx context.Context, env *Env) (Result, error
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{SyncResult: store.SyncResult{
-		Ref: Ref(m), Generation: st.Published, Changed: !st.UpToDate,
-		Downloaded: st.Fetched, DownloadedBytes: st.FetchedBytes, Reused: st.Reused,
-	}}
-	if st.UpToDate {
-		res.Summary = "unchanged upstream"
-		return res, nil
+	if !st.Changed {
+		return Result{SyncResult: st.SyncResult, Summary: "unchanged upstream"}, nil
 	}
-	res.Summary = fmt.Sprintf("%d products, %d versions, %d items (%d fetched, %s; %d reused; %d pruned)", st.Products, st.Versions, st.Items, st.Fetched, HumanBytes(st.FetchedBytes), st.Reused, st.Removed)
-	return res, nil
+	return Result{SyncResult: st.SyncResult, Summary: summary(st.SyncResult,
+		fmt.Sprintf("%d products, %d versions, %d items, %d pruned", st.Products, st.Versions, st.Items, st.Removed))}, nil
 }
 
 func (m *SimplestreamsMirror) Handler(env *Env, prefix string) http.Handler {
@@ -219,7 +214,8 @@ func (m *GalaxyMirror) Sync(ctx context.Context, env *Env) (Result, error) {
 }
 
 // Handler writes absolute download URLs, so it is told where it is mounted: under
-// external_url when configured, else the request's Host plus the prefix.
+// external_url when configured, else the address the request arrived on (never its Host
+// header, which any client can forge).
 func (m *GalaxyMirror) Handler(env *Env, prefix string) http.Handler {
 	opts := []galaxy.HandlerOption{galaxy.WithBasePath(prefix)}
 	if env.ExternalURL != "" {
@@ -304,8 +300,17 @@ func HumanBytes(n int64) string {
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGT"[exp])
 }
 
-// Inventory lists the files of the published tree, each vouched for by the signed
-// products documents it was checked against.
+// Inventory is what the published mirror holds (pypi.Inventory).
+func (m *PyPIMirror) Inventory(ctx context.Context, s store.Store) ([]store.Item, error) {
+	return pypi.Inventory(ctx, s, Ref(m))
+}
+
+// Inventory is what the published mirror holds (galaxy.Inventory).
+func (m *GalaxyMirror) Inventory(ctx context.Context, s store.Store) ([]store.Item, error) {
+	return galaxy.Inventory(ctx, s, Ref(m))
+}
+
+// Inventory is what the published mirror holds (simplestreams.Inventory).
 func (m *SimplestreamsMirror) Inventory(ctx context.Context, s store.Store) ([]store.Item, error) {
-	return listFiles(ctx, s, m, "size and checksums in products documents signed by a key of "+m.Keyring)
+	return simplestreams.Inventory(ctx, s, Ref(m))
 }

@@ -27,7 +27,7 @@ func run(t *testing.T, args ...string) (string, error) {
 	root := newRoot()
 	var out, errOut bytes.Buffer
 	root.SetOut(&out)
-	root.SetErr(&errOut)
+	root.SetErr(&syncWriter{w: &errOut})
 	root.SetArgs(args)
 	err := root.ExecuteContext(context.Background())
 	if err != nil {

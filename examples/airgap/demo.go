@@ -148,6 +148,7 @@ files:
 
 // startDemo builds everything and returns once the inside mirror is serving.
 func startDemo(ctx context.Context, a *app, dir, listen string, out io.Writer) (*demo, error) {
+	out = &syncWriter{w: out} // the steps' logs and progress lines interleave
 	d := &demo{Dir: dir}
 	ok := false
 	defer func() {

@@ -6,9 +6,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -89,4 +91,17 @@ func (a *app) withWriter(ctx context.Context, fn func(cfg *site.Config, s store.
 	}
 	return site.WithWriter(ctx, s, func() { a.log.Info("waiting for another airgap process to release the store") },
 		func() error { return fn(cfg, s) })
+}
+
+// syncWriter serialises writes to w: the logger and the progress lines share one output
+// while mirrors sync at once, and not every writer (a buffer) is safe for that.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }

@@ -183,10 +183,10 @@ func syncAll(ctx context.Context, out io.Writer, s store.Store, archive *apt.Mir
 		fmt.Fprintf(out, "apt: %d packages, %d files (%d downloaded)\n", as.Packages, as.Files, as.Downloaded)
 	}
 	switch {
-	case is.UpToDate:
+	case !is.Changed:
 		fmt.Fprintln(out, "images: upstream unchanged")
 	default:
-		fmt.Fprintf(out, "images: %d products, %d items (%d downloaded)\n", is.Products, is.Items, is.Fetched)
+		fmt.Fprintf(out, "images: %d products, %d items (%d downloaded)\n", is.Products, is.Items, is.Downloaded)
 	}
 	return nil
 }

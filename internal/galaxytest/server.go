@@ -26,6 +26,12 @@ type Options struct {
 	// Token, when set, is required on every API request and download, as
 	// "Authorization: Token <t>" or "Authorization: Bearer <t>".
 	Token string
+	// DownloadBase, when set, is the base URL that download_url values (collections and
+	// roles) name instead of the server's own: artifacts kept on another host.
+	DownloadBase string
+	// RedirectDownloads, when set, makes the server answer its own downloads with a 302
+	// to the same path under this base URL, as galaxy_ng sends clients to object storage.
+	RedirectDownloads string
 }
 
 // Faults break the upstream on purpose.
@@ -192,6 +198,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p := r.URL.Path
+	if s.opts.RedirectDownloads != "" && (strings.HasPrefix(p, "/download/") || strings.HasPrefix(p, "/roles/")) {
+		http.Redirect(w, r, s.opts.RedirectDownloads+p, http.StatusFound)
+		return
+	}
 	switch {
 	case p == "/":
 		w.Header().Set("Content-Type", "text/html")
@@ -261,6 +271,14 @@ func (s *Server) json(w http.ResponseWriter, r *http.Request, status int, v any)
 }
 
 func baseURL(r *http.Request) string { return "http://" + r.Host }
+
+// downloadBase is where download_url values point.
+func (s *Server) downloadBase(r *http.Request) string {
+	if s.opts.DownloadBase != "" {
+		return s.opts.DownloadBase
+	}
+	return baseURL(r)
+}
 
 func sortedVersions(col *collection) []*version {
 	out := make([]*version, 0, len(col.versions))
@@ -335,7 +353,7 @@ func (s *Server) serveCollection(w http.ResponseWriter, r *http.Request, parts [
 		detail := map[string]any{
 			"version": v.c.Version, "href": href + "versions/" + v.c.Version + "/",
 			"namespace": map[string]string{"name": col.ns}, "collection": map[string]string{"name": col.name},
-			"download_url": baseURL(r) + "/download/" + v.c.Filename(),
+			"download_url": s.downloadBase(r) + "/download/" + v.c.Filename(),
 			"artifact":     map[string]any{"filename": v.c.Filename(), "sha256": sha, "size": len(v.artifact)},
 			"metadata":     map[string]any{"dependencies": deps, "description": "test collection", "tags": []string{}},
 			"created_at":   v.created, "requires_ansible": ">=2.14.0",
@@ -374,7 +392,7 @@ func (s *Server) serveRoleVersions(w http.ResponseWriter, r *http.Request, parts
 	var results []any
 	for _, v := range names[start:min(start+size, len(names))] {
 		results = append(results, map[string]any{"name": v,
-			"download_url": baseURL(r) + "/roles/" + ro.owner + "/" + ro.name + "/" + v + ".tar.gz"})
+			"download_url": s.downloadBase(r) + "/roles/" + ro.owner + "/" + ro.name + "/" + v + ".tar.gz"})
 	}
 	var next any
 	if start+size < len(names) {

@@ -38,6 +38,13 @@ type Verified struct {
 	SigningKey string
 	// Created is the signature's creation time.
 	Created time.Time
+	// Expires is the earliest time at which the signature stops verifying: its own
+	// expiration time, its signing key's or that key's primary key's (a key's lifetime,
+	// or the expiration of the self-signature that gives it); zero when none expires.
+	// Past it verification fails with ErrSignatureExpired or ErrKeyExpired. A key's
+	// expiry can be extended by a newer self-signature in a refreshed keyring; a
+	// signature's cannot.
+	Expires time.Time
 }
 
 // VerifyClearsigned verifies a clearsigned message (an InRelease file, a simplestreams
@@ -259,6 +266,7 @@ func (k *Keyring) verify(signed io.Reader, sigData []byte, expected []crypto.Has
 		// one older than the other). A revocation in any copy wins; otherwise one copy
 		// that is valid (an expiry extended by a newer self-signature) is enough.
 		var good *openpgp.Key
+		var goodExpires time.Time
 		var validityErr error
 		revoked := false
 		for i, key := range c.keys {
@@ -276,8 +284,10 @@ func (k *Keyring) verify(signed io.Reader, sigData []byte, expected []crypto.Has
 				if validityErr == nil {
 					validityErr = err
 				}
-			case good == nil:
-				good = &c.keys[i]
+			default: // of several valid copies, the one that lasts longest (a refreshed key)
+				if exp := expiry(key, c.sig); good == nil || lasts(exp, goodExpires) {
+					good, goodExpires = &c.keys[i], exp
+				}
 			}
 		}
 		switch {
@@ -288,6 +298,7 @@ func (k *Keyring) verify(signed io.Reader, sigData []byte, expected []crypto.Has
 				Fingerprint: fingerprint(good.Entity.PrimaryKey.Fingerprint),
 				SigningKey:  fingerprint(good.PublicKey.Fingerprint),
 				Created:     c.sig.CreationTime,
+				Expires:     goodExpires,
 			}, nil
 		case validityErr != nil:
 			c.err = validityErr
@@ -382,4 +393,33 @@ func checkKeyAndSig(key openpgp.Key, sig *packet.Signature, now time.Time) error
 		return fmt.Errorf("%w: signature predates its key", ErrSignature)
 	}
 	return nil
+}
+
+// lasts reports whether expiry a is later than b (zero: never, the latest).
+func lasts(a, b time.Time) bool { return !b.IsZero() && (a.IsZero() || a.After(b)) }
+
+// expiry returns when sig, made by key, stops verifying by the rules of checkKeyAndSig:
+// the earliest of the signature's expiration, the primary key's and, for a subkey, the
+// subkey's (each key's lifetime and its self-signature's own expiration); zero: never.
+func expiry(key openpgp.Key, sig *packet.Signature) time.Time {
+	var first time.Time
+	note := func(from time.Time, secs *uint32) {
+		if secs == nil || *secs == 0 {
+			return
+		}
+		if t := from.Add(time.Duration(*secs) * time.Second); first.IsZero() || t.Before(first) {
+			first = t
+		}
+	}
+	note(sig.CreationTime, sig.SigLifetimeSecs)
+	e := key.Entity
+	if primarySig, _ := e.PrimarySelfSignature(); primarySig != nil {
+		note(e.PrimaryKey.CreationTime, primarySig.KeyLifetimeSecs)
+		note(primarySig.CreationTime, primarySig.SigLifetimeSecs)
+	}
+	if key.PublicKey != e.PrimaryKey && key.SelfSignature != nil {
+		note(key.PublicKey.CreationTime, key.SelfSignature.KeyLifetimeSecs)
+		note(key.SelfSignature.CreationTime, key.SelfSignature.SigLifetimeSecs)
+	}
+	return first
 }

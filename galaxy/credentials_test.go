@@ -1,0 +1,136 @@
+package galaxy
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/airgapkit/airgap/internal/galaxytest"
+	"github.com/airgapkit/airgap/store"
+	"github.com/airgapkit/airgap/store/fetch"
+)
+
+// recorder is a second origin (127.0.0.1, another port) that notes every credential it is
+// sent, in headers or body, and then serves next.
+type recorder struct {
+	mu     sync.Mutex
+	hits   int
+	leaked []string
+	next   http.Handler
+}
+
+func (rc *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	rc.mu.Lock()
+	rc.hits++
+	if a := r.Header.Get("Authorization"); a != "" {
+		rc.leaked = append(rc.leaked, r.URL.Path+": Authorization: "+a)
+	}
+	if strings.Contains(string(body), "s3cret") {
+		rc.leaked = append(rc.leaked, r.URL.Path+": body: "+string(body))
+	}
+	rc.mu.Unlock()
+	if rc.next == nil {
+		http.NotFound(w, r)
+		return
+	}
+	rc.next.ServeHTTP(w, r)
+}
+
+// TestTokenStaysOnTheUpstreamOrigin: the upstream requires the token everywhere, and its
+// artifacts and role archives are on a second origin, named by download_url or reached by a
+// redirect from the upstream's own download URL: that origin never sees the token.
+func TestTokenStaysOnTheUpstreamOrigin(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts func(cdn string) galaxytest.Options
+	}{
+		{"download_url on another origin", func(cdn string) galaxytest.Options {
+			return galaxytest.Options{Token: "s3cret", DownloadBase: cdn}
+		}},
+		{"redirect to another origin", func(cdn string) galaxytest.Options {
+			return galaxytest.Options{Token: "s3cret", RedirectDownloads: cdn}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cdn := galaxytest.New(galaxytest.Options{})
+			rec := &recorder{next: cdn}
+			cdnSrv := httptest.NewServer(rec)
+			defer cdnSrv.Close()
+			up := galaxytest.New(tc.opts(cdnSrv.URL))
+			for _, c := range []galaxytest.Collection{
+				{Namespace: "acme", Name: "lib", Version: "1.0.0"},
+				{Namespace: "acme", Name: "app", Version: "1.0.0", Dependencies: map[string]string{"acme.lib": ">=1.0.0"}},
+			} {
+				cdn.AddRawArtifact(c, up.AddCollection(c))
+			}
+			up.AddRole("jdoe", "web", "1.0.0")
+			cdn.AddRole("jdoe", "web", "1.0.0")
+			u, stop := up.Start()
+			defer stop()
+
+			s := store.NewMemory()
+			m := &Mirror{Name: "t", URL: u, Token: "s3cret", Store: s, Fetch: newFetch(s),
+				Collections: []CollectionSpec{{Name: "acme.app"}}, Roles: []RoleSpec{{Name: "jdoe.web"}}}
+			st, err := m.Sync(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, 3, st.Downloaded)
+			assert.Equal(t, 3, rec.hits, "every download came from the second origin")
+			assert.Empty(t, rec.leaked)
+		})
+	}
+}
+
+// TestTokenExchangeStaysOnTheAuthOrigin: an SSO endpoint that redirects the exchange (a
+// 307 resends the body, refresh token included) to another origin is refused, once.
+func TestTokenExchangeStaysOnTheAuthOrigin(t *testing.T) {
+	_, u := upstream(t, galaxytest.Options{Token: "access-1"})
+	elsewhere := &recorder{}
+	other := httptest.NewServer(elsewhere)
+	defer other.Close()
+	var calls atomic.Int64
+	sso := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		http.Redirect(w, r, other.URL+"/token", http.StatusTemporaryRedirect)
+	}))
+	defer sso.Close()
+	s := store.NewMemory()
+	m := testMirror(s, u)
+	m.Token, m.AuthURL = "s3cret", sso.URL
+	m.Concurrency = 1 // one exchange at a time, so that a retry would show
+	_, err := m.Sync(context.Background())
+	require.ErrorIs(t, err, ErrAuth)
+	assert.ErrorContains(t, err, "redirect to another origin")
+	assert.EqualValues(t, 1, calls.Load(), "not retried")
+	assert.Zero(t, elsewhere.hits)
+}
+
+// TestRedirectPolicyIsByOrigin: a redirect from https to plain http on the same host and
+// port (which keeps host:port, Fetch's own rule) drops the token; one within the origin
+// keeps it.
+func TestRedirectPolicyIsByOrigin(t *testing.T) {
+	c := &Client{URL: "https://hub.example:8443/api/", Token: "s3cret", Fetch: &fetch.Client{Store: store.NewMemory()}}
+	check := c.fetcher().HTTPClient().CheckRedirect
+	via := []*http.Request{httptest.NewRequest(http.MethodGet, "https://hub.example:8443/api/v3/artifacts/a.tar.gz", nil)}
+	for target, keeps := range map[string]bool{
+		"http://hub.example:8443/a.tar.gz":    false,
+		"https://hub.example:8444/a.tar.gz":   false,
+		"https://HUB.example:8443/b/a.tar.gz": true,
+	} {
+		req := httptest.NewRequest(http.MethodGet, target, nil)
+		req.Header.Set("Authorization", "Token s3cret")
+		require.NoError(t, check(req, via))
+		assert.Equal(t, keeps, req.Header.Get("Authorization") != "", target)
+	}
+	assert.True(t, sameOrigin("https://hub.example/api/", "https://hub.example:443/x"))
+	assert.False(t, sameOrigin("https://hub.example/", "http://hub.example:443/"))
+	assert.False(t, sameOrigin("ftp://hub.example/", "ftp://hub.example/"))
+}
