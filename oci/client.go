@@ -65,7 +65,8 @@ type Client struct {
 	UserAgent string
 	// MaxManifestSize caps manifests; 0 means DefaultMaxManifestSize.
 	MaxManifestSize int64
-	// RateLimit configures 429 handling (its Inner is ignored).
+	// RateLimit configures the retries of registry requests: 429 answers and transient
+	// failures (its Inner is ignored).
 	RateLimit RateLimitTransport
 	// Logger receives debug and warning records; nil discards.
 	Logger *slog.Logger

@@ -25,6 +25,7 @@
 //
 // Network behaviour: https unless RegistryConfig.PlainHTTP is set for the host (never
 // inferred from the address); credentials from RegistryConfig or the docker keychain;
-// 429 answers are retried as Retry-After and RateLimit-* headers ask (RateLimitTransport)
-// within bounds.
+// 429 answers and transient failures are retried by the SDK's retry policy
+// (store/fetch/retry), waiting as Retry-After and RateLimit-* headers ask, within bounds
+// (RateLimitTransport).
 package oci
