@@ -261,11 +261,13 @@ func TestSyncResumesInterruptedBlob(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, ok)
 
-	// With no retries the run fails, publishes nothing, and the next run resumes.
+	// With no retries the run fails, publishes nothing, and the next run resumes. One
+	// download at a time: a concurrent one cut short by the failure would be resumed too.
 	s2, err := store.Open(t.TempDir())
 	require.NoError(t, err)
 	up.Faults.CutBlob.Store(layer.Digest)
 	m = newMirror(up, s2, "library/alpine:3.19")
+	m.Concurrency = 1
 	m.Fetch = &fetch.Client{Store: s2, Retries: -1}
 	_, err = m.Sync(ctx)
 	require.Error(t, err)
