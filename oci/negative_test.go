@@ -71,6 +71,7 @@ func TestSyncVanishedTag(t *testing.T) {
 	require.NoError(t, up.DeleteTag(ctx, "library/app", "1.0.0"))
 	_, err = m.Sync(ctx)
 	require.ErrorIs(t, err, ErrNotFound)
+	require.ErrorIs(t, err, store.ErrNotFound, "the SDK's not-found, whatever the mirror kind")
 	var re *RegistryError
 	require.ErrorAs(t, err, &re)
 	assert.Equal(t, http.StatusNotFound, re.StatusCode)
