@@ -392,6 +392,7 @@ func (cp *copier) importEntry(ctx context.Context, d Descriptor, defaultRepo str
 	if err := cp.tree(ctx, Reference{Registry: "layout", Repository: repo}, repo, d, nil); err != nil {
 		return false, err
 	}
+	cp.forget(repo + ":" + tag) // what a sync recorded for the tag no longer describes it
 	return true, cp.add(tagPath(repo, tag), store.File{Digest: d.Digest, Size: d.Size, MediaType: d.MediaType})
 }
 

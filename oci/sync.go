@@ -320,6 +320,14 @@ func (cp *copier) annotate(k, v string) {
 	cp.snap.Annotations[k] = v
 }
 
+// forget drops what a sync recorded about the tag key ("<repo>:<tag>").
+func (cp *copier) forget(key string) {
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	delete(cp.snap.Annotations, annUpstream+key)
+	delete(cp.snap.Annotations, annPlatforms+key)
+}
+
 // image copies one selected reference.
 func (cp *copier) image(ctx context.Context, ref Reference) error {
 	local := LocalName(ref)
@@ -379,8 +387,10 @@ func (cp *copier) image(ctx context.Context, ref Reference) error {
 	return cp.finish(ctx, ref, local, desc, upstream)
 }
 
-// finish records the tag, the upstream digest and, if asked, the referrers.
+// finish records the tag, the upstream digest and repository and, if asked, the
+// referrers.
 func (cp *copier) finish(ctx context.Context, ref Reference, local string, desc Descriptor, upstream store.Digest) error {
+	cp.annotate(annSource+local, ref.Name())
 	if ref.Tag != "" {
 		if err := cp.add(tagPath(local, ref.Tag), store.File{Digest: desc.Digest, Size: desc.Size, MediaType: desc.MediaType}); err != nil {
 			return err
