@@ -25,11 +25,11 @@ func Example() {
 	}
 	s := store.NewMemory()
 	m := &snapproxy.Mirror{
-		Name:     "hello",
-		StoreURL: upstream.URL(),
-		Snaps:    []snapproxy.SnapSpec{{Name: "hello", Channel: "latest/stable"}},
-		Store:    s,
-		Trust:    trust,
+		Name:  "hello",
+		URL:   upstream.URL(),
+		Snaps: []snapproxy.SnapSpec{{Name: "hello", Channel: "latest/stable"}},
+		Store: s,
+		Trust: trust,
 	}
 	st, err := m.Sync(ctx)
 	if err != nil {
