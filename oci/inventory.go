@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/airgapkit/airgap/internal/purl"
 	"github.com/airgapkit/airgap/store"
 )
 
@@ -111,32 +112,6 @@ func vouchedBy(source, local string) string {
 // ociPURL writes pkg:oci/<name>@<digest>?repository_url=<source>&tag=<tag> (the
 // qualifiers when known), as purl-spec's oci type defines it.
 func ociPURL(local, source, tag string, d store.Digest) string {
-	s := "pkg:oci/" + purlEscape(strings.ToLower(path.Base(local))) + "@" + string(d)
-	var q []string
-	if source != "" {
-		q = append(q, "repository_url="+purlEscape(source))
-	}
-	if tag != "" {
-		q = append(q, "tag="+purlEscape(tag))
-	}
-	if len(q) > 0 {
-		s += "?" + strings.Join(q, "&")
-	}
-	return s
-}
-
-// purlEscape percent-encodes what purl-spec does not allow as it is: everything but
-// letters, digits, ".-_~", and ":" and "/" (which need no encoding in a qualifier value).
-func purlEscape(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', strings.IndexByte(".-_~:/", c) >= 0:
-			b.WriteByte(c)
-		default:
-			fmt.Fprintf(&b, "%%%02X", c)
-		}
-	}
-	return b.String()
+	return "pkg:oci/" + purl.Escape(strings.ToLower(path.Base(local))) + "@" + string(d) +
+		purl.Qualifiers("repository_url", source, "tag", tag)
 }

@@ -76,8 +76,7 @@ func TestInventory(t *testing.T) {
 	}
 }
 
-func TestPURLEscape(t *testing.T) {
+func TestOCIPURL(t *testing.T) {
 	assert.Equal(t, "pkg:oci/debian@sha256:ab?repository_url=docker.io/library/debian&tag=latest",
 		ociPURL("docker.io/library/Debian", "docker.io/library/debian", "latest", "sha256:ab"))
-	assert.Equal(t, "a%2Bb%20c%3F%26%3D", purlEscape("a+b c?&="))
 }
