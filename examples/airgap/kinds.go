@@ -117,7 +117,7 @@ func (m *ociMirror) Sync(ctx context.Context, rt *runtime) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%d images (%d unchanged), %d manifests, %d blobs (%d fetched, %s)", st.Images, st.Unchanged, st.Manifests, st.Blobs, st.Fetched, humanBytes(st.FetchedBytes)), nil
+	return fmt.Sprintf("%d images (%d unchanged), %d manifests, %d blobs (%d fetched, %s)", st.Images, st.Unchanged, st.Manifests, st.Blobs, st.Downloaded, humanBytes(st.DownloadedBytes)), nil
 }
 
 func (m *ociMirror) Handler(rt *runtime, prefix string) http.Handler {
