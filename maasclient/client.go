@@ -12,10 +12,10 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/airgapkit/airgap/store/fetch/retry"
 	"github.com/airgapkit/airgap/tlsutil"
 )
 
@@ -45,9 +45,10 @@ type Options struct {
 	// UserAgent is sent with every request; default "airgap-maasclient".
 	UserAgent string
 	// MaxRetries of a 503, 429, or 409 with Retry-After; default DefaultMaxRetries,
-	// negative for none.
+	// negative for none. They wait as Retry-After asks, at least the SDK's backoff
+	// (store/fetch/retry: 1-2 seconds, doubling, with jitter).
 	MaxRetries int
-	// MaxRetryWait caps one wait; default DefaultMaxRetryWait.
+	// MaxRetryWait caps one wait, whatever Retry-After asks; default DefaultMaxRetryWait.
 	MaxRetryWait time.Duration
 	// Logger receives retries and warnings; nil discards.
 	Logger *slog.Logger
@@ -232,10 +233,11 @@ func (c *Client) do(ctx context.Context, method, path, op string, params *Params
 		}
 	}
 	u.RawQuery = encodeQuery(q)
+	a := c.retryPolicy().Start()
 	for attempt := 0; ; attempt++ {
 		resp, err := c.send(ctx, method, u, params)
 		if err != nil {
-			return err
+			return err // the request may have been acted on: not retried
 		}
 		c.logger.Debug("MAAS request", "method", method, "url", u.String(), "status", resp.StatusCode, "attempt", attempt+1)
 		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
@@ -251,14 +253,11 @@ func (c *Client) do(ctx context.Context, method, path, op string, params *Params
 		if resp.StatusCode == http.StatusBadRequest {
 			apiErr.Fields, _ = ParseFieldErrors(body)
 		}
-		wait, retry := c.retryWait(resp, attempt)
-		if !retry {
-			return apiErr
+		class, asked := c.retryClass(resp)
+		if err := a.Wait(ctx, class, asked, apiErr); err != nil {
+			return err
 		}
-		c.logger.Info("MAAS asked to retry", "method", method, "url", u.String(), "status", resp.StatusCode, "wait", wait, "attempt", attempt+1)
-		if err := c.sleep(ctx, wait); err != nil {
-			return fmt.Errorf("%w (while waiting to retry after: %v)", err, apiErr)
-		}
+		c.logger.Info("MAAS asked to retry", "method", method, "url", u.String(), "status", resp.StatusCode, "asked", asked, "attempt", attempt+1)
 	}
 }
 
@@ -343,45 +342,25 @@ func (c *Client) cookie(u *url.URL, name string) string {
 	return ""
 }
 
-// retryWait decides whether a failed attempt is retried and after how long.
-func (c *Client) retryWait(resp *http.Response, attempt int) (time.Duration, bool) {
-	if c.retries < 0 || attempt >= c.retries {
-		return 0, false
+// retryClass says whether a failed answer may succeed later, and the wait it asks for
+// (0: none). MAAS answers 503 while its database is locked and 409 with Retry-After on
+// a serialization failure, both before acting, so even a POST is retried then; a 409
+// without Retry-After is a state conflict that another attempt cannot resolve.
+func (c *Client) retryClass(resp *http.Response) (retry.Class, time.Duration) {
+	asked, hinted := retry.ParseRetryAfter(resp.Header.Get("Retry-After"), c.now())
+	switch {
+	case resp.StatusCode == http.StatusServiceUnavailable, resp.StatusCode == http.StatusTooManyRequests,
+		resp.StatusCode == http.StatusConflict && hinted:
+		return retry.Transient, asked
 	}
-	ra, hasRA := ParseRetryAfter(resp.Header.Get("Retry-After"), c.now())
-	switch resp.StatusCode {
-	case http.StatusServiceUnavailable, http.StatusTooManyRequests:
-	case http.StatusConflict:
-		if !hasRA {
-			return 0, false // a state conflict, not contention: retrying will not help
-		}
-	default:
-		return 0, false
-	}
-	if !hasRA {
-		ra = time.Second << min(attempt, 10)
-	}
-	return min(ra, c.maxWait), true
+	return retry.Permanent, 0
 }
 
-// ParseRetryAfter reads a Retry-After header: delay seconds or an HTTP date (relative
-// to now), clamped to [0, 24h]. ok is false when the header is missing or unreadable.
-func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	const limit = 24 * time.Hour
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if n > int64(limit/time.Second) {
-			return limit, true
-		}
-		return time.Duration(max(n, 0)) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return min(max(t.Sub(now), 0), limit), true
-	}
-	return 0, false
+// retryPolicy is the retry.Policy of the Client's options: the time budget never ends
+// the retries before MaxRetries do.
+func (c *Client) retryPolicy() retry.Policy {
+	return retry.Policy{Retries: c.retries, Backoff: 2 * time.Second, MaxBackoff: c.maxWait, MaxRetryAfter: c.maxWait,
+		MaxTime: max(retry.DefaultMaxTime, time.Duration(max(c.retries, 0)+1)*c.maxWait), Sleep: c.sleep}
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

@@ -16,10 +16,11 @@
 //
 // Writes are POST/PUT/DELETE with multipart bodies: lists go as repeated keys, files
 // (the boot source keyring_data) as file parts. A 503, a 429, or a 409 with
-// Retry-After is retried after the time the server asks for (bounded); other failures
+// Retry-After is retried after the time the server asks for, by the SDK's retry policy
+// (store/fetch/retry; bounded by Options.MaxRetries and MaxRetryWait); other failures
 // come back as *APIError, with the field errors of a 400 decoded, and match
-// ErrBadRequest, ErrUnauthorized, ErrForbidden, ErrNotFound, ErrConflict or
-// ErrUnavailable with errors.Is.
+// ErrBadRequest, ErrUnauthorized, ErrForbidden, ErrNotFound (and store.ErrNotFound),
+// ErrConflict or ErrUnavailable with errors.Is.
 //
 // ConfigureAirgap does the whole air-gap setup in one call, in the order MAAS needs:
 // the boot source is updated in place (its keyring_filename cleared when keyring_data

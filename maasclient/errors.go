@@ -81,7 +81,8 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// Is matches the sentinel of the status code.
+// Is matches the sentinel of the status code (for 404 also store.ErrNotFound, the SDK's
+// not-found).
 func (e *APIError) Is(target error) bool {
 	switch target {
 	case ErrBadRequest:
@@ -90,7 +91,7 @@ func (e *APIError) Is(target error) bool {
 		return e.StatusCode == http.StatusUnauthorized
 	case ErrForbidden:
 		return e.StatusCode == http.StatusForbidden
-	case ErrNotFound:
+	case ErrNotFound, store.ErrNotFound:
 		return e.StatusCode == http.StatusNotFound
 	case ErrConflict:
 		return e.StatusCode == http.StatusConflict

@@ -61,18 +61,3 @@ func FuzzNormalizeURL(f *testing.F) {
 		}
 	})
 }
-
-func FuzzParseRetryAfter(f *testing.F) {
-	f.Add("1")
-	f.Add("Tue, 24 Nov 2026 10:00:30 GMT")
-	f.Add("-1")
-	f.Fuzz(func(t *testing.T, s string) {
-		d, ok := ParseRetryAfter(s, time.Unix(1764000000, 0))
-		if !ok && d != 0 {
-			t.Fatal("duration without ok")
-		}
-		if d < 0 || d > 24*time.Hour {
-			t.Fatalf("%q -> %v", s, d)
-		}
-	})
-}

@@ -26,17 +26,19 @@ const DefaultMaxManifestSize = 4 << 20
 // manifestAccept lists every manifest kind this package copies, for Accept headers.
 var manifestAccept = strings.Join([]string{MediaTypeOCIManifest, MediaTypeOCIIndex, MediaTypeDockerManifest, MediaTypeDockerList}, ", ")
 
-// RegistryConfig is an operator's settings for one registry host.
+// RegistryConfig is an operator's settings for one registry host. Host, Endpoint and
+// PlainHTTP say whom a tag's digest is believed from, and how safely: a Mirror records
+// them with every generation (see Mirror.Trust); credentials it does not.
 type RegistryConfig struct {
 	// Host is the registry as written in references: "docker.io", "ghcr.io",
 	// "registry.internal:5000".
-	Host string `yaml:"host"`
+	Host string `yaml:"host" trust:""`
 	// Endpoint is the host[:port] actually contacted, when it differs (Docker Hub's API is
 	// registry-1.docker.io; that one is known).
-	Endpoint string `yaml:"endpoint,omitempty"`
+	Endpoint string `yaml:"endpoint,omitempty" trust:""`
 	// PlainHTTP talks http:// instead of https:// to this registry. It is never inferred
 	// from the address, not even for 127.0.0.1.
-	PlainHTTP bool `yaml:"plain_http,omitempty"`
+	PlainHTTP bool `yaml:"plain_http,omitempty" trust:""`
 	// Username and Password are explicit credentials; when empty the client's Keychain
 	// (docker config.json and credential helpers by default) is asked.
 	Username string `yaml:"username,omitempty"`
@@ -65,7 +67,8 @@ type Client struct {
 	UserAgent string
 	// MaxManifestSize caps manifests; 0 means DefaultMaxManifestSize.
 	MaxManifestSize int64
-	// RateLimit configures 429 handling (its Inner is ignored).
+	// RateLimit configures the retries of registry requests: 429 answers and transient
+	// failures (its Inner is ignored).
 	RateLimit RateLimitTransport
 	// Logger receives debug and warning records; nil discards.
 	Logger *slog.Logger

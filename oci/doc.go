@@ -9,8 +9,11 @@
 // mirror's own manifest and records the upstream digest it came from (Mirror.Platforms).
 // Cosign signature tags and OCI 1.1 referrers travel with their images when asked, to
 // any depth (referrers of index children, referrers of referrers). Non-distributable
-// and foreign layers (with urls) are not copied. An image whose upstream digest did not
-// change costs one HEAD; a sync that changes nothing publishes nothing.
+// and foreign layers (with urls) are not copied. A sync publishes through store.Update:
+// an image whose upstream digest did not change costs one HEAD, provided the tree was
+// synced under the same trust (Mirror.Trust: the registries' Host, Endpoint and
+// PlainHTTP); a sync that changes nothing publishes nothing. Inventory lists a published
+// mirror's images and referrers as store.Items.
 //
 // The published snapshot is laid out like a registry's storage (see LocalName and the
 // layout comment in layout.go): tags and manifests are files of the snapshot, so GC,
@@ -25,6 +28,7 @@
 //
 // Network behaviour: https unless RegistryConfig.PlainHTTP is set for the host (never
 // inferred from the address); credentials from RegistryConfig or the docker keychain;
-// 429 answers are retried as Retry-After and RateLimit-* headers ask (RateLimitTransport)
-// within bounds.
+// 429 answers and transient failures are retried by the SDK's retry policy
+// (store/fetch/retry), waiting as Retry-After and RateLimit-* headers ask, within bounds
+// (RateLimitTransport).
 package oci

@@ -35,8 +35,8 @@ var (
 )
 
 // RegistryError is a registry's error answer: the HTTP status and the distribution
-// error codes from the JSON body, if any. errors.Is maps it to ErrNotFound (404),
-// ErrUnauthorized (401, 403) and ErrRateLimited (429).
+// error codes from the JSON body, if any. errors.Is maps it to ErrNotFound and
+// store.ErrNotFound (404), ErrUnauthorized (401, 403) and ErrRateLimited (429).
 type RegistryError struct {
 	Method     string
 	URL        string
@@ -60,7 +60,7 @@ func (e *RegistryError) Error() string {
 // Is maps the status code to the package's sentinels.
 func (e *RegistryError) Is(target error) bool {
 	switch target {
-	case ErrNotFound:
+	case ErrNotFound, store.ErrNotFound:
 		return e.StatusCode == http.StatusNotFound
 	case ErrUnauthorized:
 		return e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden

@@ -1,8 +1,10 @@
 package oci_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/airgapkit/airgap/internal/ocitest"
@@ -60,4 +62,48 @@ func ExampleMapping_Target() {
 	// registry.internal/docker.io/library/nginx
 	// registry.internal/mirror/library/nginx
 	// harbor.internal/mirror/docker.io-library-nginx
+}
+
+// List what a published mirror holds: here one image, imported from an OCI image layout
+// (which names digests but vouches for nothing, so VouchedBy stays empty).
+func ExampleInventory() {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "layout")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	w, err := oci.CreateLayout(dir)
+	if err != nil {
+		panic(err)
+	}
+	config := []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}`)
+	manifest := []byte(fmt.Sprintf(`{"schemaVersion":2,"mediaType":%q,"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":%q,"size":%d},"layers":[]}`,
+		oci.MediaTypeOCIManifest, store.DigestOf(config), len(config)))
+	for _, b := range [][]byte{config, manifest} {
+		if err := w.WriteBlob(store.DigestOf(b), int64(len(b)), bytes.NewReader(b)); err != nil {
+			panic(err)
+		}
+	}
+	w.SetRef("registry.example/tools/hello:1.0", oci.Descriptor{MediaType: oci.MediaTypeOCIManifest, Digest: store.DigestOf(manifest), Size: int64(len(manifest))})
+	if err := w.Commit(); err != nil {
+		panic(err)
+	}
+	w.Close()
+
+	s := store.NewMemory()
+	if _, err := oci.ImportLayout(ctx, s, "oci/tools", dir, ""); err != nil {
+		panic(err)
+	}
+	items, err := oci.Inventory(ctx, s, "oci/tools")
+	if err != nil {
+		panic(err)
+	}
+	for _, it := range items {
+		fmt.Println(it.Type, it.Name, it.Version, it.Path)
+		fmt.Println(it.PURL == "pkg:oci/hello@"+string(it.Digest)+"?tag=1.0", it.VouchedBy == "")
+	}
+	// Output:
+	// container registry.example/tools/hello 1.0 repositories/registry.example/tools/hello/_manifests/tags/1.0
+	// true true
 }

@@ -19,8 +19,10 @@ import (
 // repository name: the source registry host (":" written "-") followed by the upstream
 // path, e.g. "docker.io/library/alpine" or "127.0.0.1-5000/tools/db". Snapshot
 // annotations "oci.upstream/<repo>:<tag>" hold the upstream digest a tag was copied from
-// (which differs from the tag entry when a platform filter rewrote an index), and
-// "oci.platforms/<repo>:<tag>" the filter used.
+// (which differs from the tag entry when a platform filter rewrote an index),
+// "oci.platforms/<repo>:<tag>" the filter used, and "oci.source/<repo>" the upstream
+// repository ("127.0.0.1:5000/tools/db"). A tag imported from an OCI layout has none of
+// the first two.
 const (
 	repositoriesDir = "repositories/"
 	tagsDir         = "/_manifests/tags/"
@@ -29,6 +31,7 @@ const (
 
 	annUpstream  = "oci.upstream/"
 	annPlatforms = "oci.platforms/"
+	annSource    = "oci.source/"
 )
 
 // LocalName is the repository name a source reference gets in the mirror:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"github.com/airgapkit/airgap/internal/ocitest"
 	"github.com/airgapkit/airgap/store"
 	"github.com/airgapkit/airgap/store/fetch"
+	"github.com/airgapkit/airgap/store/fetch/retry"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -69,6 +71,7 @@ func TestSyncVanishedTag(t *testing.T) {
 	require.NoError(t, up.DeleteTag(ctx, "library/app", "1.0.0"))
 	_, err = m.Sync(ctx)
 	require.ErrorIs(t, err, ErrNotFound)
+	require.ErrorIs(t, err, store.ErrNotFound, "the SDK's not-found, whatever the mirror kind")
 	var re *RegistryError
 	require.ErrorAs(t, err, &re)
 	assert.Equal(t, http.StatusNotFound, re.StatusCode)
@@ -100,7 +103,7 @@ func TestSyncRateLimitStorm(t *testing.T) {
 	up.Faults.RetryAfter.Store("0")
 	s := store.NewMemory()
 	m := newMirror(up, s, "library/alpine:3.19")
-	m.Client = &Client{Registries: m.Registries, RateLimit: RateLimitTransport{MaxRetries: 3}}
+	m.Client = &Client{Registries: m.Registries, RateLimit: RateLimitTransport{Policy: retry.Policy{Retries: 3, Backoff: time.Millisecond}}}
 	_, err := m.Sync(ctx)
 	require.ErrorIs(t, err, ErrRateLimited)
 	var rl *RateLimitError
@@ -111,6 +114,7 @@ func TestSyncRateLimitStorm(t *testing.T) {
 	// A short burst is ridden out.
 	up.Faults.TooManyRequests.Store(3)
 	m = newMirror(up, s, "library/alpine:3.19")
+	m.Client = &Client{Registries: m.Registries, RateLimit: RateLimitTransport{Policy: retry.Policy{Backoff: time.Millisecond}}}
 	_, err = m.Sync(ctx)
 	require.NoError(t, err)
 }
@@ -136,13 +140,13 @@ func TestRateLimitTransportHonoursHeaders(t *testing.T) {
 		w.WriteHeader(http.StatusTooManyRequests)
 	}))
 	defer srv.Close()
-	c := &http.Client{Transport: &RateLimitTransport{MaxWait: time.Minute}}
+	c := &http.Client{Transport: &RateLimitTransport{Policy: retry.Policy{MaxRetryAfter: time.Minute, Backoff: time.Millisecond}}}
 
 	_, err := c.Get(srv.URL + "/far")
 	var rl *RateLimitError
 	require.ErrorAs(t, err, &rl)
 	assert.Equal(t, time.Hour, rl.Wait)
-	assert.Equal(t, 1, rl.Attempts, "a wait over MaxWait fails at once")
+	assert.Equal(t, 1, rl.Attempts, "a wait over MaxRetryAfter fails at once")
 
 	_, err = c.Get(srv.URL + "/hub")
 	require.ErrorAs(t, err, &rl)
@@ -158,7 +162,7 @@ func TestRateLimitTransportHonoursHeaders(t *testing.T) {
 
 	// A cancelled context ends the wait.
 	ctx, cancel := context.WithCancel(context.Background())
-	c2 := &http.Client{Transport: &RateLimitTransport{BaseDelay: time.Hour, MaxWait: 2 * time.Hour}}
+	c2 := &http.Client{Transport: &RateLimitTransport{Policy: retry.Policy{Backoff: time.Hour, MaxBackoff: 2 * time.Hour, MaxRetryAfter: 2 * time.Hour, MaxTime: 3 * time.Hour}}}
 	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/none", nil)
 	go func() { time.Sleep(10 * time.Millisecond); cancel() }()
 	_, err = c2.Do(req)
@@ -228,7 +232,7 @@ func TestTransportRetriesTransientFailures(t *testing.T) {
 		_, _ = w.Write([]byte("ok"))
 	}))
 	defer srv.Close()
-	c := &http.Client{Transport: &RateLimitTransport{BaseDelay: time.Millisecond}}
+	c := &http.Client{Transport: &RateLimitTransport{Policy: retry.Policy{Backoff: time.Millisecond}}}
 	resp, err := c.Get(srv.URL)
 	require.NoError(t, err)
 	resp.Body.Close()
@@ -258,11 +262,13 @@ func TestSyncResumesInterruptedBlob(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, ok)
 
-	// With no retries the run fails, publishes nothing, and the next run resumes.
+	// With no retries the run fails, publishes nothing, and the next run resumes. One
+	// download at a time: a concurrent one cut short by the failure would be resumed too.
 	s2, err := store.Open(t.TempDir())
 	require.NoError(t, err)
 	up.Faults.CutBlob.Store(layer.Digest)
 	m = newMirror(up, s2, "library/alpine:3.19")
+	m.Concurrency = 1
 	m.Fetch = &fetch.Client{Store: s2, Retries: -1}
 	_, err = m.Sync(ctx)
 	require.Error(t, err)
@@ -272,4 +278,81 @@ func TestSyncResumesInterruptedBlob(t *testing.T) {
 	_, err = m.Sync(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, int64(2), up.Faults.Ranges.Load())
+}
+
+// The transport retries by the SDK's policy: a dropped connection and a 500 on GET are
+// retried; when the retries are spent, or the registry asks for a wait over
+// MaxRetryAfter, the caller gets the registry's last answer, body included.
+func TestTransportRetryPolicy(t *testing.T) {
+	var calls int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		switch r.URL.Path {
+		case "/drop":
+			if calls == 1 {
+				conn, _, err := w.(http.Hijacker).Hijack()
+				if err == nil {
+					conn.Close()
+				}
+				return
+			}
+		case "/500":
+			if calls == 1 {
+				w.WriteHeader(http.StatusInternalServerError)
+				return
+			}
+		case "/busy":
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("busy"))
+			return
+		case "/later":
+			w.Header().Set("Retry-After", "3600")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	var waits int
+	c := &http.Client{Transport: &RateLimitTransport{Policy: retry.Policy{Retries: 2, MaxRetryAfter: time.Minute,
+		Sleep: func(context.Context, time.Duration) error { waits++; return nil }}}}
+	for _, path := range []string{"/drop", "/500"} {
+		calls = 0
+		resp, err := c.Get(srv.URL + path)
+		require.NoError(t, err, path)
+		resp.Body.Close()
+		assert.Equal(t, 200, resp.StatusCode, path)
+		assert.Equal(t, 2, calls, path)
+	}
+
+	calls = 0
+	resp, err := c.Get(srv.URL + "/busy")
+	require.NoError(t, err)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, 503, resp.StatusCode)
+	assert.Equal(t, "busy", string(b), "the last answer's body")
+	assert.Equal(t, 3, calls, "Retries 2: three attempts")
+
+	calls, waits = 0, 0
+	resp, err = c.Get(srv.URL + "/later")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 503, resp.StatusCode)
+	assert.Equal(t, 1, calls, "a Retry-After over MaxRetryAfter is not waited for")
+	assert.Zero(t, waits)
+}
+
+// A refused scheme is final for store/fetch too: it is not retried as a network error.
+func TestPlainHTTPRefusalIsNotRetried(t *testing.T) {
+	up := startUpstream(t)
+	up.Requests()
+	c := &Client{} // 127.0.0.1 not configured PlainHTTP
+	var waits int
+	fc := &fetch.Client{Store: store.NewMemory(), HTTP: c.HTTPClient(),
+		Sleep: func(context.Context, time.Duration) error { waits++; return nil }}
+	_, err := fc.Fetch(context.Background(), fetch.Request{URL: up.Server.URL + "/v2/library/alpine/blobs/sha256:" + strings.Repeat("0", 64)})
+	require.ErrorIs(t, err, ErrPlainHTTP)
+	assert.Zero(t, waits, "the refusal was retried")
+	assert.Empty(t, up.Requests())
 }

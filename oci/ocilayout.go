@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -323,76 +324,76 @@ func exportTree(ctx context.Context, s store.Store, w *LayoutWriter, desc Descri
 	return nil
 }
 
+// layoutTrust is what ImportLayout records with the generations it publishes: the
+// layout's index.json names the images, and only their digests are verified. A Sync
+// after an import therefore reuses nothing of the imported tree, and the reverse.
+var layoutTrust = store.TrustOf(struct{}{}).WithRoot("source", "OCI image layout (index.json names, content digests)")
+
 // ImportLayout copies the named images of the OCI image layout at dir into s, verifying
 // every blob, and publishes them under ref ("oci/<name>") together with what ref already
 // published (a name present in both takes the layout's image). Entries are named by
 // containerd's image name or the OCI ref.name annotation; a bare tag is placed in
 // defaultRepo. Unnamed entries are kept (untagged) when AnnotationRepository says where,
-// else skipped. Nothing is published on error, nor when the result equals what ref
-// published already (SyncStats.UpToDate).
+// else skipped. It publishes through store.Update: nothing on error, nor when the result
+// equals what ref published already under the same trust (SyncStats.Changed false).
 func ImportLayout(ctx context.Context, s store.Store, ref, dir, defaultRepo string) (SyncStats, error) {
 	idx, err := readLayoutIndex(dir)
 	if err != nil {
 		return SyncStats{}, fmt.Errorf("oci: import layout: %w", err)
 	}
-	prev, err := store.Current(ctx, s, ref)
-	snap := store.NewSnapshot()
-	var old *store.Snapshot
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-	case err != nil:
-		return SyncStats{}, err
-	default:
-		if old, err = store.ReadSnapshot(ctx, s, prev.Snapshot); err != nil {
-			return SyncStats{}, err
-		}
-		for p, f := range old.Files {
-			snap.Files[p] = f
-		}
-		for k, v := range old.Annotations {
-			snap.Annotations[k] = v
-		}
-	}
-	cp := &copier{pull: layoutPuller{dir: dir}, limit: DefaultMaxManifestSize, s: s, snap: snap, log: nopLogger(),
-		sem: make(chan struct{}, 4), inflight: map[store.Digest]*flight{}}
+	cp := &copier{pull: layoutPuller{dir: dir}, limit: DefaultMaxManifestSize, s: s, snap: store.NewSnapshot(), log: nopLogger(),
+		sem: make(chan struct{}, 4), inflight: map[store.Digest]*flight{}, got: map[store.Digest]bool{}}
 	n := 0
-	for _, d := range idx.Manifests {
-		name := d.Annotations[AnnotationContainerdRef]
-		if name == "" {
-			name = d.Annotations[AnnotationRefName]
+	gen, changed, err := store.Update(ctx, s, ref, layoutTrust, func(prev store.Prev) (*store.Snapshot, error) {
+		if old := prev.Published; old != nil { // merged into, nothing of it reused unverified
+			maps.Copy(cp.snap.Files, old.Files)
+			maps.Copy(cp.snap.Annotations, old.Annotations)
 		}
-		if name == "" {
-			repo := d.Annotations[AnnotationRepository]
-			if repo == "" {
-				continue
+		for _, d := range idx.Manifests {
+			tagged, err := cp.importEntry(ctx, d, defaultRepo)
+			if err != nil {
+				return nil, err
 			}
-			if store.ValidatePath(repo) != nil || !validLocalRepo(repo) {
-				return cp.stats(), fmt.Errorf("%w: layout entry repository %q", ErrInvalidReference, repo)
+			if tagged {
+				n++
 			}
-			if err := cp.tree(ctx, Reference{Registry: "layout", Repository: repo}, repo, d, nil); err != nil {
-				return cp.stats(), err
-			}
-			continue
 		}
-		repo, tag, err := splitLayoutName(name, defaultRepo)
-		if err != nil {
-			return cp.stats(), err
-		}
-		if err := cp.tree(ctx, Reference{Registry: "layout", Repository: repo}, repo, d, nil); err != nil {
-			return cp.stats(), err
-		}
-		if err := cp.add(tagPath(repo, tag), store.File{Digest: d.Digest, Size: d.Size, MediaType: d.MediaType}); err != nil {
-			return cp.stats(), err
-		}
-		n++
-	}
-	sd, published, err := publishIfChanged(ctx, s, ref, prev, old, snap)
-	if err != nil {
-		return cp.stats(), err
-	}
+		return cp.snap, nil
+	})
 	st := cp.stats()
-	st.Images, st.Snapshot, st.UpToDate = n, sd, !published
+	st.Ref, st.Images = ref, n
+	if err != nil {
+		return st, err
+	}
+	st.Generation, st.Changed = gen, changed
 	return st, nil
+}
+
+// importEntry copies one index.json entry of a layout; tagged reports a named one.
+func (cp *copier) importEntry(ctx context.Context, d Descriptor, defaultRepo string) (tagged bool, err error) {
+	name := d.Annotations[AnnotationContainerdRef]
+	if name == "" {
+		name = d.Annotations[AnnotationRefName]
+	}
+	if name == "" {
+		repo := d.Annotations[AnnotationRepository]
+		if repo == "" {
+			return false, nil
+		}
+		if store.ValidatePath(repo) != nil || !validLocalRepo(repo) {
+			return false, fmt.Errorf("%w: layout entry repository %q", ErrInvalidReference, repo)
+		}
+		return false, cp.tree(ctx, Reference{Registry: "layout", Repository: repo}, repo, d, nil)
+	}
+	repo, tag, err := splitLayoutName(name, defaultRepo)
+	if err != nil {
+		return false, err
+	}
+	if err := cp.tree(ctx, Reference{Registry: "layout", Repository: repo}, repo, d, nil); err != nil {
+		return false, err
+	}
+	cp.forget(repo + ":" + tag) // what a sync recorded for the tag no longer describes it
+	return true, cp.add(tagPath(repo, tag), store.File{Digest: d.Digest, Size: d.Size, MediaType: d.MediaType})
 }
 
 // splitLayoutName reads "<repo>:<tag>" (a full reference's registry is kept as part of

@@ -96,7 +96,7 @@ func TestNestedReferrersTravel(t *testing.T) {
 	require.NoError(t, err)
 	again, err := ImportLayout(ctx, s2, "oci/imported", dir, "")
 	require.NoError(t, err)
-	assert.True(t, again.UpToDate, "importing the same layout again publishes nothing")
+	assert.False(t, again.Changed, "importing the same layout again publishes nothing")
 	host2, c2 := serveStore(t, s2, "oci/imported")
 	assertTreeReachable(t, c2, host2, local, tree)
 

@@ -145,7 +145,7 @@ func TestSyncPlatformFilter(t *testing.T) {
 	st, err := m.Sync(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 1, st.Unchanged)
-	assert.Zero(t, st.Fetched)
+	assert.Zero(t, st.Downloaded)
 
 	m2 := newMirror(up, s, "library/multi:1.0")
 	m2.Name = "none"

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"net/http"
 	"sort"
 	"strings"
@@ -68,12 +67,12 @@ type Mirror struct {
 	Progress func(Event) `yaml:"-"`
 	// Fetch, if set, configures the blob downloads (resume after interruption, retries,
 	// byte rate limit, progress events). It is never modified: when its HTTP is nil, Sync
-	// downloads with a copy of its settings whose HTTP is RegistryClient().HTTPClient()
-	// (which authenticates registry requests), so the same Client can serve other mirrors;
-	// the copy's RateLimit is then counted apart from the original's. When its HTTP is
-	// set, it is used as is and must authenticate registry requests itself. Nil: a
-	// fetch.Client with the registry's HTTP client and 2 retries of its own (for resuming
-	// a body cut off midway; the registry client's transport already retries 429 and 5xx).
+	// downloads through a Client derived from it (fetch.Client.WithHTTP, sharing its
+	// limits) whose HTTP is RegistryClient().HTTPClient(), which authenticates registry
+	// requests, so the same Client can serve other mirrors. When its HTTP is set, it is
+	// used as is and must authenticate registry requests itself. Nil: a fetch.Client with
+	// the registry's HTTP client and 2 retries of its own (for resuming a body cut off
+	// midway; the registry client's transport already retries 429 and 5xx).
 	Fetch *fetch.Client `yaml:"-"`
 
 	clientOnce sync.Once
@@ -89,18 +88,15 @@ type Event struct {
 	Err        error
 }
 
-// SyncStats counts what a sync did.
+// SyncStats counts what a sync did. Downloaded and DownloadedBytes count the manifests
+// and blobs fetched from registries, Reused those found already stored; Changed is false
+// when the tree equals the one published before, and nothing was published.
 type SyncStats struct {
-	Images       int   // tags and digests selected
-	Unchanged    int   // images whose upstream digest matched the published one
-	Manifests    int   // manifests in the snapshot
-	Blobs        int   // config and layer entries in the snapshot
-	Fetched      int   // blobs and manifests downloaded
-	FetchedBytes int64 // bytes downloaded
-	Snapshot     store.Digest
-	// UpToDate: the tree equals the one published before, so nothing was published (no
-	// new generation); Snapshot is the published one.
-	UpToDate bool
+	store.SyncResult
+	Images    int // tags and digests selected
+	Unchanged int // images whose upstream digest matched the published one (one HEAD each)
+	Manifests int // manifests in the snapshot
+	Blobs     int // config and layer entries in the snapshot
 }
 
 // Ref returns the published ref, "oci/<Name>".
@@ -155,12 +151,15 @@ func (m *Mirror) Endpoints() []string {
 	return out
 }
 
-// Sync copies the selection into the store and publishes it. Everything is verified
-// against its digest before it is stored; an image whose upstream digest equals the
-// published one costs one HEAD. On any error nothing is published.
+// Sync copies the selection into the store and publishes it through store.Update.
+// Everything is verified against its digest before it is stored; an image whose
+// upstream digest equals the published one costs one HEAD, provided the published tree
+// was synced under the same trust settings (Trust): otherwise every manifest is fetched
+// again. A sync that arrives at the published tree publishes nothing (SyncStats.Changed
+// false); on any error nothing is published.
 func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 	if m.Store == nil || m.Name == "" {
-		return SyncStats{}, errors.New("oci: mirror needs a Name and a Store")
+		return SyncStats{}, fmt.Errorf("%w: mirror needs a Name and a Store", store.ErrConfig)
 	}
 	var platforms []Platform
 	for _, p := range m.Platforms {
@@ -171,17 +170,6 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 		platforms = append(platforms, pl)
 	}
 	c := m.RegistryClient()
-	prev, err := store.Current(ctx, m.Store, m.Ref())
-	var prevSnap *store.Snapshot
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-	case err != nil:
-		return SyncStats{}, err
-	default:
-		if prevSnap, err = store.ReadSnapshot(ctx, m.Store, prev.Snapshot); err != nil {
-			return SyncStats{}, err
-		}
-	}
 	refs, err := m.selection().Resolve(ctx, c)
 	if err != nil {
 		return SyncStats{}, err
@@ -190,30 +178,48 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 	if conc <= 0 {
 		conc = 8
 	}
-	fc := m.blobFetcher(c)
 	cp := &copier{
-		c: c, pull: registryPuller{c: c, fetch: fc}, limit: c.maxManifest(), s: m.Store, snap: store.NewSnapshot(), prev: prevSnap, platforms: platforms,
+		c: c, pull: registryPuller{c: c, fetch: m.blobFetcher(c)}, limit: c.maxManifest(), s: m.Store, snap: store.NewSnapshot(), platforms: platforms,
 		referrers: m.Referrers, progress: m.Progress, log: m.logger(),
-		sem: make(chan struct{}, conc), inflight: map[store.Digest]*flight{}, tagLists: map[string][]string{},
+		sem: make(chan struct{}, conc), inflight: map[store.Digest]*flight{}, tagLists: map[string][]string{}, got: map[store.Digest]bool{},
 	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(conc)
-	for _, ref := range refs {
-		g.Go(func() error { return cp.image(gctx, ref) })
-	}
-	if err := g.Wait(); err != nil {
-		return cp.stats(), err
-	}
-	d, published, err := publishIfChanged(ctx, m.Store, m.Ref(), prev, prevSnap, cp.snap)
-	if err != nil {
-		return cp.stats(), err
-	}
+	gen, changed, err := store.Update(ctx, m.Store, m.Ref(), m.Trust(), func(prev store.Prev) (*store.Snapshot, error) {
+		if prev.TrustChanged != nil {
+			m.logger().Info("oci: trust settings changed: every manifest is fetched again", "ref", m.Ref(), "changed", prev.TrustChanged)
+		}
+		cp.prev = prev.Snapshot
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(conc)
+		for _, ref := range refs {
+			g.Go(func() error { return cp.image(gctx, ref) })
+		}
+		if err := g.Wait(); err != nil {
+			return nil, err
+		}
+		return cp.snap, nil
+	})
 	st := cp.stats()
-	st.Images = len(refs)
-	st.Snapshot = d
-	st.UpToDate = !published
-	m.logger().Info("oci: synced", "ref", m.Ref(), "published", published, "images", st.Images, "unchanged", st.Unchanged, "fetched", st.Fetched, "bytes", st.FetchedBytes)
+	st.Ref, st.Images = m.Ref(), len(refs)
+	if err != nil {
+		return st, err
+	}
+	st.Generation, st.Changed = gen, changed
+	m.logger().Info("oci: synced", "ref", m.Ref(), "changed", changed, "images", st.Images, "unchanged", st.Unchanged,
+		"downloaded", st.Downloaded, "bytes", st.DownloadedBytes, "reused", st.Reused)
 	return st, nil
+}
+
+// Trust is what Sync records with each generation (see store.Trust): the mirror's
+// switches (RegistryConfig's Host, Endpoint and PlainHTTP for every registry, and any
+// Insecure*, Allow* or Skip* setting), and the registry settings of a Client that the
+// program set. A published tree is reused (the one-HEAD check of an unchanged image)
+// only by a sync under the same Trust.
+func (m *Mirror) Trust() store.Trust {
+	t := store.TrustOf(m)
+	if m.Client != nil {
+		t = t.WithRoot("client registries", store.TrustOf(m.Client).Fingerprint())
+	}
+	return t
 }
 
 // blobFetcher returns the fetch.Client blobs are downloaded with, leaving m.Fetch as it
@@ -226,34 +232,11 @@ func (m *Mirror) blobFetcher(c *Client) *fetch.Client {
 	if f.HTTP != nil {
 		return f
 	}
-	st := f.Store
-	if st == nil {
-		st = m.Store
+	d := f.WithHTTP(c.HTTPClient())
+	if d.Store == nil {
+		d.Store = m.Store
 	}
-	// Field by field: a fetch.Client holds locks and per-instance state that must not be
-	// copied with it.
-	return &fetch.Client{
-		Store: st, HTTP: c.HTTPClient(), UserAgent: f.UserAgent, Retries: f.Retries, PerHost: f.PerHost,
-		RateLimit: f.RateLimit, Progress: f.Progress, Logger: f.Logger, Getter: f.Getter,
-		MaxRetryAfter: f.MaxRetryAfter, ReadTimeout: f.ReadTimeout, Backoff: f.Backoff, MaxBackoff: f.MaxBackoff, Sleep: f.Sleep,
-	}
-}
-
-// publishIfChanged writes snap and points ref at it, unless snap holds exactly the files
-// and annotations of prevSnap, the snapshot ref publishes now: then nothing is written
-// and the published snapshot's digest is returned with published false.
-func publishIfChanged(ctx context.Context, s store.Store, ref string, prev store.Generation, prevSnap, snap *store.Snapshot) (store.Digest, bool, error) {
-	if prevSnap != nil && maps.Equal(prevSnap.Files, snap.Files) && maps.Equal(prevSnap.Annotations, snap.Annotations) {
-		return prev.Snapshot, false, nil
-	}
-	d, err := store.WriteSnapshot(ctx, s, snap)
-	if err != nil {
-		return "", false, err
-	}
-	if _, err := store.Publish(ctx, s, ref, prev.Record, d); err != nil {
-		return "", false, err
-	}
-	return d, true, nil
+	return d
 }
 
 // copier does the registry -> store copy of one sync.
@@ -273,6 +256,7 @@ type copier struct {
 	snap      *store.Snapshot
 	inflight  map[store.Digest]*flight
 	tagLists  map[string][]string
+	got       map[store.Digest]bool // manifests and blobs: true downloaded, false found stored
 	unchanged atomic.Int64
 	fetched   atomic.Int64
 	bytes     atomic.Int64
@@ -284,9 +268,15 @@ type flight struct {
 }
 
 func (cp *copier) stats() SyncStats {
-	st := SyncStats{Unchanged: int(cp.unchanged.Load()), Fetched: int(cp.fetched.Load()), FetchedBytes: cp.bytes.Load()}
+	st := SyncStats{Unchanged: int(cp.unchanged.Load())}
+	st.Downloaded, st.DownloadedBytes = int(cp.fetched.Load()), cp.bytes.Load()
 	cp.mu.Lock()
 	defer cp.mu.Unlock()
+	for _, downloaded := range cp.got {
+		if !downloaded {
+			st.Reused++
+		}
+	}
 	for p := range cp.snap.Files {
 		if _, kind, _, ok := parsePath(p); ok {
 			switch kind {
@@ -300,6 +290,24 @@ func (cp *copier) stats() SyncStats {
 	return st
 }
 
+// downloaded counts a manifest or blob fetched from upstream (n bytes); reused one found
+// stored. Each digest counts once, as downloaded if it was.
+func (cp *copier) downloaded(d store.Digest, n int64) {
+	cp.fetched.Add(1)
+	cp.bytes.Add(n)
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	cp.got[d] = true
+}
+
+func (cp *copier) reused(d store.Digest) {
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	if _, ok := cp.got[d]; !ok {
+		cp.got[d] = false
+	}
+}
+
 func (cp *copier) add(path string, f store.File) error {
 	cp.mu.Lock()
 	defer cp.mu.Unlock()
@@ -310,6 +318,14 @@ func (cp *copier) annotate(k, v string) {
 	cp.mu.Lock()
 	defer cp.mu.Unlock()
 	cp.snap.Annotations[k] = v
+}
+
+// forget drops what a sync recorded about the tag key ("<repo>:<tag>").
+func (cp *copier) forget(key string) {
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	delete(cp.snap.Annotations, annUpstream+key)
+	delete(cp.snap.Annotations, annPlatforms+key)
 }
 
 // image copies one selected reference.
@@ -345,8 +361,7 @@ func (cp *copier) image(ctx context.Context, ref Reference) error {
 			if err != nil {
 				return fmt.Errorf("oci: %s: %w", ref, err)
 			}
-			cp.fetched.Add(1)
-			cp.bytes.Add(int64(len(b)))
+			cp.downloaded(d.Digest, int64(len(b)))
 			desc, body, upstream = d, b, d.Digest
 		}
 	}
@@ -372,8 +387,10 @@ func (cp *copier) image(ctx context.Context, ref Reference) error {
 	return cp.finish(ctx, ref, local, desc, upstream)
 }
 
-// finish records the tag, the upstream digest and, if asked, the referrers.
+// finish records the tag, the upstream digest and repository and, if asked, the
+// referrers.
 func (cp *copier) finish(ctx context.Context, ref Reference, local string, desc Descriptor, upstream store.Digest) error {
+	cp.annotate(annSource+local, ref.Name())
 	if ref.Tag != "" {
 		if err := cp.add(tagPath(local, ref.Tag), store.File{Digest: desc.Digest, Size: desc.Size, MediaType: desc.MediaType}); err != nil {
 			return err
@@ -411,6 +428,7 @@ func (cp *copier) manifestBytes(ctx context.Context, ref Reference, desc Descrip
 	if ok, _ := cp.s.Has(ctx, desc.Digest); ok {
 		b, err := store.ReadBlob(ctx, cp.s, desc.Digest, limit)
 		if err == nil {
+			cp.reused(desc.Digest)
 			if desc.MediaType == "" {
 				desc.MediaType = sniffMediaType(b)
 			}
@@ -429,8 +447,7 @@ func (cp *copier) manifestBytes(ctx context.Context, ref Reference, desc Descrip
 	if err != nil {
 		return nil, desc, fmt.Errorf("oci: %s: %w", r, err)
 	}
-	cp.fetched.Add(1)
-	cp.bytes.Add(int64(len(b)))
+	cp.downloaded(d.Digest, int64(len(b)))
 	if desc.Size > 0 && d.Size != desc.Size {
 		return nil, desc, fmt.Errorf("oci: %s: %w: size %d, descriptor says %d", r, store.ErrDigestMismatch, d.Size, desc.Size)
 	}
@@ -488,6 +505,7 @@ func (cp *copier) blob(ctx context.Context, ref Reference, d Descriptor) error {
 	if ok, err := cp.s.Has(ctx, d.Digest); err != nil {
 		return err
 	} else if ok {
+		cp.reused(d.Digest)
 		cp.emit(Event{Repository: ref.Name(), Digest: d.Digest, Size: d.Size, Cached: true})
 		return nil
 	}
@@ -522,8 +540,7 @@ func (cp *copier) download(ctx context.Context, ref Reference, d Descriptor) err
 		if err != nil {
 			return fmt.Errorf("oci: blob %s of %s: %w", d.Digest, ref.Name(), err)
 		}
-		cp.fetched.Add(1)
-		cp.bytes.Add(n)
+		cp.downloaded(d.Digest, n)
 		return nil
 	}
 	rc, err := cp.pull.blob(ctx, ref, d.Digest)
@@ -535,8 +552,7 @@ func (cp *copier) download(ctx context.Context, ref Reference, d Descriptor) err
 	if err != nil {
 		return fmt.Errorf("oci: blob %s of %s: %w", d.Digest, ref.Name(), err)
 	}
-	cp.fetched.Add(1)
-	cp.bytes.Add(info.Size)
+	cp.downloaded(d.Digest, info.Size)
 	return nil
 }
 
@@ -566,6 +582,7 @@ func (cp *copier) copyReferrers(ctx context.Context, ref Reference, local string
 				if err != nil {
 					return nil, fmt.Errorf("oci: %s: %w", r, err)
 				}
+				cp.downloaded(d.Digest, int64(len(b)))
 				out = append(out, referrer{Descriptor: d, tag: t, body: b})
 			}
 			api, err := apiReferrers(ctx, cp.c, src, subject)

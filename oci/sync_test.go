@@ -57,7 +57,7 @@ func TestSyncKeepsDigests(t *testing.T) {
 	st, err = m.Sync(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 3, st.Unchanged)
-	assert.Equal(t, 0, st.Fetched)
+	assert.Equal(t, 0, st.Downloaded)
 	reqs := up.Requests()
 	var heads int
 	for _, r := range reqs {

@@ -1,41 +1,40 @@
 package oci
 
 import (
-	"context"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/airgapkit/airgap/store/fetch/retry"
 )
 
-// RateLimitTransport retries requests answered 429 Too Many Requests, and idempotent
-// requests (GET, HEAD) that failed transiently (connection reset or refused, timeouts,
-// 408, 502, 503, 504) with
-// backoff. For a 429 it waits as long
-// as the registry asks (Retry-After in seconds or as an HTTP date; else RateLimit-Reset;
-// else Docker Hub's RateLimit-Remaining window when the quota is spent; else exponential
-// backoff with jitter), sleeps only while the request's context lives, and gives up with
-// a *RateLimitError after MaxRetries retries or when the registry asks for more than
-// MaxWait. Requests whose body cannot be replayed are not retried.
+// RateLimitTransport retries failed registry requests by a retry.Policy (see
+// store/fetch/retry for what counts as transient and how waits grow): 429 Too Many
+// Requests for any request whose body can be replayed, and transient failures (network
+// errors, 408, 425, 500, 502, 503, 504) of GET and HEAD; other methods are not retried
+// on those, as the registry may have acted on them. The wait is what the registry asks
+// for (Retry-After in seconds or as an HTTP date; else RateLimit-Reset; else Docker Hub's
+// RateLimit-Remaining window when the quota is spent), at least the policy's backoff. A
+// registry that asks for longer than Policy.MaxRetryAfter is not waited for: the request
+// fails at once (a 429 with a *RateLimitError), rather than after a wait that cannot be
+// long enough. Waits end with the request's context.
 type RateLimitTransport struct {
 	// Inner does the requests; nil means http.DefaultTransport.
 	Inner http.RoundTripper
-	// MaxRetries is how many times a 429 is retried; 0 means 5, negative means never.
-	MaxRetries int
-	// MaxWait caps one wait; a registry asking for longer fails at once. 0 means 2 minutes.
-	MaxWait time.Duration
-	// BaseDelay is the first backoff when the registry gives no hint; 0 means 500ms.
-	BaseDelay time.Duration
-	// Logger receives a warning per wait; nil discards.
+	// Policy bounds the retries (zero: the SDK's defaults, retry.Policy).
+	Policy retry.Policy
+	// Logger receives a warning per retry; nil discards.
 	Logger *slog.Logger
 }
+
+// maxDrain caps what is read of a failed response before it is retried or returned.
+const maxDrain = 64 << 10
 
 // RoundTrip implements http.RoundTripper.
 func (t *RateLimitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -43,18 +42,13 @@ func (t *RateLimitTransport) RoundTrip(req *http.Request) (*http.Response, error
 	if inner == nil {
 		inner = http.DefaultTransport
 	}
-	retries := t.MaxRetries
-	if retries == 0 {
-		retries = 5
+	maxHint := t.Policy.MaxRetryAfter
+	if maxHint == 0 {
+		maxHint = retry.DefaultMaxRetryAfter
 	}
-	maxWait := t.MaxWait
-	if maxWait == 0 {
-		maxWait = 2 * time.Minute
-	}
-	base := t.BaseDelay
-	if base == 0 {
-		base = 500 * time.Millisecond
-	}
+	idempotent := req.Method == http.MethodGet || req.Method == http.MethodHead
+	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+	a := t.Policy.Start()
 	for attempt := 1; ; attempt++ {
 		r := req
 		if attempt > 1 {
@@ -68,108 +62,82 @@ func (t *RateLimitTransport) RoundTrip(req *http.Request) (*http.Response, error
 			}
 		}
 		resp, err := inner.RoundTrip(r)
-		if transient(req, resp, err) && attempt <= retries {
-			if resp != nil {
-				_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-				resp.Body.Close()
+		if err != nil {
+			class := retry.Classify(err)
+			if !idempotent || !replayable {
+				class = retry.Permanent
 			}
-			wait, hinted := time.Duration(0), false
-			if resp != nil {
-				wait, hinted = retryWait(resp.Header, time.Now())
+			if werr := a.Wait(req.Context(), class, 0, err); werr != nil {
+				return nil, werr
 			}
-			if !hinted || wait > maxWait {
-				wait = backoff(base, attempt, maxWait)
-			}
-			if t.Logger != nil {
-				t.Logger.Warn("registry request failed: retrying", "url", redactURL(req), "wait", wait, "attempt", attempt, "err", err)
-			}
-			if serr := sleepCtx(req.Context(), wait); serr != nil {
-				if err == nil {
-					err = fmt.Errorf("oci: %s: %s", redactURL(req), resp.Status)
-				}
-				return nil, fmt.Errorf("%w (while waiting: %w)", err, serr)
-			}
+			t.warn(req, attempt, "err", err)
 			continue
 		}
-		if err != nil || resp.StatusCode != http.StatusTooManyRequests {
-			return resp, err
+		is429 := resp.StatusCode == http.StatusTooManyRequests
+		class := retry.ClassifyStatus(resp.StatusCode)
+		switch {
+		case is429:
+			class = retry.Transient
+		case class == retry.Permanent, !idempotent:
+			return resp, nil
 		}
-		wait, hinted := retryWait(resp.Header, time.Now())
-		remaining, limit := rateLimitHeaders(resp.Header)
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		resp.Body.Close()
-		rlErr := &RateLimitError{URL: redactURL(req), Attempts: attempt, Wait: wait, Remaining: remaining, Limit: limit}
-		replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
-		if attempt > retries || !replayable || wait > maxWait {
-			return nil, rlErr
+		if !replayable {
+			class = retry.Permanent
 		}
-		if !hinted {
-			wait = backoff(base, attempt, maxWait)
+		hint, hinted := retryWait(resp.Header, time.Now())
+		if hinted && hint > maxHint {
+			class = retry.Permanent // asked for longer than we wait: fail now
 		}
-		if t.Logger != nil {
-			t.Logger.Warn("registry rate limit: waiting", "url", rlErr.URL, "wait", wait, "attempt", attempt, "remaining", remaining)
+		failed := drain(resp)
+		var fail error = fmt.Errorf("oci: %s %s: %s", req.Method, redactURL(req), resp.Status)
+		if is429 {
+			remaining, limit := rateLimitHeaders(resp.Header)
+			fail = &RateLimitError{URL: redactURL(req), Attempts: attempt, Wait: hint, Remaining: remaining, Limit: limit}
 		}
-		if err := sleepCtx(req.Context(), wait); err != nil {
-			return nil, fmt.Errorf("%w (while waiting: %w)", rlErr, err)
+		werr := a.Wait(req.Context(), class, hint, fail)
+		switch {
+		case werr == nil:
+			t.warn(req, attempt, "status", resp.StatusCode, "asked", hint)
+			continue
+		case req.Context().Err() != nil, errors.Is(werr, retry.ErrGaveUp):
+			return nil, werr
+		case is429:
+			return nil, fail // it counts the attempts itself
 		}
+		return failed, nil // the last answer, for the caller to read
 	}
 }
 
-// backoff is exponential with jitter: about base * 2^(attempt-1), capped.
-func backoff(base time.Duration, attempt int, maxWait time.Duration) time.Duration {
-	w := base << min(attempt-1, 20)
-	w = w/2 + rand.N(w/2+1)
-	return min(w, maxWait)
+func (t *RateLimitTransport) warn(req *http.Request, attempt int, args ...any) {
+	if t.Logger != nil {
+		t.Logger.Warn("oci: registry request failed: retrying", append([]any{"url", redactURL(req), "attempt", attempt}, args...)...)
+	}
 }
 
-// transient reports a failure worth retrying for an idempotent request (GET, HEAD): a
-// network error other than cancellation, 408, 502, 503, 504.
-func transient(req *http.Request, resp *http.Response, err error) bool {
-	if req.Method != http.MethodGet && req.Method != http.MethodHead {
-		return false
-	}
-	if err != nil {
-		if req.Context().Err() != nil {
-			return false
-		}
-		var ne net.Error
-		return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) ||
-			errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || (errors.As(err, &ne) && ne.Timeout())
-	}
-	switch resp.StatusCode {
-	case http.StatusRequestTimeout, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return true
-	}
-	return false
+// drain reads the start of a failed response and closes it, so that its connection can
+// be reused during the wait; it returns the response with that start as its body.
+func drain(resp *http.Response) *http.Response {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxDrain))
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	return resp
 }
 
-// retryWait reads how long a 429 asks to wait. hinted is false when the answer says
-// nothing usable.
+// retryWait reads how long a failed answer asks to wait: Retry-After, else
+// RateLimit-Reset, else Docker Hub's RateLimit-Remaining window when its quota is spent.
+// hinted is false when the answer says nothing usable.
 func retryWait(h http.Header, now time.Time) (wait time.Duration, hinted bool) {
-	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-			return time.Duration(n) * time.Second, true
-		}
-		if at, err := http.ParseTime(v); err == nil {
-			d := at.Sub(now)
-			if d < 0 {
-				d = 0
-			}
-			return d, true
-		}
+	if d, ok := retry.ParseRetryAfter(h.Get("Retry-After"), now); ok {
+		return d, true
 	}
-	if v := firstField(h.Get("RateLimit-Reset")); v != "" {
-		if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-			return time.Duration(n) * time.Second, true
-		}
+	if d, ok := retry.ParseRetryAfter(firstField(h.Get("RateLimit-Reset")), now); ok {
+		return d, true
 	}
 	// Docker Hub: "RateLimit-Remaining: 0;w=21600" means the window's quota is spent.
 	if rem := h.Get("RateLimit-Remaining"); rem != "" {
 		if n, err := strconv.Atoi(firstField(rem)); err == nil && n == 0 {
-			if w := param(rem, "w"); w != "" {
-				if s, err := strconv.Atoi(w); err == nil && s > 0 {
-					return time.Duration(s) * time.Second, true
-				}
+			if d, ok := retry.ParseRetryAfter(param(rem, "w"), now); ok && d > 0 {
+				return d, true
 			}
 		}
 	}
@@ -205,20 +173,6 @@ func param(v, key string) string {
 	return ""
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 func redactURL(req *http.Request) string {
 	u := *req.URL
 	u.User = nil
@@ -244,7 +198,8 @@ func (g *schemeGuard) RoundTrip(req *http.Request) (*http.Response, error) {
 		if req.Body != nil {
 			req.Body.Close()
 		}
-		return nil, fmt.Errorf("%w: %s request to %s (configured: %s)", ErrPlainHTTP, req.URL.Scheme, req.URL.Host, want)
+		// Permanent, also for store/fetch, which would retry an error of the transport.
+		return nil, retry.Mark(fmt.Errorf("%w: %s request to %s (configured: %s)", ErrPlainHTTP, req.URL.Scheme, req.URL.Host, want), retry.Permanent)
 	}
 	return g.inner.RoundTrip(req)
 }

@@ -3,7 +3,6 @@ package site
 import (
 	"context"
 	"net/url"
-	"path"
 	"regexp"
 	"strings"
 
@@ -45,36 +44,6 @@ func (m *AptMirror) Inventory(ctx context.Context, s store.Store) ([]store.Item,
 			Upstream:  strings.TrimSuffix(m.URL, "/") + "/" + p,
 			VouchedBy: "SHA256 in Packages listed by InRelease, signed by a key of " + m.Keyring,
 		})
-	})
-	return out, err
-}
-
-var snapFile = regexp.MustCompile(`^(?:.*/)?([a-z0-9-]+)_([0-9]+)\.snap$`)
-
-func (m *SnapsMirror) Inventory(ctx context.Context, s store.Store) ([]store.Item, error) {
-	var out []store.Item
-	err := published(ctx, s, m, func(p string, f store.File) {
-		if g := snapFile.FindStringSubmatch(p); g != nil {
-			out = append(out, store.Item{Type: "application", Name: g[1], Version: g[2], Digest: f.Digest, Path: p,
-				VouchedBy: "snap-revision assertion (sha3-384) chained to the root in " + m.TrustedKeys})
-		}
-	})
-	return out, err
-}
-
-var ociTag = regexp.MustCompile(`^repositories/(.+)/_manifests/tags/([^/]+)$`)
-
-func (m *OCIMirror) Inventory(ctx context.Context, s store.Store) ([]store.Item, error) {
-	var out []store.Item
-	err := published(ctx, s, m, func(p string, f store.File) {
-		g := ociTag.FindStringSubmatch(p)
-		if g == nil {
-			return
-		}
-		repo, tag := g[1], g[2]
-		out = append(out, store.Item{Type: "container", Name: repo, Version: tag, Digest: f.Digest, Path: p,
-			PURL:      "pkg:oci/" + path.Base(repo) + "@" + url.QueryEscape(f.Digest.String()) + "?repository_url=" + url.QueryEscape(repo) + "&tag=" + url.QueryEscape(tag),
-			VouchedBy: "manifest digest " + f.Digest.String() + " from the upstream registry"})
 	})
 	return out, err
 }

@@ -138,16 +138,8 @@ func (m *OCIMirror) Sync(ctx context.Context, env *Env) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	g, _ := store.Current(ctx, env.Store, Ref(m))
-	res := Result{SyncResult: store.SyncResult{
-		Ref: Ref(m), Generation: g, Changed: !st.UpToDate,
-		Downloaded: st.Fetched, DownloadedBytes: st.FetchedBytes, Reused: st.Unchanged,
-	}}
-	res.Summary = fmt.Sprintf("%d images (%d unchanged), %d manifests, %d blobs (%d fetched, %s)", st.Images, st.Unchanged, st.Manifests, st.Blobs, st.Fetched, HumanBytes(st.FetchedBytes))
-	if st.UpToDate {
-		res.Summary += ", unchanged"
-	}
-	return res, nil
+	return Result{SyncResult: st.SyncResult, Summary: summary(st.SyncResult,
+		fmt.Sprintf("%d images (%d unchanged), %d manifests, %d blobs", st.Images, st.Unchanged, st.Manifests, st.Blobs))}, nil
 }
 
 func (m *OCIMirror) Handler(env *Env, prefix string) http.Handler {
@@ -249,12 +241,7 @@ func (m *SnapsMirror) Sync(ctx context.Context, env *Env) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	g, _ := store.Current(ctx, env.Store, Ref(m))
-	sr := store.SyncResult{
-		Ref: Ref(m), Generation: g, Changed: st.Published,
-		Downloaded: st.Downloaded, DownloadedBytes: st.DownloadedBytes, Reused: st.Reused,
-	}
-	return Result{SyncResult: sr, Summary: summary(sr,
+	return Result{SyncResult: st.SyncResult, Summary: summary(st.SyncResult,
 		fmt.Sprintf("%d snaps (%d dependencies), %d assertions", st.Snaps, st.Dependencies, st.Assertions))}, nil
 }
 
@@ -313,4 +300,14 @@ func (m *GalaxyMirror) Inventory(ctx context.Context, s store.Store) ([]store.It
 // Inventory is what the published mirror holds (simplestreams.Inventory).
 func (m *SimplestreamsMirror) Inventory(ctx context.Context, s store.Store) ([]store.Item, error) {
 	return simplestreams.Inventory(ctx, s, Ref(m))
+}
+
+// Inventory is what the published mirror holds (oci.Inventory).
+func (m *OCIMirror) Inventory(ctx context.Context, s store.Store) ([]store.Item, error) {
+	return oci.Inventory(ctx, s, Ref(m))
+}
+
+// Inventory is what the published mirror holds (snapproxy.Inventory).
+func (m *SnapsMirror) Inventory(ctx context.Context, s store.Store) ([]store.Item, error) {
+	return snapproxy.Inventory(ctx, s, Ref(m))
 }

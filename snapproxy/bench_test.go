@@ -84,7 +84,7 @@ func BenchmarkSync50(b *testing.B) {
 	}
 	sync := func() {
 		s := store.NewMemory()
-		m := &Mirror{Name: "bench", StoreURL: srv.URL(), Snaps: specs, Store: s, Trust: trust, Fetch: &fetch.Client{Store: s}}
+		m := &Mirror{Name: "bench", URL: srv.URL(), Snaps: specs, Store: s, Trust: trust, Fetch: &fetch.Client{Store: s}}
 		st, err := m.Sync(context.Background())
 		if err != nil || st.Snaps != 50 {
 			b.Fatal(st.Snaps, err)

@@ -7,15 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/airgapkit/airgap/store"
 	"github.com/airgapkit/airgap/store/fetch"
+	"github.com/airgapkit/airgap/store/fetch/retry"
 )
 
 // DefaultStoreURL is the public Snap Store API.
@@ -38,7 +37,8 @@ type Client struct {
 	BaseURL string
 	// Fetch makes the GET requests (info, assertions, downloads) into its Store. Required.
 	Fetch *fetch.Client
-	// HTTP sends the refresh POSTs (nil: Fetch.HTTP, else http.DefaultClient).
+	// HTTP sends the refresh POSTs (nil: Fetch.HTTPClient(), the transport and timeouts
+	// of the downloads).
 	HTTP *http.Client
 	// UserAgent is sent on every request (default "airgap-snapproxy").
 	UserAgent string
@@ -46,8 +46,9 @@ type Client struct {
 	// (e.g. Authorization for a brand store); fetch never forwards it to the CDN host a
 	// download redirects to.
 	Header http.Header
-	// Retries is how often a refresh is retried after a 429, 5xx or network error
-	// (0: 4). GETs are retried by Fetch.
+	// Retries, when not zero, replaces Fetch's Retries for the refresh POSTs (negative:
+	// none). They are retried as Fetch retries its GETs (store/fetch/retry: 429, 5xx,
+	// network errors, waiting as Retry-After asks).
 	Retries int
 }
 
@@ -280,78 +281,42 @@ func validName(s string) bool {
 	return letter
 }
 
-// post sends a JSON POST, retrying 429, 5xx and network errors with backoff and
-// Retry-After.
+// post sends a JSON POST, retried by Fetch's retry policy.
 func (c *Client) post(ctx context.Context, u string, h http.Header, body []byte) ([]byte, error) {
 	hc := c.HTTP
-	if hc == nil && c.Fetch != nil {
-		hc = c.Fetch.HTTP
-	}
 	if hc == nil {
-		hc = http.DefaultClient
+		hc = c.Fetch.HTTPClient()
 	}
-	retries := c.Retries
-	if retries <= 0 {
-		retries = 4
+	policy := c.Fetch.RetryPolicy()
+	if c.Retries != 0 {
+		policy.Retries = c.Retries
 	}
-	var lastErr error
-	after := time.Duration(-1)
-	for attempt := 0; attempt <= retries; attempt++ {
-		if attempt > 0 {
-			wait := time.Duration(250<<min(attempt, 6))*time.Millisecond + time.Duration(rand.Int64N(int64(100*time.Millisecond)))
-			if after >= 0 {
-				wait = min(after, 5*time.Minute)
-			}
-			t := time.NewTimer(wait)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return nil, ctx.Err()
-			case <-t.C:
-			}
+	var out []byte
+	err := policy.Do(ctx, func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+		if err != nil {
+			return retry.Mark(err, retry.Permanent)
 		}
-		b, retry, ra, err := c.postOnce(ctx, hc, u, h, body)
-		after = ra
-		if err == nil {
-			return b, nil
+		req.Header = h.Clone()
+		resp, err := hc.Do(req)
+		if err != nil {
+			return fmt.Errorf("snapproxy: POST %s: %w", u, err) // retry.Classify: TLS errors are final
 		}
-		if !retry || ctx.Err() != nil {
-			return nil, err
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fetch.NewHTTPError(resp) // classified by status, with its Retry-After
 		}
-		lastErr = err
-	}
-	return nil, lastErr
-}
-
-// postOnce sends one POST; it says whether to retry and after how long (-1: backoff).
-func (c *Client) postOnce(ctx context.Context, hc *http.Client, u string, h http.Header, body []byte) ([]byte, bool, time.Duration, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
-	if err != nil {
-		return nil, false, -1, err
-	}
-	req.Header = h.Clone()
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, true, -1, fmt.Errorf("snapproxy: POST %s: %w", u, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxJSONSize+1))
-	if err != nil {
-		return nil, true, -1, fmt.Errorf("snapproxy: POST %s: %w", u, err)
-	}
-	if len(b) > maxJSONSize {
-		return nil, false, -1, fmt.Errorf("%w: refresh answer over %d bytes", store.ErrTooLarge, maxJSONSize)
-	}
-	if resp.StatusCode != http.StatusOK {
-		he := &fetch.HTTPError{URL: u, StatusCode: resp.StatusCode, Status: resp.Status, Body: string(b[:min(len(b), 512)])}
-		retry := resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500
-		wait := time.Duration(-1)
-		if n, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && n >= 0 {
-			wait = time.Duration(n) * time.Second
+		b, err := io.ReadAll(io.LimitReader(resp.Body, maxJSONSize+1))
+		if err != nil {
+			return retry.Mark(fmt.Errorf("snapproxy: POST %s: %w", u, err), retry.Transient)
 		}
-		return nil, retry, wait, he
-	}
-	return b, false, -1, nil
+		if len(b) > maxJSONSize {
+			return fmt.Errorf("%w: refresh answer over %d bytes", store.ErrTooLarge, maxJSONSize)
+		}
+		out = b
+		return nil
+	})
+	return out, err
 }
 
 // ChannelEntry is one release in a snap's channel map.

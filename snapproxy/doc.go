@@ -24,7 +24,13 @@
 // manifest.json, and install.sh which acks and installs everything in order: snapd, bases,
 // content providers, applications (mapping `uname -m` to the dpkg architecture, with
 // --classic or --devmode as the snap's confinement requires). NewHandler serves that tree;
-// ReadOutput parses it back.
+// ReadOutput parses it back; Inventory lists its snaps as store.Items (an SBOM's entries).
+//
+// A sync publishes through store.Update: nothing when the tree is the one published
+// under the same trust (the trusted root keys, Trust.Digest, and InsecureSkipSignature),
+// a new generation that records it when the trust changed. Files already mirrored are not
+// downloaded again, known by their sha3-384; their assertions are fetched and verified on
+// every sync.
 //
 // Not covered: the export tarball of Snap Store Proxy's store-admin (its format is
 // undocumented); the output here is what `snap ack` and `snap install` take, and what

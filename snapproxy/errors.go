@@ -27,6 +27,9 @@ var (
 	// ErrUnsupportedKey: an account-key holds a key that is not RSA, the only kind snapd
 	// accepts (Ed25519, ECDSA, ... keys are refused, trusted or not).
 	ErrUnsupportedKey = fmt.Errorf("snapproxy: account-key is not an RSA key%.0w", store.ErrSignature)
+	// ErrConfig: a Mirror configuration cannot work (no Store, a bad name, url and its
+	// deprecated name store_url disagreeing).
+	ErrConfig = fmt.Errorf("snapproxy: invalid mirror configuration%.0w", store.ErrConfig)
 	// ErrNoTrustedKeys: verification was asked for without any trusted root key.
 	ErrNoTrustedKeys = fmt.Errorf("snapproxy: no trusted root account-key configured%.0w", store.ErrConfig)
 	// ErrMalformed: a Store API answer is not the JSON the API defines.
@@ -53,7 +56,8 @@ type Release struct {
 
 // StoreError is an error result of the Store API for one snap (refresh "error" results
 // and error-list entries). errors.Is matches ErrNameNotFound, ErrRevisionNotFound and
-// ErrChannelNotFound according to Code and the request.
+// ErrChannelNotFound according to Code and the request, and store.ErrNotFound for
+// every code that says something does not exist.
 type StoreError struct {
 	// Name is the snap asked for.
 	Name string
@@ -109,6 +113,8 @@ func (e *StoreError) Is(target error) bool {
 		return e.Code == "revision-not-found"
 	case ErrChannelNotFound:
 		return e.Code == "invalid-channel" || e.Code == "revision-not-found" && e.Revision == 0
+	case store.ErrNotFound:
+		return e.Is(ErrNameNotFound) || e.Is(ErrRevisionNotFound) || e.Is(ErrChannelNotFound) || e.Code == "id-not-found"
 	}
 	return false
 }

@@ -3,6 +3,7 @@ package snapproxy_test
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/airgapkit/airgap/internal/snapproxytest"
 	"github.com/airgapkit/airgap/snapproxy"
@@ -25,11 +26,11 @@ func Example() {
 	}
 	s := store.NewMemory()
 	m := &snapproxy.Mirror{
-		Name:     "hello",
-		StoreURL: upstream.URL(),
-		Snaps:    []snapproxy.SnapSpec{{Name: "hello", Channel: "latest/stable"}},
-		Store:    s,
-		Trust:    trust,
+		Name:  "hello",
+		URL:   upstream.URL(),
+		Snaps: []snapproxy.SnapSpec{{Name: "hello", Channel: "latest/stable"}},
+		Store: s,
+		Trust: trust,
 	}
 	st, err := m.Sync(ctx)
 	if err != nil {
@@ -58,4 +59,34 @@ func ExampleDecodeAssertion() {
 	}
 	fmt.Println(a.Type(), a.Header("account-id"), a.Header("name"), a.SignKeyID() == root.ID)
 	// Output: account-key canonical root true
+}
+
+// List what a published snap mirror holds, as an SBOM would (a test store stands in for
+// the Snap Store: only it can sign assertions that chain to a root we hold).
+func ExampleInventory() {
+	ctx := context.Background()
+	upstream := snapproxytest.New(snapproxytest.Options{})
+	defer upstream.Close()
+	upstream.Add(snapproxytest.Snap{Name: "hello", Revision: 42, Version: "2.10"})
+	trust, err := snapproxy.ParseTrust(upstream.TrustedKeys())
+	if err != nil {
+		panic(err)
+	}
+	s := store.NewMemory()
+	m := &snapproxy.Mirror{Name: "tools", URL: upstream.URL(), Store: s, Trust: trust, NoDependencies: true,
+		Snaps: []snapproxy.SnapSpec{{Name: "hello"}}}
+	if _, err := m.Sync(ctx); err != nil {
+		panic(err)
+	}
+	items, err := snapproxy.Inventory(ctx, s, m.Ref())
+	if err != nil {
+		panic(err)
+	}
+	for _, it := range items {
+		fmt.Println(it.Name, it.Version, it.Path, strings.HasPrefix(it.PURL, "pkg:generic/hello@2.10?checksum=sha3-384:"))
+		fmt.Println(strings.HasSuffix(it.VouchedBy, "chained to root key "+trust.KeyIDs()[0]))
+	}
+	// Output:
+	// hello 2.10 hello_42.snap true
+	// true
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -35,8 +34,12 @@ const SnapMediaType = "application/vnd.snap"
 type Mirror struct {
 	// Name names the mirror; the ref is "snaps/<Name>".
 	Name string `yaml:"name"`
-	// StoreURL is the Store API root (DefaultStoreURL when empty): the public store, a
-	// Snap Store Proxy, a test store.
+	// URL is the Store API root (DefaultStoreURL when empty): the public store, a Snap
+	// Store Proxy, a test store.
+	URL string `yaml:"url"`
+	// StoreURL is the old name of URL, still accepted (with a warning at Sync).
+	//
+	// Deprecated: use URL.
 	StoreURL string `yaml:"store_url"`
 	// Snaps to mirror.
 	Snaps []SnapSpec `yaml:"snaps"`
@@ -82,23 +85,17 @@ type SnapSpec struct {
 	Architectures []string `yaml:"architectures"`
 }
 
-// SyncStats describes what a sync did.
+// SyncStats describes what a sync did. Downloaded and DownloadedBytes count the snap
+// files fetched, Reused those already stored; Changed is false when the sync arrived at
+// the published tree under the same trust, and nothing was published.
 type SyncStats struct {
+	store.SyncResult
 	// Snaps counts the snap files the published snapshot holds (over all architectures),
 	// Dependencies those among them that were not asked for.
 	Snaps        int
 	Dependencies int
-	// Downloaded counts files fetched in this sync, DownloadedBytes their size, and
-	// Reused those already in the store.
-	Downloaded      int
-	DownloadedBytes int64
-	Reused          int
 	// Assertions counts assertions fetched.
 	Assertions int
-	// Published is false when nothing changed and no new generation was written.
-	Published bool
-	// Snapshot is the digest of the snapshot the ref shows after the sync.
-	Snapshot store.Digest
 }
 
 // Ref returns the store ref the mirror publishes: "snaps/<Name>".
@@ -108,7 +105,7 @@ func (m *Mirror) Ref() string { return "snaps/" + m.Name }
 // content hosts its downloads redirect to (a wildcard: the CDN host names vary). Another
 // store may redirect downloads to hosts of its own choosing.
 func (m *Mirror) Endpoints() []string {
-	u := strings.TrimRight(m.StoreURL, "/")
+	u := strings.TrimRight(m.storeURL(), "/")
 	if u == "" || u == DefaultStoreURL {
 		return []string{DefaultStoreURL, "https://*.snapcraftcontent.com"}
 	}
@@ -122,12 +119,20 @@ func (m *Mirror) logger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
+// storeURL is URL, or its deprecated name StoreURL ("" for the default).
+func (m *Mirror) storeURL() string {
+	if m.URL != "" {
+		return m.URL
+	}
+	return m.StoreURL
+}
+
 func (m *Mirror) client() *Client {
 	fc := m.Fetch
 	if fc == nil {
 		fc = &fetch.Client{Store: m.Store, Logger: m.Logger}
 	}
-	c := &Client{BaseURL: m.StoreURL, Fetch: fc}
+	c := &Client{BaseURL: m.storeURL(), Fetch: fc}
 	if m.Authorization != "" {
 		c.Header = http.Header{"Authorization": {m.Authorization}}
 	}
@@ -157,17 +162,25 @@ type entry struct {
 func (e *entry) file() string { return e.details.Name + "_" + strconv.Itoa(e.details.Revision) }
 
 // Sync asks the store for every configured snap and architecture, follows dependencies,
-// downloads each distinct revision (verified by SHA3-384 and size; files of the previous
+// downloads each distinct revision (verified by SHA3-384 and size; files of the published
 // generation are not fetched again), fetches and verifies its assertions, and publishes
-// the pairs, manifest.json and install.sh as the ref "snaps/<Name>" — unless the result
-// equals what is already published. A failed sync publishes nothing.
+// the pairs, manifest.json and install.sh as the ref "snaps/<Name>" through store.Update:
+// nothing when the result equals what is published under the same trust (the trusted
+// root keys and InsecureSkipSignature; SyncStats.Changed false). A failed sync publishes
+// nothing.
 func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
-	var st SyncStats
+	st := SyncStats{SyncResult: store.SyncResult{Ref: m.Ref()}}
 	if m.Store == nil {
-		return st, errors.New("snapproxy: Mirror.Store is nil")
+		return st, fmt.Errorf("%w: Mirror.Store is nil", ErrConfig)
 	}
 	if m.Name == "" || store.ValidatePath(m.Ref()) != nil || strings.Contains(m.Name, "/") {
-		return st, fmt.Errorf("snapproxy: invalid mirror name %q", m.Name)
+		return st, fmt.Errorf("%w: invalid mirror name %q", ErrConfig, m.Name)
+	}
+	if m.URL != "" && m.StoreURL != "" && m.URL != m.StoreURL {
+		return st, fmt.Errorf("%w: url %q and its deprecated name store_url %q disagree", ErrConfig, m.URL, m.StoreURL)
+	}
+	if m.StoreURL != "" {
+		m.logger().Warn("snapproxy: the setting store_url is deprecated; call it url", "mirror", m.Name)
 	}
 	trust := m.Trust
 	if trust == nil && m.TrustedKeys != "" {
@@ -185,12 +198,8 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 	}
 	for _, s := range m.Snaps {
 		if !validName(s.Name) {
-			return st, fmt.Errorf("snapproxy: invalid snap name %q", s.Name)
+			return st, fmt.Errorf("%w: invalid snap name %q", ErrConfig, s.Name)
 		}
-	}
-	prev, err := store.Current(ctx, m.Store, m.Ref())
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return st, err
 	}
 	c := m.client()
 	entries, err := m.resolve(ctx, c)
@@ -198,27 +207,32 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 		return st, err
 	}
 	r := &syncRun{m: m, c: c, trust: trust, assertions: map[string]*assertCall{}, known: map[string]store.Digest{}}
-	if prev.Snapshot != "" {
-		// Files of the previous generation, by sha3-384, so that fetch skips them.
-		if snap, err := store.ReadSnapshot(ctx, m.Store, prev.Snapshot); err == nil {
-			if out, err := outputOf(ctx, m.Store, snap); err == nil {
+	gen, changed, err := store.Update(ctx, m.Store, m.Ref(), m.storeTrust(trust, c), func(prev store.Prev) (*store.Snapshot, error) {
+		if prev.TrustChanged != nil {
+			m.logger().Info("snapproxy: trust settings changed", "ref", m.Ref(), "changed", prev.TrustChanged)
+		}
+		// Which sha256 each sha3-384 has is a fact about bytes, whatever trust they were
+		// published under: the published files need not be fetched again (their
+		// assertions are, and verified).
+		if prev.Published != nil {
+			if out, err := outputOf(ctx, m.Store, prev.Published); err == nil {
 				for _, ms := range out.Manifest.Snaps {
-					if f, ok := snap.Lookup(ms.File); ok && f.Size == ms.Size {
+					if f, ok := prev.Published.Lookup(ms.File); ok && f.Size == ms.Size {
 						r.known[strings.ToLower(ms.SHA3_384)] = f.Digest
 					}
 				}
 			}
 		}
-	}
-	files, err := r.fetchAll(ctx, entries)
-	if err != nil {
-		return st, err
-	}
-	snap, err := r.snapshot(ctx, entries, files)
-	if err != nil {
-		return st, err
-	}
+		files, err := r.fetchAll(ctx, entries)
+		if err != nil {
+			return nil, err
+		}
+		return r.snapshot(ctx, entries, files)
+	})
 	st.Downloaded, st.DownloadedBytes, st.Reused, st.Assertions = r.downloaded, r.downloadedBytes, r.reused, r.fetchedAssertions
+	if err != nil {
+		return st, err
+	}
 	seen := map[string]bool{}
 	for _, e := range entries {
 		if !seen[e.file()] {
@@ -229,34 +243,29 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 			}
 		}
 	}
-	if prev.Snapshot != "" {
-		if old, err := store.ReadSnapshot(ctx, m.Store, prev.Snapshot); err == nil && sameFiles(old, snap) {
-			st.Snapshot = prev.Snapshot
-			return st, nil
-		}
+	st.Generation, st.Changed = gen, changed
+	if changed {
+		m.logger().Info("snapproxy: published", "ref", m.Ref(), "snaps", st.Snaps, "downloaded", st.Downloaded)
+	} else {
+		m.logger().Info("snapproxy: nothing changed", "ref", m.Ref(), "snaps", st.Snaps)
 	}
-	d, err := store.WriteSnapshot(ctx, m.Store, snap)
-	if err != nil {
-		return st, err
-	}
-	if _, err := store.Publish(ctx, m.Store, m.Ref(), prev.Record, d); err != nil {
-		return st, err
-	}
-	st.Published, st.Snapshot = true, d
-	m.logger().Info("snapproxy: published", "ref", m.Ref(), "snaps", st.Snaps, "downloaded", st.Downloaded)
 	return st, nil
 }
 
-func sameFiles(a, b *store.Snapshot) bool {
-	if len(a.Files) != len(b.Files) {
-		return false
+// storeTrust is the store.Trust a sync publishes under: the mirror's switches
+// (InsecureSkipSignature), the trusted root keys (Trust.Digest) and, when signatures
+// are not checked, the store whose answers are then believed.
+func (m *Mirror) storeTrust(trust *Trust, c *Client) store.Trust {
+	t := store.TrustOf(m)
+	if trust != nil {
+		t = t.WithRoot("trusted_keys", string(trust.Digest()))
+	} else {
+		t = t.WithRoot("trusted_keys", "none")
 	}
-	for p, f := range a.Files {
-		if g, ok := b.Files[p]; !ok || g.Digest != f.Digest {
-			return false
-		}
+	if m.InsecureSkipSignature {
+		t = t.WithRoot("store", c.base())
 	}
-	return true
+	return t
 }
 
 // resolve runs refreshes per architecture until the dependency closure is complete.

@@ -1,13 +1,16 @@
 package snapproxy
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -29,7 +32,7 @@ func newMirror(t testing.TB, srv *snapproxytest.Server, s store.Store) *Mirror {
 	trust, err := ParseTrust(srv.TrustedKeys())
 	require.NoError(t, err)
 	return &Mirror{
-		Name: "maas", StoreURL: srv.URL(), Store: s, Trust: trust,
+		Name: "maas", URL: srv.URL(), Store: s, Trust: trust,
 		Snaps:         []SnapSpec{{Name: "maas", Channel: "3.5/stable"}},
 		Architectures: []string{"amd64", "arm64"},
 		Fetch:         &fetch.Client{Store: s, Backoff: 1, MaxBackoff: 1},
@@ -45,7 +48,7 @@ func TestSyncRoundTrip(t *testing.T) {
 	m.Snaps = append(m.Snaps, SnapSpec{Name: "hello", Architectures: []string{"amd64"}})
 	st, err := m.Sync(ctx)
 	require.NoError(t, err)
-	assert.True(t, st.Published)
+	assert.True(t, st.Changed)
 	// maas, core22, gtk-common-themes (all), core18, snapd per arch, hello (amd64) and its core.
 	assert.Equal(t, 2+2+1+2+2+1+1, st.Snaps)
 	assert.Equal(t, 8, st.Dependencies)
@@ -88,9 +91,9 @@ func TestSyncRoundTrip(t *testing.T) {
 	before := srv.Downloads()
 	st2, err := m.Sync(ctx)
 	require.NoError(t, err)
-	assert.False(t, st2.Published)
+	assert.False(t, st2.Changed)
 	assert.Equal(t, before, srv.Downloads())
-	assert.Equal(t, st.Snapshot, st2.Snapshot)
+	assert.Equal(t, st.Generation, st2.Generation)
 }
 
 func get(t *testing.T, h http.Handler, path string) string {
@@ -171,7 +174,7 @@ func TestSyncRetries429(t *testing.T) {
 	m := newMirror(t, srv, store.NewMemory())
 	st, err := m.Sync(context.Background())
 	require.NoError(t, err)
-	assert.True(t, st.Published)
+	assert.True(t, st.Changed)
 }
 
 func TestSyncRequiresTrust(t *testing.T) {
@@ -218,7 +221,7 @@ func TestSyncResumesCutDownloads(t *testing.T) {
 func TestRefreshRetries429(t *testing.T) {
 	srv := newStore(t, snapproxytest.Options{})
 	srv.SetFaults(snapproxytest.Faults{TooManyRequests: 2})
-	c := &Client{BaseURL: srv.URL(), Fetch: &fetch.Client{Store: store.NewMemory()}}
+	c := &Client{BaseURL: srv.URL(), Fetch: &fetch.Client{Store: store.NewMemory(), Backoff: 1, MaxBackoff: 1}}
 	res, err := c.Refresh(context.Background(), "amd64", []Action{{Name: "hello", Channel: "latest/edge"}, {Name: "maas", Channel: "3.4"}})
 	require.NoError(t, err)
 	assert.Equal(t, 7, res[0].Snap.Revision)
@@ -229,6 +232,40 @@ func TestRefreshRetries429(t *testing.T) {
 	var he *fetch.HTTPError
 	require.ErrorAs(t, err, &he)
 	assert.Equal(t, http.StatusTooManyRequests, he.StatusCode)
+}
+
+// A refresh answered 503 with Retry-After as an HTTP date waits until then (the date
+// form was once read as no hint at all), by Fetch's policy.
+func TestRefreshRetryAfterDate(t *testing.T) {
+	up := newStore(t, snapproxytest.Options{})
+	var calls int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		if calls == 1 {
+			w.Header().Set("Retry-After", time.Now().Add(20*time.Second).UTC().Format(http.TimeFormat))
+			http.Error(w, "maintenance", http.StatusServiceUnavailable)
+			return
+		}
+		proxy, _ := http.NewRequestWithContext(r.Context(), r.Method, up.URL()+r.URL.Path, r.Body)
+		proxy.Header = r.Header.Clone()
+		resp, err := http.DefaultClient.Do(proxy)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		w.WriteHeader(resp.StatusCode)
+		_, _ = io.Copy(w, resp.Body)
+	}))
+	defer srv.Close()
+	var waits []time.Duration
+	c := &Client{BaseURL: srv.URL, Fetch: &fetch.Client{Store: store.NewMemory(),
+		Sleep: func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }}}
+	res, err := c.Refresh(context.Background(), "amd64", []Action{{Name: "hello"}})
+	require.NoError(t, err)
+	require.NoError(t, res[0].Err)
+	require.Len(t, waits, 1)
+	assert.Greater(t, waits[0], 15*time.Second, "the date's wait")
 }
 
 func TestSyncFilesystemStore(t *testing.T) {
@@ -256,8 +293,92 @@ func TestStoreErrorMatching(t *testing.T) {
 	assert.Contains(t, e.Error(), "latest/edge/amd64")
 	assert.ErrorIs(t, &StoreError{Code: "invalid-channel", Channel: "x"}, ErrChannelNotFound)
 	assert.ErrorIs(t, &StoreError{Code: "name-not-found"}, ErrNameNotFound)
+	// The SDK's not-found, whatever the mirror kind.
+	for _, code := range []string{"name-not-found", "snap-not-found", "revision-not-found", "invalid-channel", "id-not-found"} {
+		assert.ErrorIs(t, &StoreError{Code: code}, store.ErrNotFound, code)
+	}
+	assert.NotErrorIs(t, &StoreError{Code: "user-authorization-needs-refresh"}, store.ErrNotFound)
 	// Without a channel the store looked in the default track.
 	def := &StoreError{Name: "x", Code: "revision-not-found", Architecture: "s390x"}
 	assert.ErrorIs(t, def, ErrChannelNotFound)
 	assert.Equal(t, "snapproxy: x default channel (s390x): revision-not-found", def.Error())
+}
+
+// store_url, the old name of url, still works, with a warning; given both, they must
+// agree.
+func TestStoreURLDeprecated(t *testing.T) {
+	ctx := context.Background()
+	srv := newStore(t, snapproxytest.Options{})
+	m := newMirror(t, srv, store.NewMemory())
+	m.URL, m.StoreURL = "", srv.URL()
+	var logs bytes.Buffer
+	m.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	st, err := m.Sync(ctx)
+	require.NoError(t, err)
+	assert.True(t, st.Changed)
+	assert.Contains(t, logs.String(), "store_url is deprecated")
+
+	m.URL = "https://elsewhere.example"
+	_, err = m.Sync(ctx)
+	require.ErrorIs(t, err, ErrConfig)
+	require.ErrorIs(t, err, store.ErrConfig)
+}
+
+// Other trusted root keys (here one more) make the next sync publish a generation that
+// records them, though the files are the same: a sync under other trust never answers
+// "nothing changed". The files it knows by sha3-384 are not fetched again.
+func TestTrustedKeysChangeRepublishes(t *testing.T) {
+	ctx := context.Background()
+	srv := newStore(t, snapproxytest.Options{})
+	s := store.NewMemory()
+	m := newMirror(t, srv, s)
+	st, err := m.Sync(ctx)
+	require.NoError(t, err)
+	require.True(t, st.Changed)
+	st, err = m.Sync(ctx)
+	require.NoError(t, err)
+	require.False(t, st.Changed)
+
+	roots, err := DecodeAll(bytes.NewReader(srv.TrustedKeys()), 8)
+	require.NoError(t, err)
+	other := snapproxytest.NewKey("rogue", "other-authority")
+	extra, err := DecodeAssertion(other.AccountKey(other, "other"))
+	require.NoError(t, err)
+	m.Trust, err = NewTrust(append(roots, extra)...)
+	require.NoError(t, err)
+	downloads := srv.Downloads()
+	st, err = m.Sync(ctx)
+	require.NoError(t, err)
+	assert.True(t, st.Changed, "new root keys must be recorded")
+	assert.Equal(t, downloads, srv.Downloads())
+	g, err := store.Current(ctx, s, m.Ref())
+	require.NoError(t, err)
+	assert.Equal(t, string(m.Trust.Digest()), g.Trust.Roots()["trusted_keys"])
+
+	st, err = m.Sync(ctx)
+	require.NoError(t, err)
+	assert.False(t, st.Changed)
+
+	// Switching the check off is a trust change too.
+	m.InsecureSkipSignature = true
+	st, err = m.Sync(ctx)
+	require.NoError(t, err)
+	assert.True(t, st.Changed)
+}
+
+func TestTrustDigest(t *testing.T) {
+	a := snapproxytest.NewKey("root", "acct-a")
+	b := snapproxytest.NewKey("rogue", "acct-b")
+	ka, err := DecodeAssertion(a.AccountKey(a, "a"))
+	require.NoError(t, err)
+	kb, err := DecodeAssertion(b.AccountKey(b, "b"))
+	require.NoError(t, err)
+	ab, err := NewTrust(ka, kb)
+	require.NoError(t, err)
+	ba, err := NewTrust(kb, ka)
+	require.NoError(t, err)
+	onlyA, err := NewTrust(ka)
+	require.NoError(t, err)
+	assert.Equal(t, ab.Digest(), ba.Digest(), "order does not count")
+	assert.NotEqual(t, ab.Digest(), onlyA.Digest())
 }

@@ -76,7 +76,7 @@ func classOf(e *entry, providers map[string]bool) string {
 }
 
 func buildManifest(m *Mirror, entries []*entry, files map[string]*pair) *Manifest {
-	man := &Manifest{Name: m.Name, StoreURL: (&Client{BaseURL: m.StoreURL}).base(), Install: map[string][]string{}}
+	man := &Manifest{Name: m.Name, StoreURL: (&Client{BaseURL: m.storeURL()}).base(), Install: map[string][]string{}}
 	providers := map[string]map[string]bool{}
 	for _, e := range entries {
 		if providers[e.arch] == nil {

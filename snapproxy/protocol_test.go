@@ -88,7 +88,7 @@ func TestSyncCanonicalChain(t *testing.T) {
 	}
 	sync := func(tr *Trust) (*Mirror, error) {
 		s := store.NewMemory()
-		m := &Mirror{Name: "t", StoreURL: srv.URL(), Store: s, Trust: tr, Fetch: &fetch.Client{Store: s},
+		m := &Mirror{Name: "t", URL: srv.URL(), Store: s, Trust: tr, Fetch: &fetch.Client{Store: s},
 			Snaps: []SnapSpec{{Name: "test-snapd-tools"}}}
 		_, err := m.Sync(ctx)
 		return m, err

@@ -50,7 +50,7 @@ func TestMirrorConfigYAML(t *testing.T) {
 	var m Mirror
 	require.NoError(t, yaml.Unmarshal([]byte(`
 name: maas
-store_url: https://snaps.example.internal
+url: https://snaps.example.internal
 snaps:
   - name: maas
     channel: 3.5/stable
@@ -66,6 +66,11 @@ authorization: Macaroon x
 	assert.Equal(t, "/etc/airgap/snap-root.assert", m.TrustedKeys)
 	assert.Equal(t, []string{"https://snaps.example.internal"}, m.Endpoints())
 	assert.Equal(t, []string{DefaultStoreURL, "https://*.snapcraftcontent.com"}, (&Mirror{}).Endpoints())
+
+	// The old name still reads.
+	var old Mirror
+	require.NoError(t, yaml.Unmarshal([]byte("name: maas\nstore_url: https://old.example.internal\n"), &old))
+	assert.Equal(t, []string{"https://old.example.internal"}, old.Endpoints())
 }
 
 // The store's download URL redirects to another host: the Authorization header sent to

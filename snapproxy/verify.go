@@ -10,10 +10,14 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
+
+	"github.com/airgapkit/airgap/store"
 )
 
 // decodeBase64 decodes standard base64 that may be wrapped over several lines.
@@ -136,7 +140,8 @@ func (k *accountKey) checkSignature(a *Assertion) error {
 
 // Trust holds the trusted root account-keys and verifies assertions against them.
 type Trust struct {
-	roots map[string]*accountKey
+	roots  map[string]*accountKey
+	digest store.Digest
 	// Now gives the time keys must be valid at (nil: time.Now).
 	Now func() time.Time
 }
@@ -145,15 +150,25 @@ type Trust struct {
 // signatures are not checked: they are the anchor). Keys must be RSA (ErrUnsupportedKey).
 func NewTrust(roots ...*Assertion) (*Trust, error) {
 	t := &Trust{roots: map[string]*accountKey{}}
+	raw := make([]string, 0, len(roots))
 	for _, a := range roots {
 		k, err := parseAccountKey(a)
 		if err != nil {
 			return nil, err
 		}
 		t.roots[k.id] = k
+		raw = append(raw, string(a.Raw()))
 	}
+	sort.Strings(raw)
+	t.digest = store.DigestOf([]byte(strings.Join(raw, "\n")))
 	return t, nil
 }
+
+// Digest identifies the trusted root assertions, whatever their order: the sha256 of
+// their texts, sorted. A Mirror records it with each generation (store.Trust), so that
+// a change of the roots (another key, another validity) is never taken for "nothing
+// changed".
+func (t *Trust) Digest() store.Digest { return t.digest }
 
 // ParseTrust reads trusted root account-key assertions (one or more, as text).
 func ParseTrust(b []byte) (*Trust, error) {

@@ -12,7 +12,7 @@ func TestPURL(t *testing.T) {
 		{"pypi", "", "demo-lib", "1!2.0+ubuntu.1", nil, "pkg:pypi/demo-lib@1%212.0%2Bubuntu.1"},
 		{"ansible", "community", "general", "6.0.0-beta+build.5", nil, "pkg:ansible/community/general@6.0.0-beta%2Bbuild.5"},
 		{"ansible", "redhat", "rhel_system_roles", "1.20.0", map[string]string{"repository_url": "console.redhat.com/ansible/automation-hub"},
-			"pkg:ansible/redhat/rhel_system_roles@1.20.0?repository_url=console.redhat.com%2Fansible%2Fautomation-hub"},
+			"pkg:ansible/redhat/rhel_system_roles@1.20.0?repository_url=console.redhat.com/ansible/automation-hub"},
 		{"deb", "debian", "curl", "7.50.3-1", map[string]string{"distro": "", "arch": "i386"}, "pkg:deb/debian/curl@7.50.3-1?arch=i386"},
 		{"deb", "debian", "libc6", "2:2.36-9", map[string]string{"distro": "bookworm", "arch": "amd64"}, "pkg:deb/debian/libc6@2:2.36-9?arch=amd64&distro=bookworm"},
 		{"generic", "a b/c", "n@me", "", nil, "pkg:generic/a%20b/c/n%40me"},

@@ -136,7 +136,7 @@ galaxy:
 
 snaps:
   - name: maas
-    store_url: {{.Up.Snaps}}
+    url: {{.Up.Snaps}}
     trusted_keys: {{.Keys}}/upstream-snap-root.assert
     snaps: [{name: maas, channel: 3.5/stable}]
     architectures: [amd64]
