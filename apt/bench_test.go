@@ -184,8 +184,8 @@ func BenchmarkNoopResyncLarge(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		st, err := m.Sync(ctx)
-		if err != nil || !st.NotModified {
-			b.Fatal(err, st.NotModified)
+		if err != nil || st.Changed {
+			b.Fatal(err, st.Changed)
 		}
 	}
 	b.ReportMetric(float64(e.upstream.Count(""))/float64(b.N)/float64(len(m.Suites)), "requests/suite")
