@@ -32,9 +32,9 @@ const maxReleaseSize = 64 << 20
 const maxClockSkew = 5 * time.Minute
 
 // Mirror mirrors suites of one or more upstream Debian or Ubuntu archives into a store
-// and publishes them as one tree, filtered and re-signed with the operator's key, under
-// the ref "apt/<Name>". The yaml-tagged fields are the operator's configuration; the
-// others are set by the program.
+// and publishes them as one tree under the ref "apt/<Name>": filtered and re-signed with
+// the operator's key, or (Pristine) with the upstream's metadata byte for byte. The
+// yaml-tagged fields are the operator's configuration; the others are set by the program.
 //
 // URL, Suites and Keyring name one upstream; Upstreams adds more (Debian's security
 // archive has its own URL). Every suite of every upstream is published under
@@ -61,11 +61,12 @@ type Mirror struct {
 	// Installer mirrors debian-installer (udeb) Packages indices and every udeb in them.
 	Installer bool `yaml:"installer"`
 	// Translations are the languages of Translation-* files to carry (e.g. [en]),
-	// filtered to the selected packages.
+	// filtered to the selected packages. Pristine: verbatim, and every language the
+	// Release lists when empty.
 	Translations []string `yaml:"translations"`
 	// Contents carries Contents-<arch> indices verbatim.
 	Contents bool `yaml:"contents"`
-	// DEP11 carries dep11 (AppStream) metadata verbatim.
+	// DEP11 carries dep11 (AppStream) metadata verbatim. Pristine: always (with cnf).
 	DEP11 bool `yaml:"dep11"`
 	// Filter selects packages (by default every package).
 	Filter Filter `yaml:"filter"`
@@ -118,7 +119,8 @@ type Mirror struct {
 	Fetch *fetch.Client `yaml:"-"`
 	// Keys, when set, is used instead of loading Keyring.
 	Keys *pgp.Keyring `yaml:"-"`
-	// Signer re-signs the published suites. Nil: an unsigned Release (logged).
+	// Signer re-signs the published suites. Nil: an unsigned Release (logged). Not used
+	// with Pristine.
 	Signer *pgp.Signer `yaml:"-"`
 	// Logger receives progress and warnings. Nil: discard.
 	Logger *slog.Logger `yaml:"-"`

@@ -309,18 +309,80 @@ func rebuild(t testing.TB, e *env, change func(*apttest.Options)) {
 	e.upstream.Replace(repo)
 }
 
-// TestPristinePoolConflict: two upstreams that carry different files at one pool path
-// cannot both be served verbatim: a pristine sync refuses, naming the path.
-func TestPristinePoolConflict(t *testing.T) {
+// TestPristineUpstreams: with two archives each suite is served verbatim from its own
+// upstream, signed by its own key, and the closure spans both. Two upstreams that carry
+// different files at one pool path cannot both be served verbatim: a pristine sync
+// refuses, naming the path.
+func TestPristineUpstreams(t *testing.T) {
+	ctx := context.Background()
 	a := newTwoArchives(t)
 	s := store.NewMemory()
 	m := a.mirror(s, nil)
-	m.Pristine = true
-	_, err := m.Sync(context.Background())
+	m.Pristine, m.Sources = true, false
+	m.Filter = apt.Filter{Packages: []string{"hello"}, Dependencies: true}
+	_, err := m.Sync(ctx)
+	require.NoError(t, err)
+	for _, c := range []struct {
+		suite, url string
+		key        *pgp.Signer
+	}{{"stable", a.main.URL, a.mainKey}, {"stable-security", a.sec.URL, a.secKey}} {
+		resp, err := a.main.Client().Get(c.url + "/dists/" + c.suite + "/InRelease")
+		require.NoError(t, err)
+		var up bytes.Buffer
+		_, err = up.ReadFrom(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		require.Equal(t, up.Bytes(), readTree(t, s, m.Ref(), "dists/"+c.suite+"/InRelease"), c.suite)
+	}
+	items, err := apt.Inventory(ctx, s, m.Ref())
+	require.NoError(t, err)
+	var got []string
+	for _, it := range items {
+		got = append(got, it.Upstream)
+	}
+	require.Equal(t, []string{a.main.URL + "/pool/main/g/gcc-12/libgcc-s1_12.2.0-14_amd64.deb",
+		a.sec.URL + "/pool/main/g/glibc/libc6_2.36-9+deb12u1_amd64.deb", a.main.URL + "/pool/main/h/hello/hello_2.10-3_amd64.deb"}, got)
+	suites, err := apt.Suites(ctx, s, m.Ref())
+	require.NoError(t, err)
+	require.Equal(t, []string{a.mainKey.Fingerprint()}, suites[0].Signers)
+	require.Equal(t, []string{a.secKey.Fingerprint()}, suites[1].Signers)
+
+	s = store.NewMemory()
+	m = a.mirror(s, nil)
+	m.Pristine = true // the filter names tool, which both archives carry, built differently
+	_, err = m.Sync(ctx)
 	require.ErrorIs(t, err, apt.ErrPoolConflict)
 	require.ErrorContains(t, err, "pool/main/t/tool/tool_1.0_amd64.deb")
-	_, err = s.Ref(context.Background(), m.Ref())
+	_, err = s.Ref(ctx, m.Ref())
 	require.ErrorIs(t, err, store.ErrNotFound)
+}
+
+// TestPristineSourcesContents: with Sources, Contents and a language list, a pristine
+// tree also holds the Sources variants and the closure's source files, Contents-<arch>,
+// and only the Translation-* of those languages.
+func TestPristineSourcesContents(t *testing.T) {
+	ctx := context.Background()
+	e := debianShaped(t)
+	m := e.pristine()
+	m.Sources, m.Contents, m.Translations = true, true, []string{"de"}
+	_, err := m.Sync(ctx)
+	require.NoError(t, err)
+	dist := "dists/bookworm/"
+	for _, p := range []string{"main/source/Sources.gz", "main/source/Sources.xz", "main/Contents-amd64.gz",
+		"pool/main/h/hello/hello_2.10-3.dsc", "pool/main/h/hello/hello_2.10-3.tar.xz"} {
+		if !strings.HasPrefix(p, "pool/") {
+			p = dist + p
+		}
+		require.Equal(t, e.upstream.File(p), readTree(t, e.store, m.Ref(), p), p)
+	}
+	require.Nil(t, readTree(t, e.store, m.Ref(), dist+"main/i18n/Translation-en.xz"))
+	require.Nil(t, readTree(t, e.store, m.Ref(), "pool/main/u/unrelated/unrelated_0.1.dsc"))
+	items, err := apt.Inventory(ctx, e.store, m.Ref())
+	require.NoError(t, err)
+	i := slices.IndexFunc(items, func(it store.Item) bool { return it.Path == "pool/main/h/hello/hello_2.10-3.dsc" })
+	require.GreaterOrEqual(t, i, 0)
+	require.Equal(t, "pkg:deb/debian/hello@2.10-3?arch=source", items[i].PURL)
+	require.Equal(t, "SHA256 in bookworm/main Sources, listed by InRelease signed by "+e.key.Fingerprint(), items[i].VouchedBy)
 }
 
 // TestPristineArchAll: a Release that lists "all" without "No-Support-for-Architecture-all:
