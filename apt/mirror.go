@@ -77,7 +77,8 @@ type Mirror struct {
 	// those its Release lists: "plain", "zst", "gz", "xz", "bz2". Each is tried by hash,
 	// then at its path; one the upstream does not serve (404, 403, 410) gives way to the
 	// next. Empty: plain, zst, gz, xz, bz2 (cheapest to decode first; on a slow link put
-	// xz first: it is the smallest).
+	// xz first: it is the smallest). Pristine: every listed variant served is held; this
+	// orders the one read.
 	IndexFormats []string `yaml:"index_formats"`
 	// ValidFor sets Valid-Until of the republished Release to Date + ValidFor. It can only
 	// shorten the upstream's Valid-Until: the republished one is never later. Zero: the
