@@ -29,8 +29,8 @@ type suiteState struct {
 	jobs     []*indexJob
 	extra    [][]IndexFile // carried verbatim: the listed variants of each
 	verbatim []VerbatimFile
-	// pristine: the upstream's InRelease, Release and Release.gpg as served (those it
-	// serves), and the groups of listed variants to hold
+	// meta are the upstream's InRelease, Release and Release.gpg as read (a pristine tree
+	// publishes them); hold are the groups of listed variants a pristine tree holds
 	meta []VerbatimFile
 	hold []holdGroup
 }
