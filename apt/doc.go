@@ -28,11 +28,23 @@
 // the middle of an update), a Release with SHA256 and SHA512, Date and Valid-Until (never
 // later than the upstream's), and signs InRelease and Release.gpg with the operator's
 // key; the public key is exported into the tree. Origin, Label, Suite and Codename are
-// kept from upstream. Publishing switches the mirror's ref in one step: a failed or
-// interrupted sync publishes nothing. A change of what the tree was trusted with (the
-// keyrings, InsecureSkipSignature) makes the next sync verify every Release again.
+// kept from upstream. Publishing goes through store.Update, which switches the mirror's
+// ref in one step: a failed or interrupted sync publishes nothing, and a sync that
+// arrives at the published tree publishes no new generation. A change of what the tree
+// was trusted with (a keyring, InsecureSkipSignature, an Allow switch) makes the next
+// sync verify every Release again.
 //
-// ReadDeb reads a .deb and produces its Packages stanza; Repository builds a signed
-// repository from local .deb files (as reprepro includedeb does). NewHandler serves a
-// published tree to apt.
+// With Mirror.Pristine the upstream's metadata is served instead, byte for byte:
+// InRelease, Release and Release.gpg, and every index variant the upstream serves for the
+// chosen components and architectures (Packages in each compression, by-hash copies,
+// Translation, dep11, cnf, optionally Contents), each verified against the signed
+// Release, so that clients keep trusting the upstream's own key. The filter still decides
+// which pool files are held; the upstream's Valid-Until stays, and Suites reports it.
+//
+// Suites reads what a published tree holds per suite (components, architectures,
+// upstream, signers, Valid-Until); Inventory lists every package file it holds as
+// store.Items (name, version, PURL, digest, upstream URL, what vouched for it), from the
+// tree's own indices. ReadDeb reads a .deb and produces its Packages stanza; Repository
+// builds a signed repository from local .deb files (as reprepro includedeb does).
+// NewHandler serves a published tree to apt.
 package apt

@@ -32,6 +32,9 @@ var (
 	// ErrMissingIndex: the Release does not list an index the configuration needs (a
 	// component, architecture or suite that upstream does not carry).
 	ErrMissingIndex = errors.New("apt: index not listed in Release")
+	// ErrPoolConflict: two upstreams of a pristine mirror carry different files at one
+	// pool path; a pristine index cannot be rewritten to move one (see Mirror.Pristine).
+	ErrPoolConflict = errors.New("apt: two upstreams carry different files at one pool path")
 	// ErrUnsatisfied: a package named in the filter does not exist in any configured
 	// suite (only with Filter.Strict).
 	ErrUnsatisfied = fmt.Errorf("apt: package not found%.0w", store.ErrNotFound)

@@ -91,3 +91,45 @@ func ExampleMirror_upstreams() {
 	}
 	fmt.Println(len(plan.Files), "files,", plan.Bytes, "bytes")
 }
+
+// ExampleInventory mirrors Debian bookworm pristine (the upstream's InRelease and
+// indices byte for byte, so clients keep Debian's own keyring and need no signed-by),
+// holding only the closure of openssh-server, then lists what the tree holds and warns
+// about suites whose Valid-Until is near.
+func ExampleInventory() {
+	ctx := context.Background()
+	s := store.NewMemory()
+	m := &apt.Mirror{
+		Name:          "debian",
+		URL:           "http://deb.debian.org/debian",
+		Suites:        []string{"bookworm", "bookworm-updates"},
+		Keyring:       "/usr/share/keyrings/debian-archive-keyring.gpg",
+		Components:    []string{"main"},
+		Architectures: []string{"amd64"},
+		Pristine:      true,
+		Filter:        apt.Filter{Packages: []string{"openssh-server"}, Dependencies: true},
+		Store:         s,
+	}
+	if _, err := m.Sync(ctx); err != nil {
+		fmt.Println(err)
+		return
+	}
+	items, err := apt.Inventory(ctx, s, m.Ref())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, it := range items {
+		fmt.Println(it.PURL, it.Path, it.VouchedBy)
+	}
+	suites, err := apt.Suites(ctx, s, m.Ref())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, ps := range suites {
+		if !ps.ValidUntil.IsZero() && time.Until(ps.ValidUntil) < 48*time.Hour {
+			fmt.Println(ps.Name, "expires", ps.ValidUntil, "- sync before then")
+		}
+	}
+}

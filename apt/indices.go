@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path"
 	"slices"
 	"strings"
 
@@ -94,8 +95,7 @@ func (m *Mirror) planIndices(st *suiteState) ([]*indexJob, error) {
 	if err != nil {
 		return nil, err
 	}
-	comps := selectedList(st.up.Components, rel.Components)
-	archs := selectedList(m.Architectures, rel.Architectures)
+	comps, archs := st.components(), selectedList(m.Architectures, rel.Architectures)
 	var jobs []*indexJob
 	add := func(kind indexKind, base string, required bool) error {
 		vs := variants(rel, base, exts)
@@ -163,6 +163,23 @@ func selectedList(conf, listed []string) []string {
 	return conf
 }
 
+// components are the component directories of the suite to mirror: the configured ones,
+// else every one its Release lists, where a listed "updates/main" whose files are under
+// main/ (Debian's security archive) is main.
+func (st *suiteState) components() []string {
+	if len(st.up.Components) > 0 {
+		return st.up.Components
+	}
+	var out []string
+	for _, c := range st.rel.Components {
+		if b := path.Base(c); b != c && !st.rel.listsUnder(c+"/") && st.rel.listsUnder(b+"/") {
+			c = b
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
 // missing reports whether err says the upstream does not serve a file.
 func missing(err error) bool {
 	return isStatus(err, http.StatusNotFound) || isStatus(err, http.StatusForbidden) || isStatus(err, http.StatusGone)
@@ -172,10 +189,10 @@ func missing(err error) bool {
 // serves, each by hash (when the Release offers it) and then at its path. A variant that
 // is missing gives way to the next; one that is served but does not match the Release is
 // an error. When none is served the error wraps the last *fetch.HTTPError.
-func (m *Mirror) fetchVariant(ctx context.Context, fc *fetch.Client, st *suiteState, vs []IndexFile) (IndexFile, store.BlobInfo, error) {
+func (m *Mirror) fetchVariant(ctx context.Context, ss *session, st *suiteState, vs []IndexFile) (IndexFile, store.BlobInfo, error) {
 	var last error
 	for _, f := range vs {
-		info, err := m.fetchListed(ctx, fc, st, f)
+		info, err := m.fetchListed(ctx, ss, st, f)
 		if err == nil {
 			return f, info, nil
 		}
@@ -194,22 +211,18 @@ func (m *Mirror) fetchVariant(ctx context.Context, fc *fetch.Client, st *suiteSt
 
 // fetchListed downloads one listed file, by hash first when the Release offers it,
 // verified against the Release.
-func (m *Mirror) fetchListed(ctx context.Context, fc *fetch.Client, st *suiteState, f IndexFile) (store.BlobInfo, error) {
+func (m *Mirror) fetchListed(ctx context.Context, ss *session, st *suiteState, f IndexFile) (store.BlobInfo, error) {
 	e, err := f.Expect()
 	if err != nil {
 		return store.BlobInfo{}, fmt.Errorf("apt: suite %s: %w", st.name, err)
 	}
 	dist := st.dist()
 	if st.rel.AcquireByHash {
-		dir := ""
-		if i := strings.LastIndexByte(f.Path, '/'); i >= 0 {
-			dir = f.Path[:i+1]
-		}
 		alg, sum := "SHA256", f.SHA256
 		if sum == "" {
 			alg, sum = "SHA512", f.SHA512
 		}
-		res, err := fc.Fetch(ctx, fetch.Request{URL: dist + escapePath(dir+"by-hash/"+alg+"/"+sum), Expect: e})
+		res, err := ss.fetch(ctx, fetch.Request{URL: dist + escapePath(byHashPath(f.Path, alg, sum)), Expect: e})
 		if err == nil {
 			return res.Blob, nil
 		}
@@ -218,7 +231,7 @@ func (m *Mirror) fetchListed(ctx context.Context, fc *fetch.Client, st *suiteSta
 		}
 		m.logger().Debug("apt: by-hash file missing, using the plain path", "suite", st.name, "path", f.Path)
 	}
-	res, err := fc.Fetch(ctx, fetch.Request{URL: dist + escapePath(f.Path), Expect: e})
+	res, err := ss.fetch(ctx, fetch.Request{URL: dist + escapePath(f.Path), Expect: e})
 	if err != nil {
 		return store.BlobInfo{}, indexErr(st, f, err)
 	}

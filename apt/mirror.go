@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -31,9 +32,9 @@ const maxReleaseSize = 64 << 20
 const maxClockSkew = 5 * time.Minute
 
 // Mirror mirrors suites of one or more upstream Debian or Ubuntu archives into a store
-// and publishes them as one tree, filtered and re-signed with the operator's key, under
-// the ref "apt/<Name>". The yaml-tagged fields are the operator's configuration; the
-// others are set by the program.
+// and publishes them as one tree under the ref "apt/<Name>": filtered and re-signed with
+// the operator's key, or (Pristine) with the upstream's metadata byte for byte. The
+// yaml-tagged fields are the operator's configuration; the others are set by the program.
 //
 // URL, Suites and Keyring name one upstream; Upstreams adds more (Debian's security
 // archive has its own URL). Every suite of every upstream is published under
@@ -60,11 +61,12 @@ type Mirror struct {
 	// Installer mirrors debian-installer (udeb) Packages indices and every udeb in them.
 	Installer bool `yaml:"installer"`
 	// Translations are the languages of Translation-* files to carry (e.g. [en]),
-	// filtered to the selected packages.
+	// filtered to the selected packages. Pristine: verbatim, and every language the
+	// Release lists when empty.
 	Translations []string `yaml:"translations"`
 	// Contents carries Contents-<arch> indices verbatim.
 	Contents bool `yaml:"contents"`
-	// DEP11 carries dep11 (AppStream) metadata verbatim.
+	// DEP11 carries dep11 (AppStream) metadata verbatim. Pristine: always (with cnf).
 	DEP11 bool `yaml:"dep11"`
 	// Filter selects packages (by default every package).
 	Filter Filter `yaml:"filter"`
@@ -75,7 +77,8 @@ type Mirror struct {
 	// those its Release lists: "plain", "zst", "gz", "xz", "bz2". Each is tried by hash,
 	// then at its path; one the upstream does not serve (404, 403, 410) gives way to the
 	// next. Empty: plain, zst, gz, xz, bz2 (cheapest to decode first; on a slow link put
-	// xz first: it is the smallest).
+	// xz first: it is the smallest). Pristine: every listed variant served is held; this
+	// orders the one read.
 	IndexFormats []string `yaml:"index_formats"`
 	// ValidFor sets Valid-Until of the republished Release to Date + ValidFor. It can only
 	// shorten the upstream's Valid-Until: the republished one is never later. Zero: the
@@ -97,6 +100,19 @@ type Mirror struct {
 	// InsecureSkipSignature trusts the upstream Release without checking its signature
 	// (logged at every sync). Checksums are still verified.
 	InsecureSkipSignature bool `yaml:"insecure_skip_signature"`
+	// Pristine publishes the upstream's metadata byte for byte instead of re-signing it:
+	// InRelease, Release and Release.gpg as the upstream signed them, and every index they
+	// list for the chosen components and architectures that the upstream serves (each
+	// variant of Packages, and of Sources with Sources, at its path and by hash;
+	// Translation-* of every language unless Translations names some; dep11; cnf;
+	// i18n/Index; Contents-* with Contents; debian-installer with Installer), each
+	// verified against the signed Release. Clients keep trusting the upstream's key (the
+	// stock keyring, no signed-by). Filter still decides which pool files are held: the
+	// indices list every package, and apt gets 404 for one that is not held (Inventory
+	// lists what is). No Signer is needed, ValidFor cannot apply (the upstream's
+	// Valid-Until stays), and two upstreams that carry different files at one pool path
+	// are refused (ErrPoolConflict): a pristine index cannot be rewritten to move one.
+	Pristine bool `yaml:"pristine"`
 
 	// Store holds blobs and the published ref. Required.
 	Store store.Store `yaml:"-"`
@@ -104,7 +120,8 @@ type Mirror struct {
 	Fetch *fetch.Client `yaml:"-"`
 	// Keys, when set, is used instead of loading Keyring.
 	Keys *pgp.Keyring `yaml:"-"`
-	// Signer re-signs the published suites. Nil: an unsigned Release (logged).
+	// Signer re-signs the published suites. Nil: an unsigned Release (logged). Not used
+	// with Pristine.
 	Signer *pgp.Signer `yaml:"-"`
 	// Logger receives progress and warnings. Nil: discard.
 	Logger *slog.Logger `yaml:"-"`
@@ -128,22 +145,18 @@ type Upstream struct {
 	Keys *pgp.Keyring `yaml:"-"`
 }
 
-// SyncStats reports what a sync did.
+// SyncStats reports what a sync did. The embedded SyncResult says what was published
+// (Changed is false when nothing was: every InRelease answered 304, or the tree came out
+// the same) and counts every file fetched (Release files, indices, pool files).
 type SyncStats struct {
-	// NotModified: every suite's InRelease answered 304 and nothing was published.
-	NotModified bool
-	Suites      int
-	Indices     int   // upstream indices read
-	Packages    int   // binary packages published (counted once per index)
-	Sources     int   // source packages published
-	Files       int   // pool files in the published tree
-	Downloaded  int   // files fetched over the network in this sync
-	Bytes       int64 // bytes of the files fetched
-	Reused      int   // pool files already in the store
+	store.SyncResult
+	Suites   int
+	Indices  int // upstream indices read
+	Packages int // binary packages published (counted once per index; pristine: held)
+	Sources  int // source packages published
+	Files    int // pool files in the published tree
 	// Unsatisfied lists dependencies of selected packages that nothing satisfies.
 	Unsatisfied []Unsatisfied
-	// Generation is what was published (zero when NotModified).
-	Generation store.Generation
 }
 
 // Ref returns the ref this mirror publishes.
@@ -196,7 +209,8 @@ func (m *Mirror) now() time.Time {
 
 // Validate checks the configuration (not the program-set fields): a safe name, at least
 // one upstream with an http(s) URL and suites, safe suite, component and architecture
-// names, each suite in one upstream only, and known IndexFormats.
+// names, each suite in one upstream only, known IndexFormats, and no ValidFor with
+// Pristine.
 func (m *Mirror) Validate() error {
 	if err := store.ValidatePath("apt/" + m.Name); err != nil || strings.Contains(m.Name, "/") {
 		return fmt.Errorf("apt: mirror name %q: %w", m.Name, store.ErrUnsafePath)
@@ -228,6 +242,9 @@ func (m *Mirror) Validate() error {
 	}
 	if _, err := indexFormats(m.IndexFormats); err != nil {
 		return fmt.Errorf("apt: mirror %s: %w", m.Name, err)
+	}
+	if m.Pristine && m.ValidFor != 0 {
+		return fmt.Errorf("apt: mirror %s: valid_for cannot apply to a pristine mirror: it serves the upstream's Valid-Until", m.Name)
 	}
 	return nil
 }
@@ -271,39 +288,54 @@ func (m *Mirror) loadUpstreams() ([]*upstream, error) {
 	return out, nil
 }
 
-// configHash summarises the configuration that shapes the published tree and what it was
-// trusted with: when it changes, a sync rebuilds (and verifies again) even if upstream
-// did not change.
+// configHash summarises the configuration that shapes the published tree: when it
+// changes, a sync rebuilds even if upstream did not change. What the tree was trusted
+// with (keyrings, InsecureSkipSignature, the Allow switches) is the store's Trust (see
+// trust), not part of it.
 func (m *Mirror) configHash(ups []*upstream) string {
-	type trustedUpstream struct {
-		URL                   string
-		Suites, Components    []string
-		Keyring               string
-		KeyFingerprints       []string
-		InsecureSkipSignature bool `json:",omitempty"`
+	type shape struct {
+		URL                string
+		Suites, Components []string
 	}
-	var tu []trustedUpstream
+	var us []shape
 	for _, u := range ups {
-		t := trustedUpstream{URL: u.URL, Suites: u.Suites, Components: u.Components, Keyring: u.Keyring,
-			InsecureSkipSignature: m.InsecureSkipSignature}
-		if u.keys != nil {
-			t.KeyFingerprints = u.keys.Fingerprints()
-		}
-		tu = append(tu, t)
+		us = append(us, shape{URL: u.URL, Suites: u.Suites, Components: u.Components})
+	}
+	signer, validFor, keyName := signerFP(m.Signer), m.ValidFor, m.KeyName
+	if m.Pristine { // none of them shapes a pristine tree
+		signer, validFor, keyName = "", 0, ""
 	}
 	b, _ := json.Marshal(struct {
-		Upstreams                                    []trustedUpstream
-		Architectures, Langs                         []string
-		Sources, Installer, Contents, DEP11          bool
-		Filter                                       Filter
-		ValidFor                                     time.Duration
-		KeyName, Signer                              string
-		AllowExpired, AllowFutureDate, AllowRollback bool
-	}{tu, m.Architectures, m.Translations, m.Sources, m.Installer,
-		m.Contents, m.DEP11, m.Filter, m.ValidFor, m.KeyName, signerFP(m.Signer),
-		m.AllowExpired, m.AllowFutureDate, m.AllowRollback})
+		Upstreams                           []shape
+		Architectures, Langs                []string
+		Sources, Installer, Contents, DEP11 bool
+		Pristine                            bool `json:",omitempty"`
+		Filter                              Filter
+		ValidFor                            time.Duration
+		KeyName, Signer                     string
+	}{us, m.Architectures, m.Translations, m.Sources, m.Installer,
+		m.Contents, m.DEP11, m.Pristine, m.Filter, validFor, keyName, signer})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// trust is what a sync of m accepts as verified (store.Update records it): the Allow and
+// Insecure switches, and one root per upstream, its keyring's digest ("none" with
+// InsecureSkipSignature).
+func (m *Mirror) trust(ups []*upstream) (store.Trust, error) {
+	t := store.TrustOf(m)
+	for _, u := range ups {
+		id := "none"
+		if u.keys != nil {
+			d, err := u.keys.Digest()
+			if err != nil {
+				return store.Trust{}, fmt.Errorf("apt: mirror %s: %s keyring: %w", m.Name, u.URL, err)
+			}
+			id = d.String()
+		}
+		t = t.WithRoot("keyring "+u.URL+" "+strings.Join(u.Suites, " "), id)
+	}
+	return t, nil
 }
 
 func signerFP(s *pgp.Signer) string {
@@ -318,67 +350,86 @@ func annSuite(suite, what string) string { return "apt.suite." + suite + "." + w
 
 const annConfig = "apt.config"
 
-// Sync fetches and verifies the configured suites and publishes the result. Nothing is
-// published unless every file of the new tree is in the store and verified; any error
-// leaves the published mirror as it was. An unchanged upstream (every InRelease answers
-// 304) costs one conditional request per suite and publishes nothing.
+// Sync fetches and verifies the configured suites and publishes the result through
+// store.Update. Nothing is published unless every file of the new tree is in the store
+// and verified; any error leaves the published mirror as it was. An unchanged upstream
+// (every InRelease answers 304) costs one conditional request per suite and publishes
+// nothing (SyncStats.Changed false); so does a sync that arrives at the published tree.
+// A change of trust (a keyring, InsecureSkipSignature, an Allow switch) reuses nothing:
+// every Release is read and verified again. The caller should hold the store's writer
+// lock if GC may run concurrently.
 func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
-	var stats SyncStats
+	stats := SyncStats{SyncResult: store.SyncResult{Ref: m.Ref()}}
 	ss, err := m.start(ctx)
 	if err != nil {
 		return stats, err
 	}
-	log, fc, prevGen, prev, ups, ref := ss.log, ss.fc, ss.prevGen, ss.prev, ss.ups, m.Ref()
-	cfg := m.configHash(ups)
-	sameCfg := prev != nil && prev.Annotations[annConfig] == cfg
-
-	// 1. Release files, conditionally when the configuration did not change.
-	var cond *store.Snapshot
-	if sameCfg {
-		cond = prev
-	}
-	suites, allSame, err := m.fetchSuites(ctx, fc, ups, cond)
+	trust, err := m.trust(ss.ups)
 	if err != nil {
 		return stats, err
 	}
+	gen, changed, err := store.Update(ctx, m.Store, m.Ref(), trust, func(prev store.Prev) (*store.Snapshot, error) {
+		if prev.TrustChanged != nil {
+			ss.log.Info("apt: trust settings changed: verifying everything again", "changed", prev.TrustChanged)
+		}
+		return m.build(ctx, ss, prev, &stats)
+	})
+	stats.Downloaded, stats.DownloadedBytes, stats.Reused = int(ss.downloaded.Load()), ss.bytes.Load(), int(ss.reused.Load())
+	if err != nil {
+		return stats, err
+	}
+	stats.Generation, stats.Changed = gen, changed
+	if changed {
+		ss.log.Info("apt: published", "ref", m.Ref(), "pristine", m.Pristine, "packages", stats.Packages, "files", stats.Files, "downloaded", stats.Downloaded)
+	} else {
+		ss.log.Info("apt: nothing changed", "ref", m.Ref(), "suites", stats.Suites)
+	}
+	return stats, nil
+}
+
+// build makes the next tree from what is published (Update's build func): nil when
+// every suite answered 304 and nothing is due.
+func (m *Mirror) build(ctx context.Context, ss *session, prev store.Prev, stats *SyncStats) (*store.Snapshot, error) {
+	log, cfg := ss.log, m.configHash(ss.ups)
+	// 1. Release files, conditionally when the tree may be reused as it is.
+	var cond *store.Snapshot
+	if prev.Snapshot != nil && prev.Snapshot.Annotations[annConfig] == cfg {
+		cond = prev.Snapshot
+	}
+	suites, allSame, err := m.fetchSuites(ctx, ss, cond)
+	if err != nil {
+		return nil, err
+	}
+	stats.Suites = len(suites)
 	if allSame {
-		if !m.resignDue(prev, suites) {
+		if !m.resignDue(cond, suites) {
 			log.Info("apt: upstream unchanged", "suites", len(suites))
-			stats.NotModified, stats.Generation = true, prevGen
-			return stats, nil
+			return nil, nil
 		}
 		log.Info("apt: upstream unchanged but the published Valid-Until is near: re-signing")
-		if suites, _, err = m.fetchSuites(ctx, fc, ups, nil); err != nil {
-			return stats, err
+		if suites, _, err = m.fetchSuites(ctx, ss, nil); err != nil {
+			return nil, err
 		}
 	}
 
 	// 2-4. Indices, selection, pool files to fetch.
-	pl, err := m.plan(ctx, fc, suites, prev, log)
+	pl, err := m.plan(ctx, ss, suites, prev.Published)
 	defer pl.close()
 	if err != nil {
-		return stats, err
+		return nil, err
 	}
-	stats.Suites, stats.Indices, stats.Unsatisfied = len(suites), len(pl.jobs), pl.unsatisfied
+	stats.Indices, stats.Unsatisfied = len(pl.jobs), pl.unsatisfied
 
 	// 5. Pool files.
 	snap := store.NewSnapshot()
 	var mu sync.Mutex
-	var downloaded, reused atomic.Int64
-	var bytesFetched atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(m.concurrency())
 	for _, f := range pl.pool {
 		g.Go(func() error {
-			res, err := fc.Fetch(gctx, fetch.Request{URL: f.url, Expect: f.expect})
+			res, err := ss.fetch(gctx, fetch.Request{URL: f.url, Expect: f.expect})
 			if err != nil {
 				return fmt.Errorf("apt: %s: %w", f.path, err)
-			}
-			if res.FinalURL == "" {
-				reused.Add(1)
-			} else {
-				downloaded.Add(1)
-				bytesFetched.Add(res.Blob.Size)
 			}
 			mu.Lock()
 			defer mu.Unlock()
@@ -386,24 +437,18 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return stats, err
+		return nil, err
 	}
-	stats.Files, stats.Downloaded, stats.Reused, stats.Bytes = len(pl.pool), int(downloaded.Load()), int(reused.Load()), bytesFetched.Load()
+	stats.Files = len(pl.pool)
 
-	// 6. Regenerate indices and publish.
-	var trees []SuiteTree
-	for _, st := range suites {
-		tree, n, ns := m.suiteTree(st, pl)
-		stats.Packages += n
-		stats.Sources += ns
-		trees = append(trees, tree)
-		if vu := tree.Release.ValidUntil; !vu.IsZero() && vu.Before(m.now()) {
-			log.Warn("apt: the republished Release is already expired (upstream's Valid-Until)", "suite", st.name, "valid_until", vu)
+	// 6. The suites: verbatim, or regenerated and re-signed.
+	if m.Pristine {
+		stats.Packages, stats.Sources = pl.held()
+		if err := m.buildPristine(snap, prev.Snapshot, suites); err != nil {
+			return nil, err
 		}
-	}
-	pb := &Publisher{Store: m.Store, Signer: m.Signer, ValidFor: m.ValidFor, KeyName: m.KeyName, Now: m.Now, Logger: m.Logger}
-	if err := pb.Build(ctx, snap, prev, trees); err != nil {
-		return stats, err
+	} else if err := m.buildResigned(ctx, snap, prev.Snapshot, suites, pl, stats); err != nil {
+		return nil, err
 	}
 	snap.Annotations[annConfig] = cfg
 	for _, st := range suites {
@@ -416,29 +461,80 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 			snap.Annotations[annSuite(st.name, "valid-until")] = st.rel.ValidUntil.Format(time.RFC3339)
 		}
 	}
-	d, err := store.WriteSnapshot(ctx, m.Store, snap)
-	if err != nil {
-		return stats, err
+	if len(pl.moved) > 0 {
+		b, err := json.Marshal(pl.moved)
+		if err != nil {
+			return nil, err
+		}
+		snap.Annotations[annMoved] = string(b)
 	}
-	gen, err := store.Publish(ctx, m.Store, ref, prevGen.Record, d)
-	if err != nil {
-		return stats, err
-	}
-	stats.Generation = gen
-	log.Info("apt: published", "ref", ref, "packages", stats.Packages, "files", stats.Files, "downloaded", stats.Downloaded)
-	return stats, nil
+	return snap, nil
 }
 
-// session is what Sync and Plan start from.
+// buildResigned regenerates the suites' indices from the selection and signs them with
+// m.Signer.
+func (m *Mirror) buildResigned(ctx context.Context, snap, prev *store.Snapshot, suites []*suiteState, pl *syncPlan, stats *SyncStats) error {
+	var trees []SuiteTree
+	for _, st := range suites {
+		tree, n, ns := m.suiteTree(st, pl)
+		stats.Packages += n
+		stats.Sources += ns
+		trees = append(trees, tree)
+		if vu := tree.Release.ValidUntil; !vu.IsZero() && vu.Before(m.now()) {
+			m.logger().Warn("apt: the republished Release is already expired (upstream's Valid-Until)", "suite", st.name, "valid_until", vu)
+		}
+	}
+	pb := &Publisher{Store: m.Store, Signer: m.Signer, ValidFor: m.ValidFor, KeyName: m.KeyName, Now: m.Now, Logger: m.Logger}
+	recs, err := pb.build(ctx, snap, prev, trees)
+	if err != nil {
+		return err
+	}
+	for i, st := range suites {
+		recs[i].fromUpstream(st)
+	}
+	return putRecords(snap, recs)
+}
+
+// session is what Sync and Plan start from: the configuration checked, the keyrings
+// loaded, and the counts of what was fetched.
 type session struct {
-	log     *slog.Logger
-	fc      *fetch.Client
-	prevGen store.Generation
-	prev    *store.Snapshot // the published snapshot, nil when none
-	ups     []*upstream
+	log *slog.Logger
+	fc  *fetch.Client
+	ups []*upstream
+
+	downloaded, reused, bytes atomic.Int64
 }
 
-// start checks the configuration, reads what is published and loads the keyrings.
+// fetch is fc.Fetch, counted.
+func (ss *session) fetch(ctx context.Context, req fetch.Request) (fetch.Result, error) {
+	res, err := ss.fc.Fetch(ctx, req)
+	if err == nil {
+		ss.count(res)
+	}
+	return res, err
+}
+
+// fetchBytes is fc.FetchBytes, counted.
+func (ss *session) fetchBytes(ctx context.Context, req fetch.Request) ([]byte, fetch.Result, error) {
+	b, res, err := ss.fc.FetchBytes(ctx, req)
+	if err == nil {
+		ss.count(res)
+	}
+	return b, res, err
+}
+
+func (ss *session) count(res fetch.Result) {
+	switch {
+	case res.NotModified:
+	case res.FinalURL == "":
+		ss.reused.Add(1)
+	default:
+		ss.downloaded.Add(1)
+		ss.bytes.Add(res.Blob.Size)
+	}
+}
+
+// start checks the configuration and loads the keyrings.
 func (m *Mirror) start(ctx context.Context) (*session, error) {
 	if m.Store == nil {
 		return nil, errors.New("apt: Mirror.Store is nil")
@@ -451,29 +547,25 @@ func (m *Mirror) start(ctx context.Context) (*session, error) {
 		ss.fc = &fetch.Client{Store: m.Store, Logger: m.Logger}
 	}
 	var err error
-	ss.prevGen, err = store.Current(ctx, m.Store, m.Ref())
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-	case err != nil:
-		return nil, err
-	default:
-		if ss.prev, err = store.ReadSnapshot(ctx, m.Store, ss.prevGen.Snapshot); err != nil {
-			return nil, err
-		}
-	}
 	if ss.ups, err = m.loadUpstreams(); err != nil {
 		return nil, err
 	}
 	if m.InsecureSkipSignature {
 		ss.log.Warn("apt: upstream signatures are NOT checked (InsecureSkipSignature)")
 	}
-	return ss, nil
+	if m.Pristine && m.Signer != nil {
+		ss.log.Debug("apt: pristine mirror: the signer is not used")
+	}
+	return ss, ctx.Err()
 }
 
 // resignDue reports whether an unchanged upstream still calls for a new publication:
 // when the published Valid-Until is within ValidFor/2 and re-signing now would push it
-// later (it cannot pass the upstream's).
+// later (it cannot pass the upstream's). A pristine tree is never re-signed.
 func (m *Mirror) resignDue(prev *store.Snapshot, suites []*suiteState) bool {
+	if m.Pristine {
+		return false
+	}
 	pub, _ := time.Parse(time.RFC3339, prev.Annotations[annValidUntil])
 	now := m.now()
 	if pub.IsZero() || m.ValidFor <= 0 || pub.Sub(now) > m.ValidFor/2 {
@@ -502,8 +594,10 @@ func mediaTypeOf(p string) string {
 	switch {
 	case strings.HasSuffix(p, ".deb"), strings.HasSuffix(p, ".udeb"), strings.HasSuffix(p, ".ddeb"):
 		return "application/vnd.debian.binary-package"
-	case strings.HasSuffix(p, ".dsc"):
+	case strings.HasSuffix(p, ".dsc"), path.Base(p) == "InRelease", path.Base(p) == "Release":
 		return "text/plain; charset=utf-8"
+	case path.Base(p) == "Release.gpg":
+		return "application/pgp-signature"
 	}
 	return ""
 }

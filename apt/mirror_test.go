@@ -41,9 +41,17 @@ type env struct {
 	opKey    *pgp.Signer
 	store    store.Store
 	repoOpt  apttest.Options
+	pkgs     []apttest.Package
 }
 
 func newEnv(t testing.TB, opt apttest.Options) *env {
+	t.Helper()
+	return newEnvWith(t, opt, testPackages())
+}
+
+// newEnvWith serves pkgs, signed by a new upstream key, with opt's defaults: suites
+// stable and stable-updates, architectures amd64 and all.
+func newEnvWith(t testing.TB, opt apttest.Options, pkgs []apttest.Package) *env {
 	t.Helper()
 	key, err := pgp.GenerateKey("Upstream Archive", "upstream@example.invalid", pgp.KeyOptions{})
 	require.NoError(t, err)
@@ -56,12 +64,12 @@ func newEnv(t testing.TB, opt apttest.Options) *env {
 	if opt.Architectures == nil {
 		opt.Architectures = []string{"amd64", "all"}
 	}
-	repo, err := apttest.Build(opt, testPackages())
+	repo, err := apttest.Build(opt, pkgs)
 	require.NoError(t, err)
 	up := apttest.NewServer(repo)
 	srv := httptest.NewServer(up)
 	t.Cleanup(srv.Close)
-	return &env{upstream: up, srv: srv, key: key, opKey: op, store: store.NewMemory(), repoOpt: opt}
+	return &env{upstream: up, srv: srv, key: key, opKey: op, store: store.NewMemory(), repoOpt: opt, pkgs: pkgs}
 }
 
 func (e *env) mirror() *apt.Mirror {
@@ -86,7 +94,7 @@ func TestMirrorFullAndNoop(t *testing.T) {
 	m.Translations = []string{"en"}
 	st, err := m.Sync(ctx)
 	require.NoError(t, err)
-	require.False(t, st.NotModified)
+	require.True(t, st.Changed)
 	require.Greater(t, st.Files, 10)
 	snap, _, err := store.OpenPublished(ctx, e.store, "apt/test")
 	require.NoError(t, err)
@@ -101,7 +109,7 @@ func TestMirrorFullAndNoop(t *testing.T) {
 	e.upstream.ResetCounts()
 	st, err = m.Sync(ctx)
 	require.NoError(t, err)
-	require.True(t, st.NotModified)
+	require.False(t, st.Changed)
 	require.Equal(t, 2, e.upstream.Count(""))
 	require.Equal(t, 2, e.upstream.NotModified())
 }
@@ -181,7 +189,7 @@ func TestByHashGenerations(t *testing.T) {
 	m.Filter.Packages = append(m.Filter.Packages, "perl")
 	st, err := m.Sync(ctx)
 	require.NoError(t, err)
-	require.False(t, st.NotModified)
+	require.True(t, st.Changed)
 	snap2, _, err := store.OpenPublished(ctx, e.store, m.Ref())
 	require.NoError(t, err)
 	n1, n2 := 0, 0
@@ -210,8 +218,8 @@ func BenchmarkNoopResync(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		st, err := m.Sync(ctx)
-		if err != nil || !st.NotModified {
-			b.Fatal(err, st.NotModified)
+		if err != nil || st.Changed {
+			b.Fatal(err, st.Changed)
 		}
 	}
 	b.ReportMetric(float64(e.upstream.Count(""))/float64(b.N)/float64(len(m.Suites)), "requests/suite")

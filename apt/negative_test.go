@@ -170,6 +170,11 @@ func TestExpiredFutureRollback(t *testing.T) {
 // dists/stable/), with a Release listing them (and the extra entries in listed) signed
 // by key.
 func rawRepo(t testing.TB, key *pgp.Signer, files map[string][]byte, listed map[string][]byte, pool map[string][]byte) *apttest.Repo {
+	return rawRepoWith(t, key, files, listed, pool, nil)
+}
+
+// rawRepoWith is rawRepo with the Release changed by edit before it is signed.
+func rawRepoWith(t testing.TB, key *pgp.Signer, files map[string][]byte, listed map[string][]byte, pool map[string][]byte, edit func(*apt.Release)) *apttest.Repo {
 	rel := &apt.Release{Origin: "Raw", Label: "Raw", Suite: "stable", Codename: "stable",
 		Date: time.Now().Add(-time.Hour), Architectures: []string{"amd64"}, Components: []string{"main"}, Files: map[string]apt.IndexFile{}}
 	repo := &apttest.Repo{Files: map[string][]byte{}}
@@ -188,10 +193,38 @@ func rawRepo(t testing.TB, key *pgp.Signer, files map[string][]byte, listed map[
 	for p, b := range pool {
 		repo.Files[p] = b
 	}
+	if edit != nil {
+		edit(rel)
+	}
 	in, err := key.Clearsign(rel.Marshal())
 	require.NoError(t, err)
 	repo.Files["dists/stable/InRelease"] = in
 	return repo
+}
+
+// TestComponentsUnderUpdates: Debian's security archive lists its components as
+// "updates/main" and keeps their files under main/: with no components configured, the
+// mirror finds the indices there.
+func TestComponentsUnderUpdates(t *testing.T) {
+	e := newEnv(t, apttest.Options{})
+	deb := apttest.BuildDeb(apttest.Package{Name: "x", Version: "1"})
+	stanza := "Package: x\nVersion: 1\nArchitecture: amd64\nFilename: pool/updates/main/x/x/x_1_amd64.deb\nSize: " + strconv.Itoa(len(deb)) + "\nSHA256: " + sha256hex(deb) + "\n"
+	e.upstream.Replace(rawRepoWith(t, e.key, map[string][]byte{"main/binary-amd64/Packages": []byte(stanza)}, nil,
+		map[string][]byte{"pool/updates/main/x/x/x_1_amd64.deb": deb}, func(rel *apt.Release) { rel.Components = []string{"updates/main"} }))
+	for _, pristine := range []bool{false, true} {
+		m := e.mirror()
+		m.Store, m.Fetch = store.NewMemory(), nil
+		m.Suites, m.Architectures = []string{"stable"}, []string{"amd64"}
+		if pristine {
+			m.Pristine, m.Signer, m.ValidFor = true, nil, 0
+		}
+		st, err := m.Sync(context.Background())
+		require.NoError(t, err, "pristine %v", pristine)
+		require.Equal(t, 1, st.Files)
+		suites, err := apt.Suites(context.Background(), m.Store, m.Ref())
+		require.NoError(t, err)
+		require.Equal(t, []string{"main"}, suites[0].Components)
+	}
 }
 
 func TestUnsafeFilename(t *testing.T) {

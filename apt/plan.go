@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,7 +15,6 @@ import (
 	"sync"
 
 	"github.com/airgapkit/airgap/store"
-	"github.com/airgapkit/airgap/store/fetch"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -64,11 +64,15 @@ func (m *Mirror) Plan(ctx context.Context) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	suites, _, err := m.fetchSuites(ctx, ss.fc, ss.ups, nil)
+	published, _, err := store.OpenPublished(ctx, m.Store, m.Ref())
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	suites, _, err := m.fetchSuites(ctx, ss, nil)
 	if err != nil {
 		return nil, err
 	}
-	sp, err := m.plan(ctx, ss.fc, suites, ss.prev, ss.log)
+	sp, err := m.plan(ctx, ss, suites, published)
 	defer sp.close()
 	if err != nil {
 		return nil, err
@@ -118,9 +122,11 @@ type syncPlan struct {
 	unsatisfied []Unsatisfied
 	pool        []*poolFile // sorted by path
 	// renamed and srcDirs move files that two upstreams carry at the same path with
-	// different contents: the later upstream's go to another path.
+	// different contents: the later upstream's go to another path; moved maps each such
+	// published path to the upstream's.
 	renamed map[*Package]string
 	srcDirs map[*SourcePackage]string
+	moved   map[string]string
 }
 
 // poolFile is one file of the published pool.
@@ -154,53 +160,41 @@ func (sp *syncPlan) filename(p *Package) string {
 	return p.Filename
 }
 
-// plan checks the Release files, fetches and parses every index, applies the filter and
-// the dependency closure over all of them, and lists the pool files to publish. The
-// returned plan is to be closed even when err is set.
-func (m *Mirror) plan(ctx context.Context, fc *fetch.Client, suites []*suiteState, prev *store.Snapshot, log *slog.Logger) (*syncPlan, error) {
+// plan checks the Release files against the rollback floor of the published tree,
+// fetches and parses every index, applies the filter and the dependency closure over
+// all of them, and lists the pool files to publish. The returned plan is to be closed
+// even when err is set.
+func (m *Mirror) plan(ctx context.Context, ss *session, suites []*suiteState, published *store.Snapshot) (*syncPlan, error) {
+	log := ss.log
 	sp := &syncPlan{}
 	for _, st := range suites {
-		if err := m.checkRelease(st, prev, log); err != nil {
+		if err := m.checkRelease(st, published, log); err != nil {
 			return sp, err
 		}
 	}
 	for _, st := range suites {
-		js, err := m.planIndices(st)
+		var err error
+		if m.Pristine {
+			err = m.planPristine(st)
+		} else {
+			st.jobs, err = m.planIndices(st)
+		}
 		if err != nil {
 			return sp, err
 		}
-		st.jobs = js
-		sp.jobs = append(sp.jobs, js...)
+		sp.jobs = append(sp.jobs, st.jobs...)
 	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(m.concurrency())
-	for _, j := range sp.jobs {
-		g.Go(func() (err error) {
-			j.file, j.blob, err = m.fetchVariant(gctx, fc, j.suite, j.variants)
-			return err
-		})
+	var err error
+	if m.Pristine {
+		err = m.fetchHeld(ctx, ss, suites)
+	} else {
+		err = m.fetchIndices(ctx, ss, suites)
 	}
-	var vmu sync.Mutex
-	for _, st := range suites {
-		for _, vs := range st.extra {
-			g.Go(func() error {
-				f, info, err := m.fetchVariant(gctx, fc, st, vs)
-				if err != nil {
-					return err
-				}
-				vmu.Lock()
-				defer vmu.Unlock()
-				st.verbatim = append(st.verbatim, VerbatimFile{Path: f.Path, SHA512: f.SHA512,
-					File: store.File{Digest: info.Digest, Size: info.Size}})
-				return nil
-			})
-		}
-	}
-	if err := g.Wait(); err != nil {
+	if err != nil {
 		return sp, err
 	}
 	// parse in parallel, one decoder per core; the universe is filled in job order
-	g, gctx = errgroup.WithContext(ctx)
+	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for _, j := range sp.jobs {
 		g.Go(func() error { return m.parseIndex(gctx, j) })
@@ -219,7 +213,6 @@ func (m *Mirror) plan(ctx context.Context, fc *fetch.Client, suites []*suiteStat
 			}
 		}
 	}
-	var err error
 	if sp.selected, sp.unsatisfied, err = m.selectPackages(uni, log); err != nil {
 		return sp, err
 	}
@@ -227,10 +220,57 @@ func (m *Mirror) plan(ctx context.Context, fc *fetch.Client, suites []*suiteStat
 	for p := range sp.selected {
 		sp.srcSel[p.Source+"\x00"+p.SourceVersion] = true
 	}
-	if err := sp.planPool(log); err != nil {
+	if err := sp.planPool(log, m.Pristine); err != nil {
 		return sp, err
 	}
 	return sp, nil
+}
+
+// fetchIndices downloads, for each index job and each file carried verbatim, the first
+// listed variant the upstream serves.
+func (m *Mirror) fetchIndices(ctx context.Context, ss *session, suites []*suiteState) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(m.concurrency())
+	var mu sync.Mutex
+	for _, st := range suites {
+		for _, j := range st.jobs {
+			g.Go(func() (err error) {
+				j.file, j.blob, err = m.fetchVariant(gctx, ss, st, j.variants)
+				return err
+			})
+		}
+		for _, vs := range st.extra {
+			g.Go(func() error {
+				f, info, err := m.fetchVariant(gctx, ss, st, vs)
+				if err != nil {
+					return err
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				st.verbatim = append(st.verbatim, VerbatimFile{Path: f.Path, SHA512: f.SHA512,
+					File: store.File{Digest: info.Digest, Size: info.Size}})
+				return nil
+			})
+		}
+	}
+	return g.Wait()
+}
+
+// held counts the packages and sources a pristine tree holds (the indices list more).
+func (sp *syncPlan) held() (pkgs, srcs int) {
+	for _, j := range sp.jobs {
+		for _, p := range j.pkgs {
+			if j.kind == kindInstaller || sp.selected[p] {
+				pkgs++
+			}
+		}
+		for _, s := range j.srcs {
+			if sp.wantSource(s) {
+				srcs++
+			}
+		}
+	}
+	return pkgs, srcs
 }
 
 // selectPackages applies the filter and the dependency closure over every binary index.
@@ -285,11 +325,12 @@ func (m *Mirror) selectPackages(uni *Universe, log *slog.Logger) (map[*Package]b
 
 // planPool lists the pool files of the selection. A path that two upstreams fill with
 // different files keeps the first upstream's; the other's moves to a path named by its
-// checksum, and its stanza is rewritten to match. Within one upstream such a path is
+// checksum, and its stanza is rewritten to match, except in a pristine tree, whose
+// indices cannot change: there it is ErrPoolConflict. Within one upstream such a path is
 // ErrMalformed.
-func (sp *syncPlan) planPool(log *slog.Logger) error {
+func (sp *syncPlan) planPool(log *slog.Logger, pristine bool) error {
 	pool := map[string]*poolFile{}
-	sp.renamed, sp.srcDirs = map[*Package]string{}, map[*SourcePackage]string{}
+	sp.renamed, sp.srcDirs, sp.moved = map[*Package]string{}, map[*SourcePackage]string{}, map[string]string{}
 	// probe reports whether p can take the file: free, or holding the same content.
 	probe := func(p string, e store.Expect, up *upstream) (ok bool, err error) {
 		old, taken := pool[p]
@@ -298,12 +339,17 @@ func (sp *syncPlan) planPool(log *slog.Logger) error {
 			return true, nil
 		case old.up == up:
 			return false, fmt.Errorf("%w: %s is listed with two different contents", ErrMalformed, p)
+		case pristine:
+			return false, fmt.Errorf("%w: %s differs in %s and %s", ErrPoolConflict, p, old.up.URL, up.URL)
 		}
 		return false, nil
 	}
 	put := func(p, src string, e store.Expect, up *upstream) {
 		if _, ok := pool[p]; !ok {
 			pool[p] = &poolFile{path: p, url: up.base() + escapePath(src), expect: e, up: up}
+			if p != src {
+				sp.moved[p] = src
+			}
 		}
 	}
 	for _, j := range sp.jobs {
@@ -417,16 +463,10 @@ func sourceSum(s *SourcePackage) string {
 func (m *Mirror) suiteTree(st *suiteState, sp *syncPlan) (SuiteTree, int, int) {
 	rel := *st.rel
 	rel.Para = Paragraph{Fields: append([]Field(nil), st.rel.Para.Fields...)}
-	comps := selectedList(st.up.Components, rel.Components)
+	comps := st.components()
 	archs := selectedList(m.Architectures, rel.Architectures)
 	rel.Components = comps
-	var relArchs []string
-	for _, a := range archs {
-		if a != "all" || slices.Contains(st.rel.Architectures, "all") {
-			relArchs = append(relArchs, a)
-		}
-	}
-	rel.Architectures = relArchs
+	rel.Architectures = heldArchs(st.rel, archs)
 	if !slices.Contains(archs, "all") {
 		rel.Para.Delete("No-Support-for-Architecture-all")
 	}

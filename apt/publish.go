@@ -115,26 +115,22 @@ type sums struct {
 // Build adds the suites to snap. prev is the snapshot published before (nil for the
 // first): its by-hash files of the last KeepByHash-1 generations are carried over.
 func (pb *Publisher) Build(ctx context.Context, snap, prev *store.Snapshot, suites []SuiteTree) error {
-	gen := 1
-	old := map[string]int{}
-	if prev != nil {
-		if n, err := strconv.Atoi(prev.Annotations[annGeneration]); err == nil {
-			gen = n + 1
-		}
-		if s := prev.Annotations[annByHash]; s != "" {
-			_ = json.Unmarshal([]byte(s), &old) // a damaged annotation only loses old by-hash files
-		}
+	recs, err := pb.build(ctx, snap, prev, suites)
+	if err != nil {
+		return err
 	}
-	keep := pb.KeepByHash
-	if keep <= 0 {
-		keep = DefaultKeepByHash
-	}
-	byHash := map[string]int{}
+	return putRecords(snap, recs)
+}
+
+// build is Build, returning the record of each suite for the caller to complete.
+func (pb *Publisher) build(ctx context.Context, snap, prev *store.Snapshot, suites []SuiteTree) ([]PublishedSuite, error) {
+	bh := newByHash(prev)
 	now := pb.now()
 	var validUntil time.Time // the earliest of the suites
+	var recs []PublishedSuite
 	for _, st := range suites {
 		if err := store.ValidatePath("dists/" + st.Dir); err != nil {
-			return fmt.Errorf("apt: publish: suite directory: %w", err)
+			return nil, fmt.Errorf("apt: publish: suite directory: %w", err)
 		}
 		base := "dists/" + st.Dir + "/"
 		rel := st.Release
@@ -146,49 +142,38 @@ func (pb *Publisher) Build(ctx context.Context, snap, prev *store.Snapshot, suit
 			if err := snap.Add(base+relPath, f); err != nil {
 				return err
 			}
-			rel.Files[relPath] = IndexFile{Path: relPath, Size: s.info.Size, SHA256: s.info.Digest.Hex(), SHA512: s.sha512}
-			dir := ""
-			if i := strings.LastIndexByte(relPath, '/'); i >= 0 {
-				dir = relPath[:i+1]
-			}
-			for alg, sum := range map[string]string{"SHA256": s.info.Digest.Hex(), "SHA512": s.sha512} {
-				if sum == "" {
-					continue
-				}
-				p := base + dir + "by-hash/" + alg + "/" + sum
-				if err := snap.Add(p, f); err != nil {
-					return err
-				}
-				byHash[p] = gen
-			}
-			return nil
+			lf := IndexFile{Path: relPath, Size: s.info.Size, SHA256: s.info.Digest.Hex(), SHA512: s.sha512}
+			rel.Files[relPath] = lf
+			return bh.addAll(snap, base, lf, f)
 		}
 		for _, ix := range st.Indices {
 			if err := store.ValidatePath(base + ix.Path); err != nil {
-				return fmt.Errorf("apt: publish: %w", err)
+				return nil, fmt.Errorf("apt: publish: %w", err)
 			}
 			plain, gz, xzs, err := pb.putIndex(ctx, ix.Write)
 			if err != nil {
-				return fmt.Errorf("apt: publish %s%s: %w", base, ix.Path, err)
+				return nil, fmt.Errorf("apt: publish %s%s: %w", base, ix.Path, err)
 			}
 			if err := add(ix.Path, plain, "text/plain; charset=utf-8"); err != nil {
-				return err
+				return nil, err
 			}
 			if err := add(ix.Path+".gz", gz, "application/gzip"); err != nil {
-				return err
+				return nil, err
 			}
 			if err := add(ix.Path+".xz", xzs, "application/x-xz"); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		for _, v := range st.Verbatim {
 			if err := add(v.Path, sums{info: store.BlobInfo{Digest: v.File.Digest, Size: v.File.Size}, sha512: v.SHA512}, v.File.MediaType); err != nil {
-				return fmt.Errorf("apt: publish: %w", err)
+				return nil, fmt.Errorf("apt: publish: %w", err)
 			}
 		}
+		recs = append(recs, PublishedSuite{Name: st.Dir, Origin: rel.Origin, Components: rel.Components,
+			Architectures: rel.Architectures, ValidUntil: rel.ValidUntil})
 		text := rel.Marshal()
 		if err := pb.putFile(ctx, snap, base+"Release", text, "text/plain; charset=utf-8"); err != nil {
-			return err
+			return nil, err
 		}
 		if pb.Signer == nil {
 			pb.logger().Warn("apt: publishing an unsigned Release: clients need [trusted=yes]", "suite", st.Dir)
@@ -196,59 +181,123 @@ func (pb *Publisher) Build(ctx context.Context, snap, prev *store.Snapshot, suit
 		}
 		in, err := pb.Signer.Clearsign(text)
 		if err != nil {
-			return fmt.Errorf("apt: sign InRelease: %w", err)
+			return nil, fmt.Errorf("apt: sign InRelease: %w", err)
 		}
 		if err := pb.putFile(ctx, snap, base+"InRelease", in, "text/plain; charset=utf-8"); err != nil {
-			return err
+			return nil, err
 		}
 		sig, err := pb.Signer.DetachSign(strings.NewReader(string(text)), true)
 		if err != nil {
-			return fmt.Errorf("apt: sign Release.gpg: %w", err)
+			return nil, fmt.Errorf("apt: sign Release.gpg: %w", err)
 		}
 		if err := pb.putFile(ctx, snap, base+"Release.gpg", sig, "application/pgp-signature"); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	// carry over by-hash files of recent generations that are not current any more
-	for p, g := range old {
-		if _, ok := byHash[p]; ok || g <= gen-keep {
-			continue
-		}
-		if f, ok := prev.Lookup(p); ok {
-			if err := snap.Add(p, f); err != nil {
-				return err
-			}
-			byHash[p] = g
-		}
+	if err := bh.finish(snap, pb.KeepByHash); err != nil {
+		return nil, err
 	}
 	if pb.Signer != nil {
 		asc, bin := pb.KeyFiles()
 		for _, k := range []struct {
 			name    string
 			armored bool
-			mt      string
-		}{{asc, true, "application/pgp-keys"}, {bin, false, "application/pgp-keys"}} {
+		}{{asc, true}, {bin, false}} {
 			b, err := pb.Signer.PublicKey(k.armored)
 			if err != nil {
-				return fmt.Errorf("apt: export public key: %w", err)
+				return nil, fmt.Errorf("apt: export public key: %w", err)
 			}
-			if err := pb.putFile(ctx, snap, k.name, b, k.mt); err != nil {
-				return err
+			if err := pb.putFile(ctx, snap, k.name, b, "application/pgp-keys"); err != nil {
+				return nil, err
 			}
 		}
 	}
-	bh, err := json.Marshal(byHash)
+	setValidUntil(snap, validUntil)
+	return recs, nil
+}
+
+// setValidUntil records the earliest Valid-Until of a tree's suites (none: zero).
+func setValidUntil(snap *store.Snapshot, vu time.Time) {
+	if vu.IsZero() {
+		delete(snap.Annotations, annValidUntil)
+		return
+	}
+	snap.Annotations[annValidUntil] = vu.Format(time.RFC3339)
+}
+
+// byHash collects the by-hash files of a tree being built with the generation that
+// published each, so that those of the last KeepByHash generations stay reachable for a
+// client that read an older InRelease.
+type byHash struct {
+	prev     *store.Snapshot
+	gen      int
+	old, cur map[string]int
+}
+
+// newByHash starts the generation after prev (nil: the first).
+func newByHash(prev *store.Snapshot) *byHash {
+	b := &byHash{prev: prev, gen: 1, old: map[string]int{}, cur: map[string]int{}}
+	if prev != nil {
+		if n, err := strconv.Atoi(prev.Annotations[annGeneration]); err == nil {
+			b.gen = n + 1
+		}
+		if s := prev.Annotations[annByHash]; s != "" {
+			_ = json.Unmarshal([]byte(s), &b.old) // a damaged annotation only loses old by-hash files
+		}
+	}
+	return b
+}
+
+// addAll adds f at the by-hash path of every checksum the Release lists for it (base is
+// the suite directory, "dists/<suite>/").
+func (b *byHash) addAll(snap *store.Snapshot, base string, lf IndexFile, f store.File) error {
+	for _, h := range []struct{ alg, sum string }{{"MD5Sum", lf.MD5}, {"SHA1", lf.SHA1}, {"SHA256", lf.SHA256}, {"SHA512", lf.SHA512}} {
+		if h.sum == "" {
+			continue
+		}
+		p := base + byHashPath(lf.Path, h.alg, h.sum)
+		if err := snap.Add(p, f); err != nil {
+			return err
+		}
+		b.cur[p] = b.gen
+	}
+	return nil
+}
+
+// finish carries over the by-hash files of the previous keep-1 generations (keep <= 0:
+// DefaultKeepByHash) that the new tree does not hold, and records the generation.
+func (b *byHash) finish(snap *store.Snapshot, keep int) error {
+	if keep <= 0 {
+		keep = DefaultKeepByHash
+	}
+	for p, g := range b.old {
+		if _, ok := b.cur[p]; ok || g <= b.gen-keep {
+			continue
+		}
+		if f, ok := b.prev.Lookup(p); ok {
+			if err := snap.Add(p, f); err != nil {
+				return err
+			}
+			b.cur[p] = g
+		}
+	}
+	bh, err := json.Marshal(b.cur)
 	if err != nil {
 		return err
 	}
-	snap.Annotations[annGeneration] = strconv.Itoa(gen)
+	snap.Annotations[annGeneration] = strconv.Itoa(b.gen)
 	snap.Annotations[annByHash] = string(bh)
-	if !validUntil.IsZero() {
-		snap.Annotations[annValidUntil] = validUntil.Format(time.RFC3339)
-	} else {
-		delete(snap.Annotations, annValidUntil)
-	}
 	return nil
+}
+
+// byHashPath is where a client fetches a listed file by one of its checksums: beside it,
+// under by-hash/<Release field name>/<hex>.
+func byHashPath(relPath, alg, sum string) string {
+	dir := ""
+	if i := strings.LastIndexByte(relPath, '/'); i >= 0 {
+		dir = relPath[:i+1]
+	}
+	return dir + "by-hash/" + alg + "/" + sum
 }
 
 // capValidUntil is the Valid-Until to publish at now: now + validFor (none when zero),

@@ -145,7 +145,7 @@ func TestRealAptRepository(t *testing.T) {
 	require.NoError(t, err)
 	s := store.NewMemory()
 	r := &apt.Repository{Name: "local", Origin: "Local", Label: "Local", Store: s, Signer: key, ValidFor: 24 * time.Hour}
-	_, err = r.Include(ctx, "bookworm", "main", bytes.NewReader(apttest.BuildDeb(apttest.Package{Name: "tool", Version: "2.0-1"})), zf)
+	_, _, err = r.Include(ctx, "bookworm", "main", bytes.NewReader(apttest.BuildDeb(apttest.Package{Name: "tool", Version: "2.0-1"})), zf)
 	require.NoError(t, err)
 
 	srv := httptest.NewServer(apt.NewHandler(s, r.Ref()))

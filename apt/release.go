@@ -63,6 +63,16 @@ type Release struct {
 	Files map[string]IndexFile
 }
 
+// listsUnder reports whether rel lists a file under the directory prefix dir ("main/").
+func (rel *Release) listsUnder(dir string) bool {
+	for p := range rel.Files {
+		if strings.HasPrefix(p, dir) {
+			return true
+		}
+	}
+	return false
+}
+
 // checksumFields are the Release fields that list files, weakest first.
 var checksumFields = []string{"MD5Sum", "SHA1", "SHA256", "SHA512"}
 

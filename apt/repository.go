@@ -3,6 +3,9 @@ package apt
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -66,71 +69,108 @@ type repoEntry struct {
 }
 
 // Include stores the given .deb files, adds them to suite/component and publishes the
-// repository again. All of them are checked before anything is published: one bad .deb
-// (ErrMalformed), or a version not newer than the one held (ErrNotNewer), and nothing
-// changes.
-func (r *Repository) Include(ctx context.Context, suite, component string, debs ...io.Reader) (store.Generation, error) {
+// repository again through store.Update, reporting whether a new generation was
+// published: including only versions it already holds, with the same content, into an
+// existing suite and component under the same settings publishes nothing. All of them
+// are checked before anything is published: one bad .deb (ErrMalformed), or a version
+// not newer than the one held (ErrNotNewer), and nothing changes.
+func (r *Repository) Include(ctx context.Context, suite, component string, debs ...io.Reader) (store.Generation, bool, error) {
 	if r.Store == nil {
-		return store.Generation{}, errors.New("apt: Repository.Store is nil")
+		return store.Generation{}, false, errors.New("apt: Repository.Store is nil")
 	}
 	for _, s := range []string{"apt/" + r.Name, "dists/" + suite, "pool/" + component} {
 		if err := store.ValidatePath(s); err != nil || strings.Count(s, "/") != 1 {
-			return store.Generation{}, fmt.Errorf("apt: repository: %w: %q", store.ErrUnsafePath, s)
+			return store.Generation{}, false, fmt.Errorf("apt: repository: %w: %q", store.ErrUnsafePath, s)
 		}
 	}
-	prevGen, err := store.Current(ctx, r.Store, r.Ref())
-	var prev *store.Snapshot
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-	case err != nil:
-		return store.Generation{}, err
-	default:
-		if prev, err = store.ReadSnapshot(ctx, r.Store, prevGen.Snapshot); err != nil {
-			return store.Generation{}, err
-		}
-	}
-	// suite -> component -> name/arch -> entry
-	state, err := r.load(ctx, prev)
-	if err != nil {
-		return store.Generation{}, err
-	}
-	if state[suite] == nil {
-		state[suite] = map[string]map[string]*repoEntry{}
-	}
-	if state[suite][component] == nil {
-		state[suite][component] = map[string]*repoEntry{}
-	}
-	entries := state[suite][component]
-	for i, in := range debs {
-		info, err := r.Store.Put(ctx, store.Expect{}, in)
+	// the debs are read before the transaction: a retry after ErrConflict cannot read them again
+	var in []*repoEntry
+	for i, d := range debs {
+		e, err := r.put(ctx, component, d)
 		if err != nil {
-			return store.Generation{}, fmt.Errorf("apt: repository: deb %d: %w", i, err)
+			return store.Generation{}, false, fmt.Errorf("apt: repository: deb %d: %w", i, err)
 		}
-		b, err := r.Store.Open(ctx, info.Digest)
+		in = append(in, e)
+	}
+	cfg := r.configHash()
+	return store.Update(ctx, r.Store, r.Ref(), store.TrustOf(r), func(prev store.Prev) (*store.Snapshot, error) {
+		// The published tree is the repository's state, whatever it was trusted with.
+		state, err := r.load(ctx, prev.Published)
 		if err != nil {
-			return store.Generation{}, err
+			return nil, err
 		}
-		deb, err := ReadDeb(b)
-		b.Close()
-		if err != nil {
-			return store.Generation{}, fmt.Errorf("apt: repository: deb %d: %w", i, err)
+		changed := prev.Published == nil || prev.Published.Annotations[annConfig] != cfg
+		if state[suite] == nil {
+			state[suite], changed = map[string]map[string]*repoEntry{}, true
 		}
-		p := deb.Package
-		fn := PoolDir(component, p.Source) + "/" + DebFilename(p)
-		if err := store.ValidatePath(fn); err != nil {
-			return store.Generation{}, fmt.Errorf("apt: repository: %s: %w", p.Key(), err)
+		if state[suite][component] == nil {
+			state[suite][component], changed = map[string]*repoEntry{}, true
 		}
-		key := p.Name + "/" + p.Architecture
-		if old := entries[key]; old != nil {
-			c := CompareVersions(p.Version, old.pkg.Version)
-			if c < 0 || (c == 0 && old.file.Digest != info.Digest) {
-				return store.Generation{}, fmt.Errorf("apt: repository: %w: %s %s, holding %s", ErrNotNewer, p.Name, p.Version, old.pkg.Version)
+		entries := state[suite][component]
+		for _, e := range in {
+			p := e.pkg
+			key := p.Name + "/" + p.Architecture
+			if old := entries[key]; old != nil {
+				c := CompareVersions(p.Version, old.pkg.Version)
+				if c < 0 || (c == 0 && old.file.Digest != e.file.Digest) {
+					return nil, fmt.Errorf("apt: repository: %w: %s %s, holding %s", ErrNotNewer, p.Name, p.Version, old.pkg.Version)
+				}
+				if c == 0 {
+					continue
+				}
 			}
+			entries[key], changed = e, true
 		}
-		st := deb.Stanza(fn)
-		pkg, _ := ParsePackage(st)
-		entries[key] = &repoEntry{pkg: pkg, stanza: st, file: store.File{Digest: info.Digest, Size: info.Size, MediaType: mediaTypeOf(fn)}}
+		if !changed && prev.Snapshot != nil {
+			return nil, nil
+		}
+		snap, err := r.tree(ctx, state, prev.Published)
+		if err != nil {
+			return nil, err
+		}
+		snap.Annotations[annConfig] = cfg
+		return snap, nil
+	})
+}
+
+// put stores one .deb and reads its control data.
+func (r *Repository) put(ctx context.Context, component string, deb io.Reader) (*repoEntry, error) {
+	info, err := r.Store.Put(ctx, store.Expect{}, deb)
+	if err != nil {
+		return nil, err
 	}
+	b, err := r.Store.Open(ctx, info.Digest)
+	if err != nil {
+		return nil, err
+	}
+	d, err := ReadDeb(b)
+	b.Close()
+	if err != nil {
+		return nil, err
+	}
+	p := d.Package
+	fn := PoolDir(component, p.Source) + "/" + DebFilename(p)
+	if err := store.ValidatePath(fn); err != nil {
+		return nil, fmt.Errorf("%s: %w", p.Key(), err)
+	}
+	st := d.Stanza(fn)
+	pkg, _ := ParsePackage(st)
+	return &repoEntry{pkg: pkg, stanza: st, file: store.File{Digest: info.Digest, Size: info.Size, MediaType: mediaTypeOf(fn)}}, nil
+}
+
+// configHash summarises the settings that shape the published tree.
+func (r *Repository) configHash() string {
+	b, _ := json.Marshal(struct {
+		Origin, Label, KeyName, Signer string
+		Architectures                  []string
+		ValidFor                       time.Duration
+	}{r.Origin, r.Label, r.KeyName, signerFP(r.Signer), r.archs(), r.ValidFor})
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// tree builds the signed tree of state; prev's by-hash files stay for a while.
+func (r *Repository) tree(ctx context.Context, state map[string]map[string]map[string]*repoEntry, prev *store.Snapshot) (*store.Snapshot, error) {
 	snap := store.NewSnapshot()
 	var trees []SuiteTree
 	for _, s := range sortedKeys(state) {
@@ -140,7 +180,7 @@ func (r *Repository) Include(ctx context.Context, suite, component string, debs 
 		for _, c := range comps {
 			for _, e := range state[s][c] {
 				if err := snap.Add(e.pkg.Filename, e.file); err != nil {
-					return store.Generation{}, err
+					return nil, err
 				}
 			}
 			for _, a := range r.archs() {
@@ -160,13 +200,9 @@ func (r *Repository) Include(ctx context.Context, suite, component string, debs 
 	}
 	pb := &Publisher{Store: r.Store, Signer: r.Signer, ValidFor: r.ValidFor, KeyName: r.KeyName, Now: r.Now, Logger: r.Logger}
 	if err := pb.Build(ctx, snap, prev, trees); err != nil {
-		return store.Generation{}, err
+		return nil, err
 	}
-	d, err := store.WriteSnapshot(ctx, r.Store, snap)
-	if err != nil {
-		return store.Generation{}, err
-	}
-	return store.Publish(ctx, r.Store, r.Ref(), prevGen.Record, d)
+	return snap, nil
 }
 
 // load reads the packages of a published repository back from its plain Packages files.

@@ -20,15 +20,15 @@ func TestRepositoryInclude(t *testing.T) {
 	s := store.NewMemory()
 	r := &apt.Repository{Name: "local", Origin: "Local", Label: "Local", Architectures: []string{"amd64", "arm64"}, Store: s, Signer: key}
 	deb := func(p apttest.Package) io.Reader { return bytes.NewReader(apttest.BuildDeb(p)) }
-	_, err = r.Include(ctx, "jammy", "main",
+	_, _, err = r.Include(ctx, "jammy", "main",
 		deb(apttest.Package{Name: "tool", Version: "1.0-1"}),
 		deb(apttest.Package{Name: "libtool-data", Version: "1.0-1", Source: "libtool", Architecture: "all"}))
 	require.NoError(t, err)
-	_, err = r.Include(ctx, "jammy", "main", deb(apttest.Package{Name: "tool", Version: "1.1-1"}))
+	_, _, err = r.Include(ctx, "jammy", "main", deb(apttest.Package{Name: "tool", Version: "1.1-1"}))
 	require.NoError(t, err)
-	_, err = r.Include(ctx, "jammy", "main", deb(apttest.Package{Name: "tool", Version: "0.9-1"}))
+	_, _, err = r.Include(ctx, "jammy", "main", deb(apttest.Package{Name: "tool", Version: "0.9-1"}))
 	require.ErrorIs(t, err, apt.ErrNotNewer)
-	_, err = r.Include(ctx, "jammy", "main", bytes.NewReader([]byte("garbage")))
+	_, _, err = r.Include(ctx, "jammy", "main", bytes.NewReader([]byte("garbage")))
 	require.ErrorIs(t, err, apt.ErrMalformed)
 
 	snap, _, err := store.OpenPublished(ctx, s, "apt/local")
@@ -69,4 +69,36 @@ func TestRepositoryInclude(t *testing.T) {
 		}
 	}
 	require.Equal(t, 6, byHash, "3 current + 3 of the previous generation")
+}
+
+// TestRepositoryIncludeUnchanged: including only what the repository holds publishes
+// nothing; a tree published before trust was recorded (store.Publish) keeps its packages
+// when the next Include goes through store.Update.
+func TestRepositoryIncludeUnchanged(t *testing.T) {
+	ctx := context.Background()
+	key, err := pgp.GenerateKey("Local", "l@example.invalid", pgp.KeyOptions{})
+	require.NoError(t, err)
+	s := store.NewMemory()
+	r := &apt.Repository{Name: "local", Store: s, Signer: key}
+	tool := apttest.BuildDeb(apttest.Package{Name: "tool", Version: "1.0-1"})
+	gen, changed, err := r.Include(ctx, "jammy", "main", bytes.NewReader(tool))
+	require.NoError(t, err)
+	require.True(t, changed)
+	again, changed, err := r.Include(ctx, "jammy", "main", bytes.NewReader(tool))
+	require.NoError(t, err)
+	require.False(t, changed)
+	require.Equal(t, gen.Record, again.Record)
+
+	// the same tree, republished without trust, as before store.Update
+	_, err = store.Publish(ctx, s, r.Ref(), gen.Record, gen.Snapshot)
+	require.NoError(t, err)
+	_, changed, err = r.Include(ctx, "jammy", "main", bytes.NewReader(apttest.BuildDeb(apttest.Package{Name: "other", Version: "1"})))
+	require.NoError(t, err)
+	require.True(t, changed)
+	snap, _, err := store.OpenPublished(ctx, s, r.Ref())
+	require.NoError(t, err)
+	for _, p := range []string{"pool/main/t/tool/tool_1.0-1_amd64.deb", "pool/main/o/other/other_1_amd64.deb"} {
+		_, ok := snap.Lookup(p)
+		require.True(t, ok, p)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/airgapkit/airgap/store"
@@ -20,9 +21,18 @@ type suiteState struct {
 	up         *upstream
 	rel        *Release
 	validators fetch.Validators
-	jobs       []*indexJob
-	extra      [][]IndexFile // carried verbatim: the listed variants of each
-	verbatim   []VerbatimFile
+	// signers are the fingerprints of the keys whose signatures on the Release were
+	// verified, and signedBy what carried them ("InRelease", "Release.gpg"); both empty
+	// with InsecureSkipSignature.
+	signers  []string
+	signedBy string
+	jobs     []*indexJob
+	extra    [][]IndexFile // carried verbatim: the listed variants of each
+	verbatim []VerbatimFile
+	// meta are the upstream's InRelease, Release and Release.gpg as read (a pristine tree
+	// publishes them); hold are the groups of listed variants a pristine tree holds
+	meta []VerbatimFile
+	hold []holdGroup
 }
 
 // dist is the URL of the suite's directory, with a trailing slash.
@@ -32,16 +42,16 @@ func (st *suiteState) dist() string { return st.up.base() + "dists/" + escapePat
 // snapshot of an unchanged configuration) the requests are conditional; allSame reports
 // that every one answered 304, and then the suites carry no Release. When only some
 // answered 304, those are read again in full.
-func (m *Mirror) fetchSuites(ctx context.Context, fc *fetch.Client, ups []*upstream, prev *store.Snapshot) (suites []*suiteState, allSame bool, err error) {
+func (m *Mirror) fetchSuites(ctx context.Context, ss *session, prev *store.Snapshot) (suites []*suiteState, allSame bool, err error) {
 	allSame = prev != nil
-	for _, up := range ups {
+	for _, up := range ss.ups {
 		for _, name := range up.Suites {
 			st := &suiteState{name: name, up: up}
 			var v fetch.Validators
 			if prev != nil {
 				v = fetch.Validators{ETag: prev.Annotations[annSuite(name, "etag")], LastModified: prev.Annotations[annSuite(name, "last-modified")]}
 			}
-			notModified, err := m.fetchRelease(ctx, fc, st, v)
+			notModified, err := m.fetchRelease(ctx, ss, st, v)
 			if err != nil {
 				return nil, false, err
 			}
@@ -54,7 +64,7 @@ func (m *Mirror) fetchSuites(ctx context.Context, fc *fetch.Client, ups []*upstr
 	}
 	for _, st := range suites {
 		if st.rel == nil {
-			if _, err := m.fetchRelease(ctx, fc, st, fetch.Validators{}); err != nil {
+			if _, err := m.fetchRelease(ctx, ss, st, fetch.Validators{}); err != nil {
 				return nil, false, err
 			}
 		}
@@ -62,11 +72,13 @@ func (m *Mirror) fetchSuites(ctx context.Context, fc *fetch.Client, ups []*upstr
 	return suites, false, nil
 }
 
-// fetchRelease gets and verifies a suite's InRelease (or Release + Release.gpg) into st.
-// With validators, a 304 leaves st.rel nil and reports notModified.
-func (m *Mirror) fetchRelease(ctx context.Context, fc *fetch.Client, st *suiteState, v fetch.Validators) (notModified bool, err error) {
+// fetchRelease gets and verifies a suite's InRelease (or Release + Release.gpg) into st;
+// for a pristine mirror also the Release and Release.gpg served beside InRelease (see
+// fetchBeside). With validators, a 304 leaves st.rel nil and reports notModified.
+func (m *Mirror) fetchRelease(ctx context.Context, ss *session, st *suiteState, v fetch.Validators) (notModified bool, err error) {
 	dist, suite, keys := st.dist(), st.name, st.up.keys
-	body, res, err := fc.FetchBytes(ctx, fetch.Request{URL: dist + "InRelease", MaxSize: maxReleaseSize, Validators: v})
+	st.signers, st.signedBy, st.meta = nil, "", nil
+	body, res, err := ss.fetchBytes(ctx, fetch.Request{URL: dist + "InRelease", MaxSize: maxReleaseSize, Validators: v})
 	var text []byte
 	switch {
 	case err == nil && res.NotModified:
@@ -86,21 +98,33 @@ func (m *Mirror) fetchRelease(ctx context.Context, fc *fetch.Client, st *suiteSt
 				return false, fmt.Errorf("apt: %s InRelease: %w", suite, err)
 			}
 			m.logger().Debug("apt: InRelease verified", "suite", suite, "key", ver.Fingerprint)
-			text = c
+			text, st.signers, st.signedBy = c, []string{ver.Fingerprint}, "InRelease"
+		}
+		st.meta = append(st.meta, verbatimOf("InRelease", res.Blob))
+		if m.Pristine {
+			if err := m.fetchBeside(ctx, ss, st, text); err != nil {
+				return false, err
+			}
 		}
 	case isStatus(err, http.StatusNotFound):
-		rb, _, err := fc.FetchBytes(ctx, fetch.Request{URL: dist + "Release", MaxSize: maxReleaseSize})
+		rb, rres, err := ss.fetchBytes(ctx, fetch.Request{URL: dist + "Release", MaxSize: maxReleaseSize})
 		if err != nil {
 			return false, fmt.Errorf("apt: %s Release: %w", suite, err)
 		}
-		if keys != nil {
-			sig, _, err := fc.FetchBytes(ctx, fetch.Request{URL: dist + "Release.gpg", MaxSize: pgp.MaxSignatureSize})
+		st.meta = append(st.meta, verbatimOf("Release", rres.Blob))
+		if keys != nil || m.Pristine {
+			sig, sres, err := ss.fetchBytes(ctx, fetch.Request{URL: dist + "Release.gpg", MaxSize: pgp.MaxSignatureSize})
 			if err != nil {
 				return false, fmt.Errorf("apt: %s Release.gpg: %w", suite, err)
 			}
-			if _, err := keys.VerifyDetached(bytes.NewReader(rb), sig); err != nil {
-				return false, fmt.Errorf("apt: %s Release.gpg: %w", suite, err)
+			if keys != nil {
+				ver, err := keys.VerifyDetached(bytes.NewReader(rb), sig)
+				if err != nil {
+					return false, fmt.Errorf("apt: %s Release.gpg: %w", suite, err)
+				}
+				st.signers, st.signedBy = []string{ver.Fingerprint}, "Release.gpg"
 			}
+			st.meta = append(st.meta, verbatimOf("Release.gpg", sres.Blob))
 		}
 		text = rb
 	default:
@@ -112,6 +136,47 @@ func (m *Mirror) fetchRelease(ctx context.Context, fc *fetch.Client, st *suiteSt
 	}
 	st.rel = rel
 	return false, nil
+}
+
+// fetchBeside reads the Release and Release.gpg that a pristine suite serves beside its
+// InRelease (whose signed text is text), for clients that read those: Release must be
+// that text byte for byte, and Release.gpg must verify it. Either may be absent (404),
+// and then is not published.
+func (m *Mirror) fetchBeside(ctx context.Context, ss *session, st *suiteState, text []byte) error {
+	dist, suite, keys := st.dist(), st.name, st.up.keys
+	rb, rres, err := ss.fetchBytes(ctx, fetch.Request{URL: dist + "Release", MaxSize: maxReleaseSize})
+	switch {
+	case missing(err):
+		return nil
+	case err != nil:
+		return fmt.Errorf("apt: %s Release: %w", suite, err)
+	case !bytes.Equal(rb, text):
+		return fmt.Errorf("apt: suite %s: %w: Release is not the text InRelease signs (an upstream in the middle of an update?)", suite, ErrIndexChecksum)
+	}
+	st.meta = append(st.meta, verbatimOf("Release", rres.Blob))
+	sig, sres, err := ss.fetchBytes(ctx, fetch.Request{URL: dist + "Release.gpg", MaxSize: pgp.MaxSignatureSize})
+	switch {
+	case missing(err):
+		return nil
+	case err != nil:
+		return fmt.Errorf("apt: %s Release.gpg: %w", suite, err)
+	}
+	if keys != nil {
+		ver, err := keys.VerifyDetached(bytes.NewReader(rb), sig)
+		if err != nil {
+			return fmt.Errorf("apt: %s Release.gpg: %w", suite, err)
+		}
+		if !slices.Contains(st.signers, ver.Fingerprint) {
+			st.signers = append(st.signers, ver.Fingerprint)
+		}
+	}
+	st.meta = append(st.meta, verbatimOf("Release.gpg", sres.Blob))
+	return nil
+}
+
+// verbatimOf names a stored upstream file by its path in the suite directory.
+func verbatimOf(p string, b store.BlobInfo) VerbatimFile {
+	return VerbatimFile{Path: p, File: store.File{Digest: b.Digest, Size: b.Size, MediaType: mediaTypeOf(p)}}
 }
 
 func isStatus(err error, code int) bool {

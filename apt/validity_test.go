@@ -62,7 +62,7 @@ func TestValidUntilNeverLater(t *testing.T) {
 			e.upstream.ResetCounts()
 			st, err := m.Sync(ctx)
 			require.NoError(t, err)
-			require.True(t, st.NotModified)
+			require.False(t, st.Changed)
 			require.Equal(t, len(m.Suites), e.upstream.Count(""))
 		})
 	}
@@ -82,7 +82,7 @@ func TestValidUntilResign(t *testing.T) {
 	now = now.Add(20 * time.Hour)
 	st, err := m.Sync(ctx)
 	require.NoError(t, err)
-	require.False(t, st.NotModified)
+	require.True(t, st.Changed)
 	require.Equal(t, now.Add(24*time.Hour), publishedRelease(t, e.store, m, "stable").ValidUntil)
 }
 
@@ -107,27 +107,45 @@ func TestTrustChangeRebuilds(t *testing.T) {
 		_, err = m.Sync(ctx)
 		require.NoError(t, err)
 		m.InsecureSkipSignature = false
-		st, err := m.Sync(ctx)
+		e.upstream.ResetCounts()
+		_, err = m.Sync(ctx)
 		require.ErrorIs(t, err, pgp.ErrSignature)
-		require.False(t, st.NotModified)
+		require.Zero(t, e.upstream.NotModified(), "InRelease read in full, not conditionally")
 	})
 	t.Run("keyring changed", func(t *testing.T) {
 		e := newEnv(t, apttest.Options{})
 		m := e.mirror()
 		_, err := m.Sync(ctx)
 		require.NoError(t, err)
+		gen := published(t, e.store)
 		m.Keys = mallory.Keyring()
-		st, err := m.Sync(ctx)
+		e.upstream.ResetCounts()
+		_, err = m.Sync(ctx)
 		require.ErrorIs(t, err, pgp.ErrSignature)
-		require.False(t, st.NotModified)
-		// the right key again: verified, unchanged upstream, nothing new to publish but
-		// the configuration now matches what was verified
+		require.Zero(t, e.upstream.NotModified(), "InRelease read in full, not conditionally")
+		require.Equal(t, gen, published(t, e.store))
+		// the right key again: verified, unchanged upstream, the same tree, but published
+		// anew under the trust it was verified with
 		m.Keys = pgp.MergeKeyrings(e.key.Keyring(), mallory.Keyring())
+		st, err := m.Sync(ctx)
+		require.NoError(t, err)
+		require.True(t, st.Changed)
+		require.NotEqual(t, gen, published(t, e.store))
 		st, err = m.Sync(ctx)
 		require.NoError(t, err)
-		require.False(t, st.NotModified)
-		st, err = m.Sync(ctx)
+		require.False(t, st.Changed)
+	})
+	t.Run("Allow switch turned off", func(t *testing.T) {
+		e := newEnv(t, apttest.Options{})
+		m := e.mirror()
+		m.AllowExpired = true
+		_, err := m.Sync(ctx)
 		require.NoError(t, err)
-		require.True(t, st.NotModified)
+		m.AllowExpired = false
+		e.upstream.ResetCounts()
+		st, err := m.Sync(ctx)
+		require.NoError(t, err)
+		require.True(t, st.Changed, "published anew under the stricter trust")
+		require.Zero(t, e.upstream.NotModified())
 	})
 }

@@ -177,7 +177,7 @@ func syncAll(ctx context.Context, out io.Writer, s store.Store, archive *apt.Mir
 		return fmt.Errorf("image mirror: %w", err)
 	}
 	switch {
-	case as.NotModified:
+	case !as.Changed:
 		fmt.Fprintln(out, "apt: upstream unchanged")
 	default:
 		fmt.Fprintf(out, "apt: %d packages, %d files (%d downloaded)\n", as.Packages, as.Files, as.Downloaded)

@@ -160,12 +160,20 @@ type Options struct {
 	Signer *pgp.Signer
 	// ByHash adds by-hash copies and Acquire-By-Hash: yes.
 	ByHash bool
+	// NoArchAllPackages writes "No-Support-for-Architecture-all: Packages", as Debian
+	// does: apt then reads no binary-all index, although the Release lists "all" and one.
+	NoArchAllPackages bool
 	// Sources adds a Sources index with a .dsc and a .tar.xz per source package.
 	Sources bool
 	// Translations adds main/i18n/Translation-en.
 	Translations bool
-	// NoPlain leaves uncompressed indices out of the tree (they stay listed in Release).
+	// NoPlain leaves uncompressed indices out of the tree (they stay listed in Release),
+	// as deb.debian.org serves only their .xz and .gz.
 	NoPlain bool
+	// Extra are further files of every suite (path relative to dists/<suite>/, such as
+	// "main/dep11/Components-amd64.yml.gz"), listed in its Release and served as given
+	// (by hash too with ByHash).
+	Extra map[string][]byte
 }
 
 // Repo is a generated repository: every file by path relative to the archive root.
@@ -300,6 +308,9 @@ func Build(opt Options, pkgs []Package) (*Repo, error) {
 			}
 		}
 		listed := map[string][]byte{}
+		for p, b := range opt.Extra {
+			listed[p] = b
+		}
 		for p, b := range indices[suite] {
 			plain := []byte(b.String())
 			listed[p] = plain
@@ -323,6 +334,9 @@ func Build(opt Options, pkgs []Package) (*Repo, error) {
 		if opt.ByHash {
 			rel.WriteString("Acquire-By-Hash: yes\n")
 		}
+		if opt.NoArchAllPackages {
+			rel.WriteString("No-Support-for-Architecture-all: Packages\n")
+		}
 		fmt.Fprintf(&rel, "Architectures: %s\nComponents: %s\nDescription: apttest repository\n", strings.Join(opt.Architectures, " "), strings.Join(cs, " "))
 		paths := make([]string, 0, len(listed))
 		for p := range listed {
@@ -341,7 +355,7 @@ func Build(opt Options, pkgs []Package) (*Repo, error) {
 			}
 		}
 		for _, p := range paths {
-			if opt.NoPlain && !strings.HasSuffix(p, ".gz") && !strings.HasSuffix(p, ".xz") {
+			if _, extra := opt.Extra[p]; opt.NoPlain && !extra && !strings.HasSuffix(p, ".gz") && !strings.HasSuffix(p, ".xz") {
 				continue
 			}
 			repo.Files[dist+p] = listed[p]

@@ -41,8 +41,10 @@ type Archive struct {
 // apt keeps in a lists directory: every InRelease verbatim, and every binary Packages index
 // that apt holds, decompressed, at its plain path and at by-hash/SHA256/<sum> (as
 // deb.debian.org serves it), when its content matches the SHA256 the InRelease lists for
-// the plain path. The compressed variants the InRelease also lists are absent (apt
-// recompressed what it keeps, so their exact bytes are gone), as are the pool files.
+// the plain path; any other file apt kept as downloaded (dep11 Components-amd64.yml.gz)
+// at its path and by hash when it matches its listed SHA256. The compressed Packages
+// variants the InRelease also lists are absent (apt recompressed what it keeps, so their
+// exact bytes are gone), as are the pool files.
 type Replica struct {
 	Repo     *Repo
 	Archives []Archive
@@ -79,14 +81,27 @@ func LoadLists(dir string) (*Replica, error) {
 			return nil, err
 		}
 		sums := signedSHA256(body)
-		lists, err := filepath.Glob(filepath.Join(dir, prefix+"_dists_"+suite+"_*Packages*"))
+		lists, err := filepath.Glob(filepath.Join(dir, prefix+"_dists_"+suite+"_*"))
 		if err != nil {
 			return nil, err
 		}
+		dist := root + "/dists/" + suite + "/"
 		var indices []string
 		for _, l := range lists {
 			rest := strings.TrimPrefix(filepath.Base(l), prefix+"_dists_"+suite+"_")
 			rel := strings.ReplaceAll(rest, "_", "/")
+			if want, ok := sums[rel]; ok && !strings.Contains(rel, "Packages") {
+				// kept as downloaded (dep11 .gz, for one): verbatim when it matches
+				b, err := os.ReadFile(l)
+				if err != nil {
+					return nil, err
+				}
+				if got := sha256.Sum256(b); hex.EncodeToString(got[:]) == want.sum && int64(len(b)) == want.size {
+					rep.Repo.Files[dist+rel] = b
+					rep.Repo.Files[dist+filepath.Dir(rel)+"/by-hash/SHA256/"+want.sum] = b
+				}
+				continue
+			}
 			if ext := filepath.Ext(rel); ext != "" && !strings.HasSuffix(rel, "/Packages") {
 				rel = strings.TrimSuffix(rel, ext)
 			}
@@ -102,7 +117,6 @@ func LoadLists(dir string) (*Replica, error) {
 			if hex.EncodeToString(got[:]) != want.sum || int64(len(plain)) != want.size {
 				continue // apt's copy is of another generation than its InRelease
 			}
-			dist := root + "/dists/" + suite + "/"
 			rep.Repo.Files[dist+rel] = plain
 			rep.Repo.Files[dist+filepath.Dir(rel)+"/by-hash/SHA256/"+want.sum] = plain
 			indices = append(indices, "dists/"+suite+"/"+rel)

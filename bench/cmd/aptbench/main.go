@@ -3,18 +3,19 @@
 // syncing it into a filesystem store.
 //
 //	aptbench gen -n 3000 -dir DIR      writes DIR/repo/... and DIR/key.gpg (binary public key)
-//	aptbench replica -lists /var/lib/apt/lists -dir DIR [-recompress]
+//	aptbench replica -lists /var/lib/apt/lists -dir DIR [-recompress [-complete]]
 //	                                   writes DIR/repo/<host>/<path>/... (apttest.LoadLists) and
 //	                                   prints "archive ROOT SUITE..." per archive; -recompress
 //	                                   adds .xz and .gz variants and re-signs every InRelease
-//	                                   with a bench key (DIR/key.gpg)
+//	                                   with a bench key (DIR/key.gpg); -complete lists only
+//	                                   what is served and adds Release and Release.gpg
 //	aptbench serve -dir DIR            serves DIR/repo, prints the URL on stdout
 //	aptbench sync -url URL -key FILE -store DIR [-nosync]   prints "cold SECONDS" then "noop SECONDS REQUESTS"
 //	aptbench plan -url URL -key FILE ...   prints "URL NAME=VERSION" per selected package (Mirror.Plan)
 //
 // sync and plan take -suites, -components, -filter, -deps, -formats (Mirror.IndexFormats),
-// -allow-expired and -upstream 'URL|SUITE,...' (more archives into the same mirror, with
-// the same keyring).
+// -allow-expired, -pristine (Mirror.Pristine) and -upstream 'URL|SUITE,...' (more archives
+// into the same mirror, with the same keyring).
 package main
 
 import (
@@ -52,12 +53,14 @@ func main() {
 	noSync := fl.Bool("nosync", false, "open the store WithoutSync (no fsync per blob, as the peers)")
 	lists := fl.String("lists", apttest.DefaultListsDir, "apt lists directory (replica)")
 	recompress := fl.Bool("recompress", false, "replica: add .xz/.gz variants and re-sign")
+	complete := fl.Bool("complete", false, "replica, with -recompress: list only what is served, add Release and Release.gpg")
 	suites := fl.String("suites", "stable", "sync: suites, comma-separated")
 	comps := fl.String("components", "main", "sync: components, comma-separated")
 	filter := fl.String("filter", "", "sync: package names to select, comma-separated (default all)")
 	deps := fl.Bool("deps", false, "sync: follow dependencies of the filter")
 	formats := fl.String("formats", "", "sync: index formats in order of preference, comma-separated")
 	allowExpired := fl.Bool("allow-expired", false, "sync: accept an expired upstream Release (aptly never checks)")
+	pristine := fl.Bool("pristine", false, "sync: serve the upstream's metadata verbatim (Mirror.Pristine), no signer")
 	var ups []apt.Upstream
 	fl.Func("upstream", "sync: another archive, 'URL|SUITE,...' (repeatable)", func(v string) error {
 		u, suites, ok := strings.Cut(v, "|")
@@ -82,13 +85,13 @@ func main() {
 	case "gen":
 		err = gen(*n, *dir)
 	case "replica":
-		err = replica(*lists, *dir, *recompress)
+		err = replica(*lists, *dir, *recompress, *complete)
 	case "serve":
 		err = serve(*dir)
 	case "sync", "plan":
 		m := &apt.Mirror{Name: "bench", URL: *url, Suites: split(*suites), Upstreams: ups, Components: split(*comps),
 			Architectures: []string{"amd64"}, Keyring: *key, Concurrency: 8, IndexFormats: split(*formats),
-			AllowExpired: *allowExpired, Filter: apt.Filter{Packages: split(*filter), Dependencies: *deps}}
+			AllowExpired: *allowExpired, Pristine: *pristine, Filter: apt.Filter{Packages: split(*filter), Dependencies: *deps}}
 		if os.Args[1] == "plan" {
 			err = planRun(m)
 		} else {
@@ -232,21 +235,24 @@ func syncRun(m *apt.Mirror, storeDir string, noSync bool) error {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 16 // as fetch's own default transport: keep the connections
 	rt := &counting{rt: tr}
-	m.Store, m.Signer = s, op
+	m.Store = s
+	if !m.Pristine {
+		m.Signer = op
+	}
 	m.Fetch = &fetch.Client{Store: s, HTTP: &http.Client{Transport: rt}}
 	t0 := time.Now()
 	st, err := m.Sync(ctx)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("cold %.3f files=%d downloaded=%d packages=%d\n", time.Since(t0).Seconds(), st.Files, st.Downloaded, st.Packages)
+	fmt.Printf("cold %.3f files=%d downloaded=%d packages=%d requests=%d\n", time.Since(t0).Seconds(), st.Files, st.Downloaded, st.Packages, rt.n.Load())
 	rt.n.Store(0)
 	t0 = time.Now()
 	st, err = m.Sync(ctx)
 	if err != nil {
 		return err
 	}
-	if !st.NotModified {
+	if st.Changed {
 		return fmt.Errorf("no-op resync was not a no-op")
 	}
 	fmt.Printf("noop %.3f requests=%d\n", time.Since(t0).Seconds(), rt.n.Load())

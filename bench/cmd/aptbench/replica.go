@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/airgapkit/airgap/apt"
@@ -19,8 +20,11 @@ import (
 // replica writes the byte-identical replica of the apt lists in listsDir under dir/repo.
 // With recompress it also writes .xz (xz -6, as Debian) and .gz variants of every index and
 // re-signs each InRelease, listing them, with a new bench key (dir/key.gpg): an upstream
-// that offers every variant, for timing the decoders.
-func replica(listsDir, dir string, recompress bool) error {
+// that offers every variant, for timing the decoders. complete (with recompress) makes
+// every Release list only the Packages variants the replica serves, without "all" among
+// its architectures, and adds Release and Release.gpg: an upstream that tools which
+// fetch every listed file (debmirror) can mirror whole.
+func replica(listsDir, dir string, recompress, complete bool) error {
 	rep, err := apttest.LoadLists(listsDir)
 	if err != nil {
 		return err
@@ -36,7 +40,7 @@ func replica(listsDir, dir string, recompress bool) error {
 		}
 		for _, a := range rep.Archives {
 			for _, s := range a.Suites {
-				if err := resign(files, a.Root, s, a.Indices, key); err != nil {
+				if err := resign(files, a.Root, s, a.Indices, key, complete); err != nil {
 					return err
 				}
 			}
@@ -65,8 +69,8 @@ func replica(listsDir, dir string, recompress bool) error {
 }
 
 // resign compresses the suite's replicated indices and rewrites its InRelease to list
-// them, signed by key.
-func resign(files map[string][]byte, root, suite string, indices []string, key *pgp.Signer) error {
+// them, signed by key; complete: see replica.
+func resign(files map[string][]byte, root, suite string, indices []string, key *pgp.Signer, complete bool) error {
 	dist := root + "/dists/" + suite + "/"
 	text, err := pgp.ClearsignedContent(files[dist+"InRelease"])
 	if err != nil {
@@ -100,10 +104,26 @@ func resign(files map[string][]byte, root, suite string, indices []string, key *
 			rel.Files[p+ext] = apt.IndexFile{Path: p + ext, Size: int64(len(b)), SHA256: h}
 		}
 	}
-	in, err := key.Clearsign(rel.Marshal())
+	if complete {
+		for p := range rel.Files {
+			if _, ok := files[dist+p]; !ok || !strings.Contains(p, "/binary-") {
+				delete(rel.Files, p)
+			}
+		}
+		rel.Architectures = slices.DeleteFunc(rel.Architectures, func(a string) bool { return a == "all" })
+	}
+	text = rel.Marshal()
+	in, err := key.Clearsign(text)
 	if err != nil {
 		return err
 	}
 	files[dist+"InRelease"] = in
+	if complete {
+		sig, err := key.DetachSign(bytes.NewReader(text), true)
+		if err != nil {
+			return err
+		}
+		files[dist+"Release"], files[dist+"Release.gpg"] = text, sig
+	}
 	return nil
 }
