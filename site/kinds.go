@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/airgapkit/airgap/apt"
 	"github.com/airgapkit/airgap/galaxy"
@@ -32,8 +33,8 @@ func (m *AptMirror) Name() string    { return m.Mirror.Name }
 func (m *AptMirror) Validate() error { return m.Mirror.Validate() }
 
 func (m *AptMirror) Sync(ctx context.Context, env *Env) (Result, error) {
-	if env.Signer == nil {
-		return Result{}, errors.New("signing_key is required: apt mirrors are re-signed with the operator key")
+	if env.Signer == nil && !m.Pristine {
+		return Result{}, errors.New("signing_key is required: apt mirrors are re-signed with the operator key (unless pristine: true)")
 	}
 	mm := m.Mirror
 	mm.Keyring = env.resolve(mm.Keyring)
@@ -48,16 +49,29 @@ func (m *AptMirror) Sync(ctx context.Context, env *Env) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{SyncResult: store.SyncResult{
-		Ref: Ref(m), Generation: st.Generation, Changed: !st.NotModified,
-		Downloaded: st.Downloaded, DownloadedBytes: st.Bytes, Reused: st.Reused,
-	}}
-	if st.NotModified {
-		res.Summary = "unchanged upstream (304)"
-		return res, nil
+	return Result{SyncResult: st.SyncResult, Summary: summary(st.SyncResult,
+		fmt.Sprintf("%d suites, %d packages, %d files", st.Suites, st.Packages, st.Files))}, nil
+}
+
+// Inventory is what the published mirror holds (apt.Inventory).
+func (m *AptMirror) Inventory(ctx context.Context, s store.Store) ([]store.Item, error) {
+	return apt.Inventory(ctx, s, Ref(m))
+}
+
+// Expires is the earliest Valid-Until of the published suites (the upstream's in
+// pristine mode, which cannot be extended); zero when none carries one.
+func (m *AptMirror) Expires(ctx context.Context, s store.Store) (time.Time, error) {
+	suites, err := apt.Suites(ctx, s, Ref(m))
+	if err != nil {
+		return time.Time{}, err
 	}
-	res.Summary = fmt.Sprintf("%d suites, %d packages, %d files (%d fetched, %s; %d reused)", st.Suites, st.Packages, st.Files, st.Downloaded, HumanBytes(st.Bytes), st.Reused)
-	return res, nil
+	var first time.Time
+	for _, ps := range suites {
+		if !ps.ValidUntil.IsZero() && (first.IsZero() || ps.ValidUntil.Before(first)) {
+			first = ps.ValidUntil
+		}
+	}
+	return first, nil
 }
 
 func (m *AptMirror) Handler(env *Env, prefix string) http.Handler {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -14,7 +13,6 @@ import (
 	"github.com/airgapkit/airgap/apt"
 	"github.com/airgapkit/airgap/maasclient"
 	"github.com/airgapkit/airgap/site"
-	"github.com/airgapkit/airgap/store"
 )
 
 func (a *app) maasCmd() *cobra.Command {
@@ -181,44 +179,13 @@ func (t aptTarget) archive(ctx context.Context, cfg *site.Config) (*maasclient.A
 	if err != nil {
 		return nil, err
 	}
-	suites, err := aptSuites(ctx, s, t.ref)
+	held, err := apt.Suites(ctx, s, t.ref)
 	if err != nil {
-		return nil, err
-	}
-	return &maasclient.AptArchive{URL: t.url, Suites: suites}, nil
-}
-
-// maxRelease caps the Release file read from the store.
-const maxRelease = 64 << 20
-
-// aptSuites reads what a published apt mirror holds: each suite under dists/ with the
-// components its Release lists. (The apt package has no API for this yet.)
-func aptSuites(ctx context.Context, s store.Store, aptRef string) (map[string][]string, error) {
-	snap, _, err := store.OpenPublished(ctx, s, aptRef)
-	if err != nil {
-		return nil, fmt.Errorf("%s: not published yet (airgap sync first): %w", aptRef, err)
+		return nil, fmt.Errorf("%s: not published yet (airgap sync first): %w", t.ref, err)
 	}
 	suites := map[string][]string{}
-	for p, f := range snap.Files {
-		suite, ok := strings.CutPrefix(p, "dists/")
-		if !ok {
-			continue
-		}
-		if suite, ok = strings.CutSuffix(suite, "/Release"); !ok || strings.Contains(suite, "/") {
-			continue
-		}
-		b, err := store.ReadBlob(ctx, s, f.Digest, maxRelease)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %s: %w", aptRef, p, err)
-		}
-		rel, err := apt.ParseRelease(bytes.NewReader(b))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %s: %w", aptRef, p, err)
-		}
-		suites[suite] = rel.Components
+	for _, ps := range held {
+		suites[ps.Name] = ps.Components
 	}
-	if len(suites) == 0 {
-		return nil, fmt.Errorf("%s: no dists/*/Release in the published tree", aptRef)
-	}
-	return suites, nil
+	return &maasclient.AptArchive{URL: t.url, Suites: suites}, nil
 }
