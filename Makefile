@@ -2,6 +2,7 @@
 GO      ?= go
 PKGS    ?= ./...
 TIMEOUT ?= 40m
+FUZZTIME ?= 10s
 # MinIO for the store/s3 tests, built once from the Go module proxy and cached.
 MINIO_VERSION ?= v0.0.0-20260212201848-7aac2a2c5b7c
 MINIO_BIN     ?= $(HOME)/.cache/airgap/bin/minio
@@ -12,7 +13,7 @@ OCI_CONFORMANCE_VERSION ?= v0.0.0-20260831232431-97274622c111
 OCI_CONFORMANCE_BIN     ?= $(HOME)/.cache/airgap/bin/oci-conformance-$(OCI_CONFORMANCE_VERSION)
 export OCI_CONFORMANCE_BIN
 
-.PHONY: check deps minio conformance fmt vet test bench demo
+.PHONY: check deps minio conformance fmt vet test bench fuzz demo
 
 check: deps minio conformance fmt vet test
 
@@ -52,6 +53,10 @@ vet:
 
 test:
 	$(GO) test -race -tags demo -timeout $(TIMEOUT) $(PKGS)
+
+# Every Fuzz function for FUZZTIME each (default 10s): make fuzz FUZZTIME=1m
+fuzz:
+	FUZZTIME=$(FUZZTIME) .ci/fuzz
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)

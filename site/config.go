@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -37,6 +38,8 @@ type Config struct {
 	// mirrors (kind/name: one, or a list when several share a host at different paths),
 	// each at its upstream URL's path, so that clients keep their stock URLs.
 	Hosts map[string]HostTargets `yaml:"hosts"`
+	// Serve bounds what clients may hold: timeouts and connection caps.
+	Serve ServeOptions `yaml:"serve"`
 	// Keep is how many generations per mirror gc keeps (0: all).
 	Keep int `yaml:"keep"`
 
@@ -177,6 +180,9 @@ func (c *Config) validate(path string, root *yaml.Node) error {
 	seen := map[string]bool{}
 	for _, cm := range c.Mirrors.configured() {
 		m, key := cm.Mirror, cm.key
+		if reflect.ValueOf(m).IsNil() { // "apt:\n  -"
+			return fail(key, "empty entry")
+		}
 		if m.Name() == "" {
 			return fail(key, "name is required")
 		}

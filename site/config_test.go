@@ -19,6 +19,7 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 		"duplicate name":        {"files:\n  - {name: a, urls: [\"http://x/a?checksum=sha256:00\"]}\n  - {name: a, urls: [\"http://x/b?checksum=sha256:00\"]}\n", "airgap.yaml:3: files.1.name: files/a is configured twice"},
 		"bad external url":      {"external_url: mirror.internal\n", "airgap.yaml:1: external_url"},
 		"hosts to nothing":      {"hosts:\n  archive.ubuntu.com: apt/ubuntu\n", "airgap.yaml:2: hosts.archive.ubuntu.com"},
+		"empty entry":           {"apt:\n  -\n", "airgap.yaml:2: apt.0: empty entry"},
 		"wrong type":            {"keep: lots\n", "line 1: cannot unmarshal"},
 		"no url file name":      {"files:\n  - {name: a, urls: [\"http://x/\"]}\n", "files.0: urls"},
 		"no checksum":           {"files:\n  - {name: a, urls: [\"http://x/a\"]}\n", "files.0: urls: \"http://x/a\" has no ?checksum="},

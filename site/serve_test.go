@@ -16,7 +16,7 @@ import (
 )
 
 // publishTree publishes files (path -> content) under ref, as a sync would.
-func publishTree(t *testing.T, s store.Store, ref string, files map[string]string) {
+func publishTree(t testing.TB, s store.Store, ref string, files map[string]string) {
 	t.Helper()
 	ctx := context.Background()
 	_, _, err := store.Update(ctx, s, ref, store.TrustOf(struct{}{}), func(store.Prev) (*store.Snapshot, error) {
@@ -37,7 +37,7 @@ func publishTree(t *testing.T, s store.Store, ref string, files map[string]strin
 
 // transparentSite is Debian's two archives on one host, and MAAS's images, each mirrored
 // and published.
-func transparentSite(t *testing.T) (*Server, *Config) {
+func transparentSite(t testing.TB) (*Server, *Config) {
 	t.Helper()
 	cfg, err := Parse(filepath.Join(t.TempDir(), "airgap.yaml"), []byte(`
 apt:

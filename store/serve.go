@@ -6,6 +6,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -30,7 +31,29 @@ func ServeFile(w http.ResponseWriter, r *http.Request, s Store, name string, f F
 	if h.Get("Content-Type") == "" {
 		h.Set("Content-Type", ContentType(name, f.MediaType))
 	}
+	if rg := r.Header.Get("Range"); rg != "" && rangeApplies(r, h.Get("ETag")) {
+		switch judgeRange(rg, f.Size) {
+		case rangeUnsatisfiable:
+			h.Set("Content-Range", "bytes */"+strconv.FormatInt(f.Size, 10))
+			http.Error(w, http.StatusText(http.StatusRequestedRangeNotSatisfiable), http.StatusRequestedRangeNotSatisfiable)
+			return
+		case rangeIgnore:
+			r = r.Clone(r.Context())
+			r.Header.Del("Range")
+		}
+	}
 	http.ServeContent(w, r, path.Base(name), noModTime, b)
+}
+
+// rangeApplies reports whether a Range header is to be honoured: GET (not HEAD), and no
+// If-Range, or one that names the current ETag (else the whole file goes, as ServeContent
+// does too).
+func rangeApplies(r *http.Request, etag string) bool {
+	if r.Method != http.MethodGet {
+		return false
+	}
+	ir := r.Header.Get("If-Range")
+	return ir == "" || ir == etag
 }
 
 // noModTime keeps http.ServeContent from sending Last-Modified: blobs are addressed by

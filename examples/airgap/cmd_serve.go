@@ -34,12 +34,8 @@ func (a *app) serveCmd() *cobra.Command {
 			if listen != "" {
 				cfg.Listen = listen
 			}
-			srv := &http.Server{
-				Addr:              cfg.Listen,
-				Handler:           site.NewServer(cfg, cfg.Env(s, nil, a.log)),
-				ReadHeaderTimeout: 30 * time.Second,
-				ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelDebug), // TLS handshake noise
-			}
+			srv := site.NewHTTPServer(site.NewServer(cfg, cfg.Env(s, nil, a.log)), cfg.Serve)
+			srv.ErrorLog = slog.NewLogLogger(a.log.Handler(), slog.LevelDebug) // TLS handshake noise
 			scheme := "http"
 			if cfg.TLS != nil {
 				rl, err := tlsutil.NewReloader(cfg.Path(cfg.TLS.Cert), cfg.Path(cfg.TLS.Key), tlsutil.ReloaderOptions{})
@@ -53,6 +49,7 @@ func (a *app) serveCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			ln = site.Listen(ln, cfg.Serve)
 			a.log.Info("serving", "url", scheme+"://"+ln.Addr().String(), "hosts", cfg.HostNames())
 			return serveUntilDone(cmd.Context(), srv, ln, cfg.TLS != nil)
 		},

@@ -224,7 +224,7 @@ func startDemo(ctx context.Context, a *app, dir, listen string, out io.Writer) (
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: site.NewServer(cfg, cfg.Env(s, nil, a.log))}
+	srv := site.NewHTTPServer(site.NewServer(cfg, cfg.Env(s, nil, a.log)), cfg.Serve)
 	go srv.Serve(ln)
 	d.closers = append(d.closers, func() { srv.Close() })
 	if d.Commands, err = demoCommands(d.URL, dir, keys, up); err != nil {

@@ -42,6 +42,7 @@ import (
 	"github.com/airgapkit/airgap/apt"
 	"github.com/airgapkit/airgap/maasclient"
 	"github.com/airgapkit/airgap/simplestreams"
+	"github.com/airgapkit/airgap/site"
 	"github.com/airgapkit/airgap/store"
 	"github.com/airgapkit/airgap/store/pgp"
 )
@@ -138,9 +139,9 @@ func run(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: mux}
+	srv := site.NewHTTPServer(mux, site.ServeOptions{}) // timeouts and connection caps, as airgap serve
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- srv.Serve(site.Listen(ln, site.ServeOptions{})) }()
 	defer srv.Close()
 
 	base, err := externalURL(cfg.ExternalURL, ln.Addr())

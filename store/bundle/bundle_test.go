@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"path/filepath"
 	"strings"
@@ -222,10 +223,12 @@ func TestRefused(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dst := store.NewMemory()
 			before := publish(t, dst, "apt/ubuntu", map[string]string{"old": "old"})
+			blobsBefore := countBlobs(t, dst)
 			opt := trusting(t)
 			opt.AllowRollback = true // dst's ref is newer than the bundle; TestRollback covers that
 			_, err := bundle.Import(context.Background(), dst, bytes.NewReader(tc.data), opt)
 			require.ErrorIs(t, err, tc.want)
+			assert.Equal(t, blobsBefore, countBlobs(t, dst), "a refused import leaves no blob behind (#19)")
 			cur, err := store.Current(context.Background(), dst, "apt/ubuntu")
 			require.NoError(t, err)
 			assert.Equal(t, before.Record, cur.Record, "published ref unchanged")
@@ -233,6 +236,27 @@ func TestRefused(t *testing.T) {
 			assert.ErrorIs(t, err, store.ErrNotFound)
 		})
 	}
+}
+
+func countBlobs(t testing.TB, s store.Store) int {
+	t.Helper()
+	n := 0
+	require.NoError(t, s.Walk(context.Background(), func(store.BlobInfo) error { n++; return nil }))
+	return n
+}
+
+// A refusal after every blob is stored says that they were taken away again.
+func TestRefusedImportSaysWhatItRemoved(t *testing.T) {
+	src := outside(t)
+	op, _ := keys(t)
+	good, _, _ := export(t, src, bundle.ExportOptions{Signer: op})
+	es := entries(t, good)
+	extra := append(append([]entry(nil), es...), entry{&tar.Header{Name: "blobs/sha256/extra", Typeflag: tar.TypeReg, Mode: 0o644}, []byte("x")})
+	dst := store.NewMemory()
+	_, err := bundle.Import(context.Background(), dst, bytes.NewReader(pack(t, extra)), trusting(t))
+	require.ErrorIs(t, err, bundle.ErrFormat)
+	assert.Regexp(t, `the \d+ blobs this import stored were removed`, err.Error())
+	assert.Zero(t, countBlobs(t, dst))
 }
 
 func TestInsecureSkipSignature(t *testing.T) {
@@ -313,6 +337,44 @@ func FuzzImport(f *testing.F) {
 			refs, _ := dst.Refs(ctx)
 			if len(refs) != 0 {
 				t.Fatalf("failed import moved refs: %v", refs)
+			}
+			if n := countBlobs(t, dst); n != 0 {
+				t.Fatalf("failed import left %d blobs", n)
+			}
+		}
+	})
+}
+
+// FuzzDecodeManifest: a manifest decodes into one whose refs and blobs are valid, or is
+// refused as ErrFormat.
+func FuzzDecodeManifest(f *testing.F) {
+	op, _ := keys(f)
+	s := store.NewMemory()
+	ctx := context.Background()
+	info, _ := s.Put(ctx, store.Expect{}, strings.NewReader("x"))
+	snap := store.NewSnapshot()
+	_ = snap.Add("x", store.File{Digest: info.Digest, Size: info.Size})
+	d, _ := store.WriteSnapshot(ctx, s, snap)
+	_, _ = store.Publish(ctx, s, "apt/x", "", d)
+	_, raw, _ := bundle.Export(ctx, s, io.Discard, bundle.ExportOptions{Signer: op})
+	f.Add(raw)
+	f.Add([]byte(`{"version":1,"refs":{"../x":{}},"blobs":[]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := bundle.DecodeManifest(data)
+		if err != nil {
+			if !errors.Is(err, bundle.ErrFormat) {
+				t.Fatalf("error is not ErrFormat: %v", err)
+			}
+			return
+		}
+		for name := range m.Refs {
+			if store.ValidatePath(name) != nil {
+				t.Fatalf("accepted ref %q", name)
+			}
+		}
+		for _, b := range m.Blobs {
+			if b.Digest.Validate() != nil || b.Size < 0 {
+				t.Fatalf("accepted blob %+v", b)
 			}
 		}
 	})

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"sort"
+	"time"
 
 	"github.com/airgapkit/airgap/store"
 	"github.com/airgapkit/airgap/store/pgp"
@@ -30,9 +31,16 @@ type ImportOptions struct {
 const maxSignatureSize = 1 << 16
 
 // Import reads a bundle from r into s and then moves its refs. The caller should hold the
-// store's writer lock. On any error no ref has moved (blobs already verified and stored
-// stay as unreferenced content that GC removes).
-func Import(ctx context.Context, s store.Store, r io.Reader, opt ImportOptions) (*Manifest, error) {
+// store's writer lock. On an error before the refs move, none has, and the blobs this
+// import added (verified, but referenced by nothing) are removed again; the error says
+// how many.
+func Import(ctx context.Context, s store.Store, r io.Reader, opt ImportOptions) (m *Manifest, err error) {
+	var added []store.Digest // blobs the store did not hold before this import
+	defer func() {
+		if err != nil && len(added) > 0 {
+			err = removeAdded(s, added, err)
+		}
+	}()
 	log := opt.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -63,7 +71,7 @@ func Import(ctx context.Context, s store.Store, r io.Reader, opt ImportOptions) 
 	} else {
 		log.Warn("bundle: importing an unsigned bundle (InsecureSkipSignature)")
 	}
-	m, err := DecodeManifest(manifest)
+	m, err = DecodeManifest(manifest)
 	if err != nil {
 		return nil, err
 	}
@@ -82,11 +90,15 @@ func Import(ctx context.Context, s store.Store, r io.Reader, opt ImportOptions) 
 		if err := expectEntry(hdr, blobDir+b.Digest.Hex(), b.Size); err != nil {
 			return nil, err
 		}
+		_, statErr := s.Stat(ctx, b.Digest)
 		if _, err := s.Put(ctx, store.ExpectDigest(b.Digest, b.Size), tr); err != nil {
 			if errors.Is(err, io.ErrUnexpectedEOF) {
 				return nil, fmt.Errorf("%w: truncated in blob %s", ErrFormat, b.Digest)
 			}
 			return nil, fmt.Errorf("bundle: blob %s: %w", b.Digest, err)
+		}
+		if errors.Is(statErr, store.ErrNotFound) {
+			added = append(added, b.Digest)
 		}
 		hdr = nil
 	}
@@ -102,7 +114,28 @@ func Import(ctx context.Context, s store.Store, r io.Reader, opt ImportOptions) 
 	if err := checkComplete(ctx, s, m); err != nil {
 		return nil, err
 	}
-	return m, moveRefs(ctx, s, m)
+	if err := moveRefs(ctx, s, m); err != nil {
+		added = nil // refs may have moved onto them: keep the blobs
+		return nil, err
+	}
+	return m, nil
+}
+
+// removeAdded deletes the blobs a refused import stored, so that a refusal leaves the
+// store as it was; it runs even when the import's ctx has ended.
+func removeAdded(s store.Store, added []store.Digest, cause error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var failed int
+	for _, d := range added {
+		if err := s.Delete(ctx, d); err != nil {
+			failed++
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%w (of the %d blobs this import stored, %d could not be removed: gc removes them)", cause, len(added), failed)
+	}
+	return fmt.Errorf("%w (the %d blobs this import stored were removed)", cause, len(added))
 }
 
 // next returns the next tar header, nil and io.EOF at a clean end.

@@ -235,7 +235,9 @@ func (c *Client) attempt(ctx context.Context, req Request, u *url.URL, p *progre
 		st.ifRange = ""
 	}
 
-	body := &bodyReader{ctx: actx, r: resp.Body, idle: idle, c: c, p: p}
+	body := &bodyReader{ctx: actx, r: resp.Body, idle: idle, c: c, p: p, url: u}
+	body.minRate, body.window = c.minRate()
+	body.windowStart = time.Now()
 	if up != nil {
 		w := &capWriter{w: up, left: req.Expect.Size - offset}
 		bufp := copyBufs.Get().(*[]byte)
@@ -390,6 +392,9 @@ func (c *Client) bodyErr(ctx, actx context.Context, u *url.URL, body *bodyReader
 		return ctx.Err()
 	}
 	if body.err != nil && errors.Is(err, body.err) {
+		if errors.Is(body.err, ErrTooSlow) {
+			return body.err // final: see Client.MinRate
+		}
 		if errors.Is(context.Cause(actx), ErrReadTimeout) {
 			return transient(fmt.Errorf("fetch %s: %w", u.Redacted(), ErrReadTimeout))
 		}
@@ -428,15 +433,21 @@ func uploadKey(rawURL string, e store.Expect) string {
 }
 
 // bodyReader reads a response body: it keeps the idle timer alive, applies the rate limit,
-// reports progress and records the first read error so that it can be told apart from
-// errors of the store.
+// checks the minimum rate, reports progress and records the first read error so that it
+// can be told apart from errors of the store.
 type bodyReader struct {
 	ctx  context.Context
 	r    io.Reader
 	idle *idle
 	c    *Client
 	p    *progress
+	url  *url.URL
 	err  error
+
+	minRate     int64 // bytes per second; 0: none
+	window      time.Duration
+	windowStart time.Time
+	windowBytes int64
 }
 
 func (b *bodyReader) Read(p []byte) (int, error) {
@@ -448,18 +459,41 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 		b.idle.reset()
 		if lim := b.c.sh.limiter; lim != nil {
 			b.idle.pause()
+			waited := time.Now()
 			werr := throttle(b.ctx, lim, n)
+			b.windowStart = b.windowStart.Add(time.Since(waited)) // our own wait is not the upstream's slowness
 			b.idle.reset()
 			if werr != nil && err == nil {
 				err = werr
 			}
 		}
 		b.p.add(int64(n))
+		if serr := b.checkRate(n); serr != nil && err == nil {
+			err = serr
+		}
 	}
 	if err != nil && err != io.EOF && b.err == nil {
 		b.err = err
 	}
 	return n, err
+}
+
+// checkRate counts n more bytes; at the end of each window it fails when fewer than
+// minRate per second arrived in it.
+func (b *bodyReader) checkRate(n int) error {
+	if b.minRate <= 0 {
+		return nil
+	}
+	b.windowBytes += int64(n)
+	el := time.Since(b.windowStart)
+	if el < b.window {
+		return nil
+	}
+	if rate := int64(float64(b.windowBytes) / el.Seconds()); rate < b.minRate {
+		return fmt.Errorf("fetch %s: %w: %d B/s over %s (minimum %d B/s)", b.url.Redacted(), ErrTooSlow, rate, el.Round(time.Second), b.minRate)
+	}
+	b.windowStart, b.windowBytes = time.Now(), 0
+	return nil
 }
 
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}

@@ -40,6 +40,15 @@ const (
 	DefaultMaxRetryTime = retry.DefaultMaxTime
 	// DefaultReadTimeout is Client.ReadTimeout when zero.
 	DefaultReadTimeout = 2 * time.Minute
+	// DefaultMinRate is Client.MinRate when zero: an upstream that sends less than 1 KiB/s
+	// over a whole DefaultMinRateWindow fails the download (a slow-retrieval attack, or a
+	// link too poor to finish).
+	DefaultMinRate = 1 << 10
+	// DefaultMinRateWindow is Client.MinRateWindow when zero.
+	DefaultMinRateWindow = time.Minute
+	// DefaultMaxFileTime is Client.MaxFileTime when zero: no single file may take longer,
+	// retries included.
+	DefaultMaxFileTime = 6 * time.Hour
 	// DefaultConnectTimeout bounds a TCP connect of the default transport: an upstream
 	// that does not answer fails fast (and is retried once at most, see store/fetch/retry).
 	DefaultConnectTimeout = 10 * time.Second
@@ -106,6 +115,17 @@ type Client struct {
 	// ReadTimeout fails an attempt (as a retryable network error) when no byte (and no
 	// response header) arrives for this long. Zero: DefaultReadTimeout (2 minutes).
 	ReadTimeout time.Duration
+	// MinRate is the slowest a body may arrive, in bytes per second averaged over
+	// MinRateWindow (time spent waiting for RateLimit does not count). Slower fails the
+	// download with ErrTooSlow, naming the URL and the rate; it is not retried, since an
+	// upstream that trickles on purpose would trickle again. Zero: DefaultMinRate (1
+	// KiB/s); negative: no minimum.
+	MinRate int64
+	// MinRateWindow is the span MinRate is measured over. Zero: DefaultMinRateWindow.
+	MinRateWindow time.Duration
+	// MaxFileTime caps the time one Fetch may take, retries included; past it the Fetch
+	// fails with ErrFileDeadline. Zero: DefaultMaxFileTime (6 hours); negative: none.
+	MaxFileTime time.Duration
 	// Backoff is the delay before the first retry; it doubles per attempt up to
 	// MaxBackoff, and each wait is drawn between half of it and all of it (jitter). An
 	// attempt that moved a resumable download forward does not count against Retries and
@@ -139,14 +159,16 @@ type settings struct {
 	logger                                                        *slog.Logger
 	userAgent                                                     string
 	retries, perHost                                              int
-	rateLimit                                                     int64
+	rateLimit, minRate                                            int64
 	maxRetryAfter, maxRetryTime, readTimeout, backoff, maxBackoff time.Duration
+	minRateWindow, maxFileTime                                    time.Duration
 }
 
 func (c *Client) settings() settings {
 	return settings{http: c.HTTP, logger: c.Logger, userAgent: c.UserAgent, retries: c.Retries, perHost: c.PerHost,
 		rateLimit: c.RateLimit, maxRetryAfter: c.MaxRetryAfter, maxRetryTime: c.MaxRetryTime,
-		readTimeout: c.ReadTimeout, backoff: c.Backoff, maxBackoff: c.MaxBackoff}
+		readTimeout: c.ReadTimeout, backoff: c.Backoff, maxBackoff: c.MaxBackoff,
+		minRate: c.MinRate, minRateWindow: c.MinRateWindow, maxFileTime: c.MaxFileTime}
 }
 
 // Request is one download.
@@ -280,6 +302,15 @@ func (e *HTTPError) RetryAfter() time.Duration { return e.retryAfter }
 // set, or that cannot be parsed.
 var ErrUnsupportedURL = errors.New("fetch: unsupported URL")
 
+// ErrTooSlow is the error of a download whose body arrived slower than Client.MinRate.
+var ErrTooSlow = errors.New("fetch: transfer too slow")
+
+// ErrFileDeadline is the error of a Fetch that took longer than Client.MaxFileTime.
+var ErrFileDeadline = errors.New("fetch: file took longer than the per-file deadline")
+
+// errFileDeadline is the cause of the per-file deadline's context.
+var errFileDeadline = errors.New("per-file deadline")
+
 // ErrReadTimeout is the (retried) error of an attempt during which nothing arrived for
 // Client.ReadTimeout.
 var ErrReadTimeout = errors.New("fetch: read timeout: no data received")
@@ -300,6 +331,7 @@ func (c *Client) WithHTTP(hc *http.Client) *Client {
 	return &Client{Store: c.Store, HTTP: hc, UserAgent: c.UserAgent, Retries: c.Retries, PerHost: c.PerHost,
 		RateLimit: c.RateLimit, Progress: c.Progress, Logger: c.Logger, Getter: c.Getter,
 		MaxRetryAfter: c.MaxRetryAfter, MaxRetryTime: c.MaxRetryTime, ReadTimeout: c.ReadTimeout,
+		MinRate: c.MinRate, MinRateWindow: c.MinRateWindow, MaxFileTime: c.MaxFileTime,
 		Backoff: c.Backoff, MaxBackoff: c.MaxBackoff, Sleep: c.Sleep, sh: c.sh, now: c.now}
 }
 
@@ -359,6 +391,25 @@ func (c *Client) userAgent() string {
 	return DefaultUserAgent
 }
 
+// minRate returns the minimum rate and its window; a zero rate is no minimum.
+func (c *Client) minRate() (int64, time.Duration) {
+	r, w := c.MinRate, c.MinRateWindow
+	if r == 0 {
+		r = DefaultMinRate
+	}
+	if w <= 0 {
+		w = DefaultMinRateWindow
+	}
+	return max(r, 0), w
+}
+
+func (c *Client) maxFileTime() time.Duration {
+	if c.MaxFileTime == 0 {
+		return DefaultMaxFileTime
+	}
+	return max(c.MaxFileTime, 0)
+}
+
 func (c *Client) readTimeout() time.Duration {
 	if c.ReadTimeout > 0 {
 		return c.ReadTimeout
@@ -383,6 +434,17 @@ func (c *Client) Fetch(ctx context.Context, req Request) (res Result, err error)
 	}
 	p := c.newProgress(req)
 	defer func() { p.done(err) }()
+	if d := c.maxFileTime(); d > 0 {
+		parent := ctx
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, d, errFileDeadline)
+		defer cancel()
+		defer func() {
+			if err != nil && parent.Err() == nil && context.Cause(ctx) == errFileDeadline {
+				err = fmt.Errorf("fetch %s: %w (%s)", redact(req.URL), ErrFileDeadline, d)
+			}
+		}()
+	}
 
 	if req.Generic {
 		return c.fetchGeneric(ctx, req, p)
