@@ -3,7 +3,6 @@ package oci
 import (
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"sort"
 	"strconv"
@@ -242,33 +241,12 @@ func (h *handler) blob(w http.ResponseWriter, r *http.Request, snap *store.Snaps
 }
 
 // serveContent answers with a stored manifest or blob: its digest, the given media type,
-// Range (every 416 names the size in Content-Range, as RFC 9110 asks; net/http does only
-// when the range starts past the end).
+// Range (store.ServeFile: a 416 names the size in Content-Range).
 func serveContent(w http.ResponseWriter, r *http.Request, s store.Store, name, mediaType string, f store.File) {
 	w.Header().Set("Docker-Content-Digest", string(f.Digest))
 	w.Header().Set("Content-Type", mediaType)
-	if r.Header.Get("Range") != "" {
-		w = &rangeErrorWriter{ResponseWriter: w, size: f.Size}
-	}
 	store.ServeFile(w, r, s, name, f)
 }
-
-type rangeErrorWriter struct {
-	http.ResponseWriter
-	size int64
-}
-
-func (w *rangeErrorWriter) WriteHeader(code int) {
-	if code == http.StatusRequestedRangeNotSatisfiable {
-		w.Header().Set("Content-Range", "bytes */"+strconv.FormatInt(w.size, 10))
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-// ReadFrom keeps the underlying writer's sendfile path for the body.
-func (w *rangeErrorWriter) ReadFrom(r io.Reader) (int64, error) { return io.Copy(w.ResponseWriter, r) }
-
-func (w *rangeErrorWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (h *handler) tags(w http.ResponseWriter, r *http.Request, snap *store.Snapshot, name string) {
 	repo, ok := h.repo(r, snap, name)

@@ -124,12 +124,16 @@ func TestHandlerUnsatisfiableRange(t *testing.T) {
 	}
 	require.NotEmpty(t, layer.Digest)
 	path := "/v2/" + local + "/library/alpine/blobs/" + string(layer.Digest)
-	for _, rng := range []string{fmt.Sprintf("bytes=%d-", layer.Size), "bytes=9-3", "bytes=x-y", "pages=1-2"} {
+	for _, rng := range []string{fmt.Sprintf("bytes=%d-", layer.Size), "bytes=9-3", "bytes=x-y", "bytes=-0"} {
 		rec := serve(h, http.MethodGet, path, "Range", rng)
 		assert.Equal(t, http.StatusRequestedRangeNotSatisfiable, rec.Code, rng)
 		assert.Equal(t, fmt.Sprintf("bytes */%d", layer.Size), rec.Header().Get("Content-Range"), rng)
 	}
-	rec := serve(h, http.MethodGet, path, "Range", "bytes=0-9")
+	// A unit the server does not know is ignored (RFC 9110 14.2): the whole blob.
+	rec := serve(h, http.MethodGet, path, "Range", "pages=1-2")
+	assert.Equal(t, http.StatusOK, rec.Code)
+	assert.EqualValues(t, layer.Size, rec.Body.Len())
+	rec = serve(h, http.MethodGet, path, "Range", "bytes=0-9")
 	assert.Equal(t, http.StatusPartialContent, rec.Code)
 	assert.Equal(t, fmt.Sprintf("bytes 0-9/%d", layer.Size), rec.Header().Get("Content-Range"))
 }

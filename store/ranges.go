@@ -21,32 +21,33 @@ const (
 )
 
 // judgeRange decides on a Range header for a file of size bytes, before
-// http.ServeContent sees it. Ill-formed headers, other units, more than MaxRanges ranges,
-// and ranges that overlap or together exceed the file are ignored (a whole 200 answer
-// costs the file once); a header none of whose ranges is satisfiable (bytes=-0, a start
-// past the end) is a 416.
+// http.ServeContent sees it. Units other than bytes (which RFC 9110 says to ignore), more
+// than MaxRanges ranges, and ranges that overlap or together exceed the file are ignored
+// (a whole 200 answer costs the file once); an ill-formed bytes range (9-3, x-y), or a
+// header none of whose ranges is satisfiable (bytes=-0, a start past the end), is a 416,
+// as net/http answers it too.
 func judgeRange(header string, size int64) rangeVerdict {
 	spec, ok := strings.CutPrefix(header, "bytes=")
 	if !ok {
 		return rangeIgnore
 	}
-	parts := strings.Split(spec, ",")
-	if len(parts) > MaxRanges {
+	if strings.Count(spec, ",") >= MaxRanges {
 		return rangeIgnore
 	}
+	parts := strings.Split(spec, ",")
 	type span struct{ start, end int64 } // end exclusive
 	var spans []span
 	for _, p := range parts {
 		p = strings.TrimSpace(p)
 		first, last, ok := strings.Cut(p, "-")
 		if !ok {
-			return rangeIgnore
+			return rangeUnsatisfiable
 		}
 		switch {
 		case first == "": // suffix: the last n bytes
 			n, err := parseRangeInt(last)
 			if err != nil {
-				return rangeIgnore
+				return rangeUnsatisfiable
 			}
 			if n == 0 || size == 0 {
 				continue // unsatisfiable
@@ -55,12 +56,12 @@ func judgeRange(header string, size int64) rangeVerdict {
 		default:
 			a, err := parseRangeInt(first)
 			if err != nil {
-				return rangeIgnore
+				return rangeUnsatisfiable
 			}
 			b := size - 1
 			if last != "" {
 				if b, err = parseRangeInt(last); err != nil || b < a {
-					return rangeIgnore
+					return rangeUnsatisfiable
 				}
 			}
 			if a >= size {

@@ -37,12 +37,12 @@ func TestJudgeRange(t *testing.T) {
 		{"bytes=0-50,25-75", 100, rangeIgnore},                          // overlap
 		{"bytes=0-,0-", 100, rangeIgnore},
 		{"bytes=-60,0-50", 100, rangeIgnore}, // overlap by suffix
-		{"bytes=9-5", 100, rangeIgnore},
-		{"bytes=a-b", 100, rangeIgnore},
-		{"bytes=+1-2", 100, rangeIgnore},
-		{"bytes=1", 100, rangeIgnore},
+		{"bytes=9-5", 100, rangeUnsatisfiable},
+		{"bytes=a-b", 100, rangeUnsatisfiable},
+		{"bytes=+1-2", 100, rangeUnsatisfiable},
+		{"bytes=1", 100, rangeUnsatisfiable},
+		{"bytes=", 100, rangeUnsatisfiable},
 		{"items=0-1", 100, rangeIgnore},
-		{"bytes=", 100, rangeIgnore},
 	} {
 		assert.Equal(t, tc.want, judgeRange(tc.header, tc.size), "%s of %d", tc.header, tc.size)
 	}
