@@ -26,6 +26,24 @@ type FS struct {
 	dir    string
 	noSync bool
 	refMu  sync.Mutex // serialises SwapRef within this process; refs.lock across processes
+	refs   sync.Map   // ref path -> refStamp: what a ref file held when last read
+	open   openCache  // open files of small blobs
+}
+
+// refStamp is a ref file's identity (a new one is renamed into place on every change, so
+// its inode and change time differ) and the digest it held.
+type refStamp struct {
+	ino, size    uint64
+	ctime, mtime int64
+	digest       Digest
+}
+
+func stampOf(fi fs.FileInfo) (refStamp, bool) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return refStamp{}, false
+	}
+	return refStamp{ino: st.Ino, size: uint64(st.Size), ctime: st.Ctim.Nano(), mtime: st.Mtim.Nano()}, true
 }
 
 var (
@@ -170,6 +188,9 @@ func (f *FS) Open(ctx context.Context, d Digest) (Blob, error) {
 	if err != nil {
 		return nil, err
 	}
+	if b := f.open.get(d); b != nil {
+		return b, nil
+	}
 	file, err := os.Open(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: blob %s", ErrNotFound, d)
@@ -181,6 +202,9 @@ func (f *FS) Open(ctx context.Context, d Digest) (Blob, error) {
 	if err != nil {
 		file.Close()
 		return nil, err
+	}
+	if st.Size() <= openCacheMaxSize {
+		return f.open.put(d, file, st.Size()), nil
 	}
 	return &fileBlob{File: file, size: st.Size()}, nil
 }
@@ -223,6 +247,7 @@ func (f *FS) Delete(ctx context.Context, d Digest) error {
 	if err != nil {
 		return err
 	}
+	f.open.drop(d)
 	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
@@ -268,11 +293,26 @@ func (f *FS) refPath(name string) (string, error) {
 	return filepath.Join(f.dir, "refs", filepath.FromSlash(name)), nil
 }
 
-// Ref implements Store.
+// Ref implements Store. A ref whose file is the one read last time (same inode, size and
+// times: one stat) answers from memory, so serving does not read the ref file on every
+// request; any change, by this process or another, is seen at once.
 func (f *FS) Ref(ctx context.Context, name string) (Digest, error) {
 	p, err := f.refPath(name)
 	if err != nil {
 		return "", err
+	}
+	fi, err := os.Stat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("%w: ref %s", ErrNotFound, name)
+	}
+	if err != nil {
+		return "", err
+	}
+	stamp, stamped := stampOf(fi)
+	if c, ok := f.refs.Load(p); ok && stamped {
+		if cs := c.(refStamp); cs.ino == stamp.ino && cs.size == stamp.size && cs.ctime == stamp.ctime && cs.mtime == stamp.mtime {
+			return cs.digest, nil
+		}
 	}
 	b, err := os.ReadFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -281,7 +321,19 @@ func (f *FS) Ref(ctx context.Context, name string) (Digest, error) {
 	if err != nil {
 		return "", err
 	}
-	return ParseDigest(strings.TrimSpace(string(b)))
+	d, err := ParseDigest(strings.TrimSpace(string(b)))
+	if err != nil {
+		return "", err
+	}
+	// The file may have been replaced between the stat and the read: keep the stamp only
+	// when it still describes the file read.
+	if fi2, err := os.Stat(p); err == nil && stamped {
+		if s2, ok := stampOf(fi2); ok && s2 == stamp {
+			stamp.digest = d
+			f.refs.Store(p, stamp)
+		}
+	}
+	return d, nil
 }
 
 // SwapRef implements Store: compare and replace under refs.lock, write by rename.

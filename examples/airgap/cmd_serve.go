@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -34,8 +37,13 @@ func (a *app) serveCmd() *cobra.Command {
 			if listen != "" {
 				cfg.Listen = listen
 			}
-			srv := site.NewHTTPServer(site.NewServer(cfg, cfg.Env(s, nil, a.log)), cfg.Serve)
-			srv.ErrorLog = slog.NewLogLogger(a.log.Handler(), slog.LevelDebug) // TLS handshake noise
+			// Every request logs a line: buffer them (a write per request would cost more
+			// than serving a small file), flushed often and on the way out.
+			logw := newFlushingWriter(cmd.ErrOrStderr(), 200*time.Millisecond)
+			defer logw.Close()
+			log := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: a.level}))
+			srv := site.NewHTTPServer(site.NewServer(cfg, cfg.Env(s, nil, log)), cfg.Serve)
+			srv.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelDebug) // TLS handshake noise
 			scheme := "http"
 			if cfg.TLS != nil {
 				rl, err := tlsutil.NewReloader(cfg.Path(cfg.TLS.Cert), cfg.Path(cfg.TLS.Key), tlsutil.ReloaderOptions{})
@@ -80,4 +88,48 @@ func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, useT
 		}
 		return err
 	}
+}
+
+// flushingWriter buffers writes to w and flushes them every interval and on Close. Safe
+// for concurrent use.
+type flushingWriter struct {
+	mu   sync.Mutex
+	bw   *bufio.Writer
+	stop chan struct{}
+	done chan struct{}
+}
+
+func newFlushingWriter(w io.Writer, every time.Duration) *flushingWriter {
+	f := &flushingWriter{bw: bufio.NewWriterSize(w, 64<<10), stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(f.done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				f.mu.Lock()
+				_ = f.bw.Flush()
+				f.mu.Unlock()
+			case <-f.stop:
+				return
+			}
+		}
+	}()
+	return f
+}
+
+func (f *flushingWriter) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.bw.Write(p)
+}
+
+// Close stops the flusher and flushes what is left.
+func (f *flushingWriter) Close() error {
+	close(f.stop)
+	<-f.done
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.bw.Flush()
 }

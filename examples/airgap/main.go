@@ -23,6 +23,7 @@ import (
 type app struct {
 	configPath string
 	logLevel   string
+	level      slog.Level
 	log        *slog.Logger
 }
 
@@ -50,6 +51,7 @@ func newRoot() *cobra.Command {
 			if err := level.UnmarshalText([]byte(a.logLevel)); err != nil {
 				return fmt.Errorf("--log-level: %w", err)
 			}
+			a.level = level
 			a.log = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
 			return nil
 		},

@@ -1,0 +1,80 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Small blobs are served from open files that concurrent readers share, each at its own
+// offset; an entry in use survives eviction until its last reader closes; Delete drops it.
+func TestOpenCache(t *testing.T) {
+	defer func(n int) { openCacheEntries = n }(openCacheEntries)
+	openCacheEntries = 8
+	ctx := context.Background()
+	f, err := Open(t.TempDir(), WithoutSync())
+	require.NoError(t, err)
+	info, err := PutBytes(ctx, f, Expect{}, []byte("0123456789"))
+	require.NoError(t, err)
+
+	a, err := f.Open(ctx, info.Digest)
+	require.NoError(t, err)
+	b, err := f.Open(ctx, info.Digest)
+	require.NoError(t, err)
+	buf := make([]byte, 4)
+	_, err = io.ReadFull(a, buf)
+	require.NoError(t, err)
+	assert.Equal(t, "0123", string(buf))
+	rest, err := io.ReadAll(b)
+	require.NoError(t, err)
+	assert.Equal(t, "0123456789", string(rest), "each reader has its own offset")
+	_, err = a.Seek(-2, io.SeekEnd)
+	require.NoError(t, err)
+	tail, _ := io.ReadAll(a)
+	assert.Equal(t, "89", string(tail))
+	assert.EqualValues(t, 10, a.Size())
+
+	// Fill the cache past its size while a still reads: a's file stays open.
+	for i := 0; i < openCacheEntries+10; i++ {
+		o, err := PutBytes(ctx, f, Expect{}, []byte(fmt.Sprint(i)))
+		require.NoError(t, err)
+		r, err := f.Open(ctx, o.Digest)
+		require.NoError(t, err)
+		require.NoError(t, r.Close())
+	}
+	_, err = a.Seek(0, io.SeekStart)
+	require.NoError(t, err)
+	again, err := io.ReadAll(a)
+	require.NoError(t, err, "an evicted entry in use stays readable")
+	assert.Equal(t, "0123456789", string(again))
+	require.NoError(t, a.Close())
+	require.NoError(t, b.Close())
+	require.NoError(t, b.Close(), "closing twice is harmless")
+	assert.LessOrEqual(t, len(f.open.entries), openCacheEntries)
+
+	// Concurrent readers of one blob.
+	var wg sync.WaitGroup
+	for i := 0; i < 16; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := f.Open(ctx, info.Digest)
+			if !assert.NoError(t, err) {
+				return
+			}
+			defer r.Close()
+			got, _ := io.ReadAll(r)
+			assert.Equal(t, "0123456789", string(got))
+		}()
+	}
+	wg.Wait()
+
+	require.NoError(t, f.Delete(ctx, info.Digest))
+	_, err = f.Open(ctx, info.Digest)
+	assert.ErrorIs(t, err, ErrNotFound, "a deleted blob is not served from the cache")
+}
