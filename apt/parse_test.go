@@ -12,6 +12,7 @@ import (
 
 	"github.com/airgapkit/airgap/apt"
 	"github.com/airgapkit/airgap/internal/apttest"
+	"github.com/airgapkit/airgap/internal/testutil"
 	"github.com/airgapkit/airgap/store"
 	"github.com/klauspost/compress/zstd"
 	"github.com/stretchr/testify/require"
@@ -266,9 +267,7 @@ func TestReadDeb(t *testing.T) {
 	}
 
 	// dpkg-deb accepts our writer, and we read what dpkg-deb builds (xz and zstd control)
-	if _, err := exec.LookPath("dpkg-deb"); err != nil {
-		t.Skip("dpkg-deb not installed")
-	}
+	testutil.RequireBinary(t, "dpkg-deb", "dpkg")
 	dir := t.TempDir()
 	f := filepath.Join(dir, "x.deb")
 	require.NoError(t, os.WriteFile(f, deb, 0o644))

@@ -3,7 +3,6 @@ package oci
 import (
 	"context"
 	"net/http/httptest"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -38,8 +37,6 @@ func published(t *testing.T, s store.Store, ref string) *store.Snapshot {
 	require.NoError(t, err)
 	return snap
 }
-
-func testutilLookPath(name string) (string, error) { return exec.LookPath(name) }
 
 func startUpstreamB() (*ocitest.Registry, error) { return ocitest.Start() }
 

@@ -37,10 +37,11 @@ func TestLayoutExportImport(t *testing.T) {
 	assert.True(t, os.IsNotExist(err), "lock released")
 
 	local := strings.ReplaceAll(up.Host, ":", "-")
-	if skopeo, err := testutilLookPath("skopeo"); err == nil {
+	t.Run("skopeo reads the layout", func(t *testing.T) {
+		skopeo := testutil.RequireBinary(t, "skopeo", "skopeo")
 		raw := testutil.Run(t, time.Minute, nil, skopeo, "inspect", "--raw", "oci:"+dir+":"+local+"/library/multi:1.0")
 		assert.Equal(t, up.Content["library/multi:1.0"].Digest, sha256Hex(raw))
-	}
+	})
 
 	s2 := store.NewMemory()
 	st, err := ImportLayout(ctx, s2, "oci/imported", dir, "")

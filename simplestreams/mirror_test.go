@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -312,13 +311,14 @@ func gpgvAll(t *testing.T, e *env) {
 	}
 	assert.Equal(t, 8, n, "index and three products documents, two forms each")
 	// sqv (apt's verifier since trixie) reads the same binary keyring.
-	if sqv, err := exec.LookPath("sqv"); err == nil {
+	t.Run("sqv", func(t *testing.T) {
+		sqv := testutil.RequireBinary(t, "sqv", "sqv")
 		for _, p := range snap.Paths() {
 			if f := filepath.Join(dir, "tree", p); strings.HasSuffix(p, ".json.gpg") {
 				testutil.Run(t, time.Minute, nil, sqv, "--keyring", keyring, f, strings.TrimSuffix(f, ".gpg"))
 			}
 		}
-	}
+	})
 	// And gpgv refuses them with another key.
 	other := filepath.Join(dir, "other.gpg")
 	b, err := strangerKey.PublicKey(false)
