@@ -18,14 +18,14 @@ import (
 // Package is one rpm the upstream carries: a spec is written from it and built with
 // rpmbuild, so its header, payload and dependencies are what rpm itself makes.
 type Package struct {
-	Repo                           string // repository path, e.g. "BaseOS/x86_64/os"
-	Name, Version, Release, Arch   string
-	Epoch                          int
-	Requires                       []string // "Requires:" lines; a "(pre)" prefix makes Requires(pre)
-	Provides, Recommends           []string
-	Supplements, Obsoletes         []string
-	Files                          []string // each installed file, with its own path as content
-	Modular                        bool     // listed as an artifact of a module stream
+	Repo                         string // repository path, e.g. "BaseOS/x86_64/os"
+	Name, Version, Release, Arch string
+	Epoch                        int
+	Requires                     []string // "Requires:" lines; a "(pre)" prefix makes Requires(pre)
+	Provides, Recommends         []string
+	Supplements, Obsoletes       []string
+	Files                        []string // each installed file, with its own path as content
+	Modular                      bool     // listed as an artifact of a module stream
 }
 
 // NEVRA is the package as modules.yaml lists it: name-epoch:version-release.arch.
