@@ -29,8 +29,8 @@ func ParseEVR(s string) (EVR, error) {
 	} else {
 		e.Version = s
 	}
-	if e.Version == "" {
-		return EVR{}, fmt.Errorf("%w: empty version in %q", ErrMalformed, s)
+	if e.Version == "" || strings.ContainsAny(s, ": \t") {
+		return EVR{}, fmt.Errorf("%w: version %q", ErrMalformed, s)
 	}
 	return e, nil
 }

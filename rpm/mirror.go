@@ -489,7 +489,7 @@ func (ss *session) fetchPackages(ctx context.Context, snap *store.Snapshot, sel 
 			}
 			info, err := ss.fetchVerified(gctx, u, c.pkg.Checksum, c.pkg.Size)
 			if err != nil {
-				return fmt.Errorf("rpm: %s %s: %w", c.repo.path, c.pkg, err)
+				return fmt.Errorf("rpm: %s %s: %w", c.repo.path, c.pkg, notFound(err))
 			}
 			mu.Lock()
 			defer mu.Unlock()

@@ -322,10 +322,14 @@ func copyPackages(ctx context.Context, r io.Reader, w io.Writer, root string, n 
 		var raw []byte
 		if root == "metadata" {
 			var x struct {
+				Type     string `xml:"type,attr"`
 				Checksum string `xml:"checksum"`
 			}
 			if err := s.Decode(&x, se); err != nil {
 				return err
+			}
+			if x.Type != "" && x.Type != "rpm" {
+				continue // as ReadPrimary
 			}
 			id = strings.ToLower(strings.TrimSpace(x.Checksum))
 			raw = s.Raw()
