@@ -3,7 +3,6 @@ package rpm_test
 import (
 	"context"
 	"net/http/httptest"
-	"os"
 	"testing"
 	"time"
 
@@ -16,12 +15,6 @@ import (
 	"github.com/airgapkit/airgap/store/fetch"
 	"github.com/airgapkit/airgap/store/pgp"
 )
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	rpmtest.Cleanup()
-	os.Exit(code)
-}
 
 // env is an upstream built from real rpms, served on 127.0.0.1, and a store to mirror
 // it into.

@@ -86,7 +86,7 @@ func repoFile(base string, keys ...string) string {
 // what a mirror must reproduce.
 func upstreamInstall(t *testing.T, e *env) ([]string, map[string][]byte) {
 	t.Helper()
-	d := newDNF(t, repoFile(e.srv.URL, "file://"+e.tree.KeyFile))
+	d := newDNF(t, repoFile(e.srv.URL, "file://"+e.tree.WriteKey(t)))
 	return d.install(t, "httpd", "webapp")
 }
 
@@ -156,7 +156,7 @@ func TestRealDNF(t *testing.T) {
 			require.Equal(t, http.StatusNotFound, resp.StatusCode)
 
 			// Another key for repomd.xml: dnf refuses the repository.
-			other := newDNF(t, repoFile(srv.URL+prefix, "file://"+e.tree.KeyFile))
+			other := newDNF(t, repoFile(srv.URL+prefix, "file://"+e.tree.WriteKey(t)))
 			out, err := testutil.RunErr(t, 3*time.Minute, nil, "dnf", other.args("install", "httpd")...)
 			require.Error(t, err, out)
 			require.NotContains(t, testutil.Output(t, time.Minute, nil, "rpm", "-qa", "--root", other.root), "httpd")

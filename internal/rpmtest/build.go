@@ -94,9 +94,18 @@ type Tree struct {
 	Packages []Built
 	Repos    []string
 	Signer   *pgp.Signer
-	// KeyFile is the path of the armored public key (RPM-GPG-KEY-*), KeyringFile of the
-	// same key binary; both live as long as the test binary (Cleanup removes them).
-	KeyFile, KeyringFile string
+	// Key is the armored public key (an RPM-GPG-KEY-* file).
+	Key []byte
+}
+
+// WriteKey writes Key into a temporary directory of t and returns its path.
+func (t *Tree) WriteKey(tb testing.TB) string {
+	tb.Helper()
+	p := filepath.Join(tb.TempDir(), "RPM-GPG-KEY-test")
+	if err := os.WriteFile(p, t.Key, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return p
 }
 
 // Clone returns a copy of t whose Files may be changed.
@@ -124,7 +133,6 @@ var (
 	once     sync.Once
 	cached   *Tree
 	buildErr error
-	keepDir  string
 )
 
 // Require checks for the tools that build the upstream (rpmbuild, rpmsign,
@@ -152,20 +160,12 @@ func Default(t testing.TB) *Tree {
 	return cached
 }
 
-// Cleanup removes the files Default left for the test binary's lifetime; call it from
-// TestMain after m.Run.
-func Cleanup() {
-	if keepDir != "" {
-		os.RemoveAll(keepDir)
-	}
-}
-
 func build(pkgs []Package) (*Tree, error) {
 	dir, err := os.MkdirTemp("", "rpmtest-")
 	if err != nil {
 		return nil, err
 	}
-	keepDir = dir
+	defer os.RemoveAll(dir)
 	signer, err := pgp.GenerateKey("Rocky Test Signing", "signing@example.invalid", pgp.KeyOptions{})
 	if err != nil {
 		return nil, err
@@ -182,16 +182,11 @@ func build(pkgs []Package) (*Tree, error) {
 	if err := run(env, bytes.NewReader(sec), "gpg", "--batch", "--import"); err != nil {
 		return nil, err
 	}
-	pub, _ := signer.PublicKey(true)
-	bin, _ := signer.PublicKey(false)
-	tr := &Tree{Files: map[string][]byte{}, Signer: signer,
-		KeyFile: filepath.Join(dir, "RPM-GPG-KEY-test"), KeyringFile: filepath.Join(dir, "RPM-GPG-KEY-test.gpg")}
-	if err := os.WriteFile(tr.KeyFile, pub, 0o644); err != nil {
+	pub, err := signer.PublicKey(true)
+	if err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(tr.KeyringFile, bin, 0o644); err != nil {
-		return nil, err
-	}
+	tr := &Tree{Files: map[string][]byte{}, Signer: signer, Key: pub}
 	top, root := filepath.Join(dir, "rpmbuild"), filepath.Join(dir, "root")
 	var rpms []string
 	for i, p := range pkgs {
@@ -247,8 +242,6 @@ func build(pkgs []Package) (*Tree, error) {
 	for _, p := range pkgs {
 		tr.Packages = append(tr.Packages, Built{Package: p, RPM: tr.Files[p.Repo+"/"+p.Href()]})
 	}
-	os.RemoveAll(root)
-	os.RemoveAll(top)
 	return tr, nil
 }
 
