@@ -160,6 +160,9 @@ func Default(t testing.TB) *Tree {
 	return cached
 }
 
+// Build builds an upstream of pkgs (for benchmarks; tests use Default).
+func Build(pkgs []Package) (*Tree, error) { return build(pkgs) }
+
 func build(pkgs []Package) (*Tree, error) {
 	dir, err := os.MkdirTemp("", "rpmtest-")
 	if err != nil {
