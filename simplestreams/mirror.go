@@ -99,6 +99,9 @@ type Mirror struct {
 	// keeps). Signer is not used. The upstream's signatures cannot be renewed: see
 	// UpstreamState.Expires.
 	Pristine bool `yaml:"pristine"`
+	// Custom are boot images built elsewhere (CentOS, RHEL, Rocky) published beside the
+	// upstream's products in the re-signed tree (see CustomImage); not with Pristine.
+	Custom []CustomImage `yaml:"custom"`
 
 	// Store receives the blobs and the published ref. Required.
 	Store store.Store `yaml:"-"`
@@ -232,6 +235,7 @@ type run struct {
 	modified bool           // some document changed (or could not be revalidated)
 	sigs     []pgp.Verified // the upstream signatures that verified
 	upstream UpstreamState
+	custom   []customFile
 }
 
 func (m *Mirror) prepare() (*run, error) {
@@ -324,6 +328,9 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 		return SyncStats{}, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	r.stats.Ref = m.Ref()
+	if err := r.loadCustom(ctx); err != nil {
+		return r.stats, err
+	}
 	trust := store.TrustOf(m).WithRoot("keyring", kd.String())
 	gen, changed, err := store.Update(ctx, m.Store, m.Ref(), trust, func(prev store.Prev) (*store.Snapshot, error) {
 		if prev.TrustChanged != nil {
@@ -514,6 +521,10 @@ func (r *run) build(ctx context.Context) (*store.Snapshot, error) {
 		if err := snap.Add(p, f); err != nil {
 			return nil, err
 		}
+	}
+
+	if streams, err = r.addCustom(snap, streams); err != nil {
+		return nil, err
 	}
 
 	// The documents.

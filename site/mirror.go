@@ -89,6 +89,7 @@ type Mirrors struct {
 	Galaxy        []*GalaxyMirror        `yaml:"galaxy"`
 	Snaps         []*SnapsMirror         `yaml:"snaps"`
 	Files         []*FilesMirror         `yaml:"files"`
+	RPM           []*RPMMirror           `yaml:"rpm"`
 }
 
 // configured is a mirror with where in the config it came from ("files.0").
@@ -112,6 +113,7 @@ func (mc *Mirrors) configured() []configured {
 	add("galaxy", len(mc.Galaxy), func(i int) Mirror { return mc.Galaxy[i] })
 	add("snaps", len(mc.Snaps), func(i int) Mirror { return mc.Snaps[i] })
 	add("files", len(mc.Files), func(i int) Mirror { return mc.Files[i] })
+	add("rpm", len(mc.RPM), func(i int) Mirror { return mc.RPM[i] })
 	return out
 }
 
