@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -77,28 +76,6 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// heapWatcher samples the live heap while a parse runs.
-type heapWatcher struct {
-	base, peak uint64
-}
-
-func newHeapWatcher() *heapWatcher {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return &heapWatcher{base: ms.HeapInuse, peak: ms.HeapInuse}
-}
-
-func (h *heapWatcher) sample() {
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	if ms.HeapInuse > h.peak {
-		h.peak = ms.HeapInuse
-	}
-}
-
-func (h *heapWatcher) growthMB() float64 { return float64(h.peak-h.base) / (1 << 20) }
-
 func benchParse(b *testing.B, keep bool) {
 	path := writeSyntheticPackages(b, benchPackages)
 	st, _ := os.Stat(path)
@@ -112,7 +89,7 @@ func benchParse(b *testing.B, keep bool) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		h := newHeapWatcher()
+		h := testutil.NewHeapWatch()
 		u := apt.NewUniverse()
 		n := 0
 		err = apt.ReadPackages(context.Background(), f, func(p apt.Package, _ apt.Paragraph) error {
@@ -124,16 +101,16 @@ func benchParse(b *testing.B, keep bool) {
 				}
 			}
 			if n%4096 == 0 {
-				h.sample()
+				h.Sample()
 			}
 			return nil
 		})
-		h.sample()
+		h.Sample()
 		f.Close()
 		if err != nil || n != benchPackages {
 			b.Fatal(err, n)
 		}
-		growth = max(growth, h.growthMB())
+		growth = max(growth, float64(h.Growth())/(1<<20))
 		runtime.KeepAlive(u)
 	}
 	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
@@ -221,7 +198,7 @@ func BenchmarkSyncLargeIndex(b *testing.B) {
 				map[string][]byte{"main/binary-amd64/Packages": plain}, nil))
 			b.SetBytes(int64(len(plain)))
 			b.ReportAllocs()
-			var peak atomic.Uint64
+			var peak uint64
 			cpu0 := cpuTime()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
@@ -233,41 +210,17 @@ func BenchmarkSyncLargeIndex(b *testing.B) {
 				m.Store, m.Fetch = s, nil
 				m.Suites, m.Architectures = []string{"stable"}, []string{"amd64"}
 				m.Filter = apt.Filter{Packages: []string{"no-such-package"}}
-				stop := sampleHeap(&peak)
+				h := testutil.NewHeapWatch()
+				stop := h.Every(10 * time.Millisecond)
 				_, err = m.Sync(context.Background())
 				stop()
+				peak = max(peak, h.Growth())
 				if err != nil {
 					b.Fatal(err)
 				}
 			}
 			b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
-			b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-growth-MB")
+			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-growth-MB")
 		})
 	}
-}
-
-// sampleHeap records into peak how far HeapInuse grows above what it is now (after a GC)
-// until stop is called.
-func sampleHeap(peak *atomic.Uint64) (stop func()) {
-	base := newHeapWatcher().base
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(10 * time.Millisecond)
-		defer t.Stop()
-		for {
-			var ms runtime.MemStats
-			runtime.ReadMemStats(&ms)
-			if ms.HeapInuse > base && ms.HeapInuse-base > peak.Load() {
-				peak.Store(ms.HeapInuse - base)
-			}
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() { close(done); <-finished }
 }
