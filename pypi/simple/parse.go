@@ -13,6 +13,7 @@ import (
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 
+	"github.com/airgapkit/airgap/internal/jsonstream"
 	"github.com/airgapkit/airgap/store"
 )
 
@@ -65,7 +66,7 @@ func ParsePage(r io.Reader, contentType string, base *url.URL) (*Page, error) {
 	return p, nil
 }
 
-// errEntryTooLarge is the error of an entry over MaxEntrySize.
+// errEntryTooLarge is the error of an HTML entry over MaxEntrySize.
 var errEntryTooLarge = fmt.Errorf("simple: %w: a page entry is over %d bytes", store.ErrTooLarge, MaxEntrySize)
 
 // checkAPIVersion accepts "1" and "1.x".
@@ -322,205 +323,59 @@ func (m *jsonMetadata) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// entryReader caps the bytes read between two marks at MaxEntrySize: the JSON decoder
-// buffers the value it decodes, so this bounds what one entry can make it hold. It keeps
-// the first read error other than io.EOF (the cap's, or r's own).
-type entryReader struct {
-	r    io.Reader
-	left int
-	err  error
-}
-
-func (e *entryReader) mark() { e.left = MaxEntrySize }
-
-func (e *entryReader) Read(p []byte) (int, error) {
-	if e.err != nil {
-		return 0, e.err
-	}
-	if e.left <= 0 {
-		e.err = errEntryTooLarge
-		return 0, e.err
-	}
-	if len(p) > e.left {
-		p = p[:e.left]
-	}
-	n, err := e.r.Read(p)
-	e.left -= n
-	if err != nil && err != io.EOF {
-		e.err = fmt.Errorf("simple: reading the page: %w", err)
-		err = e.err
-	}
-	return n, err
-}
-
-// jsonScanner reads a PEP 691 page a value at a time.
-type jsonScanner struct {
-	dec *json.Decoder
-	er  *entryReader
-}
-
-// malformed turns a decoder error into the error to return: a read error as the reader
-// gave it, anything else (syntax, types, a page that ends early) as ErrMalformedIndex.
-func (s *jsonScanner) malformed(err error, what string) error {
-	if s.er.err != nil {
-		return s.er.err
-	}
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return fmt.Errorf("%w: %s: the page ends early", ErrMalformedIndex, what)
-	}
-	return fmt.Errorf("%w: %s: %v", ErrMalformedIndex, what, err)
-}
-
-// decode decodes the next value into v, within one entry's cap. The reader's cap bounds
-// what the decoder buffers; the offsets make the cap exact whatever it read ahead.
-func (s *jsonScanner) decode(v any, what string) error {
-	s.er.mark()
-	start := s.dec.InputOffset()
-	if err := s.dec.Decode(v); err != nil {
-		return s.malformed(err, what)
-	}
-	if s.dec.InputOffset()-start > MaxEntrySize {
-		return errEntryTooLarge
-	}
-	return nil
-}
-
-// token reads the next token, within one entry's cap.
-func (s *jsonScanner) token(what string) (json.Token, error) {
-	s.er.mark()
-	start := s.dec.InputOffset()
-	t, err := s.dec.Token()
-	if err != nil {
-		return nil, s.malformed(err, what)
-	}
-	if s.dec.InputOffset()-start > MaxEntrySize {
-		return nil, errEntryTooLarge
-	}
-	return t, nil
-}
-
-// array calls item for each element of the array that comes next; null is an empty one.
-func (s *jsonScanner) array(what string, item func(i int) error) error {
-	t, err := s.token(what)
-	if err != nil {
-		return err
-	}
-	if t == nil {
-		return nil
-	}
-	if t != json.Delim('[') {
-		return fmt.Errorf("%w: %s is not a list", ErrMalformedIndex, what)
-	}
-	for i := 0; s.dec.More(); i++ {
-		if err := item(i); err != nil {
-			return err
-		}
-	}
-	_, err = s.token(what) // the closing bracket (More said so)
-	return err
-}
-
-// skip reads past the next value token by token, so that an unknown key holding a large
-// value costs no more than one token at a time.
-func (s *jsonScanner) skip(what string) error {
-	depth := 0
-	for {
-		t, err := s.token(what)
-		if err != nil {
-			return err
-		}
-		switch t {
-		case json.Delim('['), json.Delim('{'):
-			depth++
-		case json.Delim(']'), json.Delim('}'):
-			depth--
-		}
-		if depth == 0 {
-			return nil
-		}
-	}
-}
-
 // scanJSON reads a PEP 691 project page: the top-level object key by key, the files
-// array one file object at a time. A key given twice is malformed (which of the two a
-// client would use is unspecified).
+// list one file object at a time. A key given twice is malformed.
 func scanJSON(r io.Reader, base *url.URL, fn func(File) error) (*Page, error) {
-	s := &jsonScanner{er: &entryReader{r: r}}
-	s.dec = json.NewDecoder(s.er)
-	if t, err := s.token("page"); err != nil {
-		return nil, err
-	} else if t != json.Delim('{') {
-		return nil, fmt.Errorf("%w: the page is not a JSON object", ErrMalformedIndex)
-	}
+	d := jsonstream.NewDecoder(r, MaxEntrySize, ErrMalformedIndex)
 	page := &Page{}
 	apiVersion := ""
-	seen := map[string]bool{}
-	for s.dec.More() {
-		t, err := s.token("page")
-		if err != nil {
-			return nil, err
-		}
-		key, _ := t.(string)
-		if seen[key] {
-			return nil, fmt.Errorf("%w: key %q given twice", ErrMalformedIndex, key)
-		}
-		seen[key] = true
+	err := d.Object(func(key string) error {
 		switch key {
 		case "meta":
 			var meta struct {
 				APIVersion string `json:"api-version"`
 			}
-			if err := s.decode(&meta, "meta"); err != nil {
-				return nil, err
+			if err := d.Decode(&meta); err != nil {
+				return err
 			}
 			if meta.APIVersion == "" {
-				return nil, fmt.Errorf("%w: no meta.api-version", ErrMalformedIndex)
-			}
-			if err := checkAPIVersion(meta.APIVersion); err != nil {
-				return nil, err
+				return fmt.Errorf("%w: no meta.api-version", ErrMalformedIndex)
 			}
 			apiVersion = meta.APIVersion
+			return checkAPIVersion(meta.APIVersion)
 		case "name":
-			if err := s.decode(&page.Name, "name"); err != nil {
-				return nil, err
-			}
+			return d.Decode(&page.Name)
 		case "versions":
-			err = s.array("versions", func(int) error {
+			return d.Array(func() error {
 				var v string
-				if err := s.decode(&v, "versions"); err != nil {
+				if err := d.Decode(&v); err != nil {
 					return err
 				}
 				page.Versions = append(page.Versions, v)
 				return nil
 			})
 		case "files":
-			err = s.array("files", func(i int) error {
+			i := 0
+			return d.Array(func() error {
 				var jf jsonFile // a new one each time: Decode into a used map would merge
-				if err := s.decode(&jf, fmt.Sprintf("file %d", i)); err != nil {
+				if err := d.Decode(&jf); err != nil {
 					return err
 				}
 				f, err := jf.file(i, base)
 				if err != nil {
 					return err
 				}
+				i++
 				return fn(f)
 			})
-		default:
-			err = s.skip(fmt.Sprintf("key %q", key))
 		}
-		if err != nil {
-			return nil, err
-		}
+		return d.Skip()
+	})
+	if err == nil {
+		err = d.End()
 	}
-	if _, err := s.token("page"); err != nil { // the closing brace
+	if err != nil {
 		return nil, err
-	}
-	s.er.mark()
-	if _, err := s.dec.Token(); err != io.EOF {
-		if s.er.err != nil {
-			return nil, s.er.err
-		}
-		return nil, fmt.Errorf("%w: data after the JSON object", ErrMalformedIndex)
 	}
 	if apiVersion == "" {
 		return nil, fmt.Errorf("%w: no meta.api-version", ErrMalformedIndex)
