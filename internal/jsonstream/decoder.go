@@ -131,26 +131,27 @@ func (d *Decoder) Object(fn func(key string) error) error {
 	return err
 }
 
-// Array reads an array and calls fn for each element, which fn must read; null is an
-// empty array.
-func (d *Decoder) Array(fn func() error) error {
+// Array reads an array and calls fn for each element, which fn must read. It reports
+// whether the value was a list: null is no list and no error (as encoding/json decodes
+// null into a slice).
+func (d *Decoder) Array(fn func() error) (bool, error) {
 	t, err := d.Token()
 	if err != nil {
-		return err
+		return false, err
 	}
 	if t == nil {
-		return nil
+		return false, nil
 	}
 	if t != json.Delim('[') {
-		return fmt.Errorf("%w: not a JSON list", d.malformed)
+		return false, fmt.Errorf("%w: not a JSON list", d.malformed)
 	}
 	for d.dec.More() {
 		if err := fn(); err != nil {
-			return err
+			return true, err
 		}
 	}
 	_, err = d.Token() // the closing bracket
-	return err
+	return true, err
 }
 
 // Skip reads past the next value token by token: a large value costs one token at a

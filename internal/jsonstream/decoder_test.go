@@ -23,12 +23,13 @@ func read(doc string, max int) ([]string, error) {
 		if key != "list" {
 			return d.Skip()
 		}
-		return d.Array(func() error {
+		_, err := d.Array(func() error {
 			var s string
 			err := d.Decode(&s)
 			list = append(list, s)
 			return err
 		})
+		return err
 	})
 	if err == nil {
 		err = d.End()

@@ -346,7 +346,7 @@ func scanJSON(r io.Reader, base *url.URL, fn func(File) error) (*Page, error) {
 		case "name":
 			return d.Decode(&page.Name)
 		case "versions":
-			return d.Array(func() error {
+			_, err := d.Array(func() error {
 				var v string
 				if err := d.Decode(&v); err != nil {
 					return err
@@ -354,9 +354,10 @@ func scanJSON(r io.Reader, base *url.URL, fn func(File) error) (*Page, error) {
 				page.Versions = append(page.Versions, v)
 				return nil
 			})
-		case "files":
+			return err
+		case "files": // null: no files, as encoding/json reads it
 			i := 0
-			return d.Array(func() error {
+			_, err := d.Array(func() error {
 				var jf jsonFile // a new one each time: Decode into a used map would merge
 				if err := d.Decode(&jf); err != nil {
 					return err
@@ -368,6 +369,7 @@ func scanJSON(r io.Reader, base *url.URL, fn func(File) error) (*Page, error) {
 				i++
 				return fn(f)
 			})
+			return err
 		}
 		return d.Skip()
 	})
