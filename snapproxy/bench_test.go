@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/airgapkit/airgap/internal/snapproxytest"
@@ -128,4 +129,31 @@ func BenchmarkSync50(b *testing.B) {
 	for b.Loop() {
 		sync()
 	}
+}
+
+// BenchmarkDecodeRefresh decodes a refresh answer of maxActions results (each with a
+// 2 kB snap.yaml): read whole, capped at maxJSONSize; B/MiB is its decoding cost.
+func BenchmarkDecodeRefresh(b *testing.B) {
+	var buf bytes.Buffer
+	var actions []Action
+	buf.WriteString(`{"results": [`)
+	yaml := strings.Repeat(`name: x\napps:\n  x:\n    command: bin/x\n`, 50)
+	for i := range maxActions {
+		name := fmt.Sprintf("snap%d", i)
+		actions = append(actions, Action{Name: name, Channel: "stable"})
+		if i > 0 {
+			buf.WriteString(",")
+		}
+		fmt.Fprintf(&buf, `{"result": "download", "instance-key": "download-%d", "snap-id": "AbCdEf0123456789AbCdEf01234567%02d", "name": %q, "effective-channel": "latest/stable",
+ "snap": {"snap-id": "AbCdEf0123456789AbCdEf01234567%02d", "name": %q, "revision": %d, "version": "1.0", "base": "core24", "type": "app", "confinement": "strict",
+  "epoch": {"read": [0], "write": [0]}, "publisher": {"id": "pub", "username": "pub", "display-name": "Pub", "validation": "verified"}, "snap-yaml": %q,
+  "download": {"url": "https://api.snapcraft.io/api/v1/snaps/download/x_%d.snap", "sha3-384": "%096x", "size": 180000000, "deltas": []}}}`,
+			i, i, name, i, name, i+1, yaml, i+1, i)
+	}
+	buf.WriteString(`], "error-list": []}`)
+	data := buf.Bytes()
+	testutil.AllocPerMiB(b, int64(len(data)), func() error {
+		_, err := decodeRefresh(data, "amd64", actions)
+		return err
+	})
 }
