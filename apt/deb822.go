@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/airgapkit/airgap/store"
@@ -230,8 +231,7 @@ func (r *Reader) next() (Paragraph, error) {
 				return Paragraph{}, &SyntaxError{r.line, "continuation line before any field"}
 			}
 			s := &spans[len(spans)-1]
-			buf = append(buf, line...)
-			buf = append(buf, '\n')
+			buf = appendLine(buf, line)
 			s.val1 = len(buf) - 1
 			if s.val1-s.val0 > maxField {
 				return Paragraph{}, fmt.Errorf("apt: deb822 line %d: %w: field %q longer than %d bytes", r.line, store.ErrTooLarge, buf[s.name0:s.name1], maxField)
@@ -254,8 +254,7 @@ func (r *Reader) next() (Paragraph, error) {
 			return Paragraph{}, fmt.Errorf("apt: deb822 line %d: %w: field longer than %d bytes", r.line, store.ErrTooLarge, maxField)
 		}
 		start := len(buf)
-		buf = append(buf, line...)
-		buf = append(buf, '\n')
+		buf = appendLine(buf, line)
 		v0 := start + colon + 1
 		for v0 < len(buf)-1 && (buf[v0] == ' ' || buf[v0] == '\t') {
 			v0++
@@ -278,6 +277,16 @@ func (r *Reader) next() (Paragraph, error) {
 		p.Fields[i] = Field{Name: name, Value: strings.TrimRight(raw[s.val0:s.val1], " \t")}
 	}
 	return p, nil
+}
+
+// appendLine appends line and a newline to buf, doubling its capacity when it is full:
+// append alone grows a large slice by a quarter, which makes a paragraph of a thousand
+// lines (a Release file's checksum lists) cost many times its size in copies.
+func appendLine(buf, line []byte) []byte {
+	if n := len(line) + 1; cap(buf)-len(buf) < n {
+		buf = slices.Grow(buf, max(n, len(buf)))
+	}
+	return append(append(buf, line...), '\n')
 }
 
 // ReadParagraph reads exactly one paragraph (a Release file, a .deb's control file):

@@ -25,8 +25,13 @@ import (
 // DefaultConcurrency is how many files a sync downloads at once.
 const DefaultConcurrency = 8
 
-// maxReleaseSize caps an InRelease or Release download.
-const maxReleaseSize = 64 << 20
+// MaxReleaseSize caps an InRelease, Release or Release.gpg-signed Release as a sync reads
+// it, upstream or published: a signed document is verified whole, in memory, so it is
+// capped rather than streamed. 64 MiB is over 200 times the largest known (Ubuntu's
+// InRelease, 270 kB; Debian's is 151 kB). Over it: an error wrapping store.ErrTooLarge
+// that names the URL and the cap. Packages and Sources indices are read as streams, one
+// stanza at a time, capped by DefaultMaxIndexSize.
+const MaxReleaseSize = 64 << 20
 
 // maxClockSkew is how far in the future an upstream Date may lie before ErrFutureDate.
 const maxClockSkew = 5 * time.Minute

@@ -7,7 +7,9 @@ import (
 	"crypto/sha512"
 	"encoding/hex"
 	"errors"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -361,3 +363,29 @@ func TestInstallerAndContents(t *testing.T) {
 	require.Contains(t, rel.Files, "main/debian-installer/binary-amd64/Packages")
 	require.Equal(t, "Raw", rel.Origin)
 }
+
+// TestReleaseOverCap: an InRelease over MaxReleaseSize (read whole to be verified) fails
+// the sync with store.ErrTooLarge naming its URL and the cap, and nothing is published.
+func TestReleaseOverCap(t *testing.T) {
+	e := newEnv(t, apttest.Options{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasSuffix(r.URL.Path, "/InRelease") {
+			e.upstream.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(apt.MaxReleaseSize+1))
+		_, _ = io.CopyN(w, zeros{}, apt.MaxReleaseSize+1)
+	}))
+	defer srv.Close()
+	m := e.mirror()
+	m.URL = srv.URL
+	_, err := m.Sync(context.Background())
+	require.ErrorIs(t, err, store.ErrTooLarge)
+	require.ErrorContains(t, err, srv.URL+"/dists/stable/InRelease")
+	require.ErrorContains(t, err, strconv.Itoa(apt.MaxReleaseSize))
+	require.Empty(t, published(t, e.store))
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }

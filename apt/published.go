@@ -124,7 +124,7 @@ func suitesOf(ctx context.Context, s store.Store, snap *store.Snapshot, ref stri
 func publishedRelease(ctx context.Context, s store.Store, snap *store.Snapshot, suite string) (*Release, error) {
 	base := "dists/" + suite + "/"
 	if f, ok := snap.Lookup(base + "Release"); ok {
-		b, err := store.ReadBlob(ctx, s, f.Digest, maxReleaseSize)
+		b, err := store.ReadBlob(ctx, s, f.Digest, MaxReleaseSize)
 		if err != nil {
 			return nil, fmt.Errorf("%sRelease: %w", base, err)
 		}
@@ -134,7 +134,7 @@ func publishedRelease(ctx context.Context, s store.Store, snap *store.Snapshot, 
 	if !ok {
 		return nil, fmt.Errorf("%s: %w: no Release or InRelease", base, store.ErrNotFound)
 	}
-	b, err := store.ReadBlob(ctx, s, f.Digest, maxReleaseSize)
+	b, err := store.ReadBlob(ctx, s, f.Digest, MaxReleaseSize)
 	if err != nil {
 		return nil, fmt.Errorf("%sInRelease: %w", base, err)
 	}

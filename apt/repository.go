@@ -1,7 +1,6 @@
 package apt
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -225,11 +224,11 @@ func (r *Repository) load(ctx context.Context, prev *store.Snapshot) (map[string
 		if state[suite][comp] == nil {
 			state[suite][comp] = map[string]*repoEntry{}
 		}
-		b, err := store.ReadBlob(ctx, r.Store, prev.Files[p].Digest, DefaultMaxIndexSize)
+		b, err := r.Store.Open(ctx, prev.Files[p].Digest)
 		if err != nil {
 			return nil, err
 		}
-		err = ReadPackages(ctx, bytes.NewReader(b), func(pkg Package, para Paragraph) error {
+		err = ReadPackages(ctx, b, func(pkg Package, para Paragraph) error {
 			f, ok := prev.Lookup(pkg.Filename)
 			if !ok {
 				return fmt.Errorf("apt: repository: %s: %w: %s", pkg.Key(), store.ErrNotFound, pkg.Filename)
@@ -238,6 +237,7 @@ func (r *Repository) load(ctx context.Context, prev *store.Snapshot) (map[string
 			state[suite][comp][pkg.Name+"/"+pkg.Architecture] = &repoEntry{pkg: pkg, stanza: Paragraph{Raw: strings.Clone(para.Raw)}, file: f}
 			return nil
 		})
+		b.Close()
 		if err != nil {
 			return nil, err
 		}

@@ -78,7 +78,7 @@ func (m *Mirror) fetchSuites(ctx context.Context, ss *session, prev *store.Snaps
 func (m *Mirror) fetchRelease(ctx context.Context, ss *session, st *suiteState, v fetch.Validators) (notModified bool, err error) {
 	dist, suite, keys := st.dist(), st.name, st.up.keys
 	st.signers, st.signedBy, st.meta = nil, "", nil
-	body, res, err := ss.fetchBytes(ctx, fetch.Request{URL: dist + "InRelease", MaxSize: maxReleaseSize, Validators: v})
+	body, res, err := ss.fetchBytes(ctx, fetch.Request{URL: dist + "InRelease", MaxSize: MaxReleaseSize, Validators: v})
 	var text []byte
 	switch {
 	case err == nil && res.NotModified:
@@ -107,7 +107,7 @@ func (m *Mirror) fetchRelease(ctx context.Context, ss *session, st *suiteState, 
 			}
 		}
 	case isStatus(err, http.StatusNotFound):
-		rb, rres, err := ss.fetchBytes(ctx, fetch.Request{URL: dist + "Release", MaxSize: maxReleaseSize})
+		rb, rres, err := ss.fetchBytes(ctx, fetch.Request{URL: dist + "Release", MaxSize: MaxReleaseSize})
 		if err != nil {
 			return false, fmt.Errorf("apt: %s Release: %w", suite, err)
 		}
@@ -144,7 +144,7 @@ func (m *Mirror) fetchRelease(ctx context.Context, ss *session, st *suiteState, 
 // and then is not published.
 func (m *Mirror) fetchBeside(ctx context.Context, ss *session, st *suiteState, text []byte) error {
 	dist, suite, keys := st.dist(), st.name, st.up.keys
-	rb, rres, err := ss.fetchBytes(ctx, fetch.Request{URL: dist + "Release", MaxSize: maxReleaseSize})
+	rb, rres, err := ss.fetchBytes(ctx, fetch.Request{URL: dist + "Release", MaxSize: MaxReleaseSize})
 	switch {
 	case missing(err):
 		return nil

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/airgapkit/airgap/internal/jsonstream"
+	"github.com/airgapkit/airgap/store"
 	"github.com/airgapkit/airgap/store/fetch"
 	"github.com/airgapkit/airgap/store/fetch/retry"
 )
@@ -142,15 +144,32 @@ func (c *Client) accessToken(ctx context.Context) (string, error) {
 	return c.access, nil
 }
 
-// getJSON fetches u and returns the body. A 404 becomes ErrNotFound.
+// getJSON fetches u and returns the body (at most maxJSONSize). A 404 becomes
+// ErrNotFound.
 func (c *Client) getJSON(ctx context.Context, u string) ([]byte, error) {
+	r, err := c.openJSON(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", u, err)
+	}
+	return b, nil
+}
+
+// openJSON fetches u into the store (at most maxJSONSize) and opens the body there, for
+// answers read as a stream. A 404 becomes ErrNotFound.
+func (c *Client) openJSON(ctx context.Context, u string) (io.ReadCloser, error) {
 	hdr, err := c.authHeader(ctx, u)
 	if err != nil {
 		return nil, err
 	}
 	hdr.Set("Accept", "application/json")
 	c.requests.Add(1)
-	b, _, err := c.fetcher().FetchBytes(ctx, fetch.Request{URL: u, Header: hdr, MaxSize: maxJSONSize})
+	f := c.fetcher()
+	res, err := f.Fetch(ctx, fetch.Request{URL: u, Header: hdr, MaxSize: maxJSONSize})
 	if err != nil {
 		var he *fetch.HTTPError
 		if errors.As(err, &he) && (he.StatusCode == http.StatusNotFound || he.StatusCode == http.StatusGone) {
@@ -158,7 +177,14 @@ func (c *Client) getJSON(ctx context.Context, u string) ([]byte, error) {
 		}
 		return nil, err
 	}
-	return b, nil
+	b, err := f.Store.Open(ctx, res.Blob.Digest)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", u, err)
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{store.ContextReader(ctx, b), b}, nil
 }
 
 // Discover finds the API root and its available versions; the other methods call it as
@@ -318,58 +344,68 @@ func decodeCollection(b []byte) (CollectionInfo, error) {
 	return info, nil
 }
 
-// page is one decoded page of a paginated listing.
-type page struct {
-	items []json.RawMessage
-	next  string
-	count int
-}
+// maxItemSize caps one item of a page (a collection version, a role, a role version) as
+// decodePage reads it; a real one is well under 10 kB.
+const maxItemSize = 1 << 20
 
-// decodePage reads a v3 ("data" or "results", "meta.count", "links.next") or v1
-// ("results", "count", "next_link" or "next") page.
-func decodePage(b []byte) (page, error) {
-	var doc struct {
-		Data    *[]json.RawMessage `json:"data"`
-		Results *[]json.RawMessage `json:"results"`
-		Meta    *struct {
-			Count int `json:"count"`
-		} `json:"meta"`
-		Links *struct {
-			Next *string `json:"next"`
-		} `json:"links"`
-		Count    *int    `json:"count"`
-		Next     *string `json:"next"`
-		NextLink *string `json:"next_link"`
+// decodePage reads a v3 ("data" or "results", "links.next") or v1 ("results",
+// "next_link" or "next") page from r and hands each item to fn as it is read: memory
+// holds one item at a time, capped at maxItemSize (store.ErrTooLarge), whatever the size
+// of the page (an upstream may ignore limit= and answer everything at once). It returns
+// the link to the next page and how many items it read. A null list is none; a page
+// with both a data and a results list is malformed.
+func decodePage(r io.Reader, fn func(json.RawMessage) error) (next string, items int, err error) {
+	d := jsonstream.NewDecoder(r, maxItemSize, ErrMalformed)
+	var links struct {
+		Next *string `json:"next"`
 	}
-	if err := json.Unmarshal(b, &doc); err != nil {
-		return page{}, fmt.Errorf("%w: page: %w", ErrMalformed, err)
+	var nextV1, nextLink *string
+	list := ""
+	err = d.Object(func(key string) error {
+		switch key {
+		case "data", "results":
+			isList, err := d.Array(func() error {
+				var raw json.RawMessage
+				if err := d.Decode(&raw); err != nil {
+					return err
+				}
+				items++
+				return fn(raw)
+			})
+			if isList && err == nil {
+				if list != "" {
+					return fmt.Errorf("%w: page with both data and results", ErrMalformed)
+				}
+				list = key
+			}
+			return err
+		case "links":
+			return d.Decode(&links)
+		case "next":
+			return d.Decode(&nextV1)
+		case "next_link":
+			return d.Decode(&nextLink)
+		}
+		return d.Skip()
+	})
+	if err == nil {
+		err = d.End()
 	}
-	var p page
+	if err != nil {
+		return "", items, err
+	}
+	if list == "" {
+		return "", 0, fmt.Errorf("%w: page without data or results", ErrMalformed)
+	}
 	switch {
-	case doc.Data != nil:
-		p.items = *doc.Data
-	case doc.Results != nil:
-		p.items = *doc.Results
-	default:
-		return page{}, fmt.Errorf("%w: page without data or results", ErrMalformed)
+	case links.Next != nil:
+		next = *links.Next
+	case nextLink != nil:
+		next = *nextLink
+	case nextV1 != nil:
+		next = *nextV1
 	}
-	switch {
-	case doc.Meta != nil:
-		p.count = doc.Meta.Count
-	case doc.Count != nil:
-		p.count = *doc.Count
-	default:
-		p.count = -1
-	}
-	switch {
-	case doc.Links != nil && doc.Links.Next != nil:
-		p.next = *doc.Links.Next
-	case doc.NextLink != nil:
-		p.next = *doc.NextLink
-	case doc.Next != nil:
-		p.next = *doc.Next
-	}
-	return p, nil
+	return next, items, nil
 }
 
 // paginate reads every page of a listing starting at first and calls fn with each item.
@@ -395,28 +431,24 @@ func (c *Client) paginate(ctx context.Context, first string, fn func(json.RawMes
 			return fmt.Errorf("%w: %s comes back to %s", ErrPaginationLoop, first, key)
 		}
 		seen[key] = true
-		b, err := c.getJSON(ctx, key)
+		r, err := c.openJSON(ctx, key)
 		if err != nil {
 			return err
 		}
-		p, err := decodePage(b)
+		next, items, err := decodePage(r, fn)
+		r.Close()
 		if err != nil {
 			return fmt.Errorf("%s: %w", key, err)
 		}
-		for _, it := range p.items {
-			if err := fn(it); err != nil {
-				return fmt.Errorf("%s: %w", key, err)
-			}
-		}
-		if p.next == "" {
+		if next == "" {
 			return nil
 		}
-		if len(p.items) == 0 {
+		if items == 0 {
 			return fmt.Errorf("%w: %s: empty page with a next link", ErrPaginationLoop, key)
 		}
-		nu, err := cur.Parse(p.next)
+		nu, err := cur.Parse(next)
 		if err != nil || (nu.Scheme != "http" && nu.Scheme != "https") {
-			return fmt.Errorf("%w: %s: bad next link %q", ErrMalformed, key, p.next)
+			return fmt.Errorf("%w: %s: bad next link %q", ErrMalformed, key, next)
 		}
 		if nu.Host != cur.Host || nu.Scheme != cur.Scheme {
 			// Servers behind proxies often name themselves wrongly: stay on our host.
@@ -669,59 +701,57 @@ func (c *Client) LookupRole(ctx context.Context, owner, name string) (*Role, err
 	if err != nil {
 		return nil, err
 	}
-	b, err := c.getJSON(ctx, u)
+	r, err := c.openJSON(ctx, u)
 	if err != nil {
 		return nil, err
 	}
-	roles, err := decodeRoles(b)
+	defer r.Close()
+	var found *Role
+	_, _, err = decodePage(r, func(raw json.RawMessage) error {
+		role, err := decodeRole(raw)
+		if err == nil && found == nil && strings.EqualFold(role.Name, name) && (role.Owner == "" || strings.EqualFold(role.Owner, owner)) {
+			role.Owner, role.Name = owner, name
+			found = role
+		}
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", u, err)
 	}
-	for _, r := range roles {
-		if strings.EqualFold(r.Name, name) && (r.Owner == "" || strings.EqualFold(r.Owner, owner)) {
-			r.Owner, r.Name = owner, name
-			return r, nil
-		}
+	if found == nil {
+		return nil, fmt.Errorf("%w: role %s.%s", ErrNotFound, owner, name)
 	}
-	return nil, fmt.Errorf("%w: role %s.%s", ErrNotFound, owner, name)
+	return found, nil
 }
 
-func decodeRoles(b []byte) ([]*Role, error) {
-	p, err := decodePage(b)
-	if err != nil {
-		return nil, err
+func decodeRole(raw json.RawMessage) (*Role, error) {
+	var it struct {
+		ID            json.Number `json:"id"`
+		Name          string      `json:"name"`
+		GithubUser    string      `json:"github_user"`
+		GithubRepo    string      `json:"github_repo"`
+		GithubBranch  string      `json:"github_branch"`
+		Description   string      `json:"description"`
+		SummaryFields struct {
+			Namespace struct {
+				Name string `json:"name"`
+			} `json:"namespace"`
+		} `json:"summary_fields"`
+		Namespace json.RawMessage `json:"namespace"`
 	}
-	out := make([]*Role, 0, len(p.items))
-	for _, raw := range p.items {
-		var it struct {
-			ID            json.Number `json:"id"`
-			Name          string      `json:"name"`
-			GithubUser    string      `json:"github_user"`
-			GithubRepo    string      `json:"github_repo"`
-			GithubBranch  string      `json:"github_branch"`
-			Description   string      `json:"description"`
-			SummaryFields struct {
-				Namespace struct {
-					Name string `json:"name"`
-				} `json:"namespace"`
-			} `json:"summary_fields"`
-			Namespace json.RawMessage `json:"namespace"`
-		}
-		if err := json.Unmarshal(raw, &it); err != nil {
-			return nil, fmt.Errorf("%w: role: %w", ErrMalformed, err)
-		}
-		id, err := strconv.ParseInt(string(it.ID), 10, 64)
-		if err != nil || id < 0 {
-			return nil, fmt.Errorf("%w: role %q: bad id %q", ErrMalformed, it.Name, it.ID)
-		}
-		owner := it.SummaryFields.Namespace.Name
-		if owner == "" {
-			owner = it.GithubUser
-		}
-		out = append(out, &Role{ID: id, Owner: owner, Name: it.Name, GithubUser: it.GithubUser,
-			GithubRepo: it.GithubRepo, Branch: it.GithubBranch, Description: it.Description})
+	if err := json.Unmarshal(raw, &it); err != nil {
+		return nil, fmt.Errorf("%w: role: %w", ErrMalformed, err)
 	}
-	return out, nil
+	id, err := strconv.ParseInt(string(it.ID), 10, 64)
+	if err != nil || id < 0 {
+		return nil, fmt.Errorf("%w: role %q: bad id %q", ErrMalformed, it.Name, it.ID)
+	}
+	owner := it.SummaryFields.Namespace.Name
+	if owner == "" {
+		owner = it.GithubUser
+	}
+	return &Role{ID: id, Owner: owner, Name: it.Name, GithubUser: it.GithubUser,
+		GithubRepo: it.GithubRepo, Branch: it.GithubBranch, Description: it.Description}, nil
 }
 
 // RoleVersions lists a role's versions (/v1/roles/{id}/versions/).

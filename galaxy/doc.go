@@ -4,8 +4,9 @@
 // 2.14 and later) uses unchanged.
 //
 // Reading an upstream (Client): API discovery at /api/ (available_versions), the v3
-// collection endpoints with pagination (meta.count and links.next, absolute or
-// root-relative, items under "data" or "results"; loops and runaway listings are errors),
+// collection endpoints with pagination (links.next, absolute or root-relative, items
+// under "data" or "results"; loops and runaway listings are errors; a page is read as a
+// stream, one item at a time, so an upstream that ignores limit= costs no more memory),
 // version details (download_url, artifact sha256 and size, metadata.dependencies,
 // signatures), and the v1 role endpoints (roles/?owner__username=&name=,
 // roles/{id}/versions/). The token goes to the upstream's origin only (scheme, host and

@@ -30,6 +30,13 @@
 // upstream/<name> (never served) so that the next Sync can revalidate it with
 // If-None-Match instead of downloading it again.
 //
-// Sub-packages: pep440 (versions and specifiers), pep508 (requirements and markers),
-// wheel (file names, compatibility tags, reading metadata from archives).
+// Memory does not grow with the size of a project page: a page goes to the store as it
+// arrives and is parsed from there as a stream (simple.ScanPage), keeping only the files
+// some target can install. A 60 MB page (a project with thousands of releases of binary
+// wheels) syncs in about 30 MB of RSS. Mirror.MaxPageSize caps a page (DefaultMaxPageSize,
+// 256 MiB; store.ErrTooLarge beyond).
+//
+// Sub-packages: simple (the simple API pages, read as streams and written), pep440
+// (versions and specifiers), pep508 (requirements and markers), wheel (file names,
+// compatibility tags, reading metadata from archives).
 package pypi

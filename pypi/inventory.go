@@ -40,29 +40,37 @@ func Inventory(ctx context.Context, s store.Store, ref string) ([]store.Item, er
 
 // projectInventory lists the files of one published project page (at pagePath).
 func projectInventory(ctx context.Context, s store.Store, snap *store.Snapshot, name, pagePath string) ([]store.Item, error) {
-	page, err := readPage(ctx, s, snap, pagePath, simple.MediaTypeJSON, &url.URL{Path: "/" + pagePath})
+	var files []simple.File
+	err := scanPage(ctx, s, snap, pagePath, simple.MediaTypeJSON, &url.URL{Path: "/" + pagePath}, func(f simple.File) error {
+		files = append(files, f)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	// Where each file came from, and the page that listed it: the upstream page as kept.
+	// Where each file came from, and the page that listed it: the upstream page as kept,
+	// of which only the entries of published files are kept here.
 	pageURL := snap.Annotations[annUpstream]
 	origin := map[string]string{}
+	for _, f := range files {
+		origin[f.Filename] = ""
+	}
 	if meta, ok := decodePageMeta(snap.Annotations[annPagePrefix+name]); ok {
 		pageURL = meta.URL
 		if ub, err := url.Parse(meta.URL); err == nil {
-			up, err := readPage(ctx, s, snap, upstreamDir+name, meta.ContentType, ub)
-			if err != nil {
-				return nil, err
-			}
-			for _, f := range up.Files {
-				if _, seen := origin[f.Filename]; !seen { // the first entry wins, as at sync
+			err := scanPage(ctx, s, snap, upstreamDir+name, meta.ContentType, ub, func(f simple.File) error {
+				if u, published := origin[f.Filename]; published && u == "" { // the first entry wins, as at sync
 					origin[f.Filename] = f.URL
 				}
+				return nil
+			})
+			if err != nil {
+				return nil, err
 			}
 		}
 	}
 	var out []store.Item
-	for _, f := range page.Files {
+	for _, f := range files {
 		n, why := parseDistName(name, f.Filename)
 		if n == nil {
 			return nil, fmt.Errorf("pypi: %s: %s: %w: %s", pagePath, f.Filename, store.ErrMalformed, why)
@@ -90,19 +98,14 @@ func projectInventory(ctx context.Context, s store.Store, snap *store.Snapshot, 
 	return out, nil
 }
 
-// readPage parses a project page held at p of snap.
-func readPage(ctx context.Context, s store.Store, snap *store.Snapshot, p, contentType string, base *url.URL) (*simple.Page, error) {
+// scanPage reads the project page held at p of snap, handing each file to fn.
+func scanPage(ctx context.Context, s store.Store, snap *store.Snapshot, p, contentType string, base *url.URL, fn func(simple.File) error) error {
 	f, ok := snap.Lookup(p)
 	if !ok {
-		return nil, fmt.Errorf("pypi: %s: %w", p, store.ErrNotFound)
+		return fmt.Errorf("pypi: %s: %w", p, store.ErrNotFound)
 	}
-	b, err := store.ReadBlob(ctx, s, f.Digest, simple.MaxIndexSize)
-	if err != nil {
-		return nil, fmt.Errorf("pypi: %s: %w", p, err)
+	if err := scanBlob(ctx, s, f.Digest, contentType, base, fn); err != nil {
+		return fmt.Errorf("pypi: %s: %w", p, err)
 	}
-	page, err := simple.ParsePage(b, contentType, base)
-	if err != nil {
-		return nil, fmt.Errorf("pypi: %s: %w", p, err)
-	}
-	return page, nil
+	return nil
 }

@@ -20,6 +20,11 @@ const DefaultUpstream = "https://pypi.org/simple/"
 // DefaultName is the mirror name Mirror.Name defaults to (ref "pypi/python").
 const DefaultName = "python"
 
+// DefaultMaxPageSize is Mirror.MaxPageSize when zero: 256 MiB, four times the largest
+// pages known on pypi.org (60 MB). Pages are read as streams, so the cap does not bound
+// memory (which does not grow with a page); it stops an upstream that sends without end.
+const DefaultMaxPageSize = 256 << 20
+
 // DefaultTarget is the environment mirrored when Mirror.Targets is empty: CPython 3.11
 // (Debian bookworm's) on glibc x86_64.
 var DefaultTarget = wheel.Target{Python: "3.11", Platform: "manylinux_2_28_x86_64"}
@@ -71,6 +76,10 @@ type Mirror struct {
 	AllowUnsatisfied bool `yaml:"allow_unsatisfied"`
 	// Concurrency caps parallel requests. Default 8.
 	Concurrency int `yaml:"concurrency"`
+	// MaxPageSize caps one upstream project page in bytes: a larger one fails the sync with
+	// an error that matches store.ErrTooLarge and names the page's URL and the cap.
+	// Default DefaultMaxPageSize.
+	MaxPageSize int64 `yaml:"max_page_size"`
 
 	// Store receives files and the published snapshot. Required.
 	Store store.Store `yaml:"-"`
@@ -191,6 +200,13 @@ func (m *Mirror) concurrency() int {
 		return m.Concurrency
 	}
 	return 8
+}
+
+func (m *Mirror) maxPageSize() int64 {
+	if m.MaxPageSize > 0 {
+		return m.MaxPageSize
+	}
+	return DefaultMaxPageSize
 }
 
 func positive(n int) int {

@@ -46,10 +46,14 @@ type dist struct {
 type project struct {
 	name     string
 	notFound bool
-	dists    []*dist
+	// dists are the page's distributions that some target can install; the others are
+	// dropped as the page is read, so that a page of a hundred thousand files costs what
+	// the targets keep of it.
+	dists []*dist
 	// the upstream page as fetched, kept in the snapshot for conditional requests
 	pageFile store.File
 	pageMeta pageMeta
+	pageBase *url.URL // what its relative URLs are relative to
 }
 
 // pageMeta is what a snapshot remembers about an upstream page.
@@ -250,7 +254,11 @@ func (s *syncer) round(ctx context.Context, frontier []need) ([]need, error) {
 	// 2. versions
 	var exps []*expansion
 	for _, n := range frontier {
-		exps = append(exps, s.choose(n)...)
+		e, err := s.choose(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		exps = append(exps, e...)
 	}
 	if s.m.NoDependencies {
 		return nil, nil
@@ -340,12 +348,12 @@ func appendUnique(list []string, s string) []string {
 	return append(list, s)
 }
 
-// loadProject fetches and parses a project page (conditionally, when the previous
-// snapshot kept it).
+// loadProject fetches a project page into the store (conditionally, when the previous
+// snapshot kept it) and reads it from there as a stream.
 func (s *syncer) loadProject(ctx context.Context, name string) (*project, error) {
 	p := &project{name: name}
 	pageURL := s.base.ResolveReference(&url.URL{Path: url.PathEscape(name) + "/"}).String()
-	req := fetch.Request{URL: pageURL, Header: http.Header{"Accept": {simple.AcceptHeader}}, MaxSize: simple.MaxIndexSize}
+	req := fetch.Request{URL: pageURL, Header: http.Header{"Accept": {simple.AcceptHeader}}, MaxSize: s.m.maxPageSize()}
 	var prevFile store.File
 	var prevMeta pageMeta
 	if s.prev != nil {
@@ -358,7 +366,7 @@ func (s *syncer) loadProject(ctx context.Context, name string) (*project, error)
 			}
 		}
 	}
-	body, res, err := s.client.FetchBytes(ctx, req)
+	res, err := s.client.Fetch(ctx, req)
 	var he *fetch.HTTPError
 	if errors.As(err, &he) && (he.StatusCode == http.StatusNotFound || he.StatusCode == http.StatusGone) {
 		p.notFound = true
@@ -369,10 +377,6 @@ func (s *syncer) loadProject(ctx context.Context, name string) (*project, error)
 	}
 	meta := pageMeta{ETag: res.Validators.ETag, LastModified: res.Validators.LastModified, URL: res.FinalURL}
 	if res.NotModified {
-		body, err = store.ReadBlob(ctx, s.m.Store, prevFile.Digest, simple.MaxIndexSize)
-		if err != nil {
-			return nil, fmt.Errorf("pypi: project %s: cached page: %w", name, err)
-		}
 		meta.ContentType, meta.URL = prevMeta.ContentType, prevMeta.URL
 		p.pageFile = prevFile
 		s.mu.Lock()
@@ -389,32 +393,54 @@ func (s *syncer) loadProject(ctx context.Context, name string) (*project, error)
 		meta.URL = pageURL
 	}
 	p.pageMeta = meta
-	pageBase, err := url.Parse(meta.URL)
-	if err != nil {
-		pageBase, _ = url.Parse(pageURL)
+	if p.pageBase, err = url.Parse(meta.URL); err != nil {
+		p.pageBase, _ = url.Parse(pageURL)
 	}
-	page, err := simple.ParsePage(body, meta.ContentType, pageBase)
+	// A file listed twice: the first entry this mirror could use or reports as skipped
+	// wins (the others need no memory).
+	seen := map[string]bool{}
+	err = s.scanDists(ctx, p, func(d *dist) {
+		if !seen[d.Filename] && s.installableAnywhere(d) {
+			seen[d.Filename] = true
+			p.dists = append(p.dists, d)
+		}
+	}, func(f simple.File, why string) {
+		if !seen[f.Filename] {
+			seen[f.Filename] = true
+			s.mu.Lock()
+			s.stats.Skipped = append(s.stats.Skipped, name+": "+f.Filename+": "+why)
+			s.mu.Unlock()
+		}
+	})
 	if err != nil {
 		return nil, fmt.Errorf("pypi: project %s: %w", name, err)
 	}
-	seenFile := map[string]bool{}
-	for _, f := range page.Files {
-		if seenFile[f.Filename] {
-			continue // listed twice: the first entry wins
-		}
-		seenFile[f.Filename] = true
-		d, why := s.classify(name, f)
-		if d == nil {
-			if why != "" {
-				s.mu.Lock()
-				s.stats.Skipped = append(s.stats.Skipped, name+": "+f.Filename+": "+why)
-				s.mu.Unlock()
-			}
-			continue
-		}
-		p.dists = append(p.dists, d)
-	}
 	return p, nil
+}
+
+// scanDists reads p's stored page and hands each distribution to fn, and each file that
+// classify refuses with a reason to skip.
+func (s *syncer) scanDists(ctx context.Context, p *project, fn func(*dist), skip func(simple.File, string)) error {
+	return scanBlob(ctx, s.m.Store, p.pageFile.Digest, p.pageMeta.ContentType, p.pageBase, func(f simple.File) error {
+		if d, why := s.classify(p.name, f); d != nil {
+			fn(d)
+		} else if why != "" && skip != nil {
+			skip(f, why)
+		}
+		return nil
+	})
+}
+
+// scanBlob reads a project page stored as blob d, handing each file to fn as it is read
+// (simple.ScanPage): memory holds one entry of the page at a time.
+func scanBlob(ctx context.Context, s store.Store, d store.Digest, contentType string, base *url.URL, fn func(simple.File) error) error {
+	b, err := s.Open(ctx, d)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	_, err = simple.ScanPage(store.ContextReader(ctx, b), contentType, base, fn)
+	return err
 }
 
 // classify turns a page entry into a dist, or says why it is ignored ("" for files that
@@ -479,9 +505,22 @@ func parseDistName(project, filename string) (*distName, string) {
 
 // usable reports whether d can be installed on target ti (yanked aside).
 func (s *syncer) usable(d *dist, ti int) bool {
-	if s.excluded[excludeKey(d.project, d.vkey, ti)] {
-		return false
+	return !s.excluded[excludeKey(d.project, d.vkey, ti)] && s.installable(d, ti)
+}
+
+// installableAnywhere reports whether some target could install d.
+func (s *syncer) installableAnywhere(d *dist) bool {
+	for ti := range s.targets {
+		if s.installable(d, ti) {
+			return true
+		}
 	}
+	return false
+}
+
+// installable reports whether target ti could install d, by what the index says of it:
+// its wheel tags, whether it is an sdist, its Requires-Python.
+func (s *syncer) installable(d *dist, ti int) bool {
 	t := s.targets[ti]
 	if d.isWheel {
 		if !t.Supports(d.tags) {
@@ -496,15 +535,15 @@ func (s *syncer) usable(d *dist, ti int) bool {
 
 // choose picks the versions a requirement admits on its target and returns the
 // dependency expansions they need.
-func (s *syncer) choose(n need) []*expansion {
+func (s *syncer) choose(ctx context.Context, n need) ([]*expansion, error) {
 	k := n.key()
 	if s.needsSeen[k] {
-		return nil
+		return nil, nil
 	}
 	s.needsSeen[k] = true
 	name := n.req.Normalized()
 	p := s.projects[name]
-	unsatisfied := func(reason string) []*expansion {
+	unsatisfied := func(reason string) ([]*expansion, error) {
 		chain := n.chain[:len(n.chain)-1]
 		if len(chain) == 0 {
 			chain = []string{"(listed requirement)"}
@@ -513,7 +552,7 @@ func (s *syncer) choose(n need) []*expansion {
 			Requirement: n.req.String(), Target: s.targets[n.target].String(),
 			Chain: chain, Reason: reason,
 		})
-		return nil
+		return nil, nil
 	}
 	if p.notFound {
 		return unsatisfied("no such project upstream")
@@ -555,6 +594,15 @@ func (s *syncer) choose(n need) []*expansion {
 	vs = n.req.Specifiers.Filter(vs, s.m.Prereleases)
 	if len(vs) == 0 {
 		if !anyMatch {
+			// The page's files that no target can install were not kept: read it again.
+			err := s.scanDists(ctx, p, func(d *dist) {
+				anyMatch = anyMatch || n.req.Specifiers.Matches(d.version)
+			}, nil)
+			if err != nil {
+				return nil, fmt.Errorf("pypi: project %s: %w", name, err)
+			}
+		}
+		if !anyMatch {
 			return unsatisfied("no version matches " + orAny(n.req.Specifiers.String()))
 		}
 		return unsatisfied("no installable, unyanked file for this target (wheel tags, Requires-Python, sdists off)")
@@ -585,7 +633,7 @@ func (s *syncer) choose(n need) []*expansion {
 			out = append(out, &expansion{need: n, sel: sel, target: n.target, extras: n.req.Extras, chain: n.chain, dist: d})
 		}
 	}
-	return out
+	return out, nil
 }
 
 func orAny(spec string) string {

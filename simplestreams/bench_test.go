@@ -1,10 +1,13 @@
 package simplestreams_test
 
 import (
+	"fmt"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/airgapkit/airgap/internal/simplestreamstest"
+	"github.com/airgapkit/airgap/internal/testutil"
 	"github.com/airgapkit/airgap/simplestreams"
 )
 
@@ -59,4 +62,36 @@ func BenchmarkNoopResync(b *testing.B) {
 		total += n
 	}
 	b.ReportMetric(float64(total)/float64(b.N), "requests/op")
+}
+
+// BenchmarkParseProducts parses the products document of BenchmarkParseFilter alone: a
+// document read whole (it is signed whole), so B/MiB is what the parsed tree costs per
+// MiB of JSON. MaxDocumentSize caps the document.
+func BenchmarkParseProducts(b *testing.B) {
+	doc := simplestreamstest.LargeProducts(2000, 5)
+	testutil.AllocPerMiB(b, int64(len(doc)), func() error {
+		_, err := simplestreams.ParseProducts(doc)
+		return err
+	})
+}
+
+// BenchmarkParseIndex parses an index of 5,000 entries.
+func BenchmarkParseIndex(b *testing.B) {
+	ix := simplestreams.NewIndex(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
+	for i := range 5000 {
+		p := &simplestreams.Products{ContentID: fmt.Sprintf("com.example:stream-%d", i), Datatype: simplestreams.DatatypeImageDownloads,
+			Format: simplestreams.FormatProducts, Products: map[string]*simplestreams.Product{fmt.Sprintf("com.example:product-%d", i): nil}}
+		ix.Entries[p.ContentID] = simplestreams.IndexEntryFor(p, "streams/v1/"+p.ContentID+".json", nil)
+	}
+	doc, err := simplestreams.EncodeIndex(ix)
+	if err != nil {
+		b.Fatal(err)
+	}
+	testutil.AllocPerMiB(b, int64(len(doc)), func() error {
+		ix, err := simplestreams.ParseIndex(doc)
+		if err == nil && len(ix.Entries) != 5000 {
+			err = fmt.Errorf("%d entries", len(ix.Entries))
+		}
+		return err
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -143,8 +144,10 @@ func DecodeAll(r io.Reader, max int) ([]*Assertion, error) {
 // Decoder reads assertions one after the other from a stream, separated by blank lines.
 // It holds at most one assertion in memory, within the size caps.
 type Decoder struct {
-	r   *bufio.Reader
-	err error
+	r    *bufio.Reader
+	err  error
+	buf  []byte // the assertion being read; reused
+	long []byte // a line longer than r's buffer; reused
 }
 
 // NewDecoder returns a Decoder reading from r.
@@ -163,50 +166,52 @@ func (d *Decoder) Decode() (*Assertion, error) {
 	return a, err
 }
 
-// readLine returns the next line without its "\n"; eof is true when the stream ended
-// without a newline (line may then be non-empty).
+// readLine returns the next line without its "\n", valid until the next read; eof is true
+// when the stream ended without a newline (line may then be non-empty). A line of limit
+// bytes or more is ErrTooLarge.
 func (d *Decoder) readLine(limit int) (line []byte, eof bool, err error) {
-	var buf []byte
-	for {
-		frag, err := d.r.ReadSlice('\n')
-		buf = append(buf, frag...)
-		if len(buf) > limit {
-			return nil, false, fmt.Errorf("%w: line longer than %d bytes", ErrTooLarge, limit)
+	frag, err := d.r.ReadSlice('\n')
+	buf := frag
+	if errors.Is(err, bufio.ErrBufferFull) {
+		buf = append(d.long[:0], frag...)
+		for errors.Is(err, bufio.ErrBufferFull) && len(buf) <= limit {
+			frag, err = d.r.ReadSlice('\n')
+			buf = append(buf, frag...)
 		}
-		switch {
-		case err == nil:
-			return buf[:len(buf)-1], false, nil
-		case errors.Is(err, bufio.ErrBufferFull):
-			continue
-		case errors.Is(err, io.EOF):
-			return buf, true, nil
-		default:
-			return nil, false, err
-		}
+		d.long = buf
 	}
+	if len(buf) > limit {
+		return nil, false, fmt.Errorf("%w: line longer than %d bytes", ErrTooLarge, limit)
+	}
+	switch {
+	case err == nil:
+		return buf[:len(buf)-1], false, nil
+	case errors.Is(err, io.EOF):
+		return buf, true, nil
+	}
+	return nil, false, err
 }
 
 func (d *Decoder) decode() (*Assertion, error) {
-	var raw bytes.Buffer
+	raw := d.buf[:0]
+	defer func() { d.buf = raw[:0] }()
 	// Skip blank lines between assertions.
-	var first []byte
 	for {
 		line, eof, err := d.readLine(MaxHeaderSize)
 		if err != nil {
 			return nil, err
 		}
 		if len(line) > 0 {
-			first = line
 			if eof {
 				return nil, fmt.Errorf("%w: truncated after the first header", ErrMalformedAssertion)
 			}
+			raw = append(raw, line...)
 			break
 		}
 		if eof {
 			return nil, io.EOF
 		}
 	}
-	raw.Write(first)
 	// Headers up to the blank line.
 	for {
 		line, eof, err := d.readLine(MaxHeaderSize)
@@ -219,13 +224,12 @@ func (d *Decoder) decode() (*Assertion, error) {
 		if len(line) == 0 {
 			break
 		}
-		raw.WriteByte('\n')
-		raw.Write(line)
-		if raw.Len() > MaxHeaderSize {
+		raw = append(append(raw, '\n'), line...)
+		if len(raw) > MaxHeaderSize {
 			return nil, fmt.Errorf("%w: headers over %d bytes", ErrTooLarge, MaxHeaderSize)
 		}
 	}
-	headerText := raw.String()
+	headerText := string(raw)
 	headers, err := parseHeaders(headerText)
 	if err != nil {
 		return nil, err
@@ -242,22 +246,21 @@ func (d *Decoder) decode() (*Assertion, error) {
 		}
 		bodyLen = n
 	}
-	var body []byte
 	if bodyLen > 0 {
-		body = make([]byte, bodyLen)
-		if _, err := io.ReadFull(d.r, body); err != nil {
+		raw = append(raw, "\n\n"...)
+		start := len(raw)
+		raw = slices.Grow(raw, bodyLen)[:start+bodyLen]
+		if _, err := io.ReadFull(d.r, raw[start:]); err != nil {
 			return nil, fmt.Errorf("%w: body shorter than body-length %d", ErrMalformedAssertion, bodyLen)
 		}
 		var sep [2]byte
 		if _, err := io.ReadFull(d.r, sep[:]); err != nil || sep != [2]byte{'\n', '\n'} {
 			return nil, fmt.Errorf("%w: no blank line after the body (body-length %d)", ErrMalformedAssertion, bodyLen)
 		}
-		raw.WriteString("\n\n")
-		raw.Write(body)
 	}
-	contentLen := raw.Len()
-	raw.WriteString("\n\n")
-	sigStart := raw.Len()
+	contentLen := len(raw)
+	raw = append(raw, "\n\n"...)
+	sigStart := len(raw)
 	// Signature: lines up to a blank line or the end.
 	for {
 		line, eof, err := d.readLine(MaxSignatureSize)
@@ -267,22 +270,21 @@ func (d *Decoder) decode() (*Assertion, error) {
 		if len(line) == 0 {
 			break
 		}
-		if raw.Len() > sigStart {
-			raw.WriteByte('\n')
+		if len(raw) > sigStart {
+			raw = append(raw, '\n')
 		}
-		raw.Write(line)
-		if raw.Len()-sigStart > MaxSignatureSize {
+		raw = append(raw, line...)
+		if len(raw)-sigStart > MaxSignatureSize {
 			return nil, fmt.Errorf("%w: signature over %d bytes", ErrTooLarge, MaxSignatureSize)
 		}
 		if eof {
 			break
 		}
 	}
-	if raw.Len() == sigStart {
+	if len(raw) == sigStart {
 		return nil, fmt.Errorf("%w: %s has no signature", ErrMalformedAssertion, headers["type"])
 	}
-	b := raw.Bytes()
-	sig, err := decodeBase64(b[sigStart:])
+	sig, err := decodeBase64(raw[sigStart:])
 	if err != nil || len(sig) < 2 {
 		return nil, fmt.Errorf("%w: signature is not base64", ErrMalformedAssertion)
 	}
@@ -298,6 +300,7 @@ func (d *Decoder) decode() (*Assertion, error) {
 	if !ok || sr.Len() != 0 || pgpSig.Version != 4 || pgpSig.SigType != packet.SigTypeBinary {
 		return nil, fmt.Errorf("%w: %s: signature is not one OpenPGP v4 binary signature", ErrMalformedAssertion, headers["type"])
 	}
+	b := bytes.Clone(raw) // the assertion keeps its own bytes; raw is reused
 	a := &Assertion{headers: headers, content: b[:contentLen], sig: pgpSig, raw: b}
 	if bodyLen > 0 {
 		a.body = b[len(headerText)+2 : contentLen]

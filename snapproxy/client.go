@@ -23,6 +23,9 @@ const DefaultStoreURL = "https://api.snapcraft.io"
 // AssertionMediaType is the media type of assertion text.
 const AssertionMediaType = "application/x.ubuntu.assertion"
 
+// Caps of the answers read whole. A refresh answer holds one result per action (at most
+// maxActions, a few kB each), an info answer one snap's channel map: 32 MiB is far
+// beyond either. An assertion answer is one assertion (the Decoder caps its parts).
 const (
 	maxJSONSize      = 32 << 20
 	maxAssertionSize = 4 << 20
@@ -311,7 +314,7 @@ func (c *Client) post(ctx context.Context, u string, h http.Header, body []byte)
 			return retry.Mark(fmt.Errorf("snapproxy: POST %s: %w", u, err), retry.Transient)
 		}
 		if len(b) > maxJSONSize {
-			return fmt.Errorf("%w: refresh answer over %d bytes", store.ErrTooLarge, maxJSONSize)
+			return fmt.Errorf("snapproxy: POST %s: %w: answer over the limit of %d bytes", u, store.ErrTooLarge, maxJSONSize)
 		}
 		out = b
 		return nil

@@ -20,9 +20,12 @@ import (
 	"github.com/airgapkit/airgap/store"
 )
 
-// decodeBase64 decodes standard base64 that may be wrapped over several lines.
+// decodeBase64 decodes standard base64 that may be wrapped over several lines (the
+// decoder skips line breaks).
 func decodeBase64(b []byte) ([]byte, error) {
-	return base64.StdEncoding.DecodeString(string(bytes.ReplaceAll(b, []byte("\n"), nil)))
+	out := make([]byte, base64.StdEncoding.DecodedLen(len(b)))
+	n, err := base64.StdEncoding.Decode(out, b)
+	return out[:n], err
 }
 
 // KeyID returns the id that assertions use for an encoded public key (the decoded body of

@@ -13,11 +13,11 @@ var fuzzBase, _ = url.Parse("https://example.org/simple/demo/")
 func FuzzParseHTML(f *testing.F) {
 	f.Add([]byte(`<a href="../x/demo-1.0.tar.gz#sha256=00" data-requires-python="&gt;=3" data-yanked="" data-core-metadata="true">demo-1.0.tar.gz</a>`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		p, err := ParseHTML(b, fuzzBase)
+		p, err := ParsePage(bytes.NewReader(b), MediaTypeHTML, fuzzBase)
 		if err != nil {
 			return
 		}
-		roundTrip(t, p, func(b []byte) (*Page, error) { return ParseHTML(b, fuzzBase) }, func(w *bytes.Buffer, p *Page) error { return WritePageHTML(w, p) })
+		roundTrip(t, p, func(b []byte) (*Page, error) { return ParsePage(bytes.NewReader(b), MediaTypeHTML, fuzzBase) }, func(w *bytes.Buffer, p *Page) error { return WritePageHTML(w, p) })
 	})
 }
 
@@ -25,11 +25,11 @@ func FuzzParseHTML(f *testing.F) {
 func FuzzParseJSON(f *testing.F) {
 	f.Add([]byte(`{"meta":{"api-version":"1.0"},"name":"demo","files":[{"filename":"demo-1.0.tar.gz","url":"x","hashes":{"sha256":"00"},"yanked":"r","core-metadata":{"sha256":"11"}}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		p, err := ParseJSON(b, fuzzBase)
+		p, err := ParsePage(bytes.NewReader(b), MediaTypeJSON, fuzzBase)
 		if err != nil {
 			return
 		}
-		roundTrip(t, p, func(b []byte) (*Page, error) { return ParseJSON(b, fuzzBase) }, func(w *bytes.Buffer, p *Page) error { return WritePageJSON(w, p) })
+		roundTrip(t, p, func(b []byte) (*Page, error) { return ParsePage(bytes.NewReader(b), MediaTypeJSON, fuzzBase) }, func(w *bytes.Buffer, p *Page) error { return WritePageJSON(w, p) })
 	})
 }
 

@@ -14,7 +14,7 @@ const sum = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 func TestParseHTML(t *testing.T) {
 	base, _ := url.Parse("https://example.org/simple/demo/")
-	page, err := ParseHTML([]byte(`<!DOCTYPE html><html><head>
+	page, err := parseHTML([]byte(`<!DOCTYPE html><html><head>
 <meta name="pypi:repository-version" content="1.1"><title>Links for Demo</title></head><body>
 <a href="../../files/demo-1.0.tar.gz#sha256=`+strings.ToUpper(sum)+`">demo-1.0.tar.gz</a><br/>
 <a href="https://files.example.org/x/demo-1.1-py3-none-any.whl#md5=abc" data-requires-python="&gt;=3.8,&lt;4" data-yanked="bad &amp; wrong" data-dist-info-metadata="sha256=`+sum+`">demo-1.1-py3-none-any.whl</a>
@@ -45,7 +45,7 @@ func TestParseHTML(t *testing.T) {
 
 func TestParseJSON(t *testing.T) {
 	base, _ := url.Parse("https://example.org/simple/demo/")
-	page, err := ParseJSON([]byte(`{"meta":{"api-version":"1.3"},"name":"demo","versions":["1.0"],"files":[
+	page, err := parseJSON([]byte(`{"meta":{"api-version":"1.3"},"name":"demo","versions":["1.0"],"files":[
  {"filename":"demo-1.0.tar.gz","url":"../../f/demo-1.0.tar.gz","hashes":{"SHA256":"`+sum+`"},"requires-python":">=3.8","yanked":"reason","core-metadata":false,"size":12},
  {"filename":"demo-1.0-py3-none-any.whl","url":"https://cdn/demo-1.0-py3-none-any.whl","hashes":{},"yanked":false,"dist-info-metadata":{"sha256":"`+sum+`"}},
  {"filename":"demo-1.1-py3-none-any.whl","url":"x.whl","hashes":{},"core-metadata":true,"data-dist-info-metadata":{"sha256":"ff"}}
@@ -68,12 +68,12 @@ func TestParseJSON(t *testing.T) {
 		`{"meta":{"api-version":"1.0"},"files":[{"filename":"../x","url":"x"}]}`,
 		`{"meta":{"api-version":"1.0"},"files":[{"filename":"x","url":"x","core-metadata":"yes"}]}`,
 	} {
-		_, err := ParseJSON([]byte(bad), base)
+		_, err := ParsePage(strings.NewReader(bad), MediaTypeJSON, base)
 		assert.Error(t, err, bad)
 	}
-	_, err = ParsePage([]byte(`{}`), "application/vnd.pypi.simple.v2+json", base)
+	_, err = ParsePage(strings.NewReader(`{}`), "application/vnd.pypi.simple.v2+json", base)
 	assert.ErrorIs(t, err, ErrUnsupportedAPI)
-	_, err = ParsePage([]byte(`{}`), "application/octet-stream", base)
+	_, err = ParsePage(strings.NewReader(`{}`), "application/octet-stream", base)
 	assert.ErrorIs(t, err, ErrMalformedIndex)
 }
 
@@ -91,8 +91,8 @@ func TestWriteAndReadBack(t *testing.T) {
 	assert.NotContains(t, hb.String(), "dist-info-metadata")
 	assert.NotContains(t, jb.String(), "dist-info-metadata")
 	for _, got := range []func() (*Page, error){
-		func() (*Page, error) { return ParseHTML(hb.Bytes(), base) },
-		func() (*Page, error) { return ParseJSON(jb.Bytes(), base) },
+		func() (*Page, error) { return ParsePage(&hb, MediaTypeLegacyHTML, base) },
+		func() (*Page, error) { return ParsePage(&jb, MediaTypeJSON, base) },
 	} {
 		back, err := got()
 		require.NoError(t, err)
@@ -111,4 +111,12 @@ func TestWriteAndReadBack(t *testing.T) {
 	rb.Reset()
 	require.NoError(t, WriteRootHTML(&rb, []string{"b", "a"}))
 	assert.Contains(t, rb.String(), `<a href="a/">a</a>`)
+}
+
+func parseHTML(b []byte, base *url.URL) (*Page, error) {
+	return ParsePage(bytes.NewReader(b), MediaTypeLegacyHTML, base)
+}
+
+func parseJSON(b []byte, base *url.URL) (*Page, error) {
+	return ParsePage(bytes.NewReader(b), MediaTypeJSON, base)
 }

@@ -1,0 +1,86 @@
+// Command pypibench supports bench/pypi.sh: it serves one project with a generated page of
+// a given size (internal/pypitest.BigPage) on 127.0.0.1 and syncs it with pypi.Mirror into
+// a filesystem store, reporting the process's peak RSS, so that the memory a large page
+// costs is measured in a process of its own.
+//
+//	pypibench serve -size BYTES -format json|html   prints the index URL on stdout
+//	pypibench sync -url URL -store DIR              prints "files N", "seconds S", "maxrss-kb K"
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/airgapkit/airgap/internal/pypitest"
+	"github.com/airgapkit/airgap/pypi"
+	"github.com/airgapkit/airgap/pypi/wheel"
+	"github.com/airgapkit/airgap/store"
+	"github.com/airgapkit/airgap/store/fetch"
+)
+
+const project = "big"
+
+func main() {
+	if len(os.Args) < 2 {
+		log.Fatal("usage: pypibench serve|sync ...")
+	}
+	fl := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
+	size := fl.Int64("size", 60<<20, "serve: page size in bytes")
+	format := fl.String("format", "json", "serve: json or html")
+	url := fl.String("url", "", "sync: index URL")
+	storeDir := fl.String("store", "", "sync: store directory")
+	fl.Parse(os.Args[2:])
+	var err error
+	switch os.Args[1] {
+	case "serve":
+		err = serve(&pypitest.BigPage{Name: project, Size: *size, Format: *format})
+	case "sync":
+		err = syncOnce(*url, *storeDir)
+	default:
+		err = fmt.Errorf("unknown command %q", os.Args[1])
+	}
+	if err != nil {
+		log.Fatal(err)
+	}
+}
+
+func serve(p *pypitest.BigPage) error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	fmt.Printf("http://%s/simple/\n", ln.Addr())
+	return http.Serve(ln, p)
+}
+
+func syncOnce(url, dir string) error {
+	s, err := store.Open(dir)
+	if err != nil {
+		return err
+	}
+	m := &pypi.Mirror{
+		URL:          url,
+		Requirements: []string{project},
+		Targets:      []wheel.Target{{Python: "3.11", Platform: "manylinux_2_28_x86_64"}},
+		Store:        s,
+		Fetch:        &fetch.Client{Store: s, Retries: -1},
+	}
+	t0 := time.Now()
+	st, err := m.Sync(context.Background())
+	if err != nil {
+		return err
+	}
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return err
+	}
+	fmt.Printf("files %d\nseconds %.2f\nmaxrss-kb %d\n", st.Files, time.Since(t0).Seconds(), ru.Maxrss)
+	return nil
+}
