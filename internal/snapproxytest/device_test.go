@@ -113,22 +113,29 @@ func TestDeviceSendsWhatSnapdSends(t *testing.T) {
 // The device refuses what snapd refuses, and what would fail later in an air gap.
 func TestDeviceRefuses(t *testing.T) {
 	for name, mutate := range map[string]func(res, snap map[string]any){
-		"revision as string":    func(_, s map[string]any) { s["revision"] = "7" },
-		"no snap-id":            func(_, s map[string]any) { delete(s, "snap-id") },
-		"other name":            func(_, s map[string]any) { s["name"] = "other" },
-		"no epoch":              func(_, s map[string]any) { delete(s, "epoch") },
-		"no version":            func(_, s map[string]any) { delete(s, "version") },
-		"bad type":              func(_, s map[string]any) { s["type"] = "thing" },
-		"no download":           func(_, s map[string]any) { delete(s, "download") },
-		"download elsewhere":    func(_, s map[string]any) { s["download"].(map[string]any)["url"] = "https://api.snapcraft.io/dl/hello_7.snap" },
-		"relative download":     func(_, s map[string]any) { s["download"].(map[string]any)["url"] = "/dl/hello_7.snap" },
-		"upper-case sha3":       func(_, s map[string]any) { d := s["download"].(map[string]any); d["sha3-384"] = strings.ToUpper(d["sha3-384"].(string)) },
-		"wrong sha3":            func(_, s map[string]any) { s["download"].(map[string]any)["sha3-384"] = strings.Repeat("ab", 48) },
-		"wrong size":            func(_, s map[string]any) { s["download"].(map[string]any)["size"] = 10 },
-		"unknown instance-key":  func(r, _ map[string]any) { r["instance-key"] = "install-9" },
-		"refresh for install":   func(r, _ map[string]any) { r["result"] = "refresh" },
-		"no effective-channel":  func(r, _ map[string]any) { delete(r, "effective-channel") },
-		"error without name":    func(r, _ map[string]any) { r["result"], r["error"], r["name"] = "error", map[string]any{"code": "name-not-found"}, "" },
+		"revision as string": func(_, s map[string]any) { s["revision"] = "7" },
+		"no snap-id":         func(_, s map[string]any) { delete(s, "snap-id") },
+		"other name":         func(_, s map[string]any) { s["name"] = "other" },
+		"no epoch":           func(_, s map[string]any) { delete(s, "epoch") },
+		"no version":         func(_, s map[string]any) { delete(s, "version") },
+		"bad type":           func(_, s map[string]any) { s["type"] = "thing" },
+		"no download":        func(_, s map[string]any) { delete(s, "download") },
+		"download elsewhere": func(_, s map[string]any) {
+			s["download"].(map[string]any)["url"] = "https://api.snapcraft.io/dl/hello_7.snap"
+		},
+		"relative download": func(_, s map[string]any) { s["download"].(map[string]any)["url"] = "/dl/hello_7.snap" },
+		"upper-case sha3": func(_, s map[string]any) {
+			d := s["download"].(map[string]any)
+			d["sha3-384"] = strings.ToUpper(d["sha3-384"].(string))
+		},
+		"wrong sha3":           func(_, s map[string]any) { s["download"].(map[string]any)["sha3-384"] = strings.Repeat("ab", 48) },
+		"wrong size":           func(_, s map[string]any) { s["download"].(map[string]any)["size"] = 10 },
+		"unknown instance-key": func(r, _ map[string]any) { r["instance-key"] = "install-9" },
+		"refresh for install":  func(r, _ map[string]any) { r["result"] = "refresh" },
+		"no effective-channel": func(r, _ map[string]any) { delete(r, "effective-channel") },
+		"error without name": func(r, _ map[string]any) {
+			r["result"], r["error"], r["name"] = "error", map[string]any{"code": "name-not-found"}, ""
+		},
 		"error without a code":  func(r, _ map[string]any) { r["result"], r["error"] = "error", map[string]any{} },
 		"revision of elsewhere": func(_, s map[string]any) { s["revision"] = 8 },
 	} {
