@@ -278,6 +278,41 @@ func (m *SnapsMirror) Sync(ctx context.Context, env *Env) (Result, error) {
 		fmt.Sprintf("%d snaps (%d dependencies), %d assertions", st.Snaps, st.Dependencies, st.Assertions))}, nil
 }
 
+// DeviceSetup says how devices reach this mirror's store API when serve answers at base
+// (scheme://host:port; external_url, when set, instead): as a registered proxy store
+// when the published tree holds a store assertion, through the mirror as HTTPS proxy
+// with connect:.
+func (m *SnapsMirror) DeviceSetup(ctx context.Context, s store.Store, env *Env, base string) (snapproxy.DeviceSetup, error) {
+	if env.ExternalURL != "" {
+		base = env.ExternalURL
+	}
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" {
+		return snapproxy.DeviceSetup{}, fmt.Errorf("snaps/%s: %q is not a URL devices can reach", m.Name(), base)
+	}
+	d := snapproxy.DeviceSetup{StoreURL: strings.TrimSuffix(base, "/") + "/" + Ref(m)}
+	if m.Connect != nil {
+		d.ProxyURL = u.Scheme + "://" + u.Host
+	}
+	out, err := snapproxy.ReadOutput(ctx, s, Ref(m))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return d, err
+	default:
+		d.StoreID = out.Manifest.Store
+	}
+	return d, nil
+}
+
+// Warnings: a snaps mirror without connect: or store_assertion can only be side-loaded.
+func (m *SnapsMirror) Warnings() []string {
+	if m.Connect == nil && m.StoreAssertion == "" {
+		return []string{"snapd cannot refresh from this mirror (no connect: and no store_assertion): devices side-load install.sh"}
+	}
+	return nil
+}
+
 // Handler serves the files and the store API; the API's download URLs are made under
 // external_url when configured, else from the address the request arrived on.
 func (m *SnapsMirror) Handler(env *Env, prefix string) http.Handler {
