@@ -40,12 +40,11 @@ func ParseChannel(s, defaultTrack string) (Channel, error) {
 	if defaultTrack == "" {
 		defaultTrack = "latest"
 	}
-	if s == "" {
-		return Channel{Track: defaultTrack, Risk: "stable"}, nil
-	}
 	parts := strings.Split(s, "/")
 	var c Channel
 	switch {
+	case s == "":
+		c = Channel{Track: defaultTrack, Risk: "stable"}
 	case len(parts) > 3:
 		return Channel{}, fmt.Errorf("%w: channel %q has more than three parts", ErrMalformed, s)
 	case isRisk(parts[0]) && len(parts) <= 2:
