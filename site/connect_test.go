@@ -194,3 +194,23 @@ func TestConnectWithCurl(t *testing.T) {
 	require.Error(t, err)
 	assert.True(t, strings.Contains(string(out), "403"), string(out))
 }
+
+// TestConnectWithRealSnap: snapd's own store client (`snap download`, Debian's snapd),
+// with the mirror as its HTTPS proxy and the local CA as its only root, talks to
+// api.snapcraft.io through the tunnel: resolves, downloads (sha3-384 checked) and
+// fetches the assertions up to the test root, which it does not build in.
+func TestConnectWithRealSnap(t *testing.T) {
+	snap := testutil.RequireBinary(t, "snap", "snapd")
+	site := newSnapSite(t, ServeOptions{}, true)
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.pem")
+	require.NoError(t, os.WriteFile(ca, site.ca, 0o644))
+	out, err := testutil.RunErr(t, time.Minute, []string{"https_proxy=http://" + site.addr, "HTTPS_PROXY=", "no_proxy=", "NO_PROXY=",
+		"SSL_CERT_FILE=" + ca, "SSL_CERT_DIR=" + dir, "HOME=" + dir, "SNAPPY_FORCE_API_URL="}, snap, "download", "--target-directory="+dir, "maas")
+	require.Error(t, err, "the test root is not snapd's")
+	assert.Contains(t, out, `Fetching assertions for "maas"`)
+	assert.Contains(t, out, "circular assertions are not expected: account-key ("+site.root+")")
+	got, err := os.ReadFile(filepath.Join(dir, "maas_100.snap"))
+	require.NoError(t, err)
+	assert.Equal(t, snapproxytest.Content("maas", 100, "amd64", 0), got)
+}
