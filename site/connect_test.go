@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -213,4 +214,37 @@ func TestConnectWithRealSnap(t *testing.T) {
 	got, err := os.ReadFile(filepath.Join(dir, "maas_100.snap"))
 	require.NoError(t, err)
 	assert.Equal(t, snapproxytest.Content("maas", 100, "amd64", 0), got)
+}
+
+// With DNS pointing api.snapcraft.io at the mirror (hosts:), the store API answers at the
+// root of that host, and its download URLs stay on it.
+func TestSnapsTransparentHost(t *testing.T) {
+	up := snapproxytest.New(snapproxytest.Options{})
+	t.Cleanup(up.Close)
+	up.AddDemo()
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "root.assert"), up.TrustedKeys(), 0o644))
+	cfg, err := Parse(filepath.Join(dir, "airgap.yaml"), []byte("external_url: http://mirror.internal:8080\nsnaps:\n  - name: maas\n    url: "+up.URL()+
+		"\n    trusted_keys: root.assert\n    snaps: [{name: maas}]\n    architectures: [amd64]\nhosts:\n  api.snapcraft.io: snaps/maas\n"))
+	require.NoError(t, err)
+	env := cfg.Env(store.NewMemory(), nil, nil)
+	_, err = cfg.Mirrors.Snaps[0].Sync(context.Background(), env)
+	require.NoError(t, err)
+	srv := NewServer(cfg, env)
+	for host, want := range map[string]string{
+		"api.snapcraft.io":     `"url":"http://api.snapcraft.io/api/v1/snaps/download/`,
+		"mirror.internal:8080": `"url":"http://mirror.internal:8080/snaps/maas/api/v1/snaps/download/`,
+	} {
+		path := "/v2/snaps/info/maas"
+		if host != "api.snapcraft.io" {
+			path = "/snaps/maas" + path
+		}
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Host = host
+		req.Header.Set("Snap-Device-Series", "16")
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		require.Equal(t, http.StatusOK, rec.Code, host)
+		assert.Contains(t, rec.Body.String(), want, host)
+	}
 }

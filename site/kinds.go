@@ -313,11 +313,16 @@ func (m *SnapsMirror) Warnings() []string {
 	return nil
 }
 
-// Handler serves the files and the store API; the API's download URLs are made under
-// external_url when configured, else from the address the request arrived on.
+// Handler serves the files and the store API. Below /snaps/<name>/ the API's download
+// URLs are made under external_url when configured, else from the address the request
+// arrived on; at the root of a transparent host (hosts: api.snapcraft.io: snaps/<name>)
+// from that host, which route has matched against the configured names.
 func (m *SnapsMirror) Handler(env *Env, prefix string) http.Handler {
 	opts := []snapproxy.HandlerOption{snapproxy.WithBasePath(prefix)}
-	if env.ExternalURL != "" {
+	switch {
+	case prefix == "":
+		opts = append(opts, snapproxy.WithRequestHost())
+	case env.ExternalURL != "":
 		opts = append(opts, snapproxy.WithExternalURL(strings.TrimSuffix(env.ExternalURL, "/")+prefix))
 	}
 	return snapproxy.NewHandler(env.Store, Ref(m), opts...)

@@ -25,8 +25,9 @@ const StoreVersion = 55
 type HandlerOption func(*apiOptions)
 
 type apiOptions struct {
-	external string
-	basePath string
+	external    string
+	basePath    string
+	requestHost bool
 }
 
 // WithExternalURL sets the URL devices reach the store API at, mount prefix included
@@ -43,6 +44,14 @@ func WithExternalURL(u string) HandlerOption {
 // ("/snaps/maas"), for the download URLs made without WithExternalURL.
 func WithBasePath(p string) HandlerOption {
 	return func(o *apiOptions) { o.basePath = strings.TrimRight("/"+strings.Trim(p, "/"), "/") }
+}
+
+// WithRequestHost makes the download URLs from the request's Host (and TLS state), for a
+// handler that answers at the root of host names the server has already matched against
+// a configured list (DNS pointing api.snapcraft.io at the mirror), where the Host header
+// can only name one of them.
+func WithRequestHost() HandlerOption {
+	return func(o *apiOptions) { o.requestHost = true }
 }
 
 // NewStoreHandler serves the Snap Store API that snapd speaks, answered from the
@@ -139,6 +148,13 @@ func (a *storeAPI) catalog(w http.ResponseWriter, r *http.Request) (*catalog, bo
 func (a *storeAPI) publicURL(r *http.Request) string {
 	if a.opts.external != "" {
 		return a.opts.external
+	}
+	if a.opts.requestHost && r.Host != "" {
+		u := url.URL{Scheme: "http", Host: r.Host, Path: a.opts.basePath}
+		if r.TLS != nil {
+			u.Scheme = "https"
+		}
+		return u.String()
 	}
 	addr, ok := r.Context().Value(http.LocalAddrContextKey).(*net.TCPAddr)
 	if !ok {
