@@ -54,6 +54,26 @@ func (w *apiWorld) sync(t *testing.T) {
 	require.NoError(t, err)
 }
 
+// refresh posts a refresh request as snapd would and returns the status and results.
+func (w *apiWorld) refresh(t *testing.T, body any) (int, []map[string]any) {
+	t.Helper()
+	b, err := json.Marshal(body)
+	require.NoError(t, err)
+	req, _ := http.NewRequest(http.MethodPost, w.base+"/v2/snaps/refresh", bytes.NewReader(b))
+	for k, v := range map[string]string{"User-Agent": "snapd/2.66", "Snap-Device-Series": "16", "Snap-Device-Architecture": "amd64",
+		"Content-Type": "application/json", "Snap-Device-Capabilities": "default-tracks"} {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var res struct {
+		Results []map[string]any `json:"results"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&res))
+	return resp.StatusCode, res.Results
+}
+
 // newDevice trusts the test store's root, as snapd trusts Canonical's, and verifies every
 // download's assertions with it.
 func (w *apiWorld) newDevice(arch string) *snapproxytest.Device {
@@ -93,6 +113,14 @@ func TestAPIInstallAndRefresh(t *testing.T) {
 	changed, err = old.Refresh(ctx)
 	require.NoError(t, err)
 	assert.Empty(t, changed, "nothing newer: no action")
+	// The store gives no result for a snap with nothing newer.
+	id := snapproxytest.SnapID("maas")
+	status, results := w.refresh(t, map[string]any{
+		"context": []any{map[string]any{"snap-id": id, "instance-key": id, "revision": 110, "tracking-channel": "3.5/stable",
+			"epoch": map[string]any{"read": []int{0}, "write": []int{0}}}},
+		"actions": []any{map[string]any{"action": "refresh", "instance-key": id, "snap-id": id}}, "fields": []string{"revision"}})
+	assert.Equal(t, http.StatusOK, status)
+	assert.Empty(t, results)
 
 	other := w.newDevice("arm64")
 	in, err = other.Install(ctx, "maas", "3.4/stable", 0)
