@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -54,19 +53,30 @@ func (w *apiWorld) sync(t *testing.T) {
 	require.NoError(t, err)
 }
 
-// refresh posts a refresh request as snapd would and returns the status and results.
-func (w *apiWorld) refresh(t *testing.T, body any) (int, []map[string]any) {
+// post sends a refresh request body with snapd's headers, h overriding them ("" : left
+// out).
+func (w *apiWorld) post(t *testing.T, body []byte, h map[string]string) *http.Response {
 	t.Helper()
-	b, err := json.Marshal(body)
-	require.NoError(t, err)
-	req, _ := http.NewRequest(http.MethodPost, w.base+"/v2/snaps/refresh", bytes.NewReader(b))
+	req, _ := http.NewRequest(http.MethodPost, w.base+"/v2/snaps/refresh", bytes.NewReader(body))
 	for k, v := range map[string]string{"User-Agent": "snapd/2.66", "Snap-Device-Series": "16", "Snap-Device-Architecture": "amd64",
 		"Content-Type": "application/json", "Snap-Device-Capabilities": "default-tracks"} {
 		req.Header.Set(k, v)
 	}
+	for k, v := range h {
+		req.Header.Set(k, v)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
-	defer resp.Body.Close()
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+// refresh posts a refresh request and returns the status and results.
+func (w *apiWorld) refresh(t *testing.T, body any) (int, []map[string]any) {
+	t.Helper()
+	b, err := json.Marshal(body)
+	require.NoError(t, err)
+	resp := w.post(t, b, nil)
 	var res struct {
 		Results []map[string]any `json:"results"`
 	}
@@ -379,20 +389,7 @@ func TestAPIServesCanonicalChain(t *testing.T) {
 // The API refuses what a store refuses as a whole, with the store's error list.
 func TestAPIRefusesBadRequests(t *testing.T) {
 	w := newAPIWorld(t, SnapSpec{Name: "maas"})
-	post := func(body string, h map[string]string) *http.Response {
-		req, _ := http.NewRequest(http.MethodPost, w.base+"/v2/snaps/refresh", strings.NewReader(body))
-		for k, v := range map[string]string{"User-Agent": "snapd/2.66", "Snap-Device-Series": "16", "Snap-Device-Architecture": "amd64",
-			"Content-Type": "application/json"} {
-			req.Header.Set(k, v)
-		}
-		for k, v := range h {
-			req.Header.Set(k, v)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		t.Cleanup(func() { resp.Body.Close() })
-		return resp
-	}
+	post := func(body string, h map[string]string) *http.Response { return w.post(t, []byte(body), h) }
 	ok := `{"context":[],"actions":[{"action":"install","instance-key":"install-1","name":"maas","epoch":null}],"fields":["revision"]}`
 	resp := post(ok, nil)
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
@@ -446,22 +443,12 @@ func TestAPIFetchAssertions(t *testing.T) {
 		if ifNewer != nil {
 			a["if-newer-than"] = *ifNewer
 		}
-		body, _ := json.Marshal(map[string]any{"context": []any{}, "fields": []string{},
+		status, results := w.refresh(t, map[string]any{"context": []any{}, "fields": []string{},
 			"actions":               []any{map[string]any{"action": "fetch-assertions", "key": "g1", "assertions": []any{a}}},
 			"assertion-max-formats": map[string]int{"snap-declaration": 6}})
-		req, _ := http.NewRequest(http.MethodPost, w.base+"/v2/snaps/refresh", bytes.NewReader(body))
-		req.Header.Set("User-Agent", "snapd")
-		req.Header.Set("Snap-Device-Series", "16")
-		req.Header.Set("Snap-Device-Architecture", "amd64")
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		var res struct {
-			Results []map[string]any `json:"results"`
-		}
-		require.NoError(t, json.NewDecoder(resp.Body).Decode(&res))
-		require.Len(t, res.Results, 1)
-		return res.Results[0]
+		require.Equal(t, http.StatusOK, status)
+		require.Len(t, results, 1)
+		return results[0]
 	}
 	r := ask(nil, decl.Header("snap-id"))
 	urls := r["assertion-stream-urls"].([]any)

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,24 +16,6 @@ import (
 	"github.com/airgapkit/airgap/internal/snapproxytest"
 	"github.com/airgapkit/airgap/internal/testutil"
 )
-
-// lockedBuffer is a buffer the serving goroutine writes while the test reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestServeSnapStore: serve prints, per snaps mirror, the commands that point a device's
 // snapd at it; through the mirror as HTTPS proxy, real curl trusting only the local CA
@@ -58,7 +39,13 @@ func TestServeSnapStore(t *testing.T) {
 	mustRun(t, "--config", cfg, "sync")
 
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &lockedBuffer{}
+	var buf bytes.Buffer
+	out := &syncWriter{w: &buf}
+	printedSoFar := func() string {
+		out.mu.Lock()
+		defer out.mu.Unlock()
+		return buf.String()
+	}
 	done := make(chan error, 1)
 	go func() {
 		root := newRoot()
@@ -70,8 +57,8 @@ func TestServeSnapStore(t *testing.T) {
 		cancel()
 		require.NoError(t, <-done)
 	}()
-	require.Eventually(t, func() bool { return strings.Contains(out.String(), "proxy.https") }, 30*time.Second, 50*time.Millisecond)
-	printed := out.String()
+	require.Eventually(t, func() bool { return strings.Contains(printedSoFar(), "proxy.https") }, 30*time.Second, 50*time.Millisecond)
+	printed := printedSoFar()
 	assert.Contains(t, printed, "snaps/maas: snapd refreshes from http://"+addr+"/snaps/maas")
 	assert.Contains(t, printed, `snap set system store-certs.airgap="$(cat ca.pem)"`)
 	assert.Contains(t, printed, "snap set system proxy.https=http://"+addr+"\n")
