@@ -134,12 +134,20 @@ func TestConnectRefusesOtherHosts(t *testing.T) {
 	require.Error(t, err)
 }
 
-// Without connect: CONNECT is not offered at all.
+// Without connect: CONNECT is not offered at all, and status says snapd cannot refresh
+// from the mirror.
 func TestConnectNotConfigured(t *testing.T) {
 	site := newSnapSite(t, ServeOptions{}, false)
 	_, err := site.client(t).Get("https://api.snapcraft.io/v2/snaps/info/maas")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "Method Not Allowed")
+	for _, connect := range []bool{false, true} {
+		m := &SnapsMirror{}
+		if connect {
+			m.Connect = &SnapsConnect{CACert: "c", CAKey: "k"}
+		}
+		assert.Equal(t, !connect, len(m.Warnings()) == 1, "connect %v", connect)
+	}
 }
 
 // connectTo opens a tunnel and returns the connection after the 200.
