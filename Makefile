@@ -13,9 +13,15 @@ OCI_CONFORMANCE_VERSION ?= v0.0.0-20260831232431-97274622c111
 OCI_CONFORMANCE_BIN     ?= $(HOME)/.cache/airgap/bin/oci-conformance-$(OCI_CONFORMANCE_VERSION)
 export OCI_CONFORMANCE_BIN
 
-.PHONY: check deps minio conformance fmt vet test bench fuzz demo
+# snapd's own store client (`snap download`) for the snapproxy and site real-client
+# tests: Debian's snapd package unpacked into a cache, not installed (installing it
+# would pull in systemd and udev).
+SNAPD_DIR ?= $(HOME)/.cache/airgap/snapd
+export PATH := $(SNAPD_DIR)/usr/bin:$(PATH)
 
-check: deps minio conformance fmt vet test
+.PHONY: check deps minio conformance snapd fmt vet test bench fuzz demo
+
+check: deps minio conformance snapd fmt vet test
 
 # Install the real clients the integration tests drive (Debian packages listed in
 # .ci/packages) when any is missing. Needs root; otherwise the tests that need a missing
@@ -29,6 +35,12 @@ deps:
 		else \
 			echo "not root: cannot install" $$missing "(tests that need them will skip)"; \
 		fi; \
+	fi
+
+snapd:
+	@if [ ! -x "$(SNAPD_DIR)/usr/bin/snap" ]; then \
+		echo "unpacking Debian's snapd (once; cached in $(SNAPD_DIR))"; \
+		tmp=$$(mktemp -d) && (cd "$$tmp" && apt-get download -qq snapd) && mkdir -p "$(SNAPD_DIR)" && dpkg-deb -x "$$tmp"/snapd_*.deb "$(SNAPD_DIR)" && rm -rf "$$tmp"; \
 	fi
 
 minio:

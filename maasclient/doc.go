@@ -31,4 +31,10 @@
 // the apt mirror holds (AptArchive.Disabled), the import is waited for, and only then
 // do the commissioning and default releases move and the selections not asked for go
 // (MAAS up to 3.6 refuses to remove the commissioning release's selection).
+//
+// ConfigureSnapProxy points the machines' snapd at an airgap mirror's Snap Store API with
+// what MAAS offers: its HTTP proxy settings, which the cloud-init MAAS gives a machine
+// turns into `snap set system proxy.http/proxy.https`. MAAS has no setting for snapd's
+// trusted CA, for a proxy store (proxy.store) or for the controllers' own snapd; the
+// call returns the cloud-init user-data and the commands that do those.
 package maasclient

@@ -10,7 +10,10 @@
 // each publishing atomically on its own. [NewServer] serves every mirror under
 // /<kind>/<name>/, the first OCI mirror's registry API at /v2/, and the transparent hosts
 // of Config.Hosts at their upstream paths, by Host header or as an HTTP proxy (refusing any
-// other host: the inside never fetches upstream). [Config.Status], [WriteInventory],
+// other host: the inside never fetches upstream), and, for snaps mirrors with connect:,
+// CONNECT tunnels to api.snapcraft.io whose TLS it terminates with certificates of the
+// local CA, so that snapd refreshes from the mirror with only proxy.https and
+// store-certs set. [Config.Status], [WriteInventory],
 // [Config.WriteDNS] and [WriteEndpoints] tell an operator what is held, what to renew and
 // what to open or point where.
 //

@@ -230,9 +230,24 @@ func (m *GalaxyMirror) Handler(env *Env, prefix string) http.Handler {
 	return galaxy.NewHandler(env.Store, Ref(m), opts...)
 }
 
-// SnapsMirror is a `snaps:` entry: snapproxy.Mirror.
+// SnapsMirror is a `snaps:` entry: snapproxy.Mirror, whose tree serve answers as a Snap
+// Store (see snapproxy.NewHandler) below /snaps/<name>/, and, with connect:, inside
+// CONNECT tunnels to the Snap Store's own hosts.
 type SnapsMirror struct {
 	snapproxy.Mirror `yaml:",inline"`
+	// Connect makes serve answer CONNECT for api.snapcraft.io and *.snapcraftcontent.com
+	// (`snap set system proxy.https=http://mirror:PORT` on a device), terminating the
+	// tunnel's TLS with a certificate of this CA for the host asked for, and serving this
+	// mirror's store API inside. Devices trust the CA with
+	// `snap set system store-certs.airgap="$(cat ca.pem)"`.
+	Connect *SnapsConnect `yaml:"connect"`
+}
+
+// SnapsConnect names the local CA (`airgap tls ca`) that signs the certificates of the
+// tunnels.
+type SnapsConnect struct {
+	CACert string `yaml:"ca_cert"`
+	CAKey  string `yaml:"ca_key"`
 }
 
 func (m *SnapsMirror) Kind() string { return "snaps" }
@@ -244,12 +259,16 @@ func (m *SnapsMirror) Validate() error {
 	if m.TrustedKeys == "" && !m.InsecureSkipSignature {
 		return errors.New("trusted_keys is required: the root account-key the store's assertions chain to")
 	}
+	if m.Connect != nil && (m.Connect.CACert == "" || m.Connect.CAKey == "") {
+		return errors.New("connect needs ca_cert and ca_key: the local CA that signs the tunnels' certificates")
+	}
 	return nil
 }
 
 func (m *SnapsMirror) Sync(ctx context.Context, env *Env) (Result, error) {
 	mm := m.Mirror
 	mm.TrustedKeys = env.resolve(mm.TrustedKeys)
+	mm.StoreAssertion = env.resolve(mm.StoreAssertion)
 	mm.Store, mm.Fetch, mm.Logger = env.Store, env.Fetch, env.Logger
 	st, err := mm.Sync(ctx)
 	if err != nil {
@@ -259,8 +278,54 @@ func (m *SnapsMirror) Sync(ctx context.Context, env *Env) (Result, error) {
 		fmt.Sprintf("%d snaps (%d dependencies), %d assertions", st.Snaps, st.Dependencies, st.Assertions))}, nil
 }
 
+// DeviceSetup says how devices reach this mirror's store API when serve answers at base
+// (scheme://host:port; external_url, when set, instead): as a registered proxy store
+// when the published tree holds a store assertion, through the mirror as HTTPS proxy
+// with connect:.
+func (m *SnapsMirror) DeviceSetup(ctx context.Context, s store.Store, env *Env, base string) (snapproxy.DeviceSetup, error) {
+	if env.ExternalURL != "" {
+		base = env.ExternalURL
+	}
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" {
+		return snapproxy.DeviceSetup{}, fmt.Errorf("snaps/%s: %q is not a URL devices can reach", m.Name(), base)
+	}
+	d := snapproxy.DeviceSetup{StoreURL: strings.TrimSuffix(base, "/") + "/" + Ref(m)}
+	if m.Connect != nil {
+		d.ProxyURL = u.Scheme + "://" + u.Host
+	}
+	out, err := snapproxy.ReadOutput(ctx, s, Ref(m))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return d, err
+	default:
+		d.StoreID = out.Manifest.Store
+	}
+	return d, nil
+}
+
+// Warnings: a snaps mirror without connect: or store_assertion can only be side-loaded.
+func (m *SnapsMirror) Warnings() []string {
+	if m.Connect == nil && m.StoreAssertion == "" {
+		return []string{"snapd cannot refresh from this mirror (no connect: and no store_assertion): devices side-load install.sh"}
+	}
+	return nil
+}
+
+// Handler serves the files and the store API. Below /snaps/<name>/ the API's download
+// URLs are made under external_url when configured, else from the address the request
+// arrived on; at the root of a transparent host (hosts: api.snapcraft.io: snaps/<name>)
+// from that host, which route has matched against the configured names.
 func (m *SnapsMirror) Handler(env *Env, prefix string) http.Handler {
-	return snapproxy.NewHandler(env.Store, Ref(m))
+	opts := []snapproxy.HandlerOption{snapproxy.WithBasePath(prefix)}
+	switch {
+	case prefix == "":
+		opts = append(opts, snapproxy.WithRequestHost())
+	case env.ExternalURL != "":
+		opts = append(opts, snapproxy.WithExternalURL(strings.TrimSuffix(env.ExternalURL, "/")+prefix))
+	}
+	return snapproxy.NewHandler(env.Store, Ref(m), opts...)
 }
 
 // summary is what most kinds print: their counts, then what was fetched.

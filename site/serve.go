@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/airgapkit/airgap/store"
@@ -29,6 +30,11 @@ type Server struct {
 	hosts   map[string][]mount // lower-case host name -> mounts, longest prefix first
 	self    map[string]bool    // host names that are the mirror itself (external_url)
 	metrics *metrics
+
+	// The CONNECT tunnels to the Snap Store's hosts, set up at the first CONNECT.
+	tunnelOnce sync.Once
+	tunnels    *tunnels
+	tunnelErr  error
 }
 
 // mount is one mirror answering below a path prefix ("" for the whole host).
@@ -70,10 +76,13 @@ func NewServer(cfg *Config, env *Env) *Server {
 	return s
 }
 
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.logged(w, r, s.route) }
+
+// logged runs h and writes the access log line.
+func (s *Server) logged(w http.ResponseWriter, r *http.Request, h http.HandlerFunc) {
 	start := time.Now()
 	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
-	s.route(rec, r)
+	h(rec, r)
 	s.env.Logger.LogAttrs(r.Context(), slog.LevelInfo, "http",
 		slog.String("remote", r.RemoteAddr), slog.String("method", r.Method), slog.String("host", r.Host),
 		slog.String("path", r.URL.RequestURI()), slog.Int("status", rec.status), slog.Int64("bytes", rec.bytes),
@@ -82,7 +91,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodConnect {
-		refuse(w, http.StatusMethodNotAllowed, "CONNECT is not offered: ask for http:// URLs of a mirrored host")
+		s.connect(w, r)
 		return
 	}
 	host := hostOnly(r.Host)

@@ -82,20 +82,10 @@ func (a *Assertion) Content() []byte { return a.content }
 func (a *Assertion) Raw() []byte { return a.raw }
 
 // PrimaryKey returns the values that name the assertion in
-// /v2/assertions/{type}/{keys}, for the types a snap download needs.
-func (a *Assertion) PrimaryKey() []string {
-	switch a.Type() {
-	case "account-key":
-		return []string{a.Header("public-key-sha3-384")}
-	case "account":
-		return []string{a.Header("account-id")}
-	case "snap-declaration":
-		return []string{a.Header("series"), a.Header("snap-id")}
-	case "snap-revision":
-		return []string{a.Header("snap-sha3-384")}
-	}
-	return nil
-}
+// /v2/assertions/{type}/{keys}: its primary-key headers in order, a trailing one that
+// holds its default (snap-revision's provenance "global-upload") left out; nil for a type
+// whose key is not known or when a key header is missing.
+func (a *Assertion) PrimaryKey() []string { return primaryKey(a) }
 
 // String names the assertion by type and primary key.
 func (a *Assertion) String() string {

@@ -18,13 +18,31 @@
 // when none is named, nothing for "none"), content plugs' default-providers, and snapd,
 // which snapd >= 2.66 installs first on a classic system that lacks it.
 //
+// Several specs may name one snap (two channels, a pinned revision), and SnapSpec.Keep
+// holds the last N revisions a channel had across syncs, taken from the published tree,
+// so that a device on an older revision refreshes to the newest held one.
+// Mirror.Assertions carries more assertions (validation sets, models, account-keys) with
+// their chains; Mirror.StoreAssertion the Canonical-signed store assertion of a proxy
+// store registered for the mirror.
+//
 // The published ref "snaps/<name>" holds, for each snap revision, the pair that
 // `snap download` writes, NAME_REV.snap and NAME_REV.assert (assertions in the order
 // `snap ack` needs them: account-keys, accounts, snap-declaration, snap-revision), a
-// manifest.json, and install.sh which acks and installs everything in order: snapd, bases,
-// content providers, applications (mapping `uname -m` to the dpkg architecture, with
-// --classic or --devmode as the snap's confinement requires). NewHandler serves that tree;
-// ReadOutput parses it back; Inventory lists its snaps as store.Items (an SBOM's entries).
+// manifest.json (with each revision's channel releases, snap.yaml and the snaps' default
+// tracks), install.sh which acks and installs everything in order: snapd, bases, content
+// providers, applications (mapping `uname -m` to the dpkg architecture, with --classic or
+// --devmode as the snap's confinement requires), and assertions.assert, store.assert and
+// roots.assert when there is something to put in them. ReadOutput parses the tree back;
+// Inventory lists its snaps as store.Items (an SBOM's entries).
+//
+// NewHandler serves that tree, and below /v2/ and /api/v1/ the Snap Store API that an
+// unmodified snapd speaks (NewStoreHandler: refresh with install, refresh, download and
+// fetch-assertions actions, info, find, assertions, downloads with Range, device
+// sessions), answered from the published trees only, never upstream, with the error
+// results the store gives for what is not held. A device points snapd at it either as a
+// registered proxy store (snap ack the store assertion, snap set system
+// proxy.store=ID) or through the mirror as HTTPS proxy for api.snapcraft.io with the
+// local CA's certificates (site's connect:); DeviceSetup prints the commands.
 //
 // A sync publishes through store.Update: nothing when the tree is the one published
 // under the same trust (the trusted root keys, Trust.Digest, and InsecureSkipSignature),

@@ -2,7 +2,10 @@ package snapproxy_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 
 	"github.com/airgapkit/airgap/internal/snapproxytest"
@@ -89,4 +92,59 @@ func ExampleInventory() {
 	// Output:
 	// hello 2.10 hello_42.snap true
 	// true
+}
+
+// Answer snapd's refresh endpoint from a mirror: the install of a snap by channel gets
+// the held revision, with a download URL on the mirror.
+func ExampleNewStoreHandler() {
+	ctx := context.Background()
+	upstream := snapproxytest.New(snapproxytest.Options{})
+	defer upstream.Close()
+	upstream.Add(snapproxytest.Snap{Name: "hello", Revision: 42, Channels: []string{"latest/stable"}})
+	trust, err := snapproxy.ParseTrust(upstream.TrustedKeys())
+	if err != nil {
+		panic(err)
+	}
+	s := store.NewMemory()
+	m := &snapproxy.Mirror{Name: "tools", URL: upstream.URL(), Store: s, Trust: trust, NoDependencies: true,
+		Snaps: []snapproxy.SnapSpec{{Name: "hello", Channel: "stable"}}}
+	if _, err := m.Sync(ctx); err != nil {
+		panic(err)
+	}
+	api := httptest.NewServer(snapproxy.NewStoreHandler(s, []string{m.Ref()}, snapproxy.WithExternalURL("http://mirror.internal:8080/snaps/tools")))
+	defer api.Close()
+
+	body := `{"context": [], "fields": ["revision", "download"],
+	  "actions": [{"action": "install", "instance-key": "install-1", "name": "hello", "channel": "stable", "epoch": null}]}`
+	req, _ := http.NewRequest(http.MethodPost, api.URL+"/v2/snaps/refresh", strings.NewReader(body))
+	for k, v := range map[string]string{"Content-Type": "application/json", "User-Agent": "snapd/2.66",
+		"Snap-Device-Series": "16", "Snap-Device-Architecture": "amd64"} {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		panic(err)
+	}
+	defer resp.Body.Close()
+	var res struct {
+		Results []struct {
+			Result           string `json:"result"`
+			EffectiveChannel string `json:"effective-channel"`
+			Snap             struct {
+				Revision int `json:"revision"`
+				Download struct {
+					URL string `json:"url"`
+				} `json:"download"`
+			} `json:"snap"`
+		} `json:"results"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
+		panic(err)
+	}
+	r := res.Results[0]
+	fmt.Println(r.Result, r.EffectiveChannel, r.Snap.Revision)
+	fmt.Println(r.Snap.Download.URL)
+	// Output:
+	// install latest/stable 42
+	// http://mirror.internal:8080/snaps/tools/api/v1/snaps/download/Jmd1SXtQXC5sG46ZdMMT3nmGNHzrIRgO_42.snap
 }

@@ -3,6 +3,7 @@ package snapproxy
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
@@ -10,15 +11,18 @@ import (
 )
 
 // NewHandler serves the snapshot published under ref (for example "snaps/maas"): every
-// file by its path (NAME_REV.snap, NAME_REV.assert, manifest.json, install.sh), and the
-// current pair of a snap by name: /NAME.snap and /NAME.assert, with ?arch=ARCH when the
-// mirror holds several architectures of it (default amd64, or the only one).
-func NewHandler(s store.Store, ref string) http.Handler {
-	return &handler{live: &store.Live{Store: s, Ref: ref}}
+// file by its path (NAME_REV.snap, NAME_REV.assert, manifest.json, install.sh), the pair
+// install.sh installs of a snap by name: /NAME.snap and /NAME.assert, with ?arch=ARCH
+// when the mirror holds several architectures of it (default amd64, or the only one),
+// and below /v2/ and /api/v1/ the Snap Store API of NewStoreHandler, so that the
+// mirror's URL is a store snapd refreshes from.
+func NewHandler(s store.Store, ref string, opts ...HandlerOption) http.Handler {
+	return &handler{live: &store.Live{Store: s, Ref: ref}, api: NewStoreHandler(s, []string{ref}, opts...)}
 }
 
 type handler struct {
 	live *store.Live
+	api  http.Handler
 
 	mu     sync.Mutex
 	record store.Digest
@@ -26,6 +30,10 @@ type handler struct {
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if isAPIPath(r.URL.Path) {
+		h.api.ServeHTTP(w, r)
+		return
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -107,19 +115,30 @@ func pick(man *Manifest, name, arch string) (ManifestSnap, bool) {
 			found = append(found, s)
 		}
 	}
-	if arch == "" && len(found) == 1 {
-		return found[0], true
-	}
 	if arch == "" {
-		arch = "amd64"
+		var archs []string
+		for _, s := range found {
+			archs = append(archs, s.Architectures...)
+		}
+		slices.Sort(archs)
+		if archs = slices.Compact(archs); len(archs) == 1 {
+			arch = archs[0]
+		} else {
+			arch = "amd64"
+		}
 	}
+	// The revision install.sh installs; else the newest.
 	var best ManifestSnap
 	ok := false
 	for _, s := range found {
-		for _, a := range s.Architectures {
-			if a == arch && (!ok || s.Revision > best.Revision) {
-				best, ok = s, true
-			}
+		if !slices.Contains(s.Architectures, arch) {
+			continue
+		}
+		if slices.Contains(man.Install[arch], strings.TrimSuffix(s.File, ".snap")) {
+			return s, true
+		}
+		if !ok || s.Revision > best.Revision {
+			best, ok = s, true
 		}
 	}
 	return best, ok

@@ -36,8 +36,18 @@ type Manifest struct {
 	Name     string         `json:"name"`
 	StoreURL string         `json:"store_url"`
 	Snaps    []ManifestSnap `json:"snaps"`
-	// Install maps an architecture to the file stems (NAME_REV) in install order.
+	// Install maps an architecture to the file stems (NAME_REV) in install order: one
+	// revision per snap (that of the first spec naming it), older ones held by Keep left
+	// out.
 	Install map[string][]string `json:"install"`
+	// DefaultTracks are the snaps' default tracks as the store revealed them: what a
+	// request without a track gets.
+	DefaultTracks map[string]string `json:"default_tracks,omitempty"`
+	// Assertions is the file holding Mirror.Assertions with their chains (AssertionsFile),
+	// "" when none are configured.
+	Assertions string `json:"assertions,omitempty"`
+	// Store is the id of the store assertion in StoreFile, "" when none.
+	Store string `json:"store,omitempty"`
 }
 
 // ManifestSnap is one snap revision of a mirror.
@@ -61,6 +71,16 @@ type ManifestSnap struct {
 	Class      string   `json:"class"`
 	Requested  bool     `json:"requested"`
 	RequiredBy []string `json:"required_by,omitempty"`
+	// Releases are the channels and architectures whose current revision this was at
+	// the sync: the channel map the store API serves. Revisions held by Keep have none.
+	Releases []Release `json:"releases,omitempty"`
+	// SnapYAML is the snap.yaml the store gave (epoch, summary, architectures, plugs).
+	SnapYAML string `json:"snap_yaml,omitempty"`
+	// PublisherUsername and PublisherDisplayName name the publisher account.
+	PublisherUsername    string `json:"publisher_username,omitempty"`
+	PublisherDisplayName string `json:"publisher_display_name,omitempty"`
+	// Created is the snap-revision assertion's timestamp: when the store got the revision.
+	Created string `json:"created,omitempty"`
 }
 
 func classOf(e *entry, providers map[string]bool) string {
@@ -75,8 +95,11 @@ func classOf(e *entry, providers map[string]bool) string {
 	return ClassApp
 }
 
-func buildManifest(m *Mirror, entries []*entry, files map[string]*pair) *Manifest {
+func buildManifest(m *Mirror, entries []*entry, files map[string]*pair, tracks map[string]string) *Manifest {
 	man := &Manifest{Name: m.Name, StoreURL: (&Client{BaseURL: m.storeURL()}).base(), Install: map[string][]string{}}
+	if len(tracks) > 0 {
+		man.DefaultTracks = tracks
+	}
 	providers := map[string]map[string]bool{}
 	for _, e := range entries {
 		if providers[e.arch] == nil {
@@ -94,28 +117,40 @@ func buildManifest(m *Mirror, entries []*entry, files map[string]*pair) *Manifes
 	for _, e := range entries {
 		f := e.file()
 		cls := classOf(e, providers[e.arch])
-		perArch[e.arch] = append(perArch[e.arch], ordered{cls, e.details.Name, f})
-		if ms := byFile[f]; ms != nil {
-			ms.Architectures = append(ms.Architectures, e.arch)
-			ms.Requested = ms.Requested || e.requested
-			ms.RequiredBy = uniq(append(ms.RequiredBy, e.requiredBy...))
-			if classRank[cls] < classRank[ms.Class] {
-				ms.Class = cls
-			}
-			continue
+		if e.install {
+			perArch[e.arch] = append(perArch[e.arch], ordered{cls, e.details.Name, f})
 		}
-		byFile[f] = &ManifestSnap{
-			Name: e.details.Name, SnapID: e.details.SnapID, Revision: e.details.Revision, Version: e.details.Version,
-			Type: e.yaml.Type, Base: e.yaml.Base, Confinement: e.yaml.Confinement, Channel: e.channel,
-			Architectures: []string{e.arch}, File: f + ".snap", Assert: f + ".assert",
-			SHA3_384: e.details.Download.SHA3_384, Size: files[f].snap.Size, Publisher: e.details.Publisher.ID,
-			Class: cls, Requested: e.requested, RequiredBy: append([]string(nil), e.requiredBy...),
+		ms := byFile[f]
+		if ms == nil {
+			ms = &ManifestSnap{
+				Name: e.details.Name, SnapID: e.details.SnapID, Revision: e.details.Revision, Version: e.details.Version,
+				Type: e.yaml.Type, Base: e.yaml.Base, Confinement: e.yaml.Confinement, Channel: e.channel,
+				File: f + ".snap", Assert: f + ".assert",
+				SHA3_384: e.details.Download.SHA3_384, Size: files[f].snap.Size, Publisher: e.details.Publisher.ID,
+				Class: cls, SnapYAML: e.details.SnapYAML, PublisherUsername: e.details.Publisher.Username,
+				PublisherDisplayName: e.details.Publisher.DisplayName, Created: files[f].created,
+			}
+			byFile[f] = ms
+		}
+		ms.Architectures = append(ms.Architectures, e.arch)
+		ms.Requested = ms.Requested || e.requested
+		ms.RequiredBy = append(ms.RequiredBy, e.requiredBy...)
+		if classRank[cls] < classRank[ms.Class] {
+			ms.Class = cls
+		}
+		for _, ch := range e.releases {
+			ms.Releases = append(ms.Releases, Release{Architecture: e.arch, Channel: ch})
 		}
 	}
 	for _, ms := range byFile {
 		sort.Strings(ms.Architectures)
+		ms.Architectures = uniq(ms.Architectures)
 		sort.Strings(ms.RequiredBy)
 		ms.RequiredBy = uniq(ms.RequiredBy)
+		sort.Slice(ms.Releases, func(i, j int) bool {
+			a, b := ms.Releases[i], ms.Releases[j]
+			return a.Channel < b.Channel || a.Channel == b.Channel && a.Architecture < b.Architecture
+		})
 		man.Snaps = append(man.Snaps, *ms)
 	}
 	sort.Slice(man.Snaps, func(i, j int) bool { return man.Snaps[i].File < man.Snaps[j].File })

@@ -9,7 +9,9 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -144,6 +146,7 @@ func (k *accountKey) checkSignature(a *Assertion) error {
 // Trust holds the trusted root account-keys and verifies assertions against them.
 type Trust struct {
 	roots  map[string]*accountKey
+	raw    []*Assertion // the root account-key assertions, by key id
 	digest store.Digest
 	// Now gives the time keys must be valid at (nil: time.Now).
 	Now func() time.Time
@@ -153,6 +156,7 @@ type Trust struct {
 // signatures are not checked: they are the anchor). Keys must be RSA (ErrUnsupportedKey).
 func NewTrust(roots ...*Assertion) (*Trust, error) {
 	t := &Trust{roots: map[string]*accountKey{}}
+	byID := map[string]*Assertion{}
 	raw := make([]string, 0, len(roots))
 	for _, a := range roots {
 		k, err := parseAccountKey(a)
@@ -160,7 +164,11 @@ func NewTrust(roots ...*Assertion) (*Trust, error) {
 			return nil, err
 		}
 		t.roots[k.id] = k
+		byID[k.id] = a
 		raw = append(raw, string(a.Raw()))
+	}
+	for _, id := range slices.Sorted(maps.Keys(byID)) {
+		t.raw = append(t.raw, byID[id])
 	}
 	sort.Strings(raw)
 	t.digest = store.DigestOf([]byte(strings.Join(raw, "\n")))
@@ -197,6 +205,10 @@ func LoadTrust(path string) (*Trust, error) {
 	}
 	return t, nil
 }
+
+// Roots returns the trusted root account-key assertions, sorted by key id. The caller
+// must not modify them.
+func (t *Trust) Roots() []*Assertion { return t.raw }
 
 // KeyIDs lists the ids of the trusted keys.
 func (t *Trust) KeyIDs() []string {

@@ -19,6 +19,10 @@
 // as SEC1 "EC PRIVATE KEY". Certificates are backdated by five minutes against clock
 // skew, and leaves live at most 397 days.
 //
+// A HostIssuer issues leaves on demand, one per host name a client asks for (SNI), and
+// caches them: for a proxy that terminates the TLS of CONNECT tunnels to names the
+// devices already use (api.snapcraft.io) with certificates of the local CA.
+//
 // Fingerprint renders the SHA-256 fingerprint the way the MAAS UI shows it, and
 // NeedsRenewal tells a renewal job when to issue again. A Reloader serves the current
 // certificate files from a tls.Config and picks up renewed ones without a restart;

@@ -1,6 +1,7 @@
 package tlsutil_test
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net/http"
 	"os"
@@ -102,4 +103,21 @@ func ExampleNewReloader() {
 	// -rw------- key.pem
 	// serving: first
 	// serving: renewed
+}
+
+// Terminate TLS for whatever host a client names (SNI), with a leaf issued on demand by
+// the local CA and cached: what a CONNECT proxy for api.snapcraft.io needs.
+func ExampleHostIssuer() {
+	root, err := tlsutil.NewCA(tlsutil.CAOptions{CommonName: "site CA", KeyType: tlsutil.ECDSAP256})
+	if err != nil {
+		panic(err)
+	}
+	issuer := &tlsutil.HostIssuer{CA: root, KeyType: tlsutil.ECDSAP256}
+	cfg := &tls.Config{GetCertificate: issuer.GetCertificate, NextProtos: []string{"http/1.1"}}
+	leaf, err := issuer.Certificate("api.snapcraft.io")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(leaf.Leaf.DNSNames, cfg.GetCertificate != nil)
+	// Output: [api.snapcraft.io] true
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/airgapkit/airgap/site"
+	"github.com/airgapkit/airgap/snapproxy"
 	"github.com/airgapkit/airgap/tlsutil"
 )
 
@@ -23,7 +25,10 @@ func (a *app) serveCmd() *cobra.Command {
 		Use:   "serve",
 		Short: "Serve every published mirror over HTTP(S) to unmodified clients",
 		Long: "Paths: /apt/<name>/, /simplestreams/<name>/, /pypi/<name>/simple/, /galaxy/<name>/api/,\n" +
-			"/snaps/<name>/, /files/<name>/, /oci/<name>/ and the OCI registry API at /v2/.\n" +
+			"/snaps/<name>/ (also a Snap Store API snapd refreshes from), /files/<name>/, /oci/<name>/\n" +
+			"and the OCI registry API at /v2/. A snaps mirror with connect: makes the mirror an HTTPS\n" +
+			"proxy for api.snapcraft.io only (CONNECT, TLS from the local CA). For each snaps mirror\n" +
+			"serve prints the commands that point a device's snapd at it.\n" +
 			"With hosts: in the config the mirror is transparent: a request for one of those host\n" +
 			"names, by its Host header (point DNS at the mirror: `airgap hosts`) or as a proxy\n" +
 			"request (apt's Acquire::http::Proxy, http_proxy=), is answered at the upstream's own\n" +
@@ -59,6 +64,14 @@ func (a *app) serveCmd() *cobra.Command {
 			}
 			ln = site.Listen(ln, cfg.Serve)
 			a.log.Info("serving", "url", scheme+"://"+ln.Addr().String(), "hosts", cfg.HostNames())
+			env := cfg.Env(s, nil, a.log)
+			for _, m := range cfg.Mirrors.Snaps {
+				d, err := m.DeviceSetup(cmd.Context(), s, env, scheme+"://"+ln.Addr().String())
+				if err != nil {
+					return err
+				}
+				printSnapDevices(cmd.OutOrStdout(), site.Ref(m), d, m.Connect)
+			}
 			return serveUntilDone(cmd.Context(), srv, ln, cfg.TLS != nil)
 		},
 	}
@@ -132,4 +145,25 @@ func (f *flushingWriter) Close() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.bw.Flush()
+}
+
+// printSnapDevices prints how devices point snapd at a snaps mirror.
+func printSnapDevices(w io.Writer, ref string, d snapproxy.DeviceSetup, connect *site.SnapsConnect) {
+	registered, proxy := d.Commands()
+	fmt.Fprintf(w, "%s: snapd refreshes from %s; on a device, as root:\n", ref, d.StoreURL)
+	if registered != nil {
+		fmt.Fprintf(w, "  as the registered proxy store %s:\n", d.StoreID)
+		for _, c := range registered {
+			fmt.Fprintf(w, "    %s\n", c)
+		}
+	}
+	if proxy != nil {
+		fmt.Fprintf(w, "  through this mirror as HTTPS proxy (ca.pem: a copy of %s):\n", connect.CACert)
+		for _, c := range proxy {
+			fmt.Fprintf(w, "    %s\n", c)
+		}
+	}
+	if registered == nil && proxy == nil {
+		fmt.Fprintf(w, "  (no store_assertion published and no connect: configured: devices side-load %s/install.sh)\n", d.StoreURL)
+	}
 }

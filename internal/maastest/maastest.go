@@ -242,7 +242,7 @@ func newServer() *Server {
 		nextID:   1,
 		config: map[string]any{
 			"maas_name": "maas-fake", "upstream_dns": "", "http_proxy": "", "enable_http_proxy": true,
-			"use_peer_proxy": false, "boot_images_auto_import": true,
+			"use_peer_proxy": false, "boot_images_auto_import": true, "boot_images_no_proxy": false,
 			"commissioning_osystem": "ubuntu", "commissioning_distro_series": "jammy",
 			"default_osystem": "ubuntu", "default_distro_series": "jammy",
 			"ntp_servers": "ntp.ubuntu.com", "ntp_external_only": false,

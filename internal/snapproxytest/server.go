@@ -43,6 +43,9 @@ type Snap struct {
 	Size int
 	// Confinement is strict (default), classic or devmode.
 	Confinement string
+	// Epoch is the snap's epoch (zero: epoch 0), written into its snap.yaml and served
+	// as the epoch object.
+	Epoch Epoch
 	// DeclarationFormat is the format of the snap's snap-declaration: 0, or 1 to 6 for
 	// declarations that use the interface-rule features of later formats. The store
 	// serves an assertion only to a client whose max-format admits it.
@@ -265,7 +268,10 @@ func (s *Server) Add(sn Snap) {
 	r.sha3hex = hex.EncodeToString(sum[:])
 	r.sha3b64 = base64.RawURLEncoding.EncodeToString(sum[:])
 	var y strings.Builder
-	fmt.Fprintf(&y, "name: %s\nversion: '%s'\nsummary: test snap %s\ntype: %s\nconfinement: %s\n", sn.Name, sn.Version, sn.Name, sn.Type, sn.Confinement)
+	fmt.Fprintf(&y, "name: %s\nversion: '%s'\nsummary: test snap %s\ntype: %s\nconfinement: %s\narchitectures: [%s]\n", sn.Name, sn.Version, sn.Name, sn.Type, sn.Confinement, sn.Architecture)
+	if len(sn.Epoch.Write) > 0 {
+		fmt.Fprintf(&y, "epoch:\n  read: %s\n  write: %s\n", yamlList(sn.Epoch.Read), yamlList(sn.Epoch.Write))
+	}
 	if sn.Base != "" {
 		fmt.Fprintf(&y, "base: %s\n", sn.Base)
 	}
@@ -562,12 +568,29 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
 			"snap": map[string]any{
 				"snap-id": sn.id, "name": sn.Name, "revision": sn.Revision, "version": sn.Version,
 				"type": sn.Type, "base": nullable(sn.Base), "confinement": sn.Confinement, "snap-yaml": sn.yaml,
+				"epoch":     sn.epochJSON(),
 				"publisher": map[string]any{"id": sn.Publisher, "username": sn.Publisher, "display-name": sn.Publisher},
 				"download":  map[string]any{"url": s.API.URL + "/api/v1/snaps/download/" + fileName(sn), "sha3-384": sha, "size": len(sn.content), "deltas": []any{}},
 			},
 		})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"results": results, "error-list": []any{}})
+}
+
+// epochJSON is the store's epoch object of a snap.
+func (sn Snap) epochJSON() Epoch {
+	if len(sn.Epoch.Write) == 0 {
+		return Epoch{Read: []uint32{0}, Write: []uint32{0}}
+	}
+	return sn.Epoch
+}
+
+func yamlList(l []uint32) string {
+	parts := make([]string, len(l))
+	for i, n := range l {
+		parts[i] = strconv.FormatUint(uint64(n), 10)
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
 }
 
 func nullable(s string) any {
