@@ -187,7 +187,10 @@ func (m *Mirror) fetchHeld(ctx context.Context, ss *session, suites []*suiteStat
 	var mu sync.Mutex
 	served := map[*suiteState]map[string]store.BlobInfo{}
 	for _, st := range suites {
-		served[st] = map[string]store.BlobInfo{}
+		served[st] = map[string]store.BlobInfo{} // before any goroutine reads the outer map
+	}
+	for _, st := range suites {
+		held := served[st]
 		for _, hg := range st.hold {
 			g.Go(func() error {
 				var last error
@@ -203,7 +206,7 @@ func (m *Mirror) fetchHeld(ctx context.Context, ss *session, suites []*suiteStat
 					}
 					n++
 					mu.Lock()
-					served[st][f.Path] = info
+					held[f.Path] = info
 					st.verbatim = append(st.verbatim, VerbatimFile{Path: f.Path, SHA512: f.SHA512,
 						File: store.File{Digest: info.Digest, Size: info.Size, MediaType: mediaTypeOf(f.Path)}})
 					mu.Unlock()
