@@ -246,11 +246,20 @@ func (r *Registry) middleware(next http.Handler) http.Handler {
 
 // Push uploads m (blobs, children, then the manifest under ref) to the registry at base
 // ("http://host:port") with plain monolithic uploads: POST, then PUT with the digest.
+// A child listed more than once is uploaded once.
 func Push(ctx context.Context, c *http.Client, base, repo, ref string, m Manifest) error {
+	return push(ctx, c, base, repo, ref, m, map[string]bool{})
+}
+
+func push(ctx context.Context, c *http.Client, base, repo, ref string, m Manifest, done map[string]bool) error {
 	for _, ch := range m.Children {
-		if err := Push(ctx, c, base, repo, ch.Digest, ch); err != nil {
+		if done[ch.Digest] {
+			continue
+		}
+		if err := push(ctx, c, base, repo, ch.Digest, ch, done); err != nil {
 			return err
 		}
+		done[ch.Digest] = true
 	}
 	for _, b := range m.Blobs {
 		if err := PushBlob(ctx, c, base, repo, b); err != nil {
