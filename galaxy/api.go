@@ -69,9 +69,6 @@ type Client struct {
 	authMu      sync.Mutex
 	access      string
 	accessUntil time.Time
-
-	fetchOnce sync.Once
-	scoped    *fetch.Client // Fetch with the redirect policy of the token (fetcher)
 }
 
 // Requests returns how many API requests the client has made (downloads excluded).
@@ -144,13 +141,12 @@ func (c *Client) accessToken(ctx context.Context) (string, error) {
 
 // getJSON fetches u and returns the body. A 404 becomes ErrNotFound.
 func (c *Client) getJSON(ctx context.Context, u string) ([]byte, error) {
-	hdr, err := c.authHeader(ctx, u)
+	req, err := c.request(ctx, fetch.Request{URL: u, Header: http.Header{"Accept": {"application/json"}}, MaxSize: maxJSONSize})
 	if err != nil {
 		return nil, err
 	}
-	hdr.Set("Accept", "application/json")
 	c.requests.Add(1)
-	b, _, err := c.fetcher().FetchBytes(ctx, fetch.Request{URL: u, Header: hdr, MaxSize: maxJSONSize})
+	b, _, err := c.Fetch.FetchBytes(ctx, req)
 	if err != nil {
 		var he *fetch.HTTPError
 		if errors.As(err, &he) && (he.StatusCode == http.StatusNotFound || he.StatusCode == http.StatusGone) {
