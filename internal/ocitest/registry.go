@@ -30,6 +30,7 @@ type Registry struct {
 	// Scopes lists the scopes the token endpoint was asked for (bearer mode).
 	Scopes []string
 
+	inner    http.Handler // the registry without faults
 	mu       sync.Mutex
 	requests []string
 }
@@ -55,7 +56,55 @@ type Faults struct {
 	// challenge whose realm is <server>/token, which hands out this token (to User and
 	// Password when they are set) and the registry then requires it.
 	Token atomic.Value // string
+	// RedirectBlobs, when set to a base URL, answers authorised blob GETs with a 307 to
+	// <base><path>, as registries send clients to object storage or a CDN (a Blobs
+	// server serves them there).
+	RedirectBlobs atomic.Value // string
 }
+
+// Blobs is a second origin that serves a registry's blobs without credentials, as the
+// object storage or CDN a registry redirects to (Faults.RedirectBlobs), and notes every
+// request that carried some.
+type Blobs struct {
+	Server *httptest.Server
+	// Hits counts the requests served.
+	Hits atomic.Int64
+
+	mu     sync.Mutex
+	leaked []string
+}
+
+// StartBlobs runs a Blobs server for r's content on 127.0.0.1 (another port: another
+// origin).
+func (r *Registry) StartBlobs() *Blobs {
+	b := &Blobs{}
+	b.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		b.Hits.Add(1)
+		for _, k := range []string{"Authorization", "Cookie"} {
+			if v := req.Header.Get(k); v != "" {
+				b.mu.Lock()
+				b.leaked = append(b.leaked, req.Method+" "+req.URL.Path+": "+k+": "+v)
+				b.mu.Unlock()
+			}
+		}
+		if req.Method != http.MethodGet || !strings.Contains(req.URL.Path, "/blobs/") {
+			http.NotFound(w, req)
+			return
+		}
+		r.inner.ServeHTTP(w, req)
+	}))
+	return b
+}
+
+// Leaked lists the requests that carried credentials, as "METHOD path: Header: value".
+func (b *Blobs) Leaked() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.leaked...)
+}
+
+// Close stops the server.
+func (b *Blobs) Close() { b.Server.Close() }
 
 // Start runs a registry on 127.0.0.1 and fills it with the standard content:
 //
@@ -73,8 +122,8 @@ func StartEmpty() (*Registry, error) { return start(false) }
 
 func start(fill bool) (*Registry, error) {
 	r := &Registry{Content: map[string]Manifest{}}
-	h := registry.New(registry.Logger(log.New(io.Discard, "", 0)), registry.WithReferrersSupport(true))
-	r.Server = httptest.NewServer(r.middleware(h))
+	r.inner = registry.New(registry.Logger(log.New(io.Discard, "", 0)), registry.WithReferrersSupport(true))
+	r.Server = httptest.NewServer(r.middleware(r.inner))
 	u, _ := url.Parse(r.Server.URL)
 	r.Host = u.Host
 	if !fill {
@@ -177,10 +226,7 @@ func (r *Registry) middleware(next http.Handler) http.Handler {
 				_, _ = io.WriteString(w, `{"errors":[{"code":"UNAUTHORIZED","message":"token required"}]}`)
 				return
 			}
-			next.ServeHTTP(w, req)
-			return
-		}
-		if user, _ := r.Faults.User.Load().(string); user != "" {
+		} else if user, _ := r.Faults.User.Load().(string); user != "" {
 			pw, _ := r.Faults.Password.Load().(string)
 			u, p, ok := req.BasicAuth()
 			if !ok || u != user || p != pw {
@@ -190,6 +236,10 @@ func (r *Registry) middleware(next http.Handler) http.Handler {
 				_, _ = io.WriteString(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`)
 				return
 			}
+		}
+		if base, _ := r.Faults.RedirectBlobs.Load().(string); base != "" && req.Method == http.MethodGet && strings.Contains(req.URL.Path, "/blobs/sha256:") {
+			http.Redirect(w, req, base+req.URL.Path, http.StatusTemporaryRedirect)
+			return
 		}
 		if req.Method == http.MethodGet && strings.Contains(req.URL.Path, "/blobs/") && req.Header.Get("Range") != "" {
 			// go-containerregistry's registry only knows "bytes=a-b"; answer every Range
