@@ -81,3 +81,30 @@ func TestRedirectToAnotherRegistryGoesWithoutItsCredentials(t *testing.T) {
 	require.ErrorIs(t, err, ErrUnauthorized)
 	assert.Contains(t, strings.Join(b.Requests(), "\n"), "GET /v2/library/alpine/blobs/", "the redirect was followed, without eve's credentials")
 }
+
+// TestRedirectToARegistryWithItsOwnToken: a bearer registry that sends blob downloads to
+// another registry whose own Bearer challenge hands out an anonymous token: the client
+// gets that token (never the first registry's) and the copy succeeds, through store/fetch
+// (Sync) as through the registry client (Copy).
+func TestRedirectToARegistryWithItsOwnToken(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	ctx := context.Background()
+	a, b := startUpstream(t), startUpstream(t)
+	a.Faults.Token.Store("tok-a")
+	a.Faults.User.Store("bob")
+	a.Faults.Password.Store("pw")
+	b.Faults.Token.Store("tok-b") // handed to anyone who asks b's realm
+	a.Faults.RedirectBlobs.Store(b.Server.URL)
+	regs := []RegistryConfig{{Host: a.Host, PlainHTTP: true, Username: "bob", Password: "pw"}, {Host: b.Host, PlainHTTP: true}}
+	images := []string{a.Ref("library/alpine:3.19")}
+	_, err := (&Mirror{Name: "t", Store: store.NewMemory(), Registries: regs, Images: images}).Sync(ctx)
+	require.NoError(t, err)
+
+	target, err := ocitest.StartEmpty()
+	require.NoError(t, err)
+	defer target.Close()
+	c := &Client{Registries: append(regs, RegistryConfig{Host: target.Host, PlainHTTP: true})}
+	_, err = Copy(ctx, Selection{Images: images}, Mapping{Registry: target.Host, StripRegistry: true}, PushOptions{Client: c})
+	require.NoError(t, err)
+	assert.Contains(t, strings.Join(b.Requests(), "\n"), "GET /token")
+}
