@@ -38,7 +38,7 @@ func TestCredentialsStayOnTheRegistryOrigin(t *testing.T) {
 			m := &Mirror{Name: "t", Store: store.NewMemory(), Registries: regs, Images: images}
 			_, err := m.Sync(ctx)
 			require.NoError(t, err)
-			sync := blobs.Hits.Load()
+			sync := blobs.Hits()
 			assert.Positive(t, sync, "the blobs came from the second origin")
 
 			target, err := ocitest.StartEmpty()
@@ -47,7 +47,7 @@ func TestCredentialsStayOnTheRegistryOrigin(t *testing.T) {
 			c := &Client{Registries: append(regs, RegistryConfig{Host: target.Host, PlainHTTP: true})}
 			_, err = Copy(ctx, Selection{Images: images}, Mapping{Registry: target.Host, StripRegistry: true}, PushOptions{Client: c})
 			require.NoError(t, err)
-			assert.Greater(t, blobs.Hits.Load(), sync, "Copy read the blobs there too")
+			assert.Greater(t, blobs.Hits(), sync, "Copy read the blobs there too")
 
 			alpine := up.Content["library/alpine:3.19"].Blobs[1]
 			resp, err := c.HTTPClient().Get(blobs.Server.URL + "/v2/library/alpine/blobs/" + alpine.Digest)

@@ -3,38 +3,18 @@ package pypi_test
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/airgapkit/airgap/internal/pypitest"
+	"github.com/airgapkit/airgap/internal/testutil"
 	"github.com/airgapkit/airgap/pypi"
 	"github.com/airgapkit/airgap/store"
 )
-
-// recorder is a second origin (127.0.0.1, another port) that notes every Authorization
-// it is sent and then serves next.
-type recorder struct {
-	mu     sync.Mutex
-	hits   int
-	leaked []string
-	next   http.Handler
-}
-
-func (rc *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rc.mu.Lock()
-	rc.hits++
-	if a := r.Header.Get("Authorization"); a != "" {
-		rc.leaked = append(rc.leaked, r.URL.Path+": "+a)
-	}
-	rc.mu.Unlock()
-	rc.next.ServeHTTP(w, r)
-}
 
 // TestIndexCredentials: user:password in the index URL (as pip takes them) authenticate
 // every request to the index's origin, file links that name it absolutely included
@@ -49,7 +29,7 @@ func TestIndexCredentials(t *testing.T) {
 	for _, format := range []string{"json", "html"} {
 		for _, files := range []string{"own origin", "second origin", "redirect"} {
 			t.Run(format+"/"+files, func(t *testing.T) {
-				rec := &recorder{next: pypitest.New(projects...)}
+				rec := &testutil.Recorder{Next: pypitest.New(projects...)}
 				second := httptest.NewServer(rec)
 				defer second.Close()
 				up := pypitest.New(projects...)
@@ -72,9 +52,9 @@ func TestIndexCredentials(t *testing.T) {
 				require.NoError(t, err)
 				assert.Equal(t, 2, st.Files)
 				if files != "own origin" {
-					assert.Positive(t, rec.hits, "the files came from the second origin")
+					assert.Positive(t, rec.Hits(), "the files came from the second origin")
 				}
-				assert.Empty(t, rec.leaked)
+				assert.Empty(t, rec.Leaked())
 
 				snap, gen, err := store.OpenPublished(context.Background(), s, m.Ref())
 				require.NoError(t, err)

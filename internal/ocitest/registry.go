@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/airgapkit/airgap/internal/testutil"
 	"github.com/google/go-containerregistry/pkg/registry"
 )
 
@@ -63,44 +64,25 @@ type Faults struct {
 }
 
 // Blobs is a second origin that serves a registry's blobs without credentials, as the
-// object storage or CDN a registry redirects to (Faults.RedirectBlobs), and notes every
-// request that carried some.
+// object storage or CDN a registry redirects to (Faults.RedirectBlobs); its Recorder
+// notes every request that carried some.
 type Blobs struct {
 	Server *httptest.Server
-	// Hits counts the requests served.
-	Hits atomic.Int64
-
-	mu     sync.Mutex
-	leaked []string
+	*testutil.Recorder
 }
 
 // StartBlobs runs a Blobs server for r's content on 127.0.0.1 (another port: another
 // origin).
 func (r *Registry) StartBlobs() *Blobs {
-	b := &Blobs{}
-	b.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		b.Hits.Add(1)
-		for _, k := range []string{"Authorization", "Cookie"} {
-			if v := req.Header.Get(k); v != "" {
-				b.mu.Lock()
-				b.leaked = append(b.leaked, req.Method+" "+req.URL.Path+": "+k+": "+v)
-				b.mu.Unlock()
-			}
-		}
+	b := &Blobs{Recorder: &testutil.Recorder{Next: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if req.Method != http.MethodGet || !strings.Contains(req.URL.Path, "/blobs/") {
 			http.NotFound(w, req)
 			return
 		}
 		r.inner.ServeHTTP(w, req)
-	}))
+	})}}
+	b.Server = httptest.NewServer(b.Recorder)
 	return b
-}
-
-// Leaked lists the requests that carried credentials, as "METHOD path: Header: value".
-func (b *Blobs) Leaked() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]string(nil), b.leaked...)
 }
 
 // Close stops the server.

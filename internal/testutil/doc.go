@@ -1,4 +1,5 @@
 // Package testutil holds helpers shared by the module's tests: finding the real clients
 // (apt-get, gpgv, pip, ansible-galaxy, skopeo, ...) that integration tests drive, and
-// running them with a bounded time. It is not API.
+// running them with a bounded time; a Recorder for the second origin of credential tests.
+// It is not API.
 package testutil
