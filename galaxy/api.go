@@ -71,9 +71,6 @@ type Client struct {
 	authMu      sync.Mutex
 	access      string
 	accessUntil time.Time
-
-	fetchOnce sync.Once
-	scoped    *fetch.Client // Fetch with the redirect policy of the token (fetcher)
 }
 
 // Requests returns how many API requests the client has made (downloads excluded).
@@ -162,14 +159,12 @@ func (c *Client) getJSON(ctx context.Context, u string) ([]byte, error) {
 // openJSON fetches u into the store (at most maxJSONSize) and opens the body there, for
 // answers read as a stream. A 404 becomes ErrNotFound.
 func (c *Client) openJSON(ctx context.Context, u string) (io.ReadCloser, error) {
-	hdr, err := c.authHeader(ctx, u)
+	req, err := c.request(ctx, fetch.Request{URL: u, Header: http.Header{"Accept": {"application/json"}}, MaxSize: maxJSONSize})
 	if err != nil {
 		return nil, err
 	}
-	hdr.Set("Accept", "application/json")
 	c.requests.Add(1)
-	f := c.fetcher()
-	res, err := f.Fetch(ctx, fetch.Request{URL: u, Header: hdr, MaxSize: maxJSONSize})
+	res, err := c.Fetch.Fetch(ctx, req)
 	if err != nil {
 		var he *fetch.HTTPError
 		if errors.As(err, &he) && (he.StatusCode == http.StatusNotFound || he.StatusCode == http.StatusGone) {
@@ -177,7 +172,7 @@ func (c *Client) openJSON(ctx context.Context, u string) (io.ReadCloser, error) 
 		}
 		return nil, err
 	}
-	b, err := f.Store.Open(ctx, res.Blob.Digest)
+	b, err := c.Fetch.Store.Open(ctx, res.Blob.Digest)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", u, err)
 	}

@@ -2,11 +2,14 @@ package oci
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/airgapkit/airgap/internal/ocitest"
 	"github.com/airgapkit/airgap/store"
 	"github.com/stretchr/testify/require"
 )
@@ -71,5 +74,38 @@ func BenchmarkSyncUnchangedReferrers(b *testing.B) {
 		if _, err := m.Sync(ctx); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkSyncFanOut measures a cold sync of ocitest.FanOut(1000): an index of 1000
+// child indexes each listing 1000 images. "same": the same child and the same image
+// repeated (300 KiB of manifests); "distinct": 1000 child indexes of 150 KiB listing 1000
+// images, copied with MaxDescriptors raised; "refused": the same under the default
+// MaxDescriptors, until ErrTooManyDescriptors.
+func BenchmarkSyncFanOut(b *testing.B) {
+	for _, bc := range []struct {
+		name     string
+		distinct bool
+		max      int
+	}{{"same", false, 0}, {"distinct", true, 2_000_000}, {"refused", true, 0}} {
+		b.Run(bc.name, func(b *testing.B) {
+			up, err := ocitest.StartEmpty()
+			require.NoError(b, err)
+			defer up.Close()
+			ctx := context.Background()
+			require.NoError(b, up.PushManifest(ctx, "fan/out", "1", ocitest.FanOut(1000, bc.distinct)))
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				m := &Mirror{Name: fmt.Sprint("b", i), Store: store.NewMemory(), Registries: []RegistryConfig{{Host: up.Host, PlainHTTP: true}},
+					Images: []string{up.Ref("fan/out:1")}, MaxDescriptors: bc.max}
+				_, err := m.Sync(ctx)
+				if bc.name == "refused" && errors.Is(err, ErrTooManyDescriptors) {
+					continue
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/airgapkit/airgap/store"
+	"github.com/airgapkit/airgap/store/fetch"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
@@ -233,14 +234,27 @@ func (rc *regConn) client(ctx context.Context, scopes ...string) (*http.Client, 
 			return nil, fmt.Errorf("oci: credentials for %s: %w", rc.host, err)
 		}
 		tok := &transport.Token{}
-		if strings.EqualFold(rc.ping.Scheme, "bearer") {
+		bearer := strings.EqualFold(rc.ping.Scheme, "bearer")
+		if bearer {
 			tok, err = transport.Exchange(ctx, rc.reg, auth, rc.inner, scopes, rc.ping)
 			if err != nil {
 				return nil, fmt.Errorf("oci: token for %s: %w: %w", rc.host, ErrUnauthorized, err)
 			}
 		}
-		rt, err = transport.FromToken(rc.reg, auth, rc.inner, rc.ping, tok)
-		if err != nil {
+		if rt, err = transport.FromToken(rc.reg, auth, rc.inner, rc.ping, tok); err != nil {
+			return nil, err
+		}
+		// Off the registry's origin (a redirect to object storage, a CDN, another
+		// registry; an upload location elsewhere) requests go without its credentials
+		// (store/fetch's rule). A bearer registry's requests there still answer another
+		// host's own Bearer challenge with an anonymous token, as go-containerregistry does.
+		anon := rc.inner
+		if bearer {
+			if anon, err = transport.FromToken(rc.reg, authn.Anonymous, rc.inner, rc.ping, &transport.Token{}); err != nil {
+				return nil, err
+			}
+		}
+		if rt, err = fetch.ScopeCredentials(rt, anon, rc.base); err != nil {
 			return nil, err
 		}
 	}
@@ -634,9 +648,11 @@ type replayBody struct {
 
 // HTTPClient returns an http.Client for plain GETs of registry URLs (such as blob
 // downloads through store/fetch): each request is authorised for the repository its
-// /v2/<repo>/... path names (pull scope) on the registry it goes to; requests to other
-// hosts (a blob store a registry redirects to) carry no credentials. All of it goes
-// through the scheme guard and the rate-limit transport.
+// /v2/<repo>/... path names (pull scope) on the registry it goes to. Credentials go to
+// the registry's origin only (scheme, host and port: fetch.ScopeCredentials): a request
+// to another origin, or a redirect there (a blob store, a CDN, another registry, even
+// one the Client has credentials for), carries none. All of it goes through the scheme
+// guard and the rate-limit transport.
 func (c *Client) HTTPClient() *http.Client {
 	hc := &http.Client{Transport: &authRouter{c: c}}
 	if c.HTTP != nil {
@@ -648,8 +664,12 @@ func (c *Client) HTTPClient() *http.Client {
 type authRouter struct{ c *Client }
 
 func (a *authRouter) RoundTrip(req *http.Request) (*http.Response, error) {
+	first := req // a redirect hop is authorised by the registry that was asked
+	for first.Response != nil && first.Response.Request != nil {
+		first = first.Response.Request
+	}
 	a.c.mu.Lock()
-	rc := a.c.byEndpoint[req.URL.Host]
+	rc := a.c.byEndpoint[first.URL.Host]
 	a.c.mu.Unlock()
 	repo := ""
 	if rest, ok := strings.CutPrefix(req.URL.Path, "/v2/"); ok {

@@ -9,7 +9,11 @@
 // mirror's own manifest and records the upstream digest it came from (Mirror.Platforms).
 // Cosign signature tags and OCI 1.1 referrers travel with their images when asked, to
 // any depth (referrers of index children, referrers of referrers). Non-distributable
-// and foreign layers (with urls) are not copied. A sync publishes through store.Update:
+// and foreign layers (with urls) are not copied. Every walk of a manifest tree (Sync,
+// ImportLayout, Push, Copy) expands each manifest once however often indexes list it,
+// refuses chains deeper than MaxManifestDepth (ErrTooDeep) and trees that list more than
+// Mirror.MaxDescriptors descriptors (ErrTooManyDescriptors); both match store.ErrTooLarge.
+// A sync publishes through store.Update:
 // an image whose upstream digest did not change costs one HEAD, provided the tree was
 // synced under the same trust (Mirror.Trust: the registries' Host, Endpoint and
 // PlainHTTP); a sync that changes nothing publishes nothing. Inventory lists a published

@@ -81,6 +81,9 @@ type PushOptions struct {
 	// Platforms (Copy only) keeps these entries of multi-platform indexes, as
 	// Mirror.Platforms does (see there what the filtered index's digest means).
 	Platforms []string
+	// MaxDescriptors caps one image's tree as Mirror.MaxDescriptors does (0:
+	// DefaultMaxDescriptors); Push of a mirror synced with a higher limit needs the same.
+	MaxDescriptors int
 }
 
 // PushStats counts what a push or copy did.
@@ -168,6 +171,8 @@ type pusher struct {
 	log      *slog.Logger
 	progress func(Event)
 	sem      chan struct{}
+	// maxDescriptors caps each tree (treeWalk); 0: DefaultMaxDescriptors.
+	maxDescriptors int
 
 	mu         sync.Mutex
 	fallbackMu sync.Mutex
@@ -193,7 +198,7 @@ func newPusher(opt PushOptions, to Mapping) *pusher {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &pusher{c: c, to: to, log: log, progress: opt.Progress, sem: make(chan struct{}, n),
+	return &pusher{c: c, to: to, log: log, progress: opt.Progress, sem: make(chan struct{}, n), maxDescriptors: opt.MaxDescriptors,
 		holders: map[store.Digest]map[string]bool{}, inflight: map[store.Digest]*flight{}, filteredIdx: map[string][]store.Digest{}}
 }
 
@@ -204,31 +209,51 @@ func (p *pusher) stats(images int) PushStats {
 }
 
 // pushTree writes a manifest and everything below it to dst, the manifest last, under
-// ref (a tag or its digest).
+// ref (a tag or its digest), each manifest once, within the limits of a treeWalk.
 func (p *pusher) pushTree(ctx context.Context, src source, srcRepo, dst string, desc Descriptor, body []byte, ref string) error {
+	_, err := p.walk(ctx, newTreeWalk(srcRepo+"@"+string(desc.Digest), p.maxDescriptors), src, srcRepo, dst, desc, body, ref, 1)
+	return err
+}
+
+// walk is pushTree for the manifest desc at depth of w's tree; it returns the height of
+// the tree below desc. An index entry (depth > 1) that the target has already costs one
+// HEAD and is not walked.
+func (p *pusher) walk(ctx context.Context, w *treeWalk, src source, srcRepo, dst string, desc Descriptor, body []byte, ref string, depth int) (int, error) {
+	if height, done, err := w.enter(desc.Digest, depth); done || err != nil {
+		return height, err
+	}
+	if depth > 1 {
+		if h, err := p.c.headPush(ctx, p.to.Registry, dst, string(desc.Digest)); err == nil && h.Digest == desc.Digest {
+			w.leave(desc.Digest, 1)
+			return 1, nil
+		} else if err != nil && !errors.Is(err, ErrNotFound) {
+			return 0, err
+		}
+	}
 	if body == nil {
 		var err error
 		if body, err = src.manifest(ctx, srcRepo, desc.Digest); err != nil {
-			return err
+			return 0, err
 		}
 		if got := store.DigestOf(body); got != desc.Digest {
-			return fmt.Errorf("oci: manifest %s: %w: got %s", desc.Digest, store.ErrDigestMismatch, got)
+			return 0, fmt.Errorf("oci: manifest %s: %w: got %s", desc.Digest, store.ErrDigestMismatch, got)
 		}
 	}
 	m, err := ParseManifest(desc.MediaType, body)
 	if err != nil {
-		return fmt.Errorf("oci: manifest %s: %w", desc.Digest, err)
+		return 0, fmt.Errorf("oci: manifest %s: %w", desc.Digest, err)
 	}
+	if err := w.count(m); err != nil {
+		return 0, err
+	}
+	height := 1
 	if IsIndex(m.MediaType) {
 		for _, child := range m.Manifests {
-			if h, err := p.c.headPush(ctx, p.to.Registry, dst, string(child.Digest)); err == nil && h.Digest == child.Digest {
-				continue
-			} else if err != nil && !errors.Is(err, ErrNotFound) {
-				return err
+			h, err := p.walk(ctx, w, src, srcRepo, dst, child, nil, string(child.Digest), depth+1)
+			if err != nil {
+				return 0, err
 			}
-			if err := p.pushTree(ctx, src, srcRepo, dst, child, nil, string(child.Digest)); err != nil {
-				return err
-			}
+			height = max(height, h+1)
 		}
 	} else {
 		g, gctx := errgroup.WithContext(ctx)
@@ -239,25 +264,26 @@ func (p *pusher) pushTree(ctx context.Context, src source, srcRepo, dst string, 
 			g.Go(func() error { return p.ensureBlob(gctx, src, srcRepo, dst, b) })
 		}
 		if err := g.Wait(); err != nil {
-			return err
+			return 0, err
 		}
 	}
+	w.leave(desc.Digest, height)
 	hdr, err := p.c.putManifest(ctx, p.to.Registry, dst, ref, m.MediaType, body)
 	if err != nil {
-		return fmt.Errorf("oci: push %s/%s:%s: %w", p.to.Registry, dst, ref, err)
+		return 0, fmt.Errorf("oci: push %s/%s:%s: %w", p.to.Registry, dst, ref, err)
 	}
 	p.manifests.Add(1)
 	if m.Subject == nil || hdr.Get("OCI-Subject") != "" {
-		return nil
+		return height, nil
 	}
 	// The filtered indexes made from the subject list the referrer in their fallback tag
 	// too. (A registry with the referrers API files it under the subject only.)
 	for _, sub := range append([]store.Digest{m.Subject.Digest}, p.filteredFrom(dst, m.Subject.Digest)...) {
 		if err := p.addFallbackReferrer(ctx, dst, sub, m, desc, len(body)); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	return nil
+	return height, nil
 }
 
 // filtered records that dst holds index filtered, a platform-filtered copy of source.

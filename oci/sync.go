@@ -56,6 +56,12 @@ type Mirror struct {
 	Concurrency int `yaml:"concurrency,omitempty"`
 	// MaxManifestSize caps manifests; 0 means DefaultMaxManifestSize (4 MiB).
 	MaxManifestSize int64 `yaml:"max_manifest_size,omitempty"`
+	// MaxDescriptors caps the descriptors (child manifests, configs, layers) that the
+	// distinct manifests of one image's tree list together; 0 means
+	// DefaultMaxDescriptors (100000). Over it the sync fails with ErrTooManyDescriptors.
+	// Each manifest of a tree is walked once however often indexes list it, and trees
+	// deeper than MaxManifestDepth fail with ErrTooDeep.
+	MaxDescriptors int `yaml:"max_descriptors,omitempty"`
 
 	// Store receives the blobs and the published snapshot.
 	Store store.Store `yaml:"-"`
@@ -180,7 +186,7 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 	}
 	cp := &copier{
 		c: c, pull: registryPuller{c: c, fetch: m.blobFetcher(c)}, limit: c.maxManifest(), s: m.Store, snap: store.NewSnapshot(), platforms: platforms,
-		referrers: m.Referrers, progress: m.Progress, log: m.logger(),
+		referrers: m.Referrers, progress: m.Progress, log: m.logger(), maxDescriptors: m.MaxDescriptors,
 		sem: make(chan struct{}, conc), inflight: map[store.Digest]*flight{}, tagLists: map[string][]string{}, got: map[store.Digest]bool{},
 	}
 	gen, changed, err := store.Update(ctx, m.Store, m.Ref(), m.Trust(), func(prev store.Prev) (*store.Snapshot, error) {
@@ -251,6 +257,8 @@ type copier struct {
 	progress  func(Event)
 	log       *slog.Logger
 	sem       chan struct{}
+	// maxDescriptors caps each tree (treeWalk); 0: DefaultMaxDescriptors.
+	maxDescriptors int
 
 	mu        sync.Mutex
 	snap      *store.Snapshot
@@ -458,32 +466,50 @@ func (cp *copier) manifestBytes(ctx context.Context, ref Reference, desc Descrip
 	return b, desc, nil
 }
 
-// tree stores a manifest and everything it references under repository local. With
-// body nil the manifest comes from the store or upstream.
+// tree stores a manifest and everything it references under repository local, each
+// manifest once, within the limits of a treeWalk. With body nil the manifest comes from
+// the store or upstream.
 func (cp *copier) tree(ctx context.Context, ref Reference, local string, desc Descriptor, body []byte) error {
+	_, err := cp.walk(ctx, newTreeWalk(ref.Name()+"@"+string(desc.Digest), cp.maxDescriptors), ref, local, desc, body, 1)
+	return err
+}
+
+// walk is tree for the manifest desc at depth of w's tree; it returns the height of the
+// tree below desc.
+func (cp *copier) walk(ctx context.Context, w *treeWalk, ref Reference, local string, desc Descriptor, body []byte, depth int) (int, error) {
+	if height, done, err := w.enter(desc.Digest, depth); done || err != nil {
+		return height, err
+	}
 	if body == nil {
 		var err error
 		if body, desc, err = cp.manifestBytes(ctx, ref, desc); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	m, err := ParseManifest(desc.MediaType, body)
 	if err != nil {
-		return fmt.Errorf("oci: %s@%s: %w", ref.Name(), desc.Digest, err)
+		return 0, fmt.Errorf("oci: %s@%s: %w", ref.Name(), desc.Digest, err)
+	}
+	if err := w.count(m); err != nil {
+		return 0, err
 	}
 	if _, err := store.PutBytes(ctx, cp.s, store.ExpectDigest(desc.Digest, int64(len(body))), body); err != nil {
-		return fmt.Errorf("oci: %s@%s: %w", ref.Name(), desc.Digest, err)
+		return 0, fmt.Errorf("oci: %s@%s: %w", ref.Name(), desc.Digest, err)
 	}
 	if err := cp.add(manifestPath(local, desc.Digest), store.File{Digest: desc.Digest, Size: int64(len(body)), MediaType: m.MediaType}); err != nil {
-		return err
+		return 0, err
 	}
+	height := 1
 	if IsIndex(m.MediaType) {
 		for _, child := range m.Manifests {
-			if err := cp.tree(ctx, ref, local, child, nil); err != nil {
-				return err
+			h, err := cp.walk(ctx, w, ref, local, child, nil, depth+1)
+			if err != nil {
+				return 0, err
 			}
+			height = max(height, h+1)
 		}
-		return nil
+		w.leave(desc.Digest, height)
+		return height, nil
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	for _, b := range m.Blobs() {
@@ -497,7 +523,11 @@ func (cp *copier) tree(ctx context.Context, ref Reference, local string, desc De
 			return cp.add(layerPath(local, b.Digest), store.File{Digest: b.Digest, Size: b.Size, MediaType: b.MediaType})
 		})
 	}
-	return g.Wait()
+	if err := g.Wait(); err != nil {
+		return 0, err
+	}
+	w.leave(desc.Digest, height)
+	return height, nil
 }
 
 // blob makes sure one blob is stored, downloading it at most once per run.

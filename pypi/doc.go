@@ -26,6 +26,13 @@
 // dependencies; it does not backtrack. Where pip would need an older version to solve a
 // conflict, raise DependencyLatest or list that version explicitly.
 //
+// A private index's credentials go in Mirror.URL as pip takes them
+// (https://user:password@host/simple/): they authenticate every request to the index's
+// origin (scheme, host and port), file links that name it included, and nothing else: a
+// file link or redirect to another origin goes without them (store/fetch's
+// Request.Credentials). The password is not recorded anywhere the mirror publishes.
+// There is no other credential setting (no netrc, no keyring).
+//
 // Besides the index and the files, the snapshot keeps each upstream project page under
 // upstream/<name> (never served) so that the next Sync can revalidate it with
 // If-None-Match instead of downloading it again.

@@ -42,7 +42,11 @@ type Mirror struct {
 	// Name names the mirror; it publishes the ref "pypi/<Name>". Default DefaultName.
 	Name string `yaml:"name"`
 	// URL is the base URL of a simple API: pypi.org/simple, a devpi or Artifactory
-	// index, or another airgap mirror. Default DefaultUpstream.
+	// index, or another airgap mirror. Default DefaultUpstream. Credentials go in it as
+	// pip takes them (https://user:password@host/simple/): they are sent, as basic
+	// authentication, to the index's origin (scheme, host and port) only, never to a
+	// file link or redirect elsewhere, and they are not recorded in the published
+	// mirror, its inventory or logs.
 	URL string `yaml:"url"`
 	// Upstream is the old name of URL, still accepted (with a warning at Sync).
 	//
@@ -167,7 +171,14 @@ func (m *Mirror) Endpoints() []string {
 	return out
 }
 
+// upstream is the index URL without credentials (see splitUserinfo).
 func (m *Mirror) upstream() string {
+	u, _ := splitUserinfo(m.rawUpstream())
+	return u
+}
+
+// rawUpstream is the index URL as configured, credentials included.
+func (m *Mirror) rawUpstream() string {
 	u := m.URL
 	if u == "" {
 		u = m.Upstream

@@ -115,7 +115,8 @@ type syncer struct {
 	client  *fetch.Client
 	targets []wheel.Target
 	envs    []pep508.Environment
-	base    *url.URL
+	base    *url.URL        // the index, without credentials
+	creds   http.Header     // the index's, for its origin (withCredentials)
 	prev    *store.Snapshot // the published tree, when it may be reused (store.Prev)
 
 	mu        sync.Mutex
@@ -149,8 +150,9 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 		m.logger().Warn("pypi: the setting upstream is deprecated; call it url", "mirror", m.Ref())
 	}
 	base, _ := url.Parse(m.upstream())
+	_, creds := splitUserinfo(m.rawUpstream())
 	s := &syncer{
-		m: m, client: m.client(), targets: m.targets(), base: base,
+		m: m, client: m.client(), targets: m.targets(), base: base, creds: creds,
 		projects: map[string]*project{}, selected: map[selKey]*selection{},
 		needsSeen: map[string]bool{}, expanded: map[string]bool{}, meta: map[string]*metaResult{},
 		excluded: map[string]bool{},
@@ -353,7 +355,7 @@ func appendUnique(list []string, s string) []string {
 func (s *syncer) loadProject(ctx context.Context, name string) (*project, error) {
 	p := &project{name: name}
 	pageURL := s.base.ResolveReference(&url.URL{Path: url.PathEscape(name) + "/"}).String()
-	req := fetch.Request{URL: pageURL, Header: http.Header{"Accept": {simple.AcceptHeader}}, MaxSize: s.m.maxPageSize()}
+	req := s.withCredentials(fetch.Request{URL: pageURL, Header: http.Header{"Accept": {simple.AcceptHeader}}, MaxSize: s.m.maxPageSize()})
 	var prevFile store.File
 	var prevMeta pageMeta
 	if s.prev != nil {
@@ -703,7 +705,7 @@ func (s *syncer) readMetadata(ctx context.Context, d *dist) (*metaResult, error)
 		if sum := d.CoreMetadataHashes["sha256"]; sum != "" {
 			e = e.With(store.SHA256, sum)
 		}
-		b, res, err := s.client.FetchBytes(ctx, fetch.Request{URL: d.URL + ".metadata", Expect: e, MaxSize: maxMetaFile})
+		b, res, err := s.client.FetchBytes(ctx, s.withCredentials(fetch.Request{URL: d.URL + ".metadata", Expect: e, MaxSize: maxMetaFile}))
 		var he *fetch.HTTPError
 		switch {
 		case err == nil:
@@ -752,7 +754,7 @@ func (s *syncer) download(ctx context.Context, d *dist) (store.BlobInfo, error) 
 	e := store.Expect{Size: d.Size}.With(store.SHA256, d.Hashes["sha256"])
 	dg := e.Digest()
 	had, _ := s.m.Store.Has(ctx, dg)
-	res, err := s.client.Fetch(ctx, fetch.Request{URL: d.URL, Expect: e})
+	res, err := s.client.Fetch(ctx, s.withCredentials(fetch.Request{URL: d.URL, Expect: e}))
 	if err != nil {
 		return store.BlobInfo{}, fmt.Errorf("pypi: %s: %w", d.Filename, err)
 	}

@@ -140,6 +140,7 @@ func (m *OCIMirror) Sync(ctx context.Context, env *Env) (Result, error) {
 	mm := oci.Mirror{
 		Name: m.Mirror.Name, Images: m.Images, Repositories: m.Repositories, Platforms: m.Platforms,
 		Referrers: m.Referrers, Registries: m.Registries, Concurrency: m.Concurrency, MaxManifestSize: m.MaxManifestSize,
+		MaxDescriptors: m.MaxDescriptors,
 	}
 	for _, p := range m.ImageLists {
 		mm.ImageLists = append(mm.ImageLists, env.resolve(p))

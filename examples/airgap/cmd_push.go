@@ -38,7 +38,11 @@ func (a *app) pushCmd() *cobra.Command {
 				return fmt.Errorf("--to is required")
 			}
 			client := &oci.Client{Logger: a.log, Registries: []oci.RegistryConfig{{Host: to.Registry, PlainHTTP: plainHTTP, Username: username, Password: password}}}
-			st, err := oci.Push(cmd.Context(), s, site.Ref(ms[0]), to, oci.PushOptions{Client: client, Logger: a.log, Referrers: referrers})
+			opt := oci.PushOptions{Client: client, Logger: a.log, Referrers: referrers}
+			if om, ok := ms[0].(*site.OCIMirror); ok {
+				opt.MaxDescriptors = om.MaxDescriptors // what the sync allowed, the push allows
+			}
+			st, err := oci.Push(cmd.Context(), s, site.Ref(ms[0]), to, opt)
 			if err != nil {
 				return err
 			}

@@ -264,3 +264,66 @@ func seed32(s uint64) [32]byte {
 	copy(k[8:], "airgap-ocitest-seed-0123")
 	return k
 }
+
+// FanOut generates an adversarial index: the root lists width child indexes, each listing
+// the same width images (which share one config and one layer). With distinct the child
+// indexes are width different manifests (width x width descriptors in all); without,
+// the root lists one child index width times and it lists one image width times, a few
+// hundred KiB that a walker without a visited set expands to width x width visits.
+// Children holds each manifest once (Push uploads each once).
+func FanOut(width int, distinct bool) Manifest {
+	base := Image(ImageSpec{Seed: 900, Layers: 1, LayerSize: 64})
+	images := []Manifest{base}
+	if distinct {
+		images = images[:0]
+		for i := range width {
+			images = append(images, annotated(base, i))
+		}
+	}
+	leaf := make([]Descriptor, width)
+	for i := range leaf {
+		leaf[i] = images[i%len(images)].Descriptor()
+	}
+	var children []Manifest
+	for i := range width {
+		if i > 0 && !distinct {
+			break
+		}
+		children = append(children, listing(map[string]string{"org.example.fanout": fmt.Sprint(i)}, leaf, images))
+	}
+	root := make([]Descriptor, width)
+	for i := range root {
+		root[i] = children[i%len(children)].Descriptor()
+	}
+	return listing(nil, root, children)
+}
+
+// Nested generates a chain of depth manifests: depth-1 indexes, each listing the next,
+// and an image at the bottom (Nested(2) is an index of one image).
+func Nested(depth int) Manifest {
+	m := Image(ImageSpec{Seed: 901, Layers: 1, LayerSize: 64})
+	for range depth - 1 {
+		m = listing(nil, []Descriptor{m.Descriptor()}, []Manifest{m})
+	}
+	return m
+}
+
+// annotated returns image with an annotation that makes it a manifest of its own
+// (config and layers unchanged).
+func annotated(image Manifest, i int) Manifest {
+	var m map[string]any
+	_ = json.Unmarshal(image.Data, &m)
+	m["annotations"] = map[string]string{"org.example.copy": fmt.Sprint(i)}
+	b, _ := json.Marshal(m)
+	return Manifest{Blob: newBlob(image.MediaType, b), Blobs: image.Blobs}
+}
+
+// listing returns an OCI index of entries; children are the distinct manifests they name.
+func listing(annotations map[string]string, entries []Descriptor, children []Manifest) Manifest {
+	idx := map[string]any{"schemaVersion": 2, "mediaType": OCIIndex, "manifests": entries}
+	if annotations != nil {
+		idx["annotations"] = annotations
+	}
+	b, _ := json.Marshal(idx)
+	return Manifest{Blob: newBlob(OCIIndex, b), Children: children}
+}

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/airgapkit/airgap/internal/testutil"
 	"github.com/google/go-containerregistry/pkg/registry"
 )
 
@@ -30,6 +31,7 @@ type Registry struct {
 	// Scopes lists the scopes the token endpoint was asked for (bearer mode).
 	Scopes []string
 
+	inner    http.Handler // the registry without faults
 	mu       sync.Mutex
 	requests []string
 }
@@ -55,7 +57,36 @@ type Faults struct {
 	// challenge whose realm is <server>/token, which hands out this token (to User and
 	// Password when they are set) and the registry then requires it.
 	Token atomic.Value // string
+	// RedirectBlobs, when set to a base URL, answers authorised blob GETs with a 307 to
+	// <base><path>, as registries send clients to object storage or a CDN (a Blobs
+	// server serves them there).
+	RedirectBlobs atomic.Value // string
 }
+
+// Blobs is a second origin that serves a registry's blobs without credentials, as the
+// object storage or CDN a registry redirects to (Faults.RedirectBlobs); its Recorder
+// notes every request that carried some.
+type Blobs struct {
+	Server *httptest.Server
+	*testutil.Recorder
+}
+
+// StartBlobs runs a Blobs server for r's content on 127.0.0.1 (another port: another
+// origin).
+func (r *Registry) StartBlobs() *Blobs {
+	b := &Blobs{Recorder: &testutil.Recorder{Next: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Method != http.MethodGet || !strings.Contains(req.URL.Path, "/blobs/") {
+			http.NotFound(w, req)
+			return
+		}
+		r.inner.ServeHTTP(w, req)
+	})}}
+	b.Server = httptest.NewServer(b.Recorder)
+	return b
+}
+
+// Close stops the server.
+func (b *Blobs) Close() { b.Server.Close() }
 
 // Start runs a registry on 127.0.0.1 and fills it with the standard content:
 //
@@ -73,8 +104,8 @@ func StartEmpty() (*Registry, error) { return start(false) }
 
 func start(fill bool) (*Registry, error) {
 	r := &Registry{Content: map[string]Manifest{}}
-	h := registry.New(registry.Logger(log.New(io.Discard, "", 0)), registry.WithReferrersSupport(true))
-	r.Server = httptest.NewServer(r.middleware(h))
+	r.inner = registry.New(registry.Logger(log.New(io.Discard, "", 0)), registry.WithReferrersSupport(true))
+	r.Server = httptest.NewServer(r.middleware(r.inner))
 	u, _ := url.Parse(r.Server.URL)
 	r.Host = u.Host
 	if !fill {
@@ -177,10 +208,7 @@ func (r *Registry) middleware(next http.Handler) http.Handler {
 				_, _ = io.WriteString(w, `{"errors":[{"code":"UNAUTHORIZED","message":"token required"}]}`)
 				return
 			}
-			next.ServeHTTP(w, req)
-			return
-		}
-		if user, _ := r.Faults.User.Load().(string); user != "" {
+		} else if user, _ := r.Faults.User.Load().(string); user != "" {
 			pw, _ := r.Faults.Password.Load().(string)
 			u, p, ok := req.BasicAuth()
 			if !ok || u != user || p != pw {
@@ -190,6 +218,10 @@ func (r *Registry) middleware(next http.Handler) http.Handler {
 				_, _ = io.WriteString(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`)
 				return
 			}
+		}
+		if base, _ := r.Faults.RedirectBlobs.Load().(string); base != "" && req.Method == http.MethodGet && strings.Contains(req.URL.Path, "/blobs/sha256:") {
+			http.Redirect(w, req, base+req.URL.Path, http.StatusTemporaryRedirect)
+			return
 		}
 		if req.Method == http.MethodGet && strings.Contains(req.URL.Path, "/blobs/") && req.Header.Get("Range") != "" {
 			// go-containerregistry's registry only knows "bytes=a-b"; answer every Range
@@ -246,11 +278,20 @@ func (r *Registry) middleware(next http.Handler) http.Handler {
 
 // Push uploads m (blobs, children, then the manifest under ref) to the registry at base
 // ("http://host:port") with plain monolithic uploads: POST, then PUT with the digest.
+// A child listed more than once is uploaded once.
 func Push(ctx context.Context, c *http.Client, base, repo, ref string, m Manifest) error {
+	return push(ctx, c, base, repo, ref, m, map[string]bool{})
+}
+
+func push(ctx context.Context, c *http.Client, base, repo, ref string, m Manifest, done map[string]bool) error {
 	for _, ch := range m.Children {
-		if err := Push(ctx, c, base, repo, ch.Digest, ch); err != nil {
+		if done[ch.Digest] {
+			continue
+		}
+		if err := push(ctx, c, base, repo, ch.Digest, ch, done); err != nil {
 			return err
 		}
+		done[ch.Digest] = true
 	}
 	for _, b := range m.Blobs {
 		if err := PushBlob(ctx, c, base, repo, b); err != nil {

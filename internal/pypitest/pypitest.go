@@ -53,6 +53,16 @@ type Project struct {
 type Upstream struct {
 	// Format forces "json" or "html" pages; "" negotiates with Accept.
 	Format string
+	// User and Password, when set, are required as HTTP basic credentials on every
+	// request, as a private devpi or Artifactory index asks (401 with a Basic challenge
+	// otherwise).
+	User, Password string
+	// FilesBase, when set ("http://host:port"), makes file links absolute URLs on that
+	// base, as pypi.org links files.pythonhosted.org and devpi links its own host.
+	FilesBase string
+	// RedirectFiles, when set to a base URL, answers file requests with a 302 to
+	// <base><path>.
+	RedirectFiles string
 
 	mu       sync.RWMutex
 	projects map[string]*Project
@@ -103,7 +113,18 @@ var zeroTime = time.Time{}
 
 // ServeHTTP answers /simple/<name>/, /files/<name>/<file> and /files/<name>/<file>.metadata.
 func (u *Upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if u.User != "" {
+		if user, pw, ok := r.BasicAuth(); !ok || user != u.User || pw != u.Password {
+			w.Header().Set("WWW-Authenticate", `Basic realm="pypitest"`)
+			http.Error(w, "authentication required", http.StatusUnauthorized)
+			return
+		}
+	}
 	p := r.URL.Path
+	if u.RedirectFiles != "" && strings.HasPrefix(p, "/files/") {
+		http.Redirect(w, r, u.RedirectFiles+p, http.StatusFound)
+		return
+	}
 	switch {
 	case strings.HasPrefix(p, "/simple/"):
 		name := strings.TrimSuffix(strings.TrimPrefix(p, "/simple/"), "/")
@@ -170,7 +191,7 @@ func metaHash(d Dist) string {
 	return sha(d.Metadata)
 }
 
-// pageJSON uses relative URLs, as PEP 691 allows.
+// pageJSON uses relative URLs, as PEP 691 allows (absolute ones with FilesBase).
 func (u *Upstream) pageJSON(p *Project) []byte {
 	type file struct {
 		Filename       string            `json:"filename"`
@@ -188,7 +209,11 @@ func (u *Upstream) pageJSON(p *Project) []byte {
 		Files []file            `json:"files"`
 	}{Meta: map[string]string{"api-version": "1.1"}, Name: norm, Files: []file{}}
 	for _, d := range p.Dists {
-		f := file{Filename: d.Filename, URL: "../../files/" + norm + "/" + d.Filename,
+		link := "../../files/" + norm + "/" + d.Filename
+		if u.FilesBase != "" {
+			link = u.FilesBase + "/files/" + norm + "/" + d.Filename
+		}
+		f := file{Filename: d.Filename, URL: link,
 			Hashes: map[string]string{"sha256": u.hash(d)}, Size: len(d.Data)}
 		if d.RequiresPython != "" {
 			rp := d.RequiresPython
@@ -209,14 +234,14 @@ func (u *Upstream) pageJSON(p *Project) []byte {
 	return b
 }
 
-// pageHTML uses absolute-path URLs and the legacy data-dist-info-metadata attribute
-// alongside the PEP 714 one, as older indexes do.
+// pageHTML uses absolute-path URLs (absolute ones with FilesBase) and the legacy
+// data-dist-info-metadata attribute alongside the PEP 714 one, as older indexes do.
 func (u *Upstream) pageHTML(p *Project) []byte {
 	norm := pep508.NormalizeName(p.Name)
 	var b strings.Builder
 	b.WriteString("<!DOCTYPE html><html><head><meta name=\"pypi:repository-version\" content=\"1.0\"><title>Links for " + norm + "</title></head><body>\n")
 	for _, d := range p.Dists {
-		fmt.Fprintf(&b, `<a href="/files/%s/%s#sha256=%s"`, norm, d.Filename, u.hash(d))
+		fmt.Fprintf(&b, `<a href="%s/files/%s/%s#sha256=%s"`, u.FilesBase, norm, d.Filename, u.hash(d))
 		if d.RequiresPython != "" {
 			fmt.Fprintf(&b, ` data-requires-python="%s"`, html.EscapeString(d.RequiresPython))
 		}

@@ -24,8 +24,14 @@
 //     gives Result.NotModified, so an unchanged index costs one small request.
 //   - Limits: Client.PerHost concurrent requests per host:port, Client.RateLimit bytes per
 //     second over all downloads.
-//   - Redirects: at most MaxRedirects; headers from Request.Header (Authorization, tokens)
-//     and cookies are never sent to another host:port.
+//   - Credentials stay on their origin (Origin: scheme, host and port): Request.Credentials
+//     go only to the origins Request.CredentialOrigins allows (the request's own by
+//     default), on the first request and on every redirect hop, so a download link or a
+//     redirect to another origin, https to http on one host and port included, goes
+//     without them. ScopeCredentials applies the same rule to a transport that
+//     authenticates by itself (a registry's token exchange).
+//   - Redirects: at most MaxRedirects; headers from Request.Header and any Authorization
+//     or Cookie are not sent to another origin than the first request's.
 //   - Progress events to Client.Progress, throttled, with one final Done event per Fetch.
 //
 // Plain Fetch accepts http and https URLs only. Request.Generic (or FetchGeneric) routes an

@@ -325,6 +325,7 @@ func (c *Client) newRequest(ctx context.Context, req Request, u *url.URL, offset
 	for k, vs := range req.Header {
 		hreq.Header[k] = slices.Clone(vs)
 	}
+	credentialsOf(ctx).apply(hreq.Header, u)
 	if hreq.Header.Get("User-Agent") == "" {
 		hreq.Header.Set("User-Agent", c.userAgent())
 	}

@@ -51,3 +51,33 @@ func Example() {
 	// index: 29 bytes, ETag "idx-1"
 	// unchanged: true <nil>
 }
+
+// Send a token to the index's origin only: the download link it gives names a CDN on
+// another origin, which gets the request without it.
+func ExampleRequest_credentials() {
+	cdn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Printf("cdn: Authorization %q\n", r.Header.Get("Authorization"))
+		_, _ = w.Write([]byte("artifact"))
+	}))
+	defer cdn.Close()
+	index := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Printf("index: Authorization %q\n", r.Header.Get("Authorization"))
+		_, _ = fmt.Fprint(w, cdn.URL+"/artifact.tar.gz")
+	}))
+	defer index.Close()
+
+	ctx := context.Background()
+	c := &fetch.Client{Store: store.NewMemory()}
+	token := http.Header{"Authorization": {"Token s3cret"}}
+	link, _, err := c.FetchBytes(ctx, fetch.Request{URL: index.URL + "/api/", Credentials: token})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, err = c.Fetch(ctx, fetch.Request{URL: string(link), Credentials: token, CredentialOrigins: []string{index.URL}})
+	fmt.Println(err)
+	// Output:
+	// index: Authorization "Token s3cret"
+	// cdn: Authorization ""
+	// <nil>
+}

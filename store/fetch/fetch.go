@@ -181,10 +181,23 @@ type Request struct {
 	// at all. Downloads resume after an interruption (in this run or the next) only when
 	// both the size and a checksum are known.
 	Expect store.Expect
-	// Header is added to every request (e.g. Authorization, Accept). On a redirect to
-	// another host (host:port) every header set here is dropped except Accept,
+	// Header is added to every request (e.g. Accept). On a redirect to another origin
+	// (Origin: scheme, host and port) every header set here is dropped except Accept,
 	// Accept-Language and Accept-Encoding, and so are Authorization and Cookie.
+	// Credentials belong in Credentials.
 	Header http.Header
+	// Credentials are the headers that authenticate (Authorization, a token header,
+	// Cookie). They go with the request, and with each redirect hop, only when that URL's
+	// origin is one of CredentialOrigins: a request or redirect to another origin, or
+	// from https to http on the same host and port, goes without them (and without any
+	// Authorization or Cookie). They take the place of the same names in Header.
+	Credentials http.Header
+	// CredentialOrigins lists where Credentials may go, as URLs of which only the origin
+	// counts ("https://galaxy.example/api/" allows https://galaxy.example:443). Empty:
+	// the origin of URL. An entry that is not an http(s) URL is an error
+	// (ErrUnsupportedURL). Set it when URL may name another server than the one the
+	// credentials are for (a download link taken from an index).
+	CredentialOrigins []string
 	// MaxSize caps the body when Expect.Size is unknown. Zero: DefaultMaxSize (256 MiB).
 	// Over it: an error wrapping store.ErrTooLarge, and nothing is stored.
 	MaxSize int64
@@ -446,12 +459,21 @@ func (c *Client) Fetch(ctx context.Context, req Request) (res Result, err error)
 		}()
 	}
 
+	u, err := url.Parse(req.URL)
 	if req.Generic {
+		if err != nil {
+			u = &url.URL{} // of no origin: no credentials
+		}
+		if ctx, err = withCredentials(ctx, req, u); err != nil {
+			return Result{}, err
+		}
 		return c.fetchGeneric(ctx, req, p)
 	}
-	u, err := url.Parse(req.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return Result{}, fmt.Errorf("%w: %q (http or https only; set Request.Generic for other forms)", ErrUnsupportedURL, redact(req.URL))
+	}
+	if ctx, err = withCredentials(ctx, req, u); err != nil {
+		return Result{}, err
 	}
 	if res, ok, err := c.cached(ctx, req.Expect, p); ok || err != nil {
 		return res, err
@@ -524,8 +546,8 @@ func redact(raw string) string {
 	return u.Redacted()
 }
 
-// hostKey names a host for limits and redirect checks: host:port with the scheme's
-// default port filled in.
+// hostKey names a host for Client.PerHost: host:port with the scheme's default port
+// filled in.
 func hostKey(u *url.URL) string {
 	port := u.Port()
 	if port == "" {

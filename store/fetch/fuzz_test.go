@@ -54,3 +54,29 @@ func TestHostKey(t *testing.T) {
 		}
 	}
 }
+
+// FuzzOrigin: an origin is "" or an http(s) origin that is its own origin, and two URLs
+// that differ in scheme, host or port never share one.
+func FuzzOrigin(f *testing.F) {
+	for _, s := range []string{"https://Hub.Example/api/", "http://hub.example:443/", "https://[::1]:8443/x",
+		"https://user:pw@127.0.0.1/", "ftp://x/", "//host/path", "http://:80/", "https://h%2fx/", "HTTPS://H:0443/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		u, err := url.Parse(s)
+		if err != nil {
+			return
+		}
+		o := Origin(u)
+		if o == "" {
+			return
+		}
+		v, err := url.Parse(o)
+		if err != nil {
+			t.Fatalf("Origin(%q) = %q does not parse: %v", s, o, err)
+		}
+		if Origin(v) != o || (v.Scheme != "http" && v.Scheme != "https") || v.Path != "" {
+			t.Fatalf("Origin(%q) = %q is not an origin (its own is %q)", s, o, Origin(v))
+		}
+	})
+}

@@ -64,6 +64,9 @@ func (c *Client) fetchGeneric(ctx context.Context, req Request, p *progress) (Re
 	if hdr == nil {
 		hdr = http.Header{}
 	}
+	if u, err := url.Parse(req.URL); err == nil {
+		credentialsOf(ctx).apply(hdr, u)
+	}
 	if hdr.Get("User-Agent") == "" {
 		hdr.Set("User-Agent", c.userAgent())
 	}

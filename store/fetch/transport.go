@@ -52,9 +52,6 @@ func (c *Client) defaultTransport() http.RoundTripper {
 	return t
 }
 
-// alwaysSensitive headers are dropped on every cross-host redirect, whoever set them.
-var alwaysSensitive = []string{"Authorization", "Proxy-Authorization", "Cookie", "Cookie2"}
-
 // harmless caller headers that may follow a redirect anywhere.
 var harmless = map[string]bool{"Accept": true, "Accept-Language": true, "Accept-Encoding": true, "User-Agent": true}
 
@@ -74,25 +71,25 @@ func withCallerHeaders(ctx context.Context, h http.Header) context.Context {
 	return context.WithValue(ctx, callerHeadersKey{}, names)
 }
 
-// checkRedirect limits redirects and keeps credentials on the host they were meant for:
-// when the target's host:port (default port by scheme, so https -> http counts too)
-// differs from the original request's, the caller's headers and any credentials are
-// removed.
+// checkRedirect limits redirects and keeps credentials on the origin they were meant for:
+// when the target's origin (scheme, host and port, so https -> http on one port counts
+// too) differs from the original request's, the caller's headers and any Authorization
+// or Cookie are removed; Request.Credentials go with each hop whose origin they allow.
 func checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= MaxRedirects {
 		return fmt.Errorf("%w: stopped after %d", ErrTooManyRedirects, len(via))
 	}
-	if len(via) == 0 || hostKey(req.URL) == hostKey(via[0].URL) {
-		return nil
-	}
-	for _, k := range alwaysSensitive {
-		req.Header.Del(k)
-	}
-	if names, ok := req.Context().Value(callerHeadersKey{}).([]string); ok {
-		for _, k := range names {
+	if len(via) > 0 && Origin(req.URL) != Origin(via[0].URL) {
+		for _, k := range sensitive {
 			req.Header.Del(k)
 		}
+		if names, ok := req.Context().Value(callerHeadersKey{}).([]string); ok {
+			for _, k := range names {
+				req.Header.Del(k)
+			}
+		}
 	}
+	credentialsOf(req.Context()).apply(req.Header, req.URL)
 	return nil
 }
 
