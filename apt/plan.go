@@ -53,6 +53,18 @@ type PlannedFile struct {
 	Path string // in the published tree
 	URL  string // where it is fetched from
 	Size int64
+	// Digest is the file's sha256 from the index ("" when the index lists none).
+	Digest store.Digest
+}
+
+// Items is the plan as the store sees it: one item per pool file, with the size and
+// sha256 the indices give (a sync also publishes the indices, not counted here).
+func (p *Plan) Items() store.Plan {
+	out := store.Plan{Items: make([]store.PlannedItem, 0, len(p.Files))}
+	for _, f := range p.Files {
+		out.Items = append(out.Items, store.PlannedItem{Name: f.Path, Digest: f.Digest, Size: f.Size})
+	}
+	return out
 }
 
 // Plan reads and verifies the configured suites and indices exactly as Sync does (every
@@ -107,7 +119,7 @@ func (m *Mirror) Plan(ctx context.Context) (*Plan, error) {
 		return strings.Compare(a.Architecture, b.Architecture)
 	})
 	for _, f := range sp.pool {
-		out.Files = append(out.Files, PlannedFile{Path: f.path, URL: f.url, Size: f.expect.Size})
+		out.Files = append(out.Files, PlannedFile{Path: f.path, URL: f.url, Size: f.expect.Size, Digest: f.expect.Digest()})
 		out.Bytes += f.expect.Size
 	}
 	return out, nil

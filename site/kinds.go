@@ -36,6 +36,17 @@ func (m *AptMirror) Sync(ctx context.Context, env *Env) (Result, error) {
 	if env.Signer == nil && !m.Pristine {
 		return Result{}, errors.New("signing_key is required: apt mirrors are re-signed with the operator key (unless pristine: true)")
 	}
+	mm := m.runtime(env)
+	st, err := mm.Sync(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{SyncResult: st.SyncResult, Summary: summary(st.SyncResult,
+		fmt.Sprintf("%d suites, %d packages, %d files", st.Suites, st.Packages, st.Files))}, nil
+}
+
+// runtime is the library mirror with env's run-time fields and resolved paths.
+func (m *AptMirror) runtime(env *Env) apt.Mirror {
 	mm := m.Mirror
 	mm.Keyring = env.resolve(mm.Keyring)
 	mm.Upstreams = slices.Clone(mm.Upstreams)
@@ -45,12 +56,17 @@ func (m *AptMirror) Sync(ctx context.Context, env *Env) (Result, error) {
 		}
 	}
 	mm.Store, mm.Fetch, mm.Signer, mm.Logger = env.Store, env.Fetch, env.Signer, env.Logger
-	st, err := mm.Sync(ctx)
+	return mm
+}
+
+// Plan reads the indices as Sync does (apt.Mirror.Plan) and lists the pool files.
+func (m *AptMirror) Plan(ctx context.Context, env *Env) (store.Plan, error) {
+	mm := m.runtime(env)
+	p, err := mm.Plan(ctx)
 	if err != nil {
-		return Result{}, err
+		return store.Plan{}, err
 	}
-	return Result{SyncResult: st.SyncResult, Summary: summary(st.SyncResult,
-		fmt.Sprintf("%d suites, %d packages, %d files", st.Suites, st.Packages, st.Files))}, nil
+	return p.Items(), nil
 }
 
 // Inventory is what the published mirror holds (apt.Inventory).
