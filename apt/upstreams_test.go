@@ -91,12 +91,32 @@ func TestUpstreamsClosure(t *testing.T) {
 	require.Regexp(t, `^pool/main/t/tool/[0-9a-f]{16}/tool_1\.0_amd64\.deb$`, movedTool)
 	_, err = s.Ref(ctx, m.Ref())
 	require.ErrorIs(t, err, store.ErrNotFound, "Plan publishes nothing")
+	before, err := store.NewTally().Add(ctx, s, plan.Items())
+	require.NoError(t, err)
+	require.Zero(t, before.Held, "no pool file fetched by Plan")
 
 	st, err := m.Sync(ctx)
 	require.NoError(t, err)
 	require.Equal(t, 2, st.Suites)
 	snap, _, err := store.OpenPublished(ctx, s, m.Ref())
 	require.NoError(t, err)
+	// the plan's sizes and digests are those of the published pool files
+	// (a blob at two paths counts once)
+	var poolBytes int64
+	blobs := map[store.Digest]bool{}
+	for _, f := range plan.Files {
+		pf, ok := snap.Lookup(f.Path)
+		require.True(t, ok, f.Path)
+		require.Equal(t, pf.Digest, f.Digest, f.Path)
+		if !blobs[pf.Digest] {
+			blobs[pf.Digest] = true
+			poolBytes += pf.Size
+		}
+	}
+	require.Equal(t, store.PlanFigures{Items: len(blobs), Fetch: len(blobs), FetchBytes: poolBytes}, before)
+	after, err := store.NewTally().Add(ctx, s, plan.Items())
+	require.NoError(t, err)
+	require.Equal(t, store.PlanFigures{Items: len(blobs), Held: len(blobs), HeldBytes: poolBytes}, after)
 	read := func(p string) []byte {
 		f, ok := snap.Lookup(p)
 		require.True(t, ok, p)

@@ -16,7 +16,9 @@ func (a *app) syncCmd() *cobra.Command {
 		Short: "Fetch, verify and publish the configured mirrors (all by default)",
 		Long: "Each mirror publishes atomically: a mirror whose sync fails keeps what it published\n" +
 			"before, and the others still publish. Exits non-zero if any mirror failed.\n" +
-			"--dry-run lists every upstream URL and host a sync would contact, and contacts none.",
+			"--dry-run lists every upstream URL and host a sync would contact, then reads the\n" +
+			"upstreams' metadata only (indices, no packages) and prints per mirror and in total the\n" +
+			"items and bytes to fetch, the bytes already held and the store's size after gc.",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := a.config()
 			if err != nil {
@@ -26,14 +28,19 @@ func (a *app) syncCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if dryRun {
-				site.WriteEndpoints(cmd.OutOrStdout(), ms)
-				return nil
-			}
 			return a.withWriter(cmd.Context(), func(cfg *site.Config, s store.Store) error {
 				signer, err := cfg.LoadSigner()
 				if err != nil {
 					return err
+				}
+				if dryRun {
+					site.WriteEndpoints(cmd.OutOrStdout(), ms)
+					r, err := cfg.Env(s, signer, a.log).PlanAll(cmd.Context(), ms)
+					if err != nil {
+						return err
+					}
+					site.WritePlan(cmd.OutOrStdout(), r)
+					return nil
 				}
 				p := newProgress(cmd.ErrOrStderr())
 				trackers := map[string]*tracker{}
@@ -50,7 +57,7 @@ func (a *app) syncCmd() *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "list the upstream URLs and hosts that would be contacted")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "list the upstreams and what a sync would fetch, from metadata only")
 	cmd.Flags().IntVar(&concurrency, "concurrency", 4, "mirrors synced at once")
 	return cmd
 }
