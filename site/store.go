@@ -34,10 +34,15 @@ func OpenStore(ctx context.Context, location string) (store.Store, error) {
 
 // OpenStore opens the config's store (a relative directory is relative to the config).
 func (c *Config) OpenStore(ctx context.Context) (store.Store, error) {
+	return OpenStore(ctx, c.StoreLocation())
+}
+
+// StoreLocation is the store's directory (resolved against the config) or its URL.
+func (c *Config) StoreLocation() string {
 	if strings.Contains(c.Store, "://") {
-		return OpenStore(ctx, c.Store)
+		return c.Store
 	}
-	return OpenStore(ctx, c.Path(c.Store))
+	return c.Path(c.Store)
 }
 
 // LoadSigner reads the operator key named by signing_key (its passphrase, if any, from
@@ -112,4 +117,18 @@ func Verify(ctx context.Context, s store.Store, report func(store.Digest, error)
 		return nil
 	})
 	return checked, bad, err
+}
+
+// SyncPreflight plans ms (PlanAll) and refuses with a *NoSpaceError (DiskPreflight) when
+// the store lacks room for what they would fetch. Sizes the upstreams do not give are
+// not counted: that is logged.
+func (e *Env) SyncPreflight(ctx context.Context, location string, ms []Mirror, free FreeSpace) error {
+	r, err := e.PlanAll(ctx, ms)
+	if err != nil {
+		return err
+	}
+	if r.Partial {
+		e.Logger.Warn("disk preflight: some sizes are unknown and not counted", "known", HumanBytes(r.Total.FetchBytes))
+	}
+	return DiskPreflight(location, r.Total.FetchBytes, free, e.Logger)
 }

@@ -81,7 +81,7 @@ func (a *app) exportCmd() *cobra.Command {
 
 func (a *app) importCmd() *cobra.Command {
 	var keyrings []string
-	var insecure, allowRollback bool
+	var insecure, allowRollback, force bool
 	cmd := &cobra.Command{
 		Use:   "import FILE...",
 		Short: "Verify a bundle (all its volumes, in order) and publish its mirrors",
@@ -91,6 +91,11 @@ func (a *app) importCmd() *cobra.Command {
 				kr, err := cfg.ImportKeyring(keyrings...)
 				if err != nil {
 					return err
+				}
+				if !force {
+					if err := site.ImportPreflight(cfg.StoreLocation(), args, nil, a.log); err != nil {
+						return err
+					}
 				}
 				r, err := bundle.OpenVolumes(args...)
 				if err != nil {
@@ -115,6 +120,7 @@ func (a *app) importCmd() *cobra.Command {
 	cmd.Flags().StringSliceVar(&keyrings, "keyring", nil, "operator public keys to trust (default: the config's trusted_keys, else signing_key's public key)")
 	cmd.Flags().BoolVar(&insecure, "insecure-skip-signature", false, "import without a valid signature (logged)")
 	cmd.Flags().BoolVar(&allowRollback, "allow-rollback", false, "let a bundle move a mirror back to an older generation")
+	cmd.Flags().BoolVar(&force, "force", false, "import even when the disk preflight finds too little free space")
 	return cmd
 }
 

@@ -9,7 +9,7 @@ import (
 )
 
 func (a *app) syncCmd() *cobra.Command {
-	var dryRun bool
+	var dryRun, force bool
 	var concurrency int
 	cmd := &cobra.Command{
 		Use:   "sync [MIRROR...]",
@@ -42,6 +42,11 @@ func (a *app) syncCmd() *cobra.Command {
 					site.WritePlan(cmd.OutOrStdout(), r)
 					return nil
 				}
+				if !force {
+					if err := cfg.Env(s, signer, a.log).SyncPreflight(cmd.Context(), cfg.StoreLocation(), ms, nil); err != nil {
+						return err
+					}
+				}
 				p := newProgress(cmd.ErrOrStderr())
 				trackers := map[string]*tracker{}
 				for _, m := range ms {
@@ -58,6 +63,7 @@ func (a *app) syncCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "list the upstreams and what a sync would fetch, from metadata only")
+	cmd.Flags().BoolVar(&force, "force", false, "sync even when the disk preflight finds too little free space")
 	cmd.Flags().IntVar(&concurrency, "concurrency", 4, "mirrors synced at once")
 	return cmd
 }
