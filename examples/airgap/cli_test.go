@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -80,7 +81,11 @@ func TestAcrossTheGap(t *testing.T) {
 	assert.Contains(t, dry, "store after gc (keep 1): at least 0 B (some sizes unknown)")
 
 	mustRun(t, "--config", outside, "sync")
+	plan := mustRun(t, "--config", outside, "export", "--dry-run", "--split", "1024", "--out", filepath.Join(dir, "b1.tar"))
 	out := mustRun(t, "--config", outside, "export", "--out", filepath.Join(dir, "b1.tar"))
+	fi, err := os.Stat(filepath.Join(dir, "b1.tar"))
+	require.NoError(t, err)
+	assert.Contains(t, plan, fmt.Sprintf("(%d bytes) in %d part(s)", fi.Size(), (fi.Size()+1023)/1024))
 	assert.Contains(t, out, "exported 1 mirrors")
 
 	mustRun(t, "--config", inside, "import", filepath.Join(dir, "b1.tar"))

@@ -14,6 +14,7 @@ import (
 
 func (a *app) exportCmd() *cobra.Command {
 	var out, since, split string
+	var dryRun bool
 	cmd := &cobra.Command{
 		Use:   "export --out FILE [--since PREVIOUS.manifest.json] [--split SIZE] [MIRROR...]",
 		Short: "Write published mirrors to a signed bundle to carry across the gap",
@@ -50,6 +51,19 @@ func (a *app) exportCmd() *cobra.Command {
 						return fmt.Errorf("--since: %w", err)
 					}
 				}
+				if dryRun {
+					n, m, err := bundle.Size(cmd.Context(), s, opt)
+					if err != nil {
+						return err
+					}
+					parts := int64(1)
+					if volume > 0 {
+						parts = max(1, (n+volume-1)/volume)
+					}
+					fmt.Fprintf(cmd.OutOrStdout(), "would export %d mirrors, %d blobs: %s (%d bytes) in %d part(s)\n",
+						len(m.Refs), len(m.Blobs), site.HumanBytes(n), n, parts)
+					return nil
+				}
 				vw := bundle.CreateVolumes(out, volume)
 				m, raw, err := bundle.Export(cmd.Context(), s, vw, opt)
 				if cerr := vw.Close(); err == nil {
@@ -76,6 +90,7 @@ func (a *app) exportCmd() *cobra.Command {
 	cmd.Flags().StringVar(&out, "out", "", "bundle file (prefix of the volumes with --split)")
 	cmd.Flags().StringVar(&since, "since", "", "manifest of the previous bundle: carry only what it lacks")
 	cmd.Flags().StringVar(&split, "split", "", "volume size, e.g. 4G, 700M (default: one file)")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the bundle's size and number of parts, write nothing")
 	return cmd
 }
 

@@ -379,3 +379,24 @@ func FuzzDecodeManifest(f *testing.F) {
 		}
 	})
 }
+
+// Size is the length Export writes, full and incremental, without reading a blob.
+func TestSize(t *testing.T) {
+	op, _ := keys(t)
+	src := outside(t)
+	publish(t, src, "files/big", map[string]string{"big.bin": strings.Repeat("x", 5000)})
+	n, m, err := bundle.Size(context.Background(), src, bundle.ExportOptions{Signer: op})
+	require.NoError(t, err)
+	full, fm, raw := export(t, src, bundle.ExportOptions{Signer: op})
+	assert.Equal(t, int64(len(full)), n)
+	assert.Equal(t, fm.Blobs, m.Blobs)
+
+	prev, prevDigest := mustDecode(t, raw)
+	publish(t, src, "apt/ubuntu", map[string]string{"dists/noble/InRelease": "signed v2"})
+	opt := bundle.ExportOptions{Signer: op, Since: prev, SinceDigest: prevDigest}
+	n, _, err = bundle.Size(context.Background(), src, opt)
+	require.NoError(t, err)
+	inc, _, _ := export(t, src, opt)
+	assert.Equal(t, int64(len(inc)), n)
+	assert.Less(t, n, int64(len(full)))
+}

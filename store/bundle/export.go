@@ -33,11 +33,38 @@ type ExportOptions struct {
 // manifest and the manifest's exact bytes (keep them for the next incremental export).
 // The caller should hold the store's writer lock so that GC cannot remove blobs meanwhile.
 func Export(ctx context.Context, s store.Store, w io.Writer, opt ExportOptions) (*Manifest, []byte, error) {
+	m, manifest, total, err := head(ctx, s, opt)
+	if err != nil {
+		return nil, nil, err
+	}
+	tw := tar.NewWriter(w)
+	if err := writeHead(tw, m, manifest, opt.Signer); err != nil {
+		return nil, nil, err
+	}
+	var written int64
+	for _, b := range m.Blobs {
+		if err := copyBlob(ctx, s, tw, b, m.Created); err != nil {
+			return nil, nil, err
+		}
+		written += b.Size
+		if opt.Progress != nil {
+			opt.Progress(written, total)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, nil, err
+	}
+	return m, manifest, nil
+}
+
+// head lists what the bundle carries: its manifest, the manifest's bytes and the size
+// of the blobs.
+func head(ctx context.Context, s store.Store, opt ExportOptions) (*Manifest, []byte, int64, error) {
 	refs := opt.Refs
 	if refs == nil {
 		var err error
 		if refs, err = s.Refs(ctx); err != nil {
-			return nil, nil, err
+			return nil, nil, 0, err
 		}
 	}
 	m := &Manifest{Version: FormatVersion, Created: time.Now().UTC(), Refs: map[string]RefState{}, Since: opt.SinceDigest}
@@ -45,11 +72,11 @@ func Export(ctx context.Context, s store.Store, w io.Writer, opt ExportOptions) 
 	for _, ref := range refs {
 		g, err := store.Current(ctx, s, ref)
 		if err != nil {
-			return nil, nil, fmt.Errorf("bundle: ref %s: %w", ref, err)
+			return nil, nil, 0, fmt.Errorf("bundle: ref %s: %w", ref, err)
 		}
 		m.Refs[ref] = RefState{Record: g.Record, Snapshot: g.Snapshot, Published: g.Published}
 		if err := closure(ctx, s, g, sizes); err != nil {
-			return nil, nil, fmt.Errorf("bundle: ref %s: %w", ref, err)
+			return nil, nil, 0, fmt.Errorf("bundle: ref %s: %w", ref, err)
 		}
 	}
 	have := map[store.Digest]bool{}
@@ -71,36 +98,66 @@ func Export(ctx context.Context, s store.Store, w io.Writer, opt ExportOptions) 
 
 	manifest, err := json.MarshalIndent(m, "", " ")
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
-	tw := tar.NewWriter(w)
+	return m, manifest, total, nil
+}
+
+// writeHead writes the manifest and its signature, the first entries of a bundle.
+func writeHead(tw *tar.Writer, m *Manifest, manifest []byte, signer *pgp.Signer) error {
 	if err := writeEntry(tw, manifestName, manifest, m.Created); err != nil {
-		return nil, nil, err
+		return err
 	}
-	if opt.Signer != nil {
-		sig, err := opt.Signer.DetachSign(bytes.NewReader(manifest), true)
+	if signer != nil {
+		sig, err := signer.DetachSign(bytes.NewReader(manifest), true)
 		if err != nil {
-			return nil, nil, fmt.Errorf("bundle: sign manifest: %w", err)
+			return fmt.Errorf("bundle: sign manifest: %w", err)
 		}
 		if err := writeEntry(tw, signatureName, sig, m.Created); err != nil {
-			return nil, nil, err
+			return err
 		}
 	}
-	var written int64
-	for _, b := range m.Blobs {
-		if err := copyBlob(ctx, s, tw, b, m.Created); err != nil {
-			return nil, nil, err
-		}
-		written += b.Size
-		if opt.Progress != nil {
-			opt.Progress(written, total)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		return nil, nil, err
-	}
-	return m, manifest, nil
+	return nil
 }
+
+// Size is the length of the bundle Export would write with opt, and its manifest: the
+// manifest is built and signed as Export does (a signature of one key has one length),
+// no blob is read.
+func Size(ctx context.Context, s store.Store, opt ExportOptions) (int64, *Manifest, error) {
+	m, manifest, _, err := head(ctx, s, opt)
+	if err != nil {
+		return 0, nil, err
+	}
+	var cw counter
+	tw := tar.NewWriter(&cw)
+	if err := writeHead(tw, m, manifest, opt.Signer); err != nil {
+		return 0, nil, err
+	}
+	if err := tw.Flush(); err != nil {
+		return 0, nil, err
+	}
+	for _, b := range m.Blobs {
+		// the header as Export writes it (with its PAX record), then the padded body
+		if err := tar.NewWriter(&cw).WriteHeader(blobHeader(b, m.Created)); err != nil {
+			return 0, nil, err
+		}
+		cw += counter((b.Size + blockSize - 1) / blockSize * blockSize)
+	}
+	return int64(cw) + 2*blockSize, m, nil // two zero blocks end the archive
+}
+
+// blockSize is tar's block.
+const blockSize = 512
+
+// blobHeader is the tar header of a blob's entry.
+func blobHeader(b store.BlobInfo, mod time.Time) *tar.Header {
+	return &tar.Header{Name: blobDir + b.Digest.Hex(), Mode: 0o644, Size: b.Size, ModTime: mod, Typeflag: tar.TypeReg, Format: tar.FormatPAX}
+}
+
+// counter counts the bytes written to it.
+type counter int64
+
+func (c *counter) Write(p []byte) (int, error) { *c += counter(len(p)); return len(p), nil }
 
 // closure adds to sizes every blob generation g needs: its record, its snapshot manifest
 // and the snapshot's files.
@@ -137,7 +194,7 @@ func copyBlob(ctx context.Context, s store.Store, tw *tar.Writer, b store.BlobIn
 		return fmt.Errorf("bundle: %w", err)
 	}
 	defer r.Close()
-	hdr := &tar.Header{Name: blobDir + b.Digest.Hex(), Mode: 0o644, Size: b.Size, ModTime: mod, Typeflag: tar.TypeReg, Format: tar.FormatPAX}
+	hdr := blobHeader(b, mod)
 	if err := tw.WriteHeader(hdr); err != nil {
 		return fmt.Errorf("bundle: write %s: %w", b.Digest, err)
 	}
