@@ -9,13 +9,17 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/airgapkit/airgap/site"
 	"github.com/airgapkit/airgap/snapproxy"
+	"github.com/airgapkit/airgap/store"
 	"github.com/airgapkit/airgap/tlsutil"
 )
 
@@ -33,7 +37,8 @@ func (a *app) serveCmd() *cobra.Command {
 			"names, by its Host header (point DNS at the mirror: `airgap hosts`) or as a proxy\n" +
 			"request (apt's Acquire::http::Proxy, http_proxy=), is answered at the upstream's own\n" +
 			"paths; proxy requests for any other host are refused. Also /healthz and Prometheus\n" +
-			"/metrics. TLS (tls: in the config) reloads renewed files.",
+			"/metrics. TLS (tls: in the config) reloads renewed files. SIGHUP reads the config and the\n" +
+			"TLS certificate again without dropping a connection (listen and serve: stay).",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, s, err := a.open(cmd.Context())
 			if err != nil {
@@ -47,17 +52,20 @@ func (a *app) serveCmd() *cobra.Command {
 			logw := newFlushingWriter(cmd.ErrOrStderr(), 200*time.Millisecond)
 			defer logw.Close()
 			log := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: a.level}))
-			srv := site.NewHTTPServer(site.NewServer(cfg, cfg.Env(s, nil, log)), cfg.Serve)
+			handler := site.NewSwapHandler(site.NewServer(cfg, cfg.Env(s, nil, log)))
+			srv := site.NewHTTPServer(handler, cfg.Serve)
 			srv.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelDebug) // TLS handshake noise
 			scheme := "http"
+			var rl *tlsutil.Reloader
 			if cfg.TLS != nil {
-				rl, err := tlsutil.NewReloader(cfg.Path(cfg.TLS.Cert), cfg.Path(cfg.TLS.Key), tlsutil.ReloaderOptions{})
-				if err != nil {
+				if rl, err = tlsutil.NewReloader(cfg.Path(cfg.TLS.Cert), cfg.Path(cfg.TLS.Key), tlsutil.ReloaderOptions{}); err != nil {
 					return err
 				}
 				srv.TLSConfig = rl.ServerConfig()
 				scheme = "https"
 			}
+			stopHUP := a.reloadOnHUP(handler, rl, log)
+			defer stopHUP()
 			ln, err := net.Listen("tcp", cfg.Listen)
 			if err != nil {
 				return err
@@ -77,6 +85,42 @@ func (a *app) serveCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&listen, "listen", "", "address to listen on (default: the config's listen)")
 	return cmd
+}
+
+// reloadOnHUP reads the config again on each SIGHUP and swaps the new mirrors and hosts
+// in; requests in flight finish on the old ones, nothing is dropped. The TLS certificate
+// is read again too. The listen address, serve: limits and tls: file names stay those
+// of the start; a config that does not load is logged and the running one kept. The
+// returned func stops listening for the signal.
+func (a *app) reloadOnHUP(h *site.SwapHandler, rl *tlsutil.Reloader, log *slog.Logger) func() {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-hup:
+			case <-done:
+				return
+			}
+			cfg, err := a.config()
+			if err == nil {
+				var s store.Store
+				if s, err = cfg.OpenStore(context.Background()); err == nil {
+					h.Swap(site.NewServer(cfg, cfg.Env(s, nil, log)))
+				}
+			}
+			if err == nil && rl != nil {
+				err = rl.Reload()
+			}
+			if err != nil {
+				a.log.Error("reload failed, serving on as before", "err", err)
+				continue
+			}
+			a.log.Info("reloaded", "config", a.configPath, "mirrors", len(cfg.Mirrors.All()))
+		}
+	}()
+	return func() { signal.Stop(hup); close(done) }
 }
 
 // serveUntilDone serves until ctx ends, then shuts down gracefully.
