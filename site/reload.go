@@ -22,4 +22,6 @@ func NewSwapHandler(h http.Handler) *SwapHandler {
 // Swap makes h serve the requests that arrive from now on.
 func (s *SwapHandler) Swap(h http.Handler) { s.h.Store(&h) }
 
-func (s *SwapHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) { (*s.h.Load()).ServeHTTP(w, r) }
+func (s *SwapHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	(*s.h.Load()).ServeHTTP(w, r)
+}
