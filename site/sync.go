@@ -2,6 +2,7 @@ package site
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/airgapkit/airgap/store"
 	"github.com/airgapkit/airgap/store/fetch"
@@ -51,7 +53,8 @@ func (e *SyncError) Error() string {
 // SyncAll syncs each mirror with its own fetch client (so progress is per mirror). A
 // mirror whose sync fails keeps what it published before and the others still publish;
 // the error is a *SyncError naming every failure. Mirrors not started when ctx ends
-// count as failed.
+// count as failed. Each mirror's outcome is recorded in the store (SyncRecordRef) when
+// all are done.
 func (e *Env) SyncAll(ctx context.Context, ms []Mirror, opt SyncOptions) error {
 	n := opt.Concurrency
 	if n <= 0 {
@@ -60,6 +63,7 @@ func (e *Env) SyncAll(ctx context.Context, ms []Mirror, opt SyncOptions) error {
 	var (
 		mu     sync.Mutex
 		failed = map[string]error{}
+		done   = map[string]outcome{}
 		wg     sync.WaitGroup
 		slots  = make(chan struct{}, n)
 	)
@@ -80,22 +84,26 @@ func (e *Env) SyncAll(ctx context.Context, ms []Mirror, opt SyncOptions) error {
 				progress = opt.Progress(ref)
 			}
 			env.Fetch = NewFetchClient(e.Store, progress, e.Logger)
+			started := time.Now()
 			res, err := m.Sync(ctx, &env)
+			mu.Lock()
+			done[ref] = outcome{started: started, finished: time.Now(), res: res, err: err}
 			if err != nil {
-				mu.Lock()
 				failed[ref] = err
-				mu.Unlock()
 			}
+			mu.Unlock()
 			if opt.Done != nil {
 				opt.Done(ref, res, err)
 			}
 		}()
 	}
 	wg.Wait()
+	// Recorded even when ctx has ended, so that a cancelled run still says what it did.
+	rerr := recordSyncs(context.WithoutCancel(ctx), e.Store, done)
 	if len(failed) > 0 {
-		return &SyncError{Failed: failed, Total: len(ms)}
+		return errors.Join(&SyncError{Failed: failed, Total: len(ms)}, rerr)
 	}
-	return nil
+	return rerr
 }
 
 // WriteEndpoints lists each mirror's upstream URLs, then the distinct host:port pairs
