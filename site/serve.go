@@ -46,7 +46,8 @@ type mount struct {
 
 // NewServer builds the handler for cfg's mirrors over env's store.
 func NewServer(cfg *Config, env *Env) *Server {
-	s := &Server{cfg: cfg, env: env, mux: http.NewServeMux(), hosts: map[string][]mount{}, self: map[string]bool{}, metrics: newMetrics()}
+	s := &Server{cfg: cfg, env: env, mux: http.NewServeMux(), hosts: map[string][]mount{}, self: map[string]bool{}}
+	s.metrics = newMetrics(s)
 	for _, m := range cfg.Mirrors.All() {
 		prefix := "/" + Ref(m)
 		s.mux.Handle(prefix+"/", s.metrics.count(Ref(m), http.StripPrefix(prefix, m.Handler(env, prefix))))
@@ -71,7 +72,7 @@ func NewServer(cfg *Config, env *Env) *Server {
 		s.self[strings.ToLower(u.Hostname())] = true
 	}
 	s.mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
-	s.mux.HandleFunc("/metrics", s.serveMetrics)
+	s.mux.Handle("/metrics", s.metrics.handler())
 	s.mux.HandleFunc("/status.json", s.serveStatusJSON)
 	s.mux.HandleFunc("/{$}", s.serveStatusPage)
 	return s
