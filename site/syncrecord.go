@@ -19,8 +19,8 @@ import (
 // annotations map each mirror's ref to its SyncRecord as JSON. Being a ref, it works on
 // every backend (directory or S3), GC keeps its newest generations like any mirror's,
 // and a failed publish of a mirror never touches it. Status leaves it out of the mirror
-// list. An export of every ref carries it across the gap, so the inside shows when and
-// how the outside last synced; one of chosen mirrors does not.
+// list, and `airgap export` leaves it behind: it says what happened where syncs run, and
+// the inside shows its mirrors' publish times instead.
 const SyncRecordRef = "airgap/syncs"
 
 // SyncRecord is the outcome of a mirror's last sync, and running totals of its failures.

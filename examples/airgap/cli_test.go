@@ -96,7 +96,7 @@ func TestAcrossTheGap(t *testing.T) {
 	assert.Equal(t, http.StatusOK, code, "Host routing serves at the upstream's own paths")
 	assert.Equal(t, "tool v1", body)
 	_, metrics := get(t, srv, "mirror", "/metrics")
-	assert.Contains(t, metrics, `airgap_http_requests_total{mirror="files/tools",code="200"} 2`)
+	assert.Contains(t, metrics, `airgap_http_requests_total{code="200",method="GET",mirror="files/tools"} 2`)
 
 	// Upstream changes; the incremental bundle carries only what is new.
 	writeFile(t, src, "tool v2")
