@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -35,7 +36,7 @@ var updateScreenshot = flag.Bool("update-screenshot", false, "write the status p
 // statusSite syncs one mirror of apt (re-signed, and pristine with a Valid-Until 5 hours
 // away), pypi, oci, galaxy and files from the local fakes into a store, plus a files
 // mirror whose upstream is down, and returns the config, the store and the sync's error.
-func statusSite(t *testing.T) (*Config, store.Store, error) {
+func statusSite(t testing.TB) (*Config, store.Store, error) {
 	t.Helper()
 	dir := t.TempDir()
 	keys := filepath.Join(dir, "keys")
@@ -258,4 +259,23 @@ func snippets(n *html.Node) map[string]string {
 		}
 	}
 	return out
+}
+
+// BenchmarkStatusPage renders / of the seven-mirror site (the inventories are read once
+// per generation, then remembered).
+func BenchmarkStatusPage(b *testing.B) {
+	cfg, s, _ := statusSite(b)
+	srv := httptest.NewServer(NewServer(cfg, cfg.Env(s, nil, nil)))
+	defer srv.Close()
+	var size int64
+	b.ReportAllocs()
+	for b.Loop() {
+		resp, err := http.Get(srv.URL + "/")
+		if err != nil {
+			b.Fatal(err)
+		}
+		size, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	b.ReportMetric(float64(size), "page-bytes")
 }
