@@ -196,6 +196,10 @@ func (m *AptMirror) Snippets(ctx context.Context, s store.Store, base string, st
 	keyring := "/etc/apt/keyrings/airgap-" + m.Name() + ".asc"
 	if m.Pristine {
 		keyring = clientKeyring(m.Keyring)
+		if keyring != m.Keyring { // not the distribution's own keyring file
+			out = append(out, Snippet{Title: "apt: the upstream key for signed-by",
+				Text: fmt.Sprintf("# the tree keeps the upstream's signatures: copy its key (keyring: %s in airgap.yaml) to %s\n", m.Keyring, keyring)})
+		}
 	} else {
 		out = append(out, Snippet{Title: "apt: the operator key for signed-by",
 			Text: fmt.Sprintf("install -d /etc/apt/keyrings && curl -fsSL %s%s -o %s\n", base, m.armoredKey(), keyring)})
