@@ -58,6 +58,9 @@ func WriteInventory(ctx context.Context, w io.Writer, s store.Store, ms []Mirror
 			if c.Upstream != "" {
 				cc.ExtRefs = []extRef{{"distribution", c.Upstream}}
 			}
+			for _, by := range c.RequestedBy {
+				cc.Properties = append(cc.Properties, prop{"airgap:requested-by", by})
+			}
 			if c.VouchedBy != "" {
 				cc.Properties = append(cc.Properties, prop{"airgap:vouched-by", c.VouchedBy})
 			} else {

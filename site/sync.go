@@ -52,43 +52,79 @@ func (e *SyncError) Error() string {
 // mirror whose sync fails keeps what it published before and the others still publish;
 // the error is a *SyncError naming every failure. Mirrors not started when ctx ends
 // count as failed.
+//
+// An oci mirror that image providers name (ImagesTo) starts after those of them in ms
+// finish, and copies the images every configured provider's published tree requests,
+// also of providers not in ms (so syncing the oci mirror alone keeps the charts'
+// images). A provider that failed still hands over what it published before.
 func (e *Env) SyncAll(ctx context.Context, ms []Mirror, opt SyncOptions) error {
 	n := opt.Concurrency
 	if n <= 0 {
 		n = 4
 	}
+	all := ms
+	if e.all != nil {
+		all = e.all()
+	}
+	fed := feeds(all)
 	var (
 		mu     sync.Mutex
 		failed = map[string]error{}
 		wg     sync.WaitGroup
 		slots  = make(chan struct{}, n)
+		done   = map[string]chan struct{}{}
 	)
 	for _, m := range ms {
-		ref := Ref(m)
-		select {
-		case slots <- struct{}{}:
-		case <-ctx.Done():
-			failed[ref] = ctx.Err()
-			continue
+		done[Ref(m)] = make(chan struct{})
+	}
+	finish := func(ref string, res Result, err error) {
+		if err != nil {
+			mu.Lock()
+			failed[ref] = err
+			mu.Unlock()
 		}
+		if opt.Done != nil {
+			opt.Done(ref, res, err)
+		}
+	}
+	for _, m := range ms {
+		ref := Ref(m)
 		wg.Add(1)
 		go func() {
-			defer func() { <-slots; wg.Done() }()
+			defer wg.Done()
+			defer close(done[ref])
+			for _, p := range fed[ref] {
+				if ch, ok := done[Ref(p)]; ok {
+					select {
+					case <-ch:
+					case <-ctx.Done():
+						finish(ref, Result{}, ctx.Err())
+						return
+					}
+				}
+			}
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				finish(ref, Result{}, ctx.Err())
+				return
+			}
+			defer func() { <-slots }()
 			env := *e
 			var progress func(fetch.Event)
 			if opt.Progress != nil {
 				progress = opt.Progress(ref)
 			}
 			env.Fetch = NewFetchClient(e.Store, progress, e.Logger)
+			if ps := fed[ref]; len(ps) > 0 {
+				var err error
+				if env.requested, err = requestedImages(ctx, e.Store, ps); err != nil {
+					finish(ref, Result{}, err)
+					return
+				}
+			}
 			res, err := m.Sync(ctx, &env)
-			if err != nil {
-				mu.Lock()
-				failed[ref] = err
-				mu.Unlock()
-			}
-			if opt.Done != nil {
-				opt.Done(ref, res, err)
-			}
+			finish(ref, res, err)
 		}()
 	}
 	wg.Wait()
