@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/airgapkit/airgap/oci"
 	"github.com/airgapkit/airgap/simplestreams"
 	"github.com/airgapkit/airgap/store"
 )
@@ -30,8 +31,11 @@ type MirrorStatus struct {
 	// Valid-Until or signature expiry); zero when nothing expires. Past it, clients refuse
 	// the tree and a sync refuses the upstream, so serve keeps the last verified one.
 	Expires time.Time `json:"expires,omitzero"`
+	// Repositories are, for an oci mirror, the repositories serve's /v2/ answers from it
+	// (a repository that an oci mirror earlier in the config holds too is that one's).
+	Repositories []string `json:"repositories,omitempty"`
 	// Warnings are things an operator should act on: expiry soon or past, unverified
-	// content.
+	// content, a repository /v2/ serves from another mirror.
 	Warnings []string `json:"warnings,omitempty"`
 }
 
@@ -60,6 +64,10 @@ func (c *Config) Status(ctx context.Context, s store.Store, now time.Time) ([]Mi
 		}
 	}
 	sort.Strings(refs)
+	served, shadowed, err := c.registryHolders(ctx, s)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]MirrorStatus, 0, len(refs))
 	for _, r := range refs {
 		m := byRef[r]
@@ -80,6 +88,8 @@ func (c *Config) Status(ctx context.Context, s store.Store, now time.Time) ([]Mi
 			return nil, err
 		}
 		st.Published, st.Generations, st.Files, st.Bytes = g.Published, len(hist), len(snap.Files), snap.Size()
+		st.Repositories = served[r]
+		st.Warnings = append(st.Warnings, shadowed[r]...)
 		if e, ok := m.(expirer); ok {
 			if st.Expires, err = e.Expires(ctx, s); err != nil {
 				return nil, fmt.Errorf("%s: %w", r, err)
@@ -95,6 +105,32 @@ func (c *Config) Status(ctx context.Context, s store.Store, now time.Time) ([]Mi
 		out = append(out, st)
 	}
 	return out, nil
+}
+
+// registryHolders says which repositories /v2/ serves from each oci mirror, and warns
+// the later mirrors of a repository that several hold (oci.NewRegistryHandler's rule:
+// the first in the config).
+func (c *Config) registryHolders(ctx context.Context, s store.Store) (served, shadowed map[string][]string, err error) {
+	served, shadowed = map[string][]string{}, map[string][]string{}
+	first := map[string]string{} // repository -> the ref serving it
+	for _, ref := range c.ociRefs() {
+		snap, _, err := store.OpenPublished(ctx, s, ref)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, repo := range oci.Repositories(snap) {
+			if by, taken := first[repo]; taken {
+				shadowed[ref] = append(shadowed[ref], fmt.Sprintf("repository %s is served at /v2/ from %s (configured first), not from this mirror", repo, by))
+				continue
+			}
+			first[repo] = ref
+			served[ref] = append(served[ref], repo)
+		}
+	}
+	return served, shadowed, nil
 }
 
 // Expires is the earliest expiry of the upstream signatures a pristine tree serves; zero
