@@ -44,6 +44,15 @@ type expirer interface {
 	Expires(ctx context.Context, s store.Store) (time.Time, error)
 }
 
+// DefaultTrivyDBGrace is how long past its NextUpdate a Trivy database may be before
+// status warns (OCIMirror.TrivyDBGrace).
+const DefaultTrivyDBGrace = 7 * 24 * time.Hour
+
+// checker is implemented by kinds that find reasons to warn in their published tree.
+type checker interface {
+	Check(ctx context.Context, s store.Store, now time.Time) []string
+}
+
 // warner is implemented by kinds that know of their own reasons to warn.
 type warner interface {
 	Warnings() []string
@@ -95,6 +104,9 @@ func (c *Config) Status(ctx context.Context, s store.Store, now time.Time) ([]Mi
 				return nil, fmt.Errorf("%s: %w", r, err)
 			}
 		}
+		if c, ok := m.(checker); ok {
+			st.Warnings = append(st.Warnings, c.Check(ctx, s, now)...)
+		}
 		switch left := st.Expires.Sub(now); {
 		case st.Expires.IsZero():
 		case left <= 0:
@@ -131,6 +143,28 @@ func (c *Config) registryHolders(ctx context.Context, s store.Store) (served, sh
 		}
 	}
 	return served, shadowed, nil
+}
+
+// Check warns of held Trivy databases past their NextUpdate by more than TrivyDBGrace,
+// and of ones whose metadata cannot be read.
+func (m *OCIMirror) Check(ctx context.Context, s store.Store, now time.Time) []string {
+	dbs, err := oci.TrivyDBs(ctx, s, Ref(m))
+	if err != nil {
+		return []string{fmt.Sprintf("cannot check the trivy databases: %v", err)}
+	}
+	grace := m.TrivyDBGrace
+	if grace == 0 {
+		grace = DefaultTrivyDBGrace
+	}
+	var out []string
+	for _, db := range dbs {
+		if late := now.Sub(db.NextUpdate); late > grace {
+			out = append(out, fmt.Sprintf("trivy database %s:%s is %s past its NextUpdate (%s): trivy downloads it again at every scan and "+
+				"finds no newer one; sync it from upstream and carry it across", db.Repository, db.Tag, late.Round(time.Hour),
+				db.NextUpdate.UTC().Format(time.RFC3339)))
+		}
+	}
+	return out
 }
 
 // Expires is the earliest expiry of the upstream signatures a pristine tree serves; zero
