@@ -91,7 +91,7 @@ func TestImageProviders(t *testing.T) {
 	more := &fakeProvider{name: "more", to: "oci/k8s", images: []oci.RequestedImage{{Ref: up.Ref("library/app:1.0.0"), RequestedBy: "fake/more api 2.0.0"}}}
 	other := ociMirror(up, "other", "library/app:1.1.0")
 	env := &Env{Store: s, Logger: slog.New(slog.DiscardHandler)}
-	ms := []Mirror{k8s, other, charts, more}
+	ms := []Mirror{k8s, other, charts, more, charts} // named twice: synced once
 	for range 3 { // the order is decided, not won by a race
 		require.NoError(t, env.SyncAll(ctx, ms, SyncOptions{Concurrency: 1}))
 	}

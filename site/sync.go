@@ -74,8 +74,12 @@ func (e *Env) SyncAll(ctx context.Context, ms []Mirror, opt SyncOptions) error {
 		slots  = make(chan struct{}, n)
 		done   = map[string]chan struct{}{}
 	)
+	var unique []Mirror // a mirror named twice syncs once
 	for _, m := range ms {
-		done[Ref(m)] = make(chan struct{})
+		if _, dup := done[Ref(m)]; !dup {
+			done[Ref(m)] = make(chan struct{})
+			unique = append(unique, m)
+		}
 	}
 	finish := func(ref string, res Result, err error) {
 		if err != nil {
@@ -87,7 +91,7 @@ func (e *Env) SyncAll(ctx context.Context, ms []Mirror, opt SyncOptions) error {
 			opt.Done(ref, res, err)
 		}
 	}
-	for _, m := range ms {
+	for _, m := range unique {
 		ref := Ref(m)
 		wg.Add(1)
 		go func() {
@@ -129,7 +133,7 @@ func (e *Env) SyncAll(ctx context.Context, ms []Mirror, opt SyncOptions) error {
 	}
 	wg.Wait()
 	if len(failed) > 0 {
-		return &SyncError{Failed: failed, Total: len(ms)}
+		return &SyncError{Failed: failed, Total: len(unique)}
 	}
 	return nil
 }

@@ -265,3 +265,23 @@ func TestWalkerRefusesBadPodImage(t *testing.T) {
 	assert.Equal(t, []Image{{Ref: "docker.io/library/busybox:latest", From: "w.yaml"}}, c.out)
 	assert.True(t, errors.Is(c.document("a: [", "bad.yaml"), store.ErrMalformed))
 }
+
+// A helm mirror renders its versions at once: Images shares nothing between calls.
+func TestImagesConcurrent(t *testing.T) {
+	archive := pack(t, "app")
+	want, err := Images(context.Background(), archive, Options{})
+	require.NoError(t, err)
+	errs := make(chan error, 4)
+	for i := range 4 {
+		go func() {
+			ims, err := Images(context.Background(), archive, Options{KubeVersion: []string{"", "1.29.0"}[i%2]})
+			if err == nil && i%2 == 0 && !slices.Equal(refs(ims), refs(want)) {
+				err = errors.New("a concurrent render differs")
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		assert.NoError(t, <-errs)
+	}
+}
