@@ -92,7 +92,7 @@ func TestImageProviders(t *testing.T) {
 	other := ociMirror(up, "other", "library/app:1.1.0")
 	env := &Env{Store: s, Logger: slog.New(slog.DiscardHandler)}
 	ms := []Mirror{k8s, other, charts, more, charts} // named twice: synced once
-	for range 3 { // the order is decided, not won by a race
+	for range 3 {                                    // the order is decided, not won by a race
 		require.NoError(t, env.SyncAll(ctx, ms, SyncOptions{Concurrency: 1}))
 	}
 	assert.Equal(t, map[string][]string{
