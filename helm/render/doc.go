@@ -12,6 +12,6 @@
 // of the chart and of every subchart that renders. References are normalised as the oci
 // package writes them ("nginx" is docker.io/library/nginx:latest).
 //
-// Only this package links Helm: the rest of the module stays free of its dependency
-// tree.
+// Only this package imports Helm (a test in the module root keeps it so): packages that
+// do not render charts stay free of its dependency tree (client-go, the kube API types).
 package render
