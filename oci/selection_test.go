@@ -17,6 +17,7 @@ func TestParseReference(t *testing.T) {
 		"nginx":                           {Registry: "docker.io", Repository: "library/nginx", Tag: "latest"},
 		"nginx:1.25":                      {Registry: "docker.io", Repository: "library/nginx", Tag: "1.25"},
 		"index.docker.io/x/y:2":           {Registry: "docker.io", Repository: "x/y", Tag: "2"},
+		"registry-1.docker.io/nginx:1":    {Registry: "docker.io", Repository: "library/nginx", Tag: "1"},
 		"127.0.0.1:5000/a/b":              {Registry: "127.0.0.1:5000", Repository: "a/b", Tag: "latest"},
 		"ghcr.io/o/r@" + string(dgst1):    {Registry: "ghcr.io", Repository: "o/r", Digest: dgst1},
 		"ghcr.io/o/r:v1@" + string(dgst1): {Registry: "ghcr.io", Repository: "o/r", Tag: "v1", Digest: dgst1},

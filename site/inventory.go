@@ -34,6 +34,9 @@ func WriteInventory(ctx context.Context, w io.Writer, s store.Store, ms []Mirror
 			} else {
 				props = append(props, cdx.Property{Name: "airgap:unverified", Value: "true"})
 			}
+			for _, by := range c.RequestedBy {
+				props = append(props, cdx.Property{Name: "airgap:requested-by", Value: by})
+			}
 			cc := cdx.Component{
 				Type: cdx.ComponentType(c.Type), Name: c.Name, Version: c.Version, PackageURL: c.PURL,
 				BOMRef:     Ref(m) + ":" + c.Path,

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/airgapkit/airgap/oci"
 	"github.com/airgapkit/airgap/store"
 	"github.com/airgapkit/airgap/store/fetch"
 	"github.com/airgapkit/airgap/store/pgp"
@@ -56,6 +57,11 @@ type Env struct {
 	ExternalURL string
 
 	path func(string) string // resolves config-relative paths
+	// all lists every configured mirror (for the image providers of a mirror that
+	// syncs alone); nil: the mirrors SyncAll is given.
+	all func() []Mirror
+	// requested are the images providers hand the oci mirror being synced.
+	requested []oci.RequestedImage
 }
 
 // Env returns the run-time environment for cfg over an open store. The fetch client is
@@ -69,6 +75,7 @@ func (c *Config) Env(s store.Store, signer *pgp.Signer, log *slog.Logger) *Env {
 		Store: s, Signer: signer, Logger: log, ExternalURL: c.ExternalURL,
 		Fetch: NewFetchClient(s, nil, log),
 		path:  c.Path,
+		all:   c.Mirrors.All,
 	}
 }
 

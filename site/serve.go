@@ -10,11 +10,16 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/airgapkit/airgap/oci"
 )
 
 // Server is the handler `airgap serve` runs:
-//   - every mirror under /<kind>/<name>/ (the registry API of the first oci mirror also at
-//     /v2/), at the paths its upstream uses below that prefix;
+//   - every mirror under /<kind>/<name>/, at the paths its upstream uses below that
+//     prefix; and the registry API of every oci mirror at /v2/: a repository is answered
+//     by the first oci mirror in the config that holds it (status says which, and warns
+//     of repositories a later mirror holds too); /v2/_catalog lists them all (metrics
+//     count these requests as mirror "oci" when there are several);
 //   - the host names of Config.Hosts, transparently: a request whose Host header, or the
 //     absolute URI a proxy client sends (GET http://deb.debian.org/debian/... as apt sends
 //     with Acquire::http::Proxy), names one of them is answered by the mirrors it routes
@@ -52,10 +57,14 @@ func NewServer(cfg *Config, env *Env) *Server {
 		prefix := "/" + Ref(m)
 		s.mux.Handle(prefix+"/", s.metrics.count(Ref(m), http.StripPrefix(prefix, m.Handler(env, prefix))))
 	}
-	// The registry API has fixed paths: /v2/ goes to the first OCI mirror.
-	if len(cfg.Mirrors.OCI) > 0 {
-		m := cfg.Mirrors.OCI[0]
-		s.mux.Handle("/v2/", s.metrics.count(Ref(m), m.Handler(env, "")))
+	// The registry API has fixed paths: /v2/ serves every oci mirror, each repository
+	// from the first mirror in the config that holds it (oci.NewRegistryHandler).
+	if refs := cfg.ociRefs(); len(refs) > 0 {
+		label := refs[0]
+		if len(refs) > 1 {
+			label = "oci"
+		}
+		s.mux.Handle("/v2/", s.metrics.count(label, oci.NewRegistryHandler(env.Store, refs)))
 	}
 	for host := range cfg.Hosts {
 		routes, _ := cfg.hostRoutes(host) // validated by Parse
@@ -152,6 +161,15 @@ func refuse(w http.ResponseWriter, code int, msg string) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(code)
 	fmt.Fprintln(w, "airgap:", msg)
+}
+
+// ociRefs are the oci mirrors' refs in config order: the order /v2/ looks in.
+func (c *Config) ociRefs() []string {
+	var refs []string
+	for _, m := range c.Mirrors.OCI {
+		refs = append(refs, Ref(m))
+	}
+	return refs
 }
 
 // route is one mirror of a transparent host, below prefix.

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/airgapkit/airgap/oci"
 	"github.com/airgapkit/airgap/simplestreams"
 	"github.com/airgapkit/airgap/store"
 )
@@ -60,8 +61,11 @@ type MirrorStatus struct {
 	// LastSync is the outcome of the last sync of this ref run against this store (see
 	// SyncRecordRef); nil when none was recorded (a store filled by import).
 	LastSync *SyncRecord `json:"last_sync,omitempty"`
+	// Repositories are, for an oci mirror, the repositories serve's /v2/ answers from it
+	// (a repository that an oci mirror earlier in the config holds too is that one's).
+	Repositories []string `json:"repositories,omitempty"`
 	// Warnings are things an operator should act on: expiry soon or past, unverified
-	// content, a failed last sync.
+	// content, a failed last sync, a repository /v2/ serves from another mirror.
 	Warnings []string `json:"warnings,omitempty"`
 	// Error is why the published tree could not be read (the figures after it are
 	// missing).
@@ -94,6 +98,15 @@ type signed interface {
 // expirer is implemented by kinds whose published tree carries an expiry.
 type expirer interface {
 	Expires(ctx context.Context, s store.Store) (time.Time, error)
+}
+
+// DefaultTrivyDBGrace is how long past its NextUpdate a Trivy database may be before
+// status warns (OCIMirror.TrivyDBGrace).
+const DefaultTrivyDBGrace = 7 * 24 * time.Hour
+
+// checker is implemented by kinds that find reasons to warn in their published tree.
+type checker interface {
+	Check(ctx context.Context, s store.Store, now time.Time) []string
 }
 
 // warner is implemented by kinds that know of their own reasons to warn.
@@ -132,6 +145,10 @@ func (c *Config) status(ctx context.Context, s store.Store, now time.Time, cache
 	if err != nil {
 		return nil, err
 	}
+	served, shadowed, err := c.registryHolders(ctx, s)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]MirrorStatus, 0, len(refs))
 	for _, r := range refs {
 		st, err := mirrorStatus(ctx, s, r, byRef[r], now, cache)
@@ -147,6 +164,8 @@ func (c *Config) status(ctx context.Context, s store.Store, now time.Time, cache
 				st.Warnings = append(st.Warnings, fmt.Sprintf("last sync %s failed (%s): %s", rec.Finished.Format(time.RFC3339), rec.ErrorKind, rec.Error))
 			}
 		}
+		st.Repositories = served[r]
+		st.Warnings = append(st.Warnings, shadowed[r]...)
 		out = append(out, st)
 	}
 	return out, nil
@@ -190,6 +209,9 @@ func mirrorStatus(ctx context.Context, s store.Store, r string, m Mirror, now ti
 			return st, err
 		}
 	}
+	if c, ok := m.(checker); ok {
+		st.Warnings = append(st.Warnings, c.Check(ctx, s, now)...)
+	}
 	if st.Expires.IsZero() {
 		return st, nil
 	}
@@ -227,6 +249,54 @@ func countItems(ctx context.Context, s store.Store, m Mirror, record store.Diges
 		cache.mu.Unlock()
 	}
 	return len(items), nil
+}
+
+// registryHolders says which repositories /v2/ serves from each oci mirror, and warns
+// the later mirrors of a repository that several hold (oci.NewRegistryHandler's rule:
+// the first in the config).
+func (c *Config) registryHolders(ctx context.Context, s store.Store) (served, shadowed map[string][]string, err error) {
+	served, shadowed = map[string][]string{}, map[string][]string{}
+	first := map[string]string{} // repository -> the ref serving it
+	for _, ref := range c.ociRefs() {
+		snap, _, err := store.OpenPublished(ctx, s, ref)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, repo := range oci.Repositories(snap) {
+			if by, taken := first[repo]; taken {
+				shadowed[ref] = append(shadowed[ref], fmt.Sprintf("repository %s is served at /v2/ from %s (configured first), not from this mirror", repo, by))
+				continue
+			}
+			first[repo] = ref
+			served[ref] = append(served[ref], repo)
+		}
+	}
+	return served, shadowed, nil
+}
+
+// Check warns of held Trivy databases past their NextUpdate by more than TrivyDBGrace,
+// and of ones whose metadata cannot be read.
+func (m *OCIMirror) Check(ctx context.Context, s store.Store, now time.Time) []string {
+	dbs, err := oci.TrivyDBs(ctx, s, Ref(m))
+	if err != nil {
+		return []string{fmt.Sprintf("cannot check the trivy databases: %v", err)}
+	}
+	grace := m.TrivyDBGrace
+	if grace == 0 {
+		grace = DefaultTrivyDBGrace
+	}
+	var out []string
+	for _, db := range dbs {
+		if late := now.Sub(db.NextUpdate); late > grace {
+			out = append(out, fmt.Sprintf("trivy database %s:%s is %s past its NextUpdate (%s): trivy downloads it again at every scan and "+
+				"finds no newer one; sync it from upstream and carry it across", db.Repository, db.Tag, late.Round(time.Hour),
+				db.NextUpdate.UTC().Format(time.RFC3339)))
+		}
+	}
+	return out
 }
 
 // Expires is the earliest expiry of the upstream signatures a pristine tree serves; zero

@@ -129,6 +129,9 @@ func printStatus(w io.Writer, list []site.MirrorStatus) {
 		} else {
 			fmt.Fprintf(w, "%-28s %-20s %8d %10s %d%s\n", st.Ref, st.Published.Format("2006-01-02 15:04:05"), st.Files, site.HumanBytes(st.Bytes), st.Generations, note)
 		}
+		for _, repo := range st.Repositories {
+			fmt.Fprintf(w, "  /v2/%s\n", repo)
+		}
 		for _, warn := range st.Warnings {
 			fmt.Fprintf(w, "  WARNING: %s\n", warn)
 		}
