@@ -2,9 +2,11 @@ package site
 
 import (
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -138,12 +140,61 @@ type limitConn struct {
 	net.Conn
 	once    sync.Once
 	release func()
+	wdl     atomic.Int64 // the write deadline set last, in Unix nanoseconds; 0: none
+}
+
+// SetWriteDeadline skips a move of the deadline that is small against the time left
+// until it: the stall guard pushes it on every write and every request, and each move
+// costs a timer update. The deadline kept is at least 15/16 of the one asked for away.
+func (c *limitConn) SetWriteDeadline(t time.Time) error {
+	if cur := c.wdl.Load(); cur != 0 && !t.IsZero() {
+		now, want := time.Now().UnixNano(), t.UnixNano()
+		if want >= cur && want-cur < (want-now)/16 {
+			return nil
+		}
+	}
+	if err := c.Conn.SetWriteDeadline(t); err != nil {
+		return err
+	}
+	if t.IsZero() {
+		c.wdl.Store(0)
+	} else {
+		c.wdl.Store(t.UnixNano())
+	}
+	return nil
+}
+
+// SetDeadline sets both deadlines, through SetWriteDeadline's record of the write one.
+func (c *limitConn) SetDeadline(t time.Time) error {
+	if err := c.Conn.SetReadDeadline(t); err != nil {
+		return err
+	}
+	c.wdl.Store(0)
+	return c.SetWriteDeadline(t)
 }
 
 func (c *limitConn) Close() error {
 	err := c.Conn.Close()
 	c.once.Do(c.release)
 	return err
+}
+
+// ReadFrom hands a copy to the TCP connection's own ReadFrom: net/http's response looks
+// for it on the connection to send files with sendfile(2).
+func (c *limitConn) ReadFrom(r io.Reader) (int64, error) {
+	if rf, ok := c.Conn.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(c.Conn, r)
+}
+
+// CloseWrite lets net/http half-close before closing (so that a client still sending
+// gets the answer, not a reset).
+func (c *limitConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
 }
 
 // stallGuard gives every write of a response its own deadline.
@@ -173,19 +224,27 @@ func (w *stallWriter) Write(p []byte) (int, error) {
 	return w.ResponseWriter.Write(p)
 }
 
+// ReadFrom copies r in chunks of stallChunk, each with its own deadline. sendfile takes
+// a file behind at most one io.LimitedReader: a limited r is narrowed per chunk rather
+// than wrapped again.
 func (w *stallWriter) ReadFrom(r io.Reader) (int64, error) {
+	lr, ok := r.(*io.LimitedReader)
+	if !ok {
+		lr = &io.LimitedReader{R: r, N: math.MaxInt64}
+	}
 	var total int64
-	for {
+	for lr.N > 0 {
 		_ = w.rc.SetWriteDeadline(time.Now().Add(w.d))
-		n, err := io.Copy(w.ResponseWriter, io.LimitReader(r, stallChunk))
+		chunk := &io.LimitedReader{R: lr.R, N: min(lr.N, stallChunk)}
+		want := chunk.N
+		n, err := io.Copy(w.ResponseWriter, chunk)
 		total += n
-		if err != nil {
+		lr.N -= n
+		if err != nil || n < want {
 			return total, err
 		}
-		if n < stallChunk {
-			return total, nil
-		}
 	}
+	return total, nil
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer.
