@@ -23,7 +23,10 @@ func newMetrics() *metrics {
 
 func (m *metrics) count(mirror string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+		rec, ok := w.(*recorder) // the access log's, when serving through Server
+		if !ok {
+			rec = &recorder{ResponseWriter: w, status: http.StatusOK}
+		}
 		h.ServeHTTP(rec, r)
 		m.mu.Lock()
 		key := [2]string{mirror, fmt.Sprint(rec.status)}
