@@ -30,15 +30,19 @@ func ServeFile(w http.ResponseWriter, r *http.Request, s Store, name string, f F
 	}
 	defer b.Close()
 	h := w.Header()
-	h.Set("ETag", `"`+f.Digest.Hex()+`"`)
+	// The values of the headers set here share one allocation; the keys are canonical.
+	v := make([]string, 4)
+	v[0] = `"` + f.Digest.Hex() + `"`
+	h["Etag"] = v[0:1:1]
 	if h.Get("Content-Type") == "" {
-		h.Set("Content-Type", ContentType(name, f.MediaType))
+		v[1] = ContentType(name, f.MediaType)
+		h["Content-Type"] = v[1:2:2]
 	}
 	if plainRequest(r) {
 		// What nearly every client sends: no validators, no range. The size is known, so
 		// the answer needs no seeks to find it (http.ServeContent's way).
-		h.Set("Accept-Ranges", "bytes")
-		h.Set("Content-Length", strconv.FormatInt(f.Size, 10))
+		v[2], v[3] = "bytes", strconv.FormatInt(f.Size, 10)
+		h["Accept-Ranges"], h["Content-Length"] = v[2:3:3], v[3:4:4]
 		w.WriteHeader(http.StatusOK)
 		if r.Method != http.MethodHead {
 			copyBody(w, b, f.Size)
