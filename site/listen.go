@@ -140,19 +140,32 @@ type limitConn struct {
 	net.Conn
 	once    sync.Once
 	release func()
-	wdl     atomic.Int64 // the write deadline set last, in Unix nanoseconds; 0: none
+	wdl     atomic.Int64 // the write deadline the socket has, in Unix nanoseconds; 0: none
+	clear   atomic.Bool  // a clear of it asked for, applied before the next write
 }
 
 // SetWriteDeadline skips a move of the deadline that is small against the time left
-// until it: the stall guard pushes it on every write and every request, and each move
-// costs a timer update. The deadline kept is at least 15/16 of the one asked for away.
+// until it: the stall guard pushes it on every write and every request, net/http clears
+// it after every response, and each change costs a timer update. The socket's deadline
+// is at least 15/16 of the one asked for away; a clear waits for the next write (or
+// deadline), so that one request after another on a connection costs no timer update.
 func (c *limitConn) SetWriteDeadline(t time.Time) error {
-	if cur := c.wdl.Load(); cur != 0 && !t.IsZero() {
+	if t.IsZero() {
+		c.clear.Store(c.wdl.Load() != 0)
+		return nil
+	}
+	if cur := c.wdl.Load(); cur != 0 {
 		now, want := time.Now().UnixNano(), t.UnixNano()
 		if want >= cur && want-cur < (want-now)/16 {
+			c.clear.Store(false)
 			return nil
 		}
 	}
+	return c.setWriteDeadline(t)
+}
+
+func (c *limitConn) setWriteDeadline(t time.Time) error {
+	c.clear.Store(false)
 	if err := c.Conn.SetWriteDeadline(t); err != nil {
 		return err
 	}
@@ -164,13 +177,24 @@ func (c *limitConn) SetWriteDeadline(t time.Time) error {
 	return nil
 }
 
-// SetDeadline sets both deadlines, through SetWriteDeadline's record of the write one.
+// SetDeadline sets both deadlines at once, exactly (a hijacked tunnel clears them so).
 func (c *limitConn) SetDeadline(t time.Time) error {
 	if err := c.Conn.SetReadDeadline(t); err != nil {
 		return err
 	}
-	c.wdl.Store(0)
-	return c.SetWriteDeadline(t)
+	return c.setWriteDeadline(t)
+}
+
+// applyClear clears the write deadline before a write if a clear is pending.
+func (c *limitConn) applyClear() {
+	if c.clear.Load() {
+		_ = c.setWriteDeadline(time.Time{})
+	}
+}
+
+func (c *limitConn) Write(p []byte) (int, error) {
+	c.applyClear()
+	return c.Conn.Write(p)
 }
 
 func (c *limitConn) Close() error {
@@ -182,10 +206,11 @@ func (c *limitConn) Close() error {
 // ReadFrom hands a copy to the TCP connection's own ReadFrom: net/http's response looks
 // for it on the connection to send files with sendfile(2).
 func (c *limitConn) ReadFrom(r io.Reader) (int64, error) {
+	c.applyClear()
 	if rf, ok := c.Conn.(io.ReaderFrom); ok {
 		return rf.ReadFrom(r)
 	}
-	return io.Copy(c.Conn, r)
+	return io.Copy(struct{ io.Writer }{c}, r)
 }
 
 // CloseWrite lets net/http half-close before closing (so that a client still sending

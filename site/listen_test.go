@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sync/atomic"
 	"syscall"
@@ -206,4 +207,31 @@ func TestStalledSendfileFreesItsSlot(t *testing.T) {
 	require.NoError(t, err, "served once the stalled connection was cut")
 	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
+}
+
+// The connection's write deadline may lag a little behind the one asked for, but a
+// write always runs under the latest: a clear is applied before it, a new deadline
+// after a clear still cuts it.
+func TestLimitConnWriteDeadline(t *testing.T) {
+	a, b := net.Pipe() // a write blocks until the other end reads
+	defer b.Close()
+	c := &limitConn{Conn: a, release: func() {}}
+	defer c.Close()
+
+	require.NoError(t, c.SetWriteDeadline(time.Now().Add(-time.Second)))
+	_, err := c.Write([]byte("x"))
+	assert.ErrorIs(t, err, os.ErrDeadlineExceeded, "a past deadline holds")
+
+	require.NoError(t, c.SetWriteDeadline(time.Time{}))
+	go io.ReadFull(b, make([]byte, 1))
+	_, err = c.Write([]byte("x"))
+	assert.NoError(t, err, "the clear is applied before the write")
+
+	require.NoError(t, c.SetWriteDeadline(time.Now().Add(time.Hour)))
+	require.NoError(t, c.SetWriteDeadline(time.Time{}))
+	require.NoError(t, c.SetWriteDeadline(time.Now().Add(100*time.Millisecond)))
+	start := time.Now()
+	_, err = c.Write([]byte("x")) // nobody reads
+	assert.ErrorIs(t, err, os.ErrDeadlineExceeded, "a deadline after a clear cuts the write")
+	assert.Less(t, time.Since(start), 5*time.Second)
 }
