@@ -6,7 +6,9 @@
 # nginx's). RUNS rounds, each loading nginx, airgap and airgap while another mirror
 # publishes a new generation in a loop, back to back (the machine may be shared: the
 # median of the rounds is what counts). Prints req/s and p99 latency (medians) and the
-# median of the rounds' airgap/nginx ratios (goal >= 0.8). PIN (e.g. "taskset -c 1")
+# median of the rounds' airgap/nginx ratios (goal >= 0.8), and each server's CPU time
+# per request, which other load on the machine skews less (wrk shares the cores, so
+# req/s follows the sum of wrk's and the server's cost per request). PIN (e.g. "taskset -c 1")
 # runs both servers the same way. Needs nginx and wrk (Debian packages nginx-light, wrk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,7 +54,8 @@ wait_up() { for _ in $(seq 100); do curl -sf -o /dev/null "$1" && return 0; slee
 
 ag_port=$(free_port)
 $PIN "$work/airgap" --config "$work/airgap.yaml" serve --listen "127.0.0.1:$ag_port" 2> "$work/airgap-access.log" &
-pids+=($!)
+ag_pid=$!
+pids+=($ag_pid)
 ngx_port=$(free_port)
 cat > "$work/nginx.conf" <<EOF
 worker_processes $(nproc);
@@ -67,24 +70,31 @@ http {
 }
 EOF
 $PIN nginx -c "$work/nginx.conf" -g 'daemon off;' &
-pids+=($!)
+ngx_pid=$!
+pids+=($ngx_pid)
 first=${SIZES%% *}
 wait_up "http://127.0.0.1:$ag_port/files/s$first/f1"
 wait_up "http://127.0.0.1:$ngx_port/s$first/f1"
 
-# load URL-PREFIX FILES: prints "req/s p99-ms"
+# CPU time (clock ticks) of a server: the process and its children (nginx's workers).
+ticks() { local t=0 p; for p in "$1" $(pgrep -P "$1" || true); do t=$((t + $(cut -d' ' -f14,15 "/proc/$p/stat" | tr ' ' +))); done; echo "$t"; }
+tck=$(getconf CLK_TCK)
+# load URL-PREFIX FILES PID: prints "req/s p99-ms server-CPU-µs-per-request"
 load() {
 	cat > "$work/random.lua" <<EOF
 math.randomseed(os.time())
 request = function() return wrk.format("GET", wrk.path .. math.random($2)) end
 EOF
+	local t0 t1 rps p99 n
+	t0=$(ticks "$3")
 	wrk -t"$THREADS" -c"$CONNS" -d"${SECONDS_PER_RUN}s" --latency --timeout 30s -s "$work/random.lua" "$1" > "$work/wrk.out"
-	local rps p99
+	t1=$(ticks "$3")
 	rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.out")
+	n=$(awk '/requests in/ {print $1}' "$work/wrk.out")
 	p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000}; print v}' "$work/wrk.out")
 	if grep -q "Non-2xx" "$work/wrk.out"; then echo "non-2xx answers:" >&2; cat "$work/wrk.out" >&2; kill $$; fi
 	grep "Socket errors" "$work/wrk.out" | sed "s|^|$1: |" >&2 || true
-	echo "$rps $p99"
+	echo "$rps $p99 $(echo "($t1 - $t0) * 1000000 / $tck / $n" | bc -l)"
 }
 median() { sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 
@@ -101,22 +111,22 @@ publishing() {
 
 printf '%s files each size, %d connections, %d wrk threads, %ds each, %d rounds, %d cores%s\n' \
 	"$N (at most 200 MiB)" "$CONNS" "$THREADS" "$SECONDS_PER_RUN" "$RUNS" "$(nproc)" "${PIN:+, servers under $PIN}"
-printf '%-10s %-34s %12s %10s\n' size server req/s "p99 ms"
+printf '%-10s %-34s %10s %8s %12s\n' size server req/s "p99 ms" "CPU µs/req"
 for size in $SIZES; do
 	n=$(count "$size")
 	: > "$work/rounds"
 	for _ in $(seq "$RUNS"); do
-		read -r ngx ngx99 < <(load "http://127.0.0.1:$ngx_port/s$size/f" "$n")
-		read -r ag ag99 < <(load "http://127.0.0.1:$ag_port/files/s$size/f" "$n")
+		read -r ngx ngx99 ngxc < <(load "http://127.0.0.1:$ngx_port/s$size/f" "$n" "$ngx_pid")
+		read -r ag ag99 agc < <(load "http://127.0.0.1:$ag_port/files/s$size/f" "$n" "$ag_pid")
 		publishing on
-		read -r agp agp99 < <(load "http://127.0.0.1:$ag_port/files/s$size/f" "$n")
+		read -r agp agp99 agpc < <(load "http://127.0.0.1:$ag_port/files/s$size/f" "$n" "$ag_pid")
 		publishing off
-		echo "$ngx $ngx99 $ag $ag99 $agp $agp99 $(echo "$ag / $ngx" | bc -l) $(echo "$agp / $ngx" | bc -l)" >> "$work/rounds"
+		echo "$ngx $ngx99 $ngxc $ag $ag99 $agc $agp $agp99 $agpc $(echo "$ag / $ngx" | bc -l) $(echo "$agp / $ngx" | bc -l)" >> "$work/rounds"
 	done
 	col() { awk -v c="$1" '{print $c}' "$work/rounds" | median; }
-	printf '%-10s %-34s %12.0f %10.2f\n' "$size" nginx "$(col 1)" "$(col 2)"
-	printf '%-10s %-34s %12.0f %10.2f\n' "$size" "airgap serve" "$(col 3)" "$(col 4)"
-	printf '%-10s %-34s %12.0f %10.2f\n' "$size" "airgap serve, publishing meanwhile" "$(col 5)" "$(col 6)"
-	printf '%-10s ratio airgap/nginx: %.2f (%.2f while publishing); rounds: %s\n' "$size" "$(col 7)" "$(col 8)" \
-		"$(awk '{printf "%s%.2f", (NR > 1 ? " " : ""), $7}' "$work/rounds")"
+	printf '%-10s %-34s %10.0f %8.2f %12.1f\n' "$size" nginx "$(col 1)" "$(col 2)" "$(col 3)"
+	printf '%-10s %-34s %10.0f %8.2f %12.1f\n' "$size" "airgap serve" "$(col 4)" "$(col 5)" "$(col 6)"
+	printf '%-10s %-34s %10.0f %8.2f %12.1f\n' "$size" "airgap serve, publishing meanwhile" "$(col 7)" "$(col 8)" "$(col 9)"
+	printf '%-10s ratio airgap/nginx: %.2f (%.2f while publishing); rounds: %s\n' "$size" "$(col 10)" "$(col 11)" \
+		"$(awk '{printf "%s%.2f", (NR > 1 ? " " : ""), $10}' "$work/rounds")"
 done
