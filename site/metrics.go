@@ -91,7 +91,10 @@ func (m *metrics) count(mirror string, h http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.inflight.Inc()
-		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+		rec, ok := w.(*recorder) // the access log's, when serving through Server
+		if !ok {
+			rec = &recorder{ResponseWriter: w, status: http.StatusOK}
+		}
 		defer func() { // also when the handler panics (net/http recovers it)
 			c.inflight.Dec()
 			method, ok := knownMethods[r.Method]
