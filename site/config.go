@@ -198,6 +198,9 @@ func (c *Config) validate(path string, root *yaml.Node) error {
 			return fail(key, "%v", err)
 		}
 	}
+	if err := c.Mirrors.wireHelm(); err != nil {
+		return fail("helm", "%v", err)
+	}
 	for host, targets := range c.Hosts {
 		if len(targets) == 0 {
 			return fail("hosts."+host, "names no mirror")

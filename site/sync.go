@@ -51,7 +51,8 @@ func (e *SyncError) Error() string {
 // SyncAll syncs each mirror with its own fetch client (so progress is per mirror). A
 // mirror whose sync fails keeps what it published before and the others still publish;
 // the error is a *SyncError naming every failure. Mirrors not started when ctx ends
-// count as failed.
+// count as failed. A mirror that names others to follow (helm mirrors: the helm mirrors
+// configured before them) starts once those in ms are done.
 func (e *Env) SyncAll(ctx context.Context, ms []Mirror, opt SyncOptions) error {
 	n := opt.Concurrency
 	if n <= 0 {
@@ -63,17 +64,50 @@ func (e *Env) SyncAll(ctx context.Context, ms []Mirror, opt SyncOptions) error {
 		wg     sync.WaitGroup
 		slots  = make(chan struct{}, n)
 	)
+	done := make(map[string]chan struct{}, len(ms))
+	for _, m := range ms {
+		done[Ref(m)] = make(chan struct{})
+	}
 	for _, m := range ms {
 		ref := Ref(m)
-		select {
-		case slots <- struct{}{}:
-		case <-ctx.Done():
-			failed[ref] = ctx.Err()
-			continue
+		var after []chan struct{}
+		if o, ok := m.(ordered); ok {
+			for _, r := range o.After() {
+				if c, ok := done[r]; ok {
+					after = append(after, c)
+				}
+			}
+		}
+		if len(after) == 0 {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				mu.Lock()
+				failed[ref] = ctx.Err()
+				mu.Unlock()
+				close(done[ref])
+				continue
+			}
 		}
 		wg.Add(1)
 		go func() {
-			defer func() { <-slots; wg.Done() }()
+			defer wg.Done()
+			defer close(done[ref])
+			if len(after) > 0 {
+				// Takes its slot once what it follows is done, so waiting holds none.
+				for _, c := range after {
+					<-c
+				}
+				select {
+				case slots <- struct{}{}:
+				case <-ctx.Done():
+					mu.Lock()
+					failed[ref] = ctx.Err()
+					mu.Unlock()
+					return
+				}
+			}
+			defer func() { <-slots }()
 			env := *e
 			var progress func(fetch.Event)
 			if opt.Progress != nil {
@@ -96,6 +130,12 @@ func (e *Env) SyncAll(ctx context.Context, ms []Mirror, opt SyncOptions) error {
 		return &SyncError{Failed: failed, Total: len(ms)}
 	}
 	return nil
+}
+
+// ordered is implemented by mirrors that must sync after others (by ref) when those are
+// synced in the same run.
+type ordered interface {
+	After() []string
 }
 
 // WriteEndpoints lists each mirror's upstream URLs, then the distinct host:port pairs
