@@ -114,12 +114,16 @@ func (r *Repo) Gets(name string) int {
 	return r.gets[name]
 }
 
-func (r *Repo) indexYAML() []byte {
+func (r *Repo) indexYAML() []byte { return indexYAML(r.entries, r.Assets.URL) }
+
+// indexYAML writes the index of entries (by file name) as `helm repo index` does, remote
+// ones with absolute URLs below assets.
+func indexYAML(es map[string]*entry, assets string) []byte {
 	entries := map[string][]map[string]any{}
-	for file, e := range r.entries {
+	for file, e := range es {
 		u := file
 		if e.remote {
-			u = r.Assets.URL + "/releases/download/" + e.c.Name + "-" + e.c.Version + "/" + file
+			u = assets + "/releases/download/" + e.c.Name + "-" + e.c.Version + "/" + file
 		}
 		m := map[string]any{
 			"apiVersion": "v2", "name": e.c.Name, "version": e.c.Version, "urls": []string{u},
@@ -137,6 +141,30 @@ func (r *Repo) indexYAML() []byte {
 	}
 	b, _ := yaml.Marshal(map[string]any{"apiVersion": "v1", "entries": entries, "generated": "2026-01-02T03:04:05Z", "serverInfo": map[string]string{"contextPath": "/charts"}})
 	return b
+}
+
+// Static builds a repository as files to serve from a directory (index.yaml with
+// relative URLs, the archives and, with a signer, their .prov files): for benchmarks.
+func Static(charts []*Chart, signer *pgp.Signer) (map[string][]byte, error) {
+	files := map[string][]byte{}
+	es := map[string]*entry{}
+	for _, c := range charts {
+		tgz, err := Package(c)
+		if err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256(tgz)
+		f := File(c.Name, c.Version)
+		es[f] = &entry{c: c, tgz: tgz, digest: hex.EncodeToString(sum[:])}
+		files[f] = tgz
+		if signer != nil {
+			if files[f+".prov"], err = Prov(c, f, tgz, signer); err != nil {
+				return nil, err
+			}
+		}
+	}
+	files["index.yaml"] = indexYAML(es, "")
+	return files, nil
 }
 
 func (r *Repo) serveIndex(w http.ResponseWriter, req *http.Request) {
