@@ -83,3 +83,27 @@ func Inventory(ctx context.Context, s store.Store, ref string) ([]store.Item, er
 	}
 	return items, nil
 }
+
+// Unresolved lists the dependencies of ref's held charts that another helm mirror must
+// hold and, as published now, does not ("app 1.0.0 needs helm/libs:lib@^2: ..."):
+// that mirror's selection changed after this one synced.
+func Unresolved(ctx context.Context, s store.Store, ref string) ([]string, error) {
+	hs, err := Charts(ctx, s, ref)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, h := range hs {
+		for _, n := range h.Needs {
+			other, rest, ok := strings.Cut(n, ":")
+			if !ok || !strings.HasPrefix(other, "helm/") {
+				continue // oci dependencies are the oci mirror's
+			}
+			chart, constraint, _ := strings.Cut(rest, "@")
+			if err := holds(ctx, s, other, chart, constraint); err != nil {
+				out = append(out, fmt.Sprintf("%s %s needs %s: %v", h.Name, h.Version, n, err))
+			}
+		}
+	}
+	return out, nil
+}

@@ -218,3 +218,19 @@ func TestResolveURL(t *testing.T) {
 	}
 	require.Equal(t, helm.NormalizeURL("HTTPS://Charts.Example:443/x/"), helm.NormalizeURL("https://charts.example/x/index.yaml"))
 }
+
+// Unresolved notices a dependency the other mirror no longer holds.
+func TestUnresolved(t *testing.T) {
+	f := newFixture(t)
+	libs, main := f.mirrors()
+	sync2(t, libs, main)
+	u, err := helm.Unresolved(context.Background(), f.s, "helm/main")
+	require.NoError(t, err)
+	require.Empty(t, u)
+	libs.Charts = []helm.ChartSpec{{Name: "lib", Version: "=3.0.0-rc.1"}}
+	sync2(t, libs)
+	u, err = helm.Unresolved(context.Background(), f.s, "helm/main")
+	require.NoError(t, err)
+	require.Len(t, u, 2) // app 1.0.0 and 1.1.0
+	require.Contains(t, u[0], "helm/libs:lib@^2.0.0")
+}

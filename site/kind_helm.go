@@ -93,3 +93,27 @@ func (mc *Mirrors) wireHelm() error {
 	}
 	return nil
 }
+
+// StoreWarnings says when held chart versions have no verified provenance, and when a
+// dependency another helm mirror must hold is no longer held there.
+func (m *HelmMirror) StoreWarnings(ctx context.Context, s store.Store) ([]string, error) {
+	hs, err := helm.Charts(ctx, s, Ref(m))
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	unsigned := 0
+	for _, h := range hs {
+		if h.Signer == "" {
+			unsigned++
+		}
+	}
+	if unsigned > 0 {
+		out = append(out, fmt.Sprintf("%d of %d chart versions have no verified provenance: only the index digest vouches for them", unsigned, len(hs)))
+	}
+	ws, err := helm.Unresolved(ctx, s, Ref(m))
+	if err != nil {
+		return nil, err
+	}
+	return append(out, ws...), nil
+}

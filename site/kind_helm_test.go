@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -78,6 +79,29 @@ helm:
 	require.NoError(t, err)
 	require.Len(t, items, 1)
 	require.Equal(t, "pkg:helm/app@1.0.0", items[0].PURL)
+
+	sts, err := cfg.Status(ctx, s, time.Now())
+	require.NoError(t, err)
+	for _, st := range sts {
+		if st.Ref == "helm/apps" {
+			require.Empty(t, st.Warnings)
+		}
+	}
+	// A version without .prov (not required here) is held, and status says so.
+	apps.Add(t, &helmtest.Chart{Name: "app", Version: "1.1.0", Dependencies: []map[string]string{
+		{"name": "lib", "version": "^2", "repository": libs.URL()}}}, nil, true)
+	_, err = cfg.Mirrors.Helm[1].Sync(ctx, env)
+	require.NoError(t, err)
+	sts, err = cfg.Status(ctx, s, time.Now())
+	require.NoError(t, err)
+	var warned []string
+	for _, st := range sts {
+		if st.Ref == "helm/apps" {
+			warned = st.Warnings
+		}
+	}
+	require.Len(t, warned, 1)
+	require.Contains(t, warned[0], "1 of 2 chart versions have no verified provenance")
 
 	srv := httptest.NewServer(NewServer(cfg, env))
 	t.Cleanup(srv.Close)

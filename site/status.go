@@ -45,6 +45,11 @@ type warner interface {
 	Warnings() []string
 }
 
+// storeWarner is implemented by kinds whose reasons to warn are in what they published.
+type storeWarner interface {
+	StoreWarnings(ctx context.Context, s store.Store) ([]string, error)
+}
+
 // Status reports every ref of the store and every configured mirror, sorted by ref, as of
 // now.
 func (c *Config) Status(ctx context.Context, s store.Store, now time.Time) ([]MirrorStatus, error) {
@@ -80,6 +85,13 @@ func (c *Config) Status(ctx context.Context, s store.Store, now time.Time) ([]Mi
 			return nil, err
 		}
 		st.Published, st.Generations, st.Files, st.Bytes = g.Published, len(hist), len(snap.Files), snap.Size()
+		if w, ok := m.(storeWarner); ok {
+			ws, err := w.StoreWarnings(ctx, s)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", r, err)
+			}
+			st.Warnings = append(st.Warnings, ws...)
+		}
 		if e, ok := m.(expirer); ok {
 			if st.Expires, err = e.Expires(ctx, s); err != nil {
 				return nil, fmt.Errorf("%s: %w", r, err)
