@@ -108,6 +108,13 @@ func (m *Mirror) Ref() string { return "helm/" + m.Name }
 // hosts: the index names them).
 func (m *Mirror) Endpoints() []string { return []string{m.URL} }
 
+func (m *Mirror) concurrency() int {
+	if m.Concurrency > 0 {
+		return m.Concurrency
+	}
+	return DefaultConcurrency
+}
+
 func (m *Mirror) deps() bool { return m.Dependencies == nil || *m.Dependencies }
 
 func (m *Mirror) logger() *slog.Logger {
@@ -328,7 +335,7 @@ func (ss *session) build(ctx context.Context, prev store.Prev, stats *SyncStats)
 		var more []*Version
 		var mu sync.Mutex
 		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(max(m.Concurrency, DefaultConcurrency))
+		g.SetLimit(m.concurrency())
 		for _, v := range todo {
 			file := chartFile(v)
 			ss.mu.Lock()
