@@ -168,6 +168,9 @@ type State struct {
 	// Index are the validators of the upstream index.yaml.
 	ETag         string `json:"etag,omitempty"`
 	LastModified string `json:"last_modified,omitempty"`
+	// IndexDigest is the upstream index's digest: the same bytes again (a server without
+	// validators) are not modified either.
+	IndexDigest store.Digest `json:"index_digest,omitempty"`
 	// Charts are the held versions, by file name in the tree.
 	Charts map[string]*Held `json:"charts"`
 }
@@ -315,10 +318,14 @@ func (ss *session) build(ctx context.Context, prev store.Prev, stats *SyncStats)
 	}
 	ss.downloaded.Add(1)
 	ss.bytes.Add(res.Blob.Size)
+	if conditional && res.Blob.Digest == old.IndexDigest {
+		stats.fill(old.Charts)
+		return nil, nil
+	}
 	if ss.idx, err = ParseIndex(b); err != nil {
 		return nil, fmt.Errorf("helm: mirror %s: %w", m.Name, err)
 	}
-	next := State{Config: m.configHash(), ETag: res.Validators.ETag, LastModified: res.Validators.LastModified, Charts: map[string]*Held{}}
+	next := State{Config: m.configHash(), ETag: res.Validators.ETag, LastModified: res.Validators.LastModified, IndexDigest: res.Blob.Digest, Charts: map[string]*Held{}}
 	var todo []*Version
 	for _, c := range m.Charts {
 		vs, err := Select(ss.idx.Entries[c.Name], c.Version, c.Latest)

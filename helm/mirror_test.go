@@ -234,3 +234,19 @@ func TestUnresolved(t *testing.T) {
 	require.Len(t, u, 2) // app 1.0.0 and 1.1.0
 	require.Contains(t, u[0], "helm/libs:lib@^2.0.0")
 }
+
+// A server without validators: the same index bytes are "not modified" too; only the
+// index is fetched.
+func TestNoOpWithoutValidators(t *testing.T) {
+	f := newFixture(t)
+	f.main.NoValidators = true
+	libs, main := f.mirrors()
+	sync2(t, libs, main)
+	provs := f.main.Gets("common-1.0.0.tgz.prov")
+	st, err := main.Sync(context.Background())
+	require.NoError(t, err)
+	require.False(t, st.Changed)
+	require.Equal(t, 1, st.Downloaded)
+	require.Equal(t, 3, st.Versions)
+	require.Equal(t, provs, f.main.Gets("common-1.0.0.tgz.prov"))
+}

@@ -45,6 +45,8 @@ type entry struct {
 // index names with absolute URLs.
 type Repo struct {
 	Index, Assets *httptest.Server
+	// NoValidators answers without ETag (and ignores If-None-Match), as some servers do.
+	NoValidators bool
 
 	mu      sync.Mutex
 	entries map[string]*entry // by file name
@@ -208,8 +210,12 @@ func (r *Repo) serve(w http.ResponseWriter, req *http.Request, name string, remo
 	}
 	sum := sha256.Sum256(body)
 	etag := `"` + hex.EncodeToString(sum[:8]) + `"`
-	w.Header().Set("ETag", etag)
-	if req.Header.Get("If-None-Match") == etag {
+	if r.NoValidators {
+		etag = ""
+	} else {
+		w.Header().Set("ETag", etag)
+	}
+	if etag != "" && req.Header.Get("If-None-Match") == etag {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
