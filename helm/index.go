@@ -12,7 +12,9 @@ import (
 )
 
 // MaxIndexSize caps index.yaml. The largest public repositories' (bitnami's) are about
-// 20 MiB.
+// 20 MiB. The index is decoded whole (YAML has no streaming decoder here): a 44 MB index
+// takes about 3 s and 800 MB of allocations (BenchmarkParseIndex), so memory follows the
+// index size.
 const MaxIndexSize int64 = 64 << 20
 
 // Index is a chart repository's index.yaml (apiVersion v1; YAML or JSON). Every field
