@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"path"
+	"slices"
+	"strings"
 
 	"github.com/airgapkit/airgap/helm"
 	"github.com/airgapkit/airgap/oci"
@@ -116,4 +119,38 @@ func (m *HelmMirror) StoreWarnings(ctx context.Context, s store.Store) ([]string
 		return nil, err
 	}
 	return append(out, ws...), nil
+}
+
+// Signature: the vendor's keys that signed the held versions' .prov files (helm verifies
+// them itself with --verify).
+func (m *HelmMirror) Signature(ctx context.Context, s store.Store, snap *store.Snapshot) (Signature, error) {
+	hs, err := helm.Charts(ctx, s, Ref(m))
+	if err != nil {
+		return Signature{}, err
+	}
+	sig := Signature{Keyring: m.Keyring}
+	for _, h := range hs {
+		if h.Signer != "" && !slices.Contains(sig.Fingerprints, h.Signer) {
+			sig.By = "upstream"
+			sig.Fingerprints = append(sig.Fingerprints, h.Signer)
+		}
+	}
+	return sig, nil
+}
+
+// Snippets: helm repo add, and a verified pull of a held chart.
+func (m *HelmMirror) Snippets(ctx context.Context, s store.Store, base string, st *MirrorStatus) ([]Snippet, error) {
+	text := fmt.Sprintf("helm repo add %s %s\n", m.Name(), strings.TrimSuffix(base, "/"))
+	hs, err := helm.Charts(ctx, s, Ref(m))
+	if err != nil {
+		return nil, err
+	}
+	if len(hs) > 0 {
+		verify := ""
+		if hs[0].Signer != "" {
+			verify = " --verify --keyring " + path.Base(m.Keyring) // as configured; helm v3 wants it binary
+		}
+		text += fmt.Sprintf("helm pull %s/%s --version %s%s\n", m.Name(), hs[0].Name, hs[0].Version, verify)
+	}
+	return []Snippet{{Title: "helm", Text: text}}, nil
 }

@@ -103,6 +103,15 @@ helm:
 	require.Len(t, warned, 1)
 	require.Contains(t, warned[0], "1 of 2 chart versions have no verified provenance")
 
+	h := cfg.Mirrors.Helm[1]
+	sig, err := h.Signature(ctx, s, nil)
+	require.NoError(t, err)
+	require.Equal(t, "upstream", sig.By)
+	require.Equal(t, []string{signer.Fingerprint()}, sig.Fingerprints)
+	sn, err := h.Snippets(ctx, s, "http://mirror.internal/helm/apps/", nil)
+	require.NoError(t, err)
+	require.Equal(t, "helm repo add apps http://mirror.internal/helm/apps\nhelm pull apps/app --version 1.0.0 --verify --keyring vendor.asc\n", sn[0].Text)
+
 	srv := httptest.NewServer(NewServer(cfg, env))
 	t.Cleanup(srv.Close)
 	for p, want := range map[string]int{"/helm/apps/index.yaml": 200, "/helm/apps/app-1.0.0.tgz": 200, "/helm/apps/app-1.0.0.tgz.prov": 200,

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/airgapkit/airgap/store"
 )
 
 // Server is the handler `airgap serve` runs:
@@ -22,7 +20,8 @@ import (
 //     with Acquire::http::Proxy), names one of them is answered by the mirrors it routes
 //     to, each at its upstream URL's path. A proxy request for any other host is refused:
 //     the mirror never fetches upstream;
-//   - /healthz, Prometheus /metrics, and an access log line per request.
+//   - the status page at / (HTML) and /status.json (StatusReport), /healthz, Prometheus
+//     /metrics, and an access log line per request.
 type Server struct {
 	cfg     *Config
 	env     *Env
@@ -30,6 +29,7 @@ type Server struct {
 	hosts   map[string][]mount // lower-case host name -> mounts, longest prefix first
 	self    map[string]bool    // host names that are the mirror itself (external_url)
 	metrics *metrics
+	items   itemCounts // Inventory counts for the status page and metrics
 
 	// The CONNECT tunnels to the Snap Store's hosts, set up at the first CONNECT.
 	tunnelOnce sync.Once
@@ -46,7 +46,8 @@ type mount struct {
 
 // NewServer builds the handler for cfg's mirrors over env's store.
 func NewServer(cfg *Config, env *Env) *Server {
-	s := &Server{cfg: cfg, env: env, mux: http.NewServeMux(), hosts: map[string][]mount{}, self: map[string]bool{}, metrics: newMetrics()}
+	s := &Server{cfg: cfg, env: env, mux: http.NewServeMux(), hosts: map[string][]mount{}, self: map[string]bool{}}
+	s.metrics = newMetrics(s)
 	for _, m := range cfg.Mirrors.All() {
 		prefix := "/" + Ref(m)
 		s.mux.Handle(prefix+"/", s.metrics.count(Ref(m), http.StripPrefix(prefix, m.Handler(env, prefix))))
@@ -71,8 +72,9 @@ func NewServer(cfg *Config, env *Env) *Server {
 		s.self[strings.ToLower(u.Hostname())] = true
 	}
 	s.mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
-	s.mux.HandleFunc("/metrics", s.serveMetrics)
-	s.mux.HandleFunc("/{$}", s.index)
+	s.mux.Handle("/metrics", s.metrics.handler())
+	s.mux.HandleFunc("/status.json", s.serveStatusJSON)
+	s.mux.HandleFunc("/{$}", s.serveStatusPage)
 	return s
 }
 
@@ -150,19 +152,6 @@ func refuse(w http.ResponseWriter, code int, msg string) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(code)
 	fmt.Fprintln(w, "airgap:", msg)
-}
-
-// index lists the mirrors on the root page.
-func (s *Server) index(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	fmt.Fprintln(w, "airgap mirror")
-	for _, m := range s.cfg.Mirrors.All() {
-		state := "not published"
-		if g, err := store.Current(r.Context(), s.env.Store, Ref(m)); err == nil {
-			state = "published " + g.Published.Format(time.RFC3339)
-		}
-		fmt.Fprintf(w, "/%s/  %s\n", Ref(m), state)
-	}
 }
 
 // route is one mirror of a transparent host, below prefix.

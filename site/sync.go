@@ -2,6 +2,7 @@ package site
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/airgapkit/airgap/store"
 	"github.com/airgapkit/airgap/store/fetch"
@@ -52,7 +54,8 @@ func (e *SyncError) Error() string {
 // mirror whose sync fails keeps what it published before and the others still publish;
 // the error is a *SyncError naming every failure. Mirrors not started when ctx ends
 // count as failed. A mirror that names others to follow (helm mirrors: the helm mirrors
-// configured before them) starts once those in ms are done.
+// configured before them) starts once those in ms are done. Each mirror's outcome is
+// recorded in the store (SyncRecordRef) when all are done.
 func (e *Env) SyncAll(ctx context.Context, ms []Mirror, opt SyncOptions) error {
 	n := opt.Concurrency
 	if n <= 0 {
@@ -61,19 +64,21 @@ func (e *Env) SyncAll(ctx context.Context, ms []Mirror, opt SyncOptions) error {
 	var (
 		mu     sync.Mutex
 		failed = map[string]error{}
+		done   = map[string]outcome{}
 		wg     sync.WaitGroup
 		slots  = make(chan struct{}, n)
 	)
-	done := make(map[string]chan struct{}, len(ms))
+	// finished[ref] is closed when ref's sync is over, for the mirrors that follow it.
+	finished := make(map[string]chan struct{}, len(ms))
 	for _, m := range ms {
-		done[Ref(m)] = make(chan struct{})
+		finished[Ref(m)] = make(chan struct{})
 	}
 	for _, m := range ms {
 		ref := Ref(m)
 		var after []chan struct{}
 		if o, ok := m.(ordered); ok {
 			for _, r := range o.After() {
-				if c, ok := done[r]; ok {
+				if c, ok := finished[r]; ok {
 					after = append(after, c)
 				}
 			}
@@ -85,14 +90,14 @@ func (e *Env) SyncAll(ctx context.Context, ms []Mirror, opt SyncOptions) error {
 				mu.Lock()
 				failed[ref] = ctx.Err()
 				mu.Unlock()
-				close(done[ref])
+				close(finished[ref])
 				continue
 			}
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer close(done[ref])
+			defer close(finished[ref])
 			if len(after) > 0 {
 				// Takes its slot once what it follows is done, so waiting holds none.
 				for _, c := range after {
@@ -114,22 +119,26 @@ func (e *Env) SyncAll(ctx context.Context, ms []Mirror, opt SyncOptions) error {
 				progress = opt.Progress(ref)
 			}
 			env.Fetch = NewFetchClient(e.Store, progress, e.Logger)
+			started := time.Now()
 			res, err := m.Sync(ctx, &env)
+			mu.Lock()
+			done[ref] = outcome{started: started, finished: time.Now(), res: res, err: err}
 			if err != nil {
-				mu.Lock()
 				failed[ref] = err
-				mu.Unlock()
 			}
+			mu.Unlock()
 			if opt.Done != nil {
 				opt.Done(ref, res, err)
 			}
 		}()
 	}
 	wg.Wait()
+	// Recorded even when ctx has ended, so that a cancelled run still says what it did.
+	rerr := recordSyncs(context.WithoutCancel(ctx), e.Store, done)
 	if len(failed) > 0 {
-		return &SyncError{Failed: failed, Total: len(ms)}
+		return errors.Join(&SyncError{Failed: failed, Total: len(ms)}, rerr)
 	}
-	return nil
+	return rerr
 }
 
 // ordered is implemented by mirrors that must sync after others (by ref) when those are
