@@ -54,6 +54,21 @@ func TestFilterTags(t *testing.T) {
 		}
 		assert.Equal(t, tc.want, got, "%+v", tc.rs)
 	}
+	// Helm chart tags: build metadata's "+" written "_".
+	for _, tc := range []struct {
+		rs   RepositorySelector
+		want []string
+	}{
+		{RepositorySelector{Semver: ">=1.2.0 <2"}, []string{"1.2.0_build.2"}},
+		{RepositorySelector{Latest: 1}, []string{"2.0.0_build.1"}},
+	} {
+		got, err := tc.rs.FilterTags([]string{"1.1.0", "1.2.0_build.2", "2.0.0_build.1"})
+		require.NoError(t, err)
+		if tc.want == nil {
+			tc.want = []string{}
+		}
+		assert.Equal(t, tc.want, got, "%+v", tc.rs)
+	}
 	_, err := RepositorySelector{Match: "("}.FilterTags(tags)
 	assert.Error(t, err)
 	_, err = RepositorySelector{Semver: "not a range"}.FilterTags(tags)

@@ -215,6 +215,9 @@ func (c *Config) validate(path string, root *yaml.Node) error {
 			}
 		}
 	}
+	if err := c.Mirrors.wireHelm(); err != nil {
+		return fail("helm", "%v", err)
+	}
 	for host, targets := range c.Hosts {
 		if len(targets) == 0 {
 			return fail("hosts."+host, "names no mirror")

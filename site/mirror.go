@@ -97,6 +97,7 @@ type Mirrors struct {
 	Snaps         []*SnapsMirror         `yaml:"snaps"`
 	Files         []*FilesMirror         `yaml:"files"`
 	RPM           []*RPMMirror           `yaml:"rpm"`
+	Helm          []*HelmMirror          `yaml:"helm"`
 }
 
 // configured is a mirror with where in the config it came from ("files.0").
@@ -121,6 +122,7 @@ func (mc *Mirrors) configured() []configured {
 	add("snaps", len(mc.Snaps), func(i int) Mirror { return mc.Snaps[i] })
 	add("files", len(mc.Files), func(i int) Mirror { return mc.Files[i] })
 	add("rpm", len(mc.RPM), func(i int) Mirror { return mc.RPM[i] })
+	add("helm", len(mc.Helm), func(i int) Mirror { return mc.Helm[i] })
 	return out
 }
 

@@ -114,6 +114,11 @@ type warner interface {
 	Warnings() []string
 }
 
+// storeWarner is implemented by kinds whose reasons to warn are in what they published.
+type storeWarner interface {
+	StoreWarnings(ctx context.Context, s store.Store) ([]string, error)
+}
+
 // Status reports every ref of the store and every configured mirror, sorted by ref, as of
 // now. It reads each kind's Inventory, the published tree and the recorded sync outcomes.
 func (c *Config) Status(ctx context.Context, s store.Store, now time.Time) ([]MirrorStatus, error) {
@@ -203,6 +208,13 @@ func mirrorStatus(ctx context.Context, s store.Store, r string, m Mirror, now ti
 		if st.SignedBy, err = sg.Signature(ctx, s, snap); err != nil {
 			return st, err
 		}
+	}
+	if w, ok := m.(storeWarner); ok {
+		ws, err := w.StoreWarnings(ctx, s)
+		if err != nil {
+			return st, err
+		}
+		st.Warnings = append(st.Warnings, ws...)
 	}
 	if e, ok := m.(expirer); ok {
 		if st.Expires, err = e.Expires(ctx, s); err != nil {

@@ -59,7 +59,9 @@ func (e *SyncError) Error() string {
 // An oci mirror that image providers name (ImagesTo) starts after those of them in ms
 // finish, and copies the images every configured provider's published tree requests,
 // also of providers not in ms (so syncing the oci mirror alone keeps the charts'
-// images). A provider that failed still hands over what it published before.
+// images). A provider that failed still hands over what it published before. Likewise a
+// mirror that names others to follow (helm mirrors: the helm mirrors configured before
+// them) starts once those in ms are done.
 func (e *Env) SyncAll(ctx context.Context, ms []Mirror, opt SyncOptions) error {
 	n := opt.Concurrency
 	if n <= 0 {
@@ -106,8 +108,8 @@ func (e *Env) SyncAll(ctx context.Context, ms []Mirror, opt SyncOptions) error {
 		go func() {
 			defer wg.Done()
 			defer close(done[ref])
-			for _, p := range fed[ref] {
-				if ch, ok := done[Ref(p)]; ok {
+			for _, after := range follows(m, fed[ref]) {
+				if ch, ok := done[after]; ok {
 					select {
 					case <-ch:
 					case <-ctx.Done():
@@ -148,6 +150,25 @@ func (e *Env) SyncAll(ctx context.Context, ms []Mirror, opt SyncOptions) error {
 		return errors.Join(&SyncError{Failed: failed, Total: len(unique)}, rerr)
 	}
 	return rerr
+}
+
+// ordered is implemented by mirrors that must sync after others (by ref) when those are
+// synced in the same run.
+type ordered interface {
+	After() []string
+}
+
+// follows are the refs m starts after: the image providers that feed it, and those an
+// ordered mirror names.
+func follows(m Mirror, providers []ImageProvider) []string {
+	var refs []string
+	for _, p := range providers {
+		refs = append(refs, Ref(p))
+	}
+	if o, ok := m.(ordered); ok {
+		refs = append(refs, o.After()...)
+	}
+	return refs
 }
 
 // WriteEndpoints lists each mirror's upstream URLs, then the distinct host:port pairs
