@@ -218,6 +218,12 @@ func (c *Config) validate(path string, root *yaml.Node) error {
 	if err := c.Mirrors.wireHelm(); err != nil {
 		return fail("helm", "%v", err)
 	}
+	for _, h := range c.Mirrors.Helm {
+		h.values = nil
+		for _, v := range h.Values {
+			h.values = append(h.values, c.Path(v))
+		}
+	}
 	for host, targets := range c.Hosts {
 		if len(targets) == 0 {
 			return fail("hosts."+host, "names no mirror")

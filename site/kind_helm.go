@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"path"
 	"slices"
 	"strings"
 
 	"github.com/airgapkit/airgap/helm"
+	"github.com/airgapkit/airgap/helm/render"
 	"github.com/airgapkit/airgap/oci"
 	"github.com/airgapkit/airgap/store"
 )
@@ -22,6 +24,7 @@ type HelmMirror struct {
 	// the helm mirrors configured before this one (synced first).
 	repos, ociRepos map[string]string
 	before          []string
+	values          []string // Values, resolved against the config's directory
 }
 
 func (m *HelmMirror) Kind() string    { return "helm" }
@@ -62,17 +65,15 @@ func (m *HelmMirror) Handler(env *Env, prefix string) http.Handler {
 }
 
 // wireHelm tells each helm mirror where its charts' dependencies are: the other helm
-// mirrors by upstream URL, the oci mirrors by the repositories they name. images_to
-// must name an oci mirror.
+// mirrors by upstream URL, the oci mirrors by the repositories they name (images_to is
+// checked with every ImageProvider's).
 func (mc *Mirrors) wireHelm() error {
 	repos := map[string]string{}
 	for _, h := range mc.Helm {
 		repos[helm.NormalizeURL(h.URL)] = h.Mirror.Name
 	}
 	ociRepos := map[string]string{}
-	ociNames := map[string]bool{}
 	for _, o := range mc.OCI {
-		ociNames[o.Mirror.Name] = true
 		var names []string
 		for _, r := range o.Repositories {
 			names = append(names, r.Repository)
@@ -88,9 +89,6 @@ func (mc *Mirrors) wireHelm() error {
 	}
 	var before []string
 	for _, h := range mc.Helm {
-		if h.ImagesTo != "" && !ociNames[h.ImagesTo] {
-			return fmt.Errorf("helm mirror %s: images_to %q names no oci mirror", h.Mirror.Name, h.ImagesTo)
-		}
 		h.repos, h.ociRepos, h.before = repos, ociRepos, append([]string(nil), before...)
 		before = append(before, Ref(h))
 	}
@@ -154,3 +152,58 @@ func (m *HelmMirror) Snippets(ctx context.Context, s store.Store, base string, s
 	}
 	return []Snippet{{Title: "helm", Text: text}}, nil
 }
+
+// ImagesTo names the oci mirror the held charts' images join (images_to).
+func (m *HelmMirror) ImagesTo() string { return m.Mirror.ImagesTo }
+
+// RequestedImages renders every configured chart version the published mirror holds as
+// `helm template` does (helm/render: values, kube_version, the chart's images: and
+// exclude_images:) and lists the images it deploys, each requested by
+// "helm/<name> <chart> <version>". A chart that does not render fails with its name and
+// version: the oci mirror would otherwise miss images without a word.
+func (m *HelmMirror) RequestedImages(ctx context.Context, s store.Store) ([]oci.RequestedImage, error) {
+	if m.Mirror.ImagesTo == "" {
+		return nil, nil
+	}
+	held, err := helm.Charts(ctx, s, Ref(m))
+	if err != nil {
+		return nil, err
+	}
+	values := make([][]byte, len(m.values))
+	for i, v := range m.values {
+		if values[i], err = os.ReadFile(v); err != nil {
+			return nil, fmt.Errorf("%s: values: %w", Ref(m), err)
+		}
+	}
+	specs := map[string]helm.ChartSpec{}
+	for _, c := range m.Charts {
+		specs[c.Name] = c
+	}
+	var out []oci.RequestedImage
+	for _, h := range held {
+		spec, ok := specs[h.Name]
+		if !ok || !h.Selected {
+			continue // a dependency: rendered as part of the chart that needs it
+		}
+		archive, err := store.ReadBlob(ctx, s, h.Digest, maxChartArchive)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s %s: %w", Ref(m), h.Name, h.Version, err)
+		}
+		imgs, err := render.Images(ctx, archive, render.Options{
+			Values: values, KubeVersion: m.KubeVersion,
+			Include: spec.Images, Exclude: spec.ExcludeImages,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", Ref(m), err)
+		}
+		by := Ref(m) + " " + h.Name + " " + h.Version
+		for _, img := range imgs {
+			out = append(out, oci.RequestedImage{Ref: img.Ref, RequestedBy: by})
+		}
+	}
+	return out, nil
+}
+
+// maxChartArchive bounds a chart archive read back for rendering (helm's own limit for
+// a chart archive is far below it).
+const maxChartArchive = 256 << 20

@@ -11,10 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/airgapkit/airgap/helm"
 	"github.com/airgapkit/airgap/internal/helmtest"
+	"github.com/airgapkit/airgap/internal/ocitest"
 	"github.com/airgapkit/airgap/store"
 	"github.com/airgapkit/airgap/store/pgp"
 )
@@ -62,7 +64,7 @@ helm:
 	require.NoError(t, err)
 	require.Len(t, cfg.Mirrors.Helm, 3)
 	require.Equal(t, []string{"helm/libs"}, cfg.Mirrors.Helm[1].After())
-	require.Equal(t, "k8s", cfg.Mirrors.Helm[1].ImagesTo)
+	require.Equal(t, "k8s", cfg.Mirrors.Helm[1].ImagesTo())
 
 	s := store.NewMemory()
 	env := cfg.Env(s, nil, nil)
@@ -131,5 +133,58 @@ helm:
     images_to: nowhere
 `))
 	require.ErrorIs(t, err, store.ErrConfig)
-	require.ErrorContains(t, err, "names no oci mirror")
+	require.ErrorContains(t, err, "names no configured oci mirror")
+}
+
+// TestHelmImagesJoinTheOCIMirror: the images a held chart renders (with the configured
+// values over its defaults) are copied by the oci mirror images_to names, and its
+// inventory says which chart asked; a chart that does not render fails that oci
+// mirror naming the chart and version.
+func TestHelmImagesJoinTheOCIMirror(t *testing.T) {
+	ctx := context.Background()
+	up, err := ocitest.Start()
+	require.NoError(t, err)
+	defer up.Close()
+	signer, err := pgp.GenerateKey("Vendor", "v@example.org", pgp.KeyOptions{})
+	require.NoError(t, err)
+	repo := helmtest.New(t)
+	repo.Add(t, &helmtest.Chart{Name: "web", Version: "1.0.0", Image: up.Ref("library/app:1.0.0")}, signer, false)
+
+	dir := t.TempDir()
+	pub, err := signer.PublicKey(true)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "vendor.asc"), pub, 0o644))
+	// The values file overrides the chart's image, as `helm template -f` would.
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "values"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "values", "web.yaml"), []byte("image: "+up.Ref("library/app:1.1.0")+"\n"), 0o644))
+	cfg, err := Parse(filepath.Join(dir, "airgap.yaml"), []byte(`
+oci:
+  - name: k8s
+    registries: [{host: `+up.Host+`, plain_http: true}]
+helm:
+  - name: charts
+    url: `+repo.URL()+`
+    keyring: ./vendor.asc
+    charts: [{name: web, images: [`+up.Ref("library/alpine:3.19")+`]}]
+    images_to: k8s
+    values: [values/web.yaml]
+`))
+	require.NoError(t, err)
+	s := store.NewMemory()
+	env := cfg.Env(s, nil, nil)
+	require.NoError(t, env.SyncAll(ctx, cfg.Mirrors.All(), SyncOptions{}))
+	by := requestedBy(t, s, cfg.Mirrors.OCI[0])
+	assert.Equal(t, map[string][]string{
+		"library/app:1.1.0":   {"helm/charts web 1.0.0"},
+		"library/alpine:3.19": {"helm/charts web 1.0.0"},
+	}, by)
+
+	// Values that break the template: the oci mirror fails, naming the chart.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "values", "web.yaml"), []byte("replicas: [\n"), 0o644))
+	err = env.SyncAll(ctx, []Mirror{cfg.Mirrors.OCI[0]}, SyncOptions{})
+	var se *SyncError
+	require.ErrorAs(t, err, &se)
+	require.Contains(t, se.Failed, "oci/k8s")
+	assert.ErrorContains(t, se.Failed["oci/k8s"], "helm/charts")
+	assert.Len(t, requestedBy(t, s, cfg.Mirrors.OCI[0]), 2, "the last published tree stays")
 }
