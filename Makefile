@@ -12,6 +12,13 @@ export MINIO_BIN
 OCI_CONFORMANCE_VERSION ?= v0.0.0-20260831232431-97274622c111
 OCI_CONFORMANCE_BIN     ?= $(HOME)/.cache/airgap/bin/oci-conformance-$(OCI_CONFORMANCE_VERSION)
 export OCI_CONFORMANCE_BIN
+# The real helm CLIs (v4 and v3, both in use) for the helm package's real-client tests,
+# built once from the Go module proxy and cached.
+HELM4_VERSION ?= v4.3.2
+HELM3_VERSION ?= v3.21.4
+HELM4_BIN     ?= $(HOME)/.cache/airgap/bin/helm-$(HELM4_VERSION)
+HELM3_BIN     ?= $(HOME)/.cache/airgap/bin/helm-$(HELM3_VERSION)
+export HELM4_BIN HELM3_BIN
 
 # snapd's own store client (`snap download`) for the snapproxy and site real-client
 # tests: Debian's snapd package unpacked into a cache, not installed (installing it
@@ -19,9 +26,9 @@ export OCI_CONFORMANCE_BIN
 SNAPD_DIR ?= $(HOME)/.cache/airgap/snapd
 export PATH := $(SNAPD_DIR)/usr/bin:$(PATH)
 
-.PHONY: check deps minio conformance snapd fmt vet test bench fuzz demo
+.PHONY: check deps minio conformance snapd helm fmt vet test bench fuzz demo
 
-check: deps minio conformance snapd fmt vet test
+check: deps minio conformance snapd helm fmt vet test
 
 # Install the real clients the integration tests drive (Debian packages listed in
 # .ci/packages) when any is missing. Needs root; otherwise the tests that need a missing
@@ -56,6 +63,15 @@ conformance:
 		GOBIN="$$tmp" $(GO) install github.com/opencontainers/distribution-spec/conformance@$(OCI_CONFORMANCE_VERSION) && \
 		mkdir -p "$(dir $(OCI_CONFORMANCE_BIN))" && mv "$$tmp/conformance" "$(OCI_CONFORMANCE_BIN)" && rmdir "$$tmp"; \
 	fi
+
+helm:
+	@build() { \
+		if [ ! -x "$$3" ]; then \
+			echo "building helm $$2 (once; cached in $(dir $(HELM4_BIN)))"; \
+			tmp=$$(mktemp -d) && GOBIN="$$tmp" $(GO) install helm.sh/helm/$$1/cmd/helm@$$2 && \
+			mkdir -p "$$(dirname "$$3")" && mv "$$tmp/helm" "$$3" && rmdir "$$tmp"; \
+		fi; \
+	}; build v4 $(HELM4_VERSION) "$(HELM4_BIN)" && build v3 $(HELM3_VERSION) "$(HELM3_BIN)"
 
 fmt:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

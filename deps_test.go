@@ -2,6 +2,7 @@ package airgap_test
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -84,6 +85,34 @@ func TestNoFakesInBinaries(t *testing.T) {
 			if strings.HasPrefix(dep, module+"/internal/") && strings.HasSuffix(dep, "test") {
 				t.Errorf("%s links the test upstream %s (build the demo with -tags demo)", pkg, dep)
 			}
+		}
+	}
+}
+
+// TestHelmOnlyInRender keeps Helm (and its tree: client-go, the kube API types) inside
+// helm/render: no other package or test imports helm.sh, so only what renders charts
+// links it.
+func TestHelmOnlyInRender(t *testing.T) {
+	out, err := exec.Command("go", "list", "-tags", "demo", "-f",
+		`{{.ImportPath}} {{join .Imports " "}} {{join .TestImports " "}} {{join .XTestImports " "}}|{{join .Deps " "}}`, "./...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		imports, deps, _ := strings.Cut(line, "|")
+		fields := strings.Fields(imports)
+		pkg := fields[0]
+		if pkg == module+"/helm/render" {
+			continue
+		}
+		for _, imp := range fields[1:] {
+			if strings.HasPrefix(imp, "helm.sh/") {
+				t.Errorf("%s imports %s: only helm/render may use Helm", pkg, imp)
+			}
+		}
+		if d := strings.Fields(deps); slices.ContainsFunc(d, func(s string) bool { return strings.HasPrefix(s, "helm.sh/") }) &&
+			!slices.Contains(d, module+"/helm/render") {
+			t.Errorf("%s links Helm without helm/render", pkg)
 		}
 	}
 }

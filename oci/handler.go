@@ -113,16 +113,44 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		regError(w, http.StatusNotFound, "UNSUPPORTED", "not a registry path")
 		return
 	}
+	snap, ok := h.snapshot(w, r)
+	if !ok {
+		return
+	}
+	h.serve(w, r, snap)
+}
+
+// snapshot is the published snapshot, or false with the refusal written.
+func (h *handler) snapshot(w http.ResponseWriter, r *http.Request) (*store.Snapshot, bool) {
 	snap, _, err := h.live.Snapshot(r.Context())
 	if errors.Is(err, store.ErrNotFound) {
 		regError(w, http.StatusNotFound, "NAME_UNKNOWN", "nothing published yet")
-		return
+		return nil, false
 	}
 	if err != nil {
 		regError(w, http.StatusInternalServerError, "UNKNOWN", "store unavailable")
-		return
+		return nil, false
 	}
-	rest := p[len("/v2/"):]
+	return snap, true
+}
+
+// repositoryOf is the repository name a registry path below /v2/ names ("" for
+// /v2/_catalog and paths outside the API).
+func repositoryOf(rest string) string {
+	if strings.HasSuffix(rest, "/tags/list") {
+		return strings.TrimSuffix(rest, "/tags/list")
+	}
+	for _, sep := range []string{"/referrers/", "/manifests/", "/blobs/"} {
+		if i := strings.LastIndex(rest, sep); i >= 0 {
+			return rest[:i]
+		}
+	}
+	return ""
+}
+
+// serve answers a GET or HEAD below /v2/ from snap.
+func (h *handler) serve(w http.ResponseWriter, r *http.Request, snap *store.Snapshot) {
+	rest := r.URL.Path[len("/v2/"):]
 	switch {
 	case rest == "_catalog":
 		h.catalog(w, r, snap)
@@ -264,7 +292,12 @@ func (h *handler) tags(w http.ResponseWriter, r *http.Request, snap *store.Snaps
 
 // catalog lists the repositories (GET /v2/_catalog, with n and last).
 func (h *handler) catalog(w http.ResponseWriter, r *http.Request, snap *store.Snapshot) {
-	repos, ok := page(w, r, h.index(snap).list)
+	writeCatalog(w, r, h.index(snap).list)
+}
+
+// writeCatalog answers a catalog request with the page of list (sorted) it asks for.
+func writeCatalog(w http.ResponseWriter, r *http.Request, list []string) {
+	repos, ok := page(w, r, list)
 	if !ok {
 		return
 	}

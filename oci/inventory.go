@@ -58,6 +58,7 @@ func Inventory(ctx context.Context, s store.Store, ref string) ([]store.Item, er
 		if source != "" {
 			it.Upstream = "docker://" + source + ":" + im.Tag
 		}
+		it.RequestedBy = requestedBy(ann, requestKey(im.Repository, im.Tag, ""))
 		out = append(out, it)
 	}
 	roots, err := snapshotRoots(ctx, s, snap)
@@ -83,6 +84,7 @@ func Inventory(ctx context.Context, s store.Store, ref string) ([]store.Item, er
 			it.Upstream = "docker://" + source + "@" + string(r.Digest)
 			it.VouchedBy = vouchedBy(source, r.Repository)
 		}
+		it.RequestedBy = requestedBy(ann, requestKey(r.Repository, "", r.Digest))
 		if m.Subject != nil {
 			it.Type = "data"
 			if it.VouchedBy != "" {
@@ -98,6 +100,13 @@ func Inventory(ctx context.Context, s store.Store, ref string) ([]store.Item, er
 		return out[i].Version < out[j].Version
 	})
 	return out, nil
+}
+
+func requestedBy(ann map[string]string, key string) []string {
+	if v := ann[annRequestedBy+key]; v != "" {
+		return strings.Split(v, "\n")
+	}
+	return nil
 }
 
 func vouchedBy(source, local string) string {

@@ -80,3 +80,44 @@ func TestOCIPURL(t *testing.T) {
 	assert.Equal(t, "pkg:oci/debian@sha256:ab?repository_url=docker.io/library/debian&tag=latest",
 		ociPURL("docker.io/library/Debian", "docker.io/library/debian", "latest", "sha256:ab"))
 }
+
+// Requested images join the selection under the mirror's platform filter, and the
+// inventory names who asked for each; an image also selected directly is copied once.
+func TestRequestedImages(t *testing.T) {
+	ctx := context.Background()
+	up := startUpstream(t)
+	s := store.NewMemory()
+	m := newMirror(up, s, "library/alpine:3.19")
+	m.Platforms = []string{"linux/arm64/v8"}
+	multi := up.Content["library/multi:1.0"]
+	m.Requested = []RequestedImage{
+		{Ref: up.Ref("library/alpine:3.19"), RequestedBy: "helm/charts web 1.0.0"},
+		{Ref: up.Ref("library/multi:1.0"), RequestedBy: "helm/charts web 1.0.0"},
+		{Ref: up.Ref("library/multi:1.0"), RequestedBy: "helm/charts api 2.0.0"},
+		{Ref: up.Ref("library/multi:1.0"), RequestedBy: "helm/charts api 2.0.0"},
+		{Ref: up.Ref("library/app@" + up.Content["library/app:1.0.0"].Digest), RequestedBy: "helm/charts db 0.1.0"},
+	}
+	st, err := m.Sync(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 3, st.Images)
+	items, err := Inventory(ctx, s, m.Ref())
+	require.NoError(t, err)
+	local := strings.ReplaceAll(up.Host, ":", "-")
+	by := map[string][]string{}
+	for _, it := range items {
+		by[strings.TrimPrefix(it.Name, local+"/")+" "+it.Version] = it.RequestedBy
+		if it.Version == "1.0" {
+			assert.NotEqual(t, multi.Digest, string(it.Digest), "the platform filter applies to requested images")
+		}
+	}
+	assert.Equal(t, map[string][]string{
+		"library/alpine 3.19": {"helm/charts web 1.0.0"},
+		"library/multi 1.0":   {"helm/charts api 2.0.0", "helm/charts web 1.0.0"},
+		"library/app " + up.Content["library/app:1.0.0"].Digest: {"helm/charts db 0.1.0"},
+	}, by)
+
+	m.Requested = []RequestedImage{{Ref: "UPPER/case", RequestedBy: "helm/charts bad 0.0.1"}}
+	_, err = m.Sync(ctx)
+	assert.ErrorIs(t, err, ErrInvalidReference)
+	assert.Contains(t, err.Error(), "helm/charts bad 0.0.1")
+}

@@ -32,6 +32,9 @@ const (
 	annUpstream  = "oci.upstream/"
 	annPlatforms = "oci.platforms/"
 	annSource    = "oci.source/"
+	// annRequestedBy + "<repo>:<tag>" (or "<repo>@<digest>"): who asked for a requested
+	// image (Mirror.Requested), one per line.
+	annRequestedBy = "oci.requested-by/"
 )
 
 // LocalName is the repository name a source reference gets in the mirror:

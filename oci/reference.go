@@ -51,6 +51,10 @@ func ParseReference(s string) (Reference, error) {
 	}
 	ref.Registry = normalizeRegistry(repo.RegistryStr())
 	ref.Repository = repo.RepositoryStr()
+	if ref.Registry == DockerHub && !strings.Contains(ref.Repository, "/") {
+		// registry-1.docker.io/nginx is the official image, as docker.io/nginx is.
+		ref.Repository = "library/" + ref.Repository
+	}
 	return ref, nil
 }
 

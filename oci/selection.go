@@ -69,7 +69,9 @@ func (rs RepositorySelector) FilterTags(tags []string) ([]string, error) {
 		if match != nil && !match.MatchString(t) || exclude != nil && exclude.MatchString(t) {
 			continue
 		}
-		v, verr := semver.NewVersion(t)
+		// A chart version's "+" is written "_" in its tag (OCI tags allow no "+"), as
+		// helm push writes it and helm pull reads it back.
+		v, verr := semver.NewVersion(strings.ReplaceAll(t, "_", "+"))
 		if cons != nil && (verr != nil || !cons.Check(v)) {
 			continue
 		}

@@ -17,6 +17,7 @@ func TestParseReference(t *testing.T) {
 		"nginx":                           {Registry: "docker.io", Repository: "library/nginx", Tag: "latest"},
 		"nginx:1.25":                      {Registry: "docker.io", Repository: "library/nginx", Tag: "1.25"},
 		"index.docker.io/x/y:2":           {Registry: "docker.io", Repository: "x/y", Tag: "2"},
+		"registry-1.docker.io/nginx:1":    {Registry: "docker.io", Repository: "library/nginx", Tag: "1"},
 		"127.0.0.1:5000/a/b":              {Registry: "127.0.0.1:5000", Repository: "a/b", Tag: "latest"},
 		"ghcr.io/o/r@" + string(dgst1):    {Registry: "ghcr.io", Repository: "o/r", Digest: dgst1},
 		"ghcr.io/o/r:v1@" + string(dgst1): {Registry: "ghcr.io", Repository: "o/r", Tag: "v1", Digest: dgst1},
@@ -47,6 +48,21 @@ func TestFilterTags(t *testing.T) {
 		{RepositorySelector{Match: `.*-alpine`, Semver: "1.x"}, nil},
 	} {
 		got, err := tc.rs.FilterTags(tags)
+		require.NoError(t, err)
+		if tc.want == nil {
+			tc.want = []string{}
+		}
+		assert.Equal(t, tc.want, got, "%+v", tc.rs)
+	}
+	// Helm chart tags: build metadata's "+" written "_".
+	for _, tc := range []struct {
+		rs   RepositorySelector
+		want []string
+	}{
+		{RepositorySelector{Semver: ">=1.2.0 <2"}, []string{"1.2.0_build.2"}},
+		{RepositorySelector{Latest: 1}, []string{"2.0.0_build.1"}},
+	} {
+		got, err := tc.rs.FilterTags([]string{"1.1.0", "1.2.0_build.2", "2.0.0_build.1"})
 		require.NoError(t, err)
 		if tc.want == nil {
 			tc.want = []string{}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -62,6 +63,11 @@ type Mirror struct {
 	// Each manifest of a tree is walked once however often indexes list it, and trees
 	// deeper than MaxManifestDepth fail with ErrTooDeep.
 	MaxDescriptors int `yaml:"max_descriptors,omitempty"`
+
+	// Requested are images other mirrors need (a helm mirror's charts), copied with the
+	// selection under the same Platforms and Referrers. Inventory names who asked for
+	// each (store.Item.RequestedBy). Set by the program at sync time, never in YAML.
+	Requested []RequestedImage `yaml:"-"`
 
 	// Store receives the blobs and the published snapshot.
 	Store store.Store `yaml:"-"`
@@ -180,6 +186,10 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 	if err != nil {
 		return SyncStats{}, err
 	}
+	refs, requestedBy, err := withRequested(refs, m.Requested)
+	if err != nil {
+		return SyncStats{}, err
+	}
 	conc := m.Concurrency
 	if conc <= 0 {
 		conc = 8
@@ -202,6 +212,9 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 		if err := g.Wait(); err != nil {
 			return nil, err
 		}
+		for key, by := range requestedBy {
+			cp.annotate(annRequestedBy+key, strings.Join(by, "\n"))
+		}
 		return cp.snap, nil
 	})
 	st := cp.stats()
@@ -213,6 +226,50 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 	m.logger().Info("oci: synced", "ref", m.Ref(), "changed", changed, "images", st.Images, "unchanged", st.Unchanged,
 		"downloaded", st.Downloaded, "bytes", st.DownloadedBytes, "reused", st.Reused)
 	return st, nil
+}
+
+// RequestedImage is an image another mirror needs: Ref is a reference as in Images,
+// RequestedBy names who asked ("helm/jetstack cert-manager 1.14.5").
+type RequestedImage struct {
+	Ref         string
+	RequestedBy string
+}
+
+// withRequested adds the requested images to refs (each reference once) and returns
+// who asked for each, by "<local repository>:<tag>" (or "@<digest>"), sorted.
+func withRequested(refs []Reference, req []RequestedImage) ([]Reference, map[string][]string, error) {
+	if len(req) == 0 {
+		return refs, nil, nil
+	}
+	have := map[string]bool{}
+	for _, r := range refs {
+		have[r.String()] = true
+	}
+	by := map[string][]string{}
+	for _, ri := range req {
+		r, err := ParseReference(ri.Ref)
+		if err != nil {
+			return nil, nil, fmt.Errorf("oci: image requested by %s: %w", ri.RequestedBy, err)
+		}
+		if !have[r.String()] {
+			have[r.String()] = true
+			refs = append(refs, r)
+		}
+		key := requestKey(LocalName(r), r.Tag, r.Digest)
+		if !slices.Contains(by[key], ri.RequestedBy) {
+			by[key] = append(by[key], ri.RequestedBy)
+			slices.Sort(by[key])
+		}
+	}
+	return refs, by, nil
+}
+
+// requestKey names a tag, or an untagged manifest, in the requested-by annotations.
+func requestKey(local, tag string, d store.Digest) string {
+	if tag != "" {
+		return local + ":" + tag
+	}
+	return local + "@" + string(d)
 }
 
 // Trust is what Sync records with each generation (see store.Trust): the mirror's

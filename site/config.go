@@ -177,8 +177,18 @@ func (c *Config) validate(path string, root *yaml.Node) error {
 	if c.Keep < 0 {
 		return fail("keep", "must not be negative")
 	}
+	all := c.Mirrors.configured()
+	for _, cm := range all { // an oci mirror that only receives a provider's images is not empty
+		if p, ok := cm.Mirror.(ImageProvider); ok && !reflect.ValueOf(p).IsNil() {
+			for _, o := range c.Mirrors.OCI {
+				if o != nil && imagesTarget(p) == "oci/"+o.Mirror.Name {
+					o.fed = true
+				}
+			}
+		}
+	}
 	seen := map[string]bool{}
-	for _, cm := range c.Mirrors.configured() {
+	for _, cm := range all {
 		m, key := cm.Mirror, cm.key
 		if reflect.ValueOf(m).IsNil() { // "apt:\n  -"
 			return fail(key, "empty entry")
@@ -196,6 +206,22 @@ func (c *Config) validate(path string, root *yaml.Node) error {
 		seen[ref] = true
 		if err := m.Validate(); err != nil {
 			return fail(key, "%v", err)
+		}
+	}
+	for _, cm := range all {
+		if p, ok := cm.Mirror.(ImageProvider); ok {
+			if msg := checkImagesTo(p, c.Mirrors.All()); msg != "" {
+				return fail(cm.key+".images_to", "%s", msg)
+			}
+		}
+	}
+	if err := c.Mirrors.wireHelm(); err != nil {
+		return fail("helm", "%v", err)
+	}
+	for _, h := range c.Mirrors.Helm {
+		h.values = nil
+		for _, v := range h.Values {
+			h.values = append(h.values, c.Path(v))
 		}
 	}
 	for host, targets := range c.Hosts {

@@ -68,7 +68,7 @@ func TestExampleConfig(t *testing.T) {
 	for _, m := range all {
 		kinds[m.Kind()] = true
 	}
-	for _, k := range []string{"apt", "simplestreams", "oci", "pypi", "galaxy", "snaps", "files"} {
+	for _, k := range []string{"apt", "simplestreams", "oci", "pypi", "galaxy", "snaps", "files", "helm"} {
 		assert.True(t, kinds[k], k)
 	}
 	assert.Equal(t, HostTargets{"apt/ubuntu"}, cfg.Hosts["archive.ubuntu.com"])

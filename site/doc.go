@@ -17,6 +17,13 @@
 // [Config.WriteDNS] and [WriteEndpoints] tell an operator what is held, what to renew and
 // what to open or point where.
 //
+// [Env.SyncAll] records each mirror's outcome in the store ([SyncRecordRef]), so that the
+// server, another process, can tell it. [Config.Report] gathers everything an operator
+// and a client need per mirror (figures, signer, freshness, last sync, client snippets,
+// DNS lines) as a [StatusReport]; the server renders it as an HTML status page at / and
+// serves it as /status.json, and exposes request and store figures at /metrics
+// (prometheus/client_golang).
+//
 // The CLI examples/airgap is wiring over this package; other Go tools can build "sync
 // these mirrors and serve them" in a few lines (see the package example).
 package site

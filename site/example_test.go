@@ -58,3 +58,39 @@ files:
 	// files/tools true <nil>
 	// carried across the gap
 }
+
+// What a site holds, and how clients use it: the report /status.json serves.
+func ExampleConfig_Report() {
+	ctx := context.Background()
+	notes := []byte("carried across the gap\n")
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(notes) }))
+	defer upstream.Close()
+	dir, _ := os.MkdirTemp("", "site-example-")
+	defer os.RemoveAll(dir)
+	cfg, err := site.Parse(filepath.Join(dir, "airgap.yaml"), fmt.Appendf(nil,
+		"files:\n  - {name: tools, urls: [\"%s/notes.txt?checksum=sha256:%x\"]}\n", upstream.URL, sha256.Sum256(notes)))
+	if err != nil {
+		log.Fatal(err)
+	}
+	s, err := cfg.OpenStore(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := cfg.Env(s, nil, nil).SyncAll(ctx, cfg.Mirrors.All(), site.SyncOptions{}); err != nil {
+		log.Fatal(err)
+	}
+
+	rep, err := cfg.Report(ctx, s, site.ReportOptions{URL: "http://mirror.internal:8080"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, m := range rep.Mirrors {
+		fmt.Println(m.Ref, m.Items, "items,", m.Bytes, "bytes; last sync ok:", m.LastSync.OK)
+		for _, sn := range m.Snippets {
+			fmt.Print(sn.Text)
+		}
+	}
+	// Output:
+	// files/tools 1 items, 23 bytes; last sync ok: true
+	// curl -fO http://mirror.internal:8080/files/tools/notes.txt
+}

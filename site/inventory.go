@@ -3,43 +3,22 @@ package site
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"sort"
 	"time"
 
+	cdx "github.com/CycloneDX/cyclonedx-go"
+
 	"github.com/airgapkit/airgap/store"
 )
 
-// WriteInventory writes a CycloneDX 1.5 JSON SBOM of everything the given mirrors have
-// published, as each kind lists it (Mirror.Inventory). Mirrors never published are left
-// out.
+// WriteInventory writes a CycloneDX 1.6 JSON SBOM (encoded by cyclonedx-go) of
+// everything the given mirrors have published, as each kind lists it
+// (Mirror.Inventory). Mirrors never published are left out.
 func WriteInventory(ctx context.Context, w io.Writer, s store.Store, ms []Mirror) error {
-	type hash struct {
-		Alg     string `json:"alg"`
-		Content string `json:"content"`
-	}
-	type prop struct {
-		Name  string `json:"name"`
-		Value string `json:"value"`
-	}
-	type extRef struct {
-		Type string `json:"type"`
-		URL  string `json:"url"`
-	}
-	type cdxComponent struct {
-		Type       string   `json:"type"`
-		BOMRef     string   `json:"bom-ref"`
-		Name       string   `json:"name"`
-		Version    string   `json:"version,omitempty"`
-		PURL       string   `json:"purl,omitempty"`
-		Hashes     []hash   `json:"hashes"`
-		ExtRefs    []extRef `json:"externalReferences,omitempty"`
-		Properties []prop   `json:"properties"`
-	}
-	var comps []cdxComponent
+	var comps []cdx.Component
 	for _, m := range ms {
 		list, err := m.Inventory(ctx, s)
 		if errors.Is(err, store.ErrNotFound) {
@@ -49,19 +28,23 @@ func WriteInventory(ctx context.Context, w io.Writer, s store.Store, ms []Mirror
 			return fmt.Errorf("%s: %w", Ref(m), err)
 		}
 		for _, c := range list {
-			cc := cdxComponent{
-				Type: c.Type, Name: c.Name, Version: c.Version, PURL: c.PURL,
+			props := []cdx.Property{{Name: "airgap:mirror", Value: Ref(m)}, {Name: "airgap:path", Value: c.Path}}
+			if c.VouchedBy != "" {
+				props = append(props, cdx.Property{Name: "airgap:vouched-by", Value: c.VouchedBy})
+			} else {
+				props = append(props, cdx.Property{Name: "airgap:unverified", Value: "true"})
+			}
+			for _, by := range c.RequestedBy {
+				props = append(props, cdx.Property{Name: "airgap:requested-by", Value: by})
+			}
+			cc := cdx.Component{
+				Type: cdx.ComponentType(c.Type), Name: c.Name, Version: c.Version, PackageURL: c.PURL,
 				BOMRef:     Ref(m) + ":" + c.Path,
-				Hashes:     []hash{{"SHA-256", c.Digest.Hex()}},
-				Properties: []prop{{"airgap:mirror", Ref(m)}, {"airgap:path", c.Path}},
+				Hashes:     &[]cdx.Hash{{Algorithm: cdx.HashAlgoSHA256, Value: c.Digest.Hex()}},
+				Properties: &props,
 			}
 			if c.Upstream != "" {
-				cc.ExtRefs = []extRef{{"distribution", c.Upstream}}
-			}
-			if c.VouchedBy != "" {
-				cc.Properties = append(cc.Properties, prop{"airgap:vouched-by", c.VouchedBy})
-			} else {
-				cc.Properties = append(cc.Properties, prop{"airgap:unverified", "true"})
+				cc.ExternalReferences = &[]cdx.ExternalReference{{Type: cdx.ERTypeDistribution, URL: c.Upstream}}
 			}
 			comps = append(comps, cc)
 		}
@@ -71,18 +54,12 @@ func WriteInventory(ctx context.Context, w io.Writer, s store.Store, ms []Mirror
 	rand.Read(uuid[:])
 	uuid[6] = uuid[6]&0x0f | 0x40
 	uuid[8] = uuid[8]&0x3f | 0x80
-	doc := map[string]any{
-		"bomFormat":    "CycloneDX",
-		"specVersion":  "1.5",
-		"serialNumber": fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", uuid[0:4], uuid[4:6], uuid[6:8], uuid[8:10], uuid[10:]),
-		"version":      1,
-		"metadata": map[string]any{
-			"timestamp": time.Now().UTC().Format(time.RFC3339),
-			"tools":     map[string]any{"components": []map[string]string{{"type": "application", "name": "airgap"}}},
-		},
-		"components": comps,
+	bom := cdx.NewBOM()
+	bom.SerialNumber = fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", uuid[0:4], uuid[4:6], uuid[6:8], uuid[8:10], uuid[10:])
+	bom.Metadata = &cdx.Metadata{
+		Timestamp: time.Now().UTC().Format(time.RFC3339),
+		Tools:     &cdx.ToolsChoice{Components: &[]cdx.Component{{Type: cdx.ComponentTypeApplication, Name: "airgap"}}},
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(doc)
+	bom.Components = &comps
+	return cdx.NewBOMEncoder(w, cdx.BOMFileFormatJSON).SetPretty(true).EncodeVersion(bom, cdx.SpecVersion1_6)
 }

@@ -140,13 +140,23 @@ func (m *SimplestreamsMirror) Mounts() []string { return urlPaths(m.Endpoints())
 // OCIMirror is an `oci:` entry: oci.Mirror.
 type OCIMirror struct {
 	oci.Mirror `yaml:",inline"`
+	// TrivyDBGrace is how long past a held Trivy database's NextUpdate status lets pass
+	// before it warns (default DefaultTrivyDBGrace). Past NextUpdate trivy pulls the
+	// database again at every scan and finds the same one until a newer one is carried
+	// across.
+	TrivyDBGrace time.Duration `yaml:"trivy_db_grace"`
+
+	fed bool // an image provider names it (images_to): it may have no selection of its own
 }
 
 func (m *OCIMirror) Kind() string { return "oci" }
 func (m *OCIMirror) Name() string { return m.Mirror.Name }
 func (m *OCIMirror) Validate() error {
-	if len(m.Images)+len(m.Repositories)+len(m.ImageLists)+len(m.KubernetesManifests) == 0 {
-		return errors.New("nothing to mirror: give images, repositories, image_lists or kubernetes_manifests")
+	if m.TrivyDBGrace < 0 {
+		return errors.New("trivy_db_grace must not be negative")
+	}
+	if !m.fed && len(m.Images)+len(m.Repositories)+len(m.ImageLists)+len(m.KubernetesManifests) == 0 {
+		return errors.New("nothing to mirror: give images, repositories, image_lists or kubernetes_manifests (or name it in a helm mirror's images_to)")
 	}
 	return nil
 }
@@ -156,7 +166,7 @@ func (m *OCIMirror) Sync(ctx context.Context, env *Env) (Result, error) {
 	mm := oci.Mirror{
 		Name: m.Mirror.Name, Images: m.Images, Repositories: m.Repositories, Platforms: m.Platforms,
 		Referrers: m.Referrers, Registries: m.Registries, Concurrency: m.Concurrency, MaxManifestSize: m.MaxManifestSize,
-		MaxDescriptors: m.MaxDescriptors,
+		MaxDescriptors: m.MaxDescriptors, Requested: env.requested,
 	}
 	for _, p := range m.ImageLists {
 		mm.ImageLists = append(mm.ImageLists, env.resolve(p))

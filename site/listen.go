@@ -2,9 +2,11 @@ package site
 
 import (
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -138,12 +140,86 @@ type limitConn struct {
 	net.Conn
 	once    sync.Once
 	release func()
+	wdl     atomic.Int64 // the write deadline the socket has, in Unix nanoseconds; 0: none
+	clear   atomic.Bool  // a clear of it asked for, applied before the next write
+}
+
+// SetWriteDeadline skips a move of the deadline that is small against the time left
+// until it: the stall guard pushes it on every write and every request, net/http clears
+// it after every response, and each change costs a timer update. The socket's deadline
+// is at least 15/16 of the one asked for away; a clear waits for the next write (or
+// deadline), so that one request after another on a connection costs no timer update.
+func (c *limitConn) SetWriteDeadline(t time.Time) error {
+	if t.IsZero() {
+		c.clear.Store(c.wdl.Load() != 0)
+		return nil
+	}
+	if cur := c.wdl.Load(); cur != 0 {
+		now, want := time.Now().UnixNano(), t.UnixNano()
+		if want >= cur && want-cur < (want-now)/16 {
+			c.clear.Store(false)
+			return nil
+		}
+	}
+	return c.setWriteDeadline(t)
+}
+
+func (c *limitConn) setWriteDeadline(t time.Time) error {
+	c.clear.Store(false)
+	if err := c.Conn.SetWriteDeadline(t); err != nil {
+		return err
+	}
+	if t.IsZero() {
+		c.wdl.Store(0)
+	} else {
+		c.wdl.Store(t.UnixNano())
+	}
+	return nil
+}
+
+// SetDeadline sets both deadlines at once, exactly (a hijacked tunnel clears them so).
+func (c *limitConn) SetDeadline(t time.Time) error {
+	if err := c.Conn.SetReadDeadline(t); err != nil {
+		return err
+	}
+	return c.setWriteDeadline(t)
+}
+
+// applyClear clears the write deadline before a write if a clear is pending.
+func (c *limitConn) applyClear() {
+	if c.clear.Load() {
+		_ = c.setWriteDeadline(time.Time{})
+	}
+}
+
+func (c *limitConn) Write(p []byte) (int, error) {
+	c.applyClear()
+	return c.Conn.Write(p)
 }
 
 func (c *limitConn) Close() error {
 	err := c.Conn.Close()
 	c.once.Do(c.release)
 	return err
+}
+
+// ReadFrom hands a copy to the TCP connection's own ReadFrom: net/http's response looks
+// for it on the connection to send files with sendfile(2).
+func (c *limitConn) ReadFrom(r io.Reader) (int64, error) {
+	c.applyClear()
+	if rf, ok := c.Conn.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(struct{ io.Writer }{c}, r)
+}
+
+// CloseWrite lets net/http half-close before closing (so that a client still sending
+// gets the answer, not a reset).
+func (c *limitConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
 }
 
 // stallGuard gives every write of a response its own deadline.
@@ -173,19 +249,27 @@ func (w *stallWriter) Write(p []byte) (int, error) {
 	return w.ResponseWriter.Write(p)
 }
 
+// ReadFrom copies r in chunks of stallChunk, each with its own deadline. sendfile takes
+// a file behind at most one io.LimitedReader: a limited r is narrowed per chunk rather
+// than wrapped again.
 func (w *stallWriter) ReadFrom(r io.Reader) (int64, error) {
+	lr, ok := r.(*io.LimitedReader)
+	if !ok {
+		lr = &io.LimitedReader{R: r, N: math.MaxInt64}
+	}
 	var total int64
-	for {
+	for lr.N > 0 {
 		_ = w.rc.SetWriteDeadline(time.Now().Add(w.d))
-		n, err := io.Copy(w.ResponseWriter, io.LimitReader(r, stallChunk))
+		chunk := &io.LimitedReader{R: lr.R, N: min(lr.N, stallChunk)}
+		want := chunk.N
+		n, err := io.Copy(w.ResponseWriter, chunk)
 		total += n
-		if err != nil {
+		lr.N -= n
+		if err != nil || n < want {
 			return total, err
 		}
-		if n < stallChunk {
-			return total, nil
-		}
 	}
+	return total, nil
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer.

@@ -2,12 +2,20 @@ package site
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/airgapkit/airgap/store"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -114,4 +122,116 @@ func TestPerClientCap(t *testing.T) {
 	resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://" + addr + "/")
 	require.NoError(t, err, "a slot is free again")
 	resp.Body.Close()
+}
+
+// sendfileSpy is a TCP connection that counts the bytes copied into it from a file
+// descriptor (what net.TCPConn's ReadFrom sends with sendfile).
+type sendfileSpy struct {
+	*net.TCPConn
+	fromFile *atomic.Int64
+}
+
+func (c sendfileSpy) ReadFrom(r io.Reader) (int64, error) {
+	src := r
+	if lr, ok := r.(*io.LimitedReader); ok {
+		src = lr.R
+	}
+	n, err := c.TCPConn.ReadFrom(r)
+	if _, ok := src.(syscall.Conn); ok {
+		c.fromFile.Add(n)
+	}
+	return n, err
+}
+
+type spyListener struct {
+	net.Listener
+	fromFile *atomic.Int64
+}
+
+func (l spyListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return sendfileSpy{TCPConn: c.(*net.TCPConn), fromFile: l.fromFile}, nil
+}
+
+// fileServer serves a published file of size bytes (a blob with a file of its own, as
+// large ones have) through the whole serve path: NewHTTPServer, Listen, Server.
+func fileServer(t *testing.T, size int, o ServeOptions) (addr string, body []byte, fromFile *atomic.Int64) {
+	t.Helper()
+	dir := t.TempDir()
+	s, err := store.Open(filepath.Join(dir, "store"), store.WithoutSync())
+	require.NoError(t, err)
+	body = bytes.Repeat([]byte("0123456789abcdef"), size/16)
+	publishTree(t, s, "files/big", map[string]string{"big.iso": string(body)})
+	cfg, err := Parse(filepath.Join(dir, "airgap.yaml"), []byte("files:\n  - {name: big, insecure: true, urls: [\"http://x/big.iso\"]}\n"))
+	require.NoError(t, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	fromFile = &atomic.Int64{}
+	srv := NewHTTPServer(NewServer(cfg, cfg.Env(s, nil, slog.New(slog.DiscardHandler))), o)
+	go srv.Serve(Listen(spyListener{Listener: ln, fromFile: fromFile}, o))
+	t.Cleanup(func() { srv.Close() })
+	return ln.Addr().String(), body, fromFile
+}
+
+// The access log's and the metrics' recorders and the stall guard pass copies on with
+// ReadFrom, down to the connection's: a large file goes by sendfile, not through a
+// buffer in user space.
+func TestLargeFileReachesSendfile(t *testing.T) {
+	addr, body, fromFile := fileServer(t, 4<<20, ServeOptions{})
+	resp, err := http.Get("http://" + addr + "/files/big/big.iso")
+	require.NoError(t, err)
+	got, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.True(t, bytes.Equal(body, got), "the whole file")
+	// http's response writes the first 512 bytes itself, before it hands over.
+	assert.GreaterOrEqual(t, fromFile.Load(), int64(len(body)-512), "copied from the file descriptor")
+}
+
+// The stall guard still cuts a client that stops reading a file sent by sendfile.
+func TestStalledSendfileFreesItsSlot(t *testing.T) {
+	addr, _, _ := fileServer(t, 64<<20, ServeOptions{WriteStallTimeout: 300 * time.Millisecond, MaxConns: 1})
+	stalled, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	defer stalled.Close()
+	require.NoError(t, stalled.(*net.TCPConn).SetReadBuffer(4<<10))
+	_, err = io.WriteString(stalled, "GET /files/big/big.iso HTTP/1.1\r\nHost: mirror\r\n\r\n") // and never reads
+	require.NoError(t, err)
+
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Get("http://" + addr + "/healthz")
+	require.NoError(t, err, "served once the stalled connection was cut")
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+}
+
+// The connection's write deadline may lag a little behind the one asked for, but a
+// write always runs under the latest: a clear is applied before it, a new deadline
+// after a clear still cuts it.
+func TestLimitConnWriteDeadline(t *testing.T) {
+	a, b := net.Pipe() // a write blocks until the other end reads
+	defer b.Close()
+	c := &limitConn{Conn: a, release: func() {}}
+	defer c.Close()
+
+	require.NoError(t, c.SetWriteDeadline(time.Now().Add(-time.Second)))
+	_, err := c.Write([]byte("x"))
+	assert.ErrorIs(t, err, os.ErrDeadlineExceeded, "a past deadline holds")
+
+	require.NoError(t, c.SetWriteDeadline(time.Time{}))
+	go io.ReadFull(b, make([]byte, 1))
+	_, err = c.Write([]byte("x"))
+	assert.NoError(t, err, "the clear is applied before the write")
+
+	require.NoError(t, c.SetWriteDeadline(time.Now().Add(time.Hour)))
+	require.NoError(t, c.SetWriteDeadline(time.Time{}))
+	require.NoError(t, c.SetWriteDeadline(time.Now().Add(100*time.Millisecond)))
+	start := time.Now()
+	_, err = c.Write([]byte("x")) // nobody reads
+	assert.ErrorIs(t, err, os.ErrDeadlineExceeded, "a deadline after a clear cuts the write")
+	assert.Less(t, time.Since(start), 5*time.Second)
 }

@@ -1,82 +1,184 @@
 package site
 
 import (
-	"fmt"
+	"context"
 	"net/http"
-	"sort"
+	"strconv"
 	"sync"
-	"sync/atomic"
+	"time"
 
-	"github.com/airgapkit/airgap/store"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// metrics counts requests and bytes per mirror and status class, in Prometheus text format.
+// metrics is serve's Prometheus registry: request counters kept as requests are answered,
+// and the store's figures (what each mirror holds, its freshness, its recorded syncs)
+// read when scraped. The names are documented in README ("Metrics").
 type metrics struct {
-	mu       sync.Mutex
-	requests map[[2]string]*atomic.Int64 // mirror, code
-	bytes    map[string]*atomic.Int64
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec // mirror, method, code
+	sent     *prometheus.CounterVec // mirror
+	inflight *prometheus.GaugeVec   // mirror
 }
 
-func newMetrics() *metrics {
-	return &metrics{requests: map[[2]string]*atomic.Int64{}, bytes: map[string]*atomic.Int64{}}
+func newMetrics(srv *Server) *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "airgap_http_requests_total", Help: "HTTP requests answered, by mirror, method and status code.",
+		}, []string{"mirror", "method", "code"}),
+		sent: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "airgap_http_response_bytes_total", Help: "Response body bytes sent, by mirror.",
+		}, []string{"mirror"}),
+		inflight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "airgap_http_requests_in_flight", Help: "Requests being answered now, by mirror.",
+		}, []string{"mirror"}),
+	}
+	m.reg.MustRegister(m.requests, m.sent, m.inflight, storeCollector{srv},
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
 }
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+}
+
+// reqKey is a request's method and status code.
+type reqKey struct {
+	method string
+	code   int
+}
+
+// mirrorCounters are one mirror's request metrics, resolved once so that answering a
+// request costs no label lookup (and no allocation) once its method and code were seen.
+type mirrorCounters struct {
+	vec      *prometheus.CounterVec // curried with the mirror
+	mu       sync.RWMutex
+	requests map[reqKey]prometheus.Counter
+	sent     prometheus.Counter
+	inflight prometheus.Gauge
+}
+
+func (c *mirrorCounters) counter(method string, code int) prometheus.Counter {
+	k := reqKey{method, code}
+	c.mu.RLock()
+	ctr, ok := c.requests[k]
+	c.mu.RUnlock()
+	if ok {
+		return ctr
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ctr, ok = c.requests[k]; !ok {
+		ctr = c.vec.WithLabelValues(method, strconv.Itoa(code))
+		c.requests[k] = ctr
+	}
+	return ctr
+}
+
+// knownMethods are the methods counted by name; any other is "other", so that clients
+// cannot grow the label set.
+var knownMethods = map[string]string{"GET": "GET", "HEAD": "HEAD", "POST": "POST", "PUT": "PUT",
+	"DELETE": "DELETE", "PATCH": "PATCH", "OPTIONS": "OPTIONS", "CONNECT": "CONNECT"}
 
 func (m *metrics) count(mirror string, h http.Handler) http.Handler {
+	c := &mirrorCounters{
+		vec:      m.requests.MustCurryWith(prometheus.Labels{"mirror": mirror}),
+		requests: map[reqKey]prometheus.Counter{},
+		sent:     m.sent.WithLabelValues(mirror),
+		inflight: m.inflight.WithLabelValues(mirror),
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+		c.inflight.Inc()
+		rec, ok := w.(*recorder) // the access log's, when serving through Server
+		if !ok {
+			rec = &recorder{ResponseWriter: w, status: http.StatusOK}
+		}
+		defer func() { // also when the handler panics (net/http recovers it)
+			c.inflight.Dec()
+			method, ok := knownMethods[r.Method]
+			if !ok {
+				method = "other"
+			}
+			c.counter(method, rec.status).Inc()
+			c.sent.Add(float64(rec.bytes))
+		}()
 		h.ServeHTTP(rec, r)
-		m.mu.Lock()
-		key := [2]string{mirror, fmt.Sprint(rec.status)}
-		if m.requests[key] == nil {
-			m.requests[key] = &atomic.Int64{}
-		}
-		if m.bytes[mirror] == nil {
-			m.bytes[mirror] = &atomic.Int64{}
-		}
-		m.requests[key].Add(1)
-		m.bytes[mirror].Add(rec.bytes)
-		m.mu.Unlock()
 	})
 }
 
-func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	m := s.metrics
-	m.mu.Lock()
-	reqKeys := make([][2]string, 0, len(m.requests))
-	for k := range m.requests {
-		reqKeys = append(reqKeys, k)
-	}
-	sort.Slice(reqKeys, func(i, j int) bool {
-		return reqKeys[i][0]+" "+reqKeys[i][1] < reqKeys[j][0]+" "+reqKeys[j][1]
-	})
-	fmt.Fprintln(w, "# HELP airgap_http_requests_total HTTP requests served, by mirror and status code.")
-	fmt.Fprintln(w, "# TYPE airgap_http_requests_total counter")
-	for _, k := range reqKeys {
-		fmt.Fprintf(w, "airgap_http_requests_total{mirror=%q,code=%q} %d\n", k[0], k[1], m.requests[k].Load())
-	}
-	fmt.Fprintln(w, "# HELP airgap_http_response_bytes_total Response body bytes served, by mirror.")
-	fmt.Fprintln(w, "# TYPE airgap_http_response_bytes_total counter")
-	names := make([]string, 0, len(m.bytes))
-	for n := range m.bytes {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "airgap_http_response_bytes_total{mirror=%q} %d\n", n, m.bytes[n].Load())
-	}
-	m.mu.Unlock()
+// The store's figures, per mirror (label "mirror": its ref).
+var (
+	descPublished = prometheus.NewDesc("airgap_mirror_published_timestamp_seconds", "When the mirror's current generation was published.", []string{"mirror"}, nil)
+	descFiles     = prometheus.NewDesc("airgap_mirror_files", "Files in the mirror's published tree.", []string{"mirror"}, nil)
+	descItems     = prometheus.NewDesc("airgap_mirror_items", "Items (packages, images, wheels, ...) the mirror's inventory lists.", []string{"mirror"}, nil)
+	descHeld      = prometheus.NewDesc("airgap_mirror_bytes", "Bytes of the mirror's published tree.", []string{"mirror"}, nil)
+	descGens      = prometheus.NewDesc("airgap_mirror_generations", "Generations of the mirror kept in the store.", []string{"mirror"}, nil)
+	descFresh     = prometheus.NewDesc("airgap_mirror_freshness_seconds", "Seconds until what vouches for the published tree expires (Valid-Until, signature expiry); negative once past. Absent when nothing expires.", []string{"mirror"}, nil)
+	descUnread    = prometheus.NewDesc("airgap_mirror_unreadable", "1 when the mirror's published tree could not be read.", []string{"mirror"}, nil)
+	descSuccess   = prometheus.NewDesc("airgap_sync_last_success_timestamp_seconds", "When the mirror's last successful sync finished.", []string{"mirror"}, nil)
+	descLastOK    = prometheus.NewDesc("airgap_sync_last_ok", "1 when the mirror's last sync succeeded, 0 when it failed.", []string{"mirror"}, nil)
+	descDuration  = prometheus.NewDesc("airgap_sync_duration_seconds", "How long the mirror's last sync took.", []string{"mirror"}, nil)
+	descFetchedB  = prometheus.NewDesc("airgap_sync_fetched_bytes", "Bytes the mirror's last successful sync downloaded.", []string{"mirror"}, nil)
+	descFetchedN  = prometheus.NewDesc("airgap_sync_fetched_items", "Files the mirror's last successful sync downloaded.", []string{"mirror"}, nil)
+	descErrors    = prometheus.NewDesc("airgap_sync_errors_total", "Failed syncs of the mirror, by kind of error (site.ErrorKind).", []string{"mirror", "kind"}, nil)
+)
 
-	fmt.Fprintln(w, "# HELP airgap_mirror_published_timestamp_seconds When the mirror's current snapshot was published.")
-	fmt.Fprintln(w, "# TYPE airgap_mirror_published_timestamp_seconds gauge")
-	fmt.Fprintln(w, "# HELP airgap_mirror_files Files in the mirror's current snapshot.")
-	fmt.Fprintln(w, "# TYPE airgap_mirror_files gauge")
-	for _, c := range s.cfg.Mirrors.All() {
-		snap, g, err := store.OpenPublished(r.Context(), s.env.Store, Ref(c))
-		if err != nil {
+// storeCollector reads the figures from the store at each scrape (the syncs run in
+// other processes; the store is what they share). It is unchecked: the mirrors are
+// known only then.
+type storeCollector struct{ srv *Server }
+
+func (storeCollector) Describe(chan<- *prometheus.Desc) {}
+
+func (c storeCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	now := time.Now()
+	list, err := c.srv.cfg.status(ctx, c.srv.env.Store, now, &c.srv.items)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(descPublished, err)
+		return
+	}
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	for _, st := range list {
+		if !st.Configured {
 			continue
 		}
-		fmt.Fprintf(w, "airgap_mirror_published_timestamp_seconds{mirror=%q} %d\n", Ref(c), g.Published.Unix())
-		fmt.Fprintf(w, "airgap_mirror_files{mirror=%q} %d\n", Ref(c), len(snap.Files))
+		r := st.Ref
+		if st.Error != "" {
+			gauge(descUnread, 1, r)
+		} else {
+			gauge(descUnread, 0, r)
+		}
+		if !st.Published.IsZero() {
+			gauge(descPublished, float64(st.Published.UnixNano())/1e9, r)
+			gauge(descFiles, float64(st.Files), r)
+			gauge(descItems, float64(st.Items), r)
+			gauge(descHeld, float64(st.Bytes), r)
+			gauge(descGens, float64(st.Generations), r)
+			if !st.Expires.IsZero() {
+				gauge(descFresh, st.Expires.Sub(now).Seconds(), r)
+			}
+		}
+		if s := st.LastSync; s != nil {
+			if !s.LastSuccess.IsZero() {
+				gauge(descSuccess, float64(s.LastSuccess.UnixNano())/1e9, r)
+			}
+			ok := 0.0
+			if s.OK {
+				ok = 1
+			}
+			gauge(descLastOK, ok, r)
+			gauge(descDuration, s.Duration().Seconds(), r)
+			gauge(descFetchedB, float64(s.FetchedBytes), r)
+			gauge(descFetchedN, float64(s.FetchedItems), r)
+			for kind, n := range s.Errors {
+				ch <- prometheus.MustNewConstMetric(descErrors, prometheus.CounterValue, float64(n), r, kind)
+			}
+		}
 	}
 }

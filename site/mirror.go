@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/airgapkit/airgap/oci"
 	"github.com/airgapkit/airgap/store"
 	"github.com/airgapkit/airgap/store/fetch"
 	"github.com/airgapkit/airgap/store/pgp"
@@ -56,6 +57,11 @@ type Env struct {
 	ExternalURL string
 
 	path func(string) string // resolves config-relative paths
+	// all lists every configured mirror (for the image providers of a mirror that
+	// syncs alone); nil: the mirrors SyncAll is given.
+	all func() []Mirror
+	// requested are the images providers hand the oci mirror being synced.
+	requested []oci.RequestedImage
 }
 
 // Env returns the run-time environment for cfg over an open store. The fetch client is
@@ -69,6 +75,7 @@ func (c *Config) Env(s store.Store, signer *pgp.Signer, log *slog.Logger) *Env {
 		Store: s, Signer: signer, Logger: log, ExternalURL: c.ExternalURL,
 		Fetch: NewFetchClient(s, nil, log),
 		path:  c.Path,
+		all:   c.Mirrors.All,
 	}
 }
 
@@ -90,6 +97,7 @@ type Mirrors struct {
 	Snaps         []*SnapsMirror         `yaml:"snaps"`
 	Files         []*FilesMirror         `yaml:"files"`
 	RPM           []*RPMMirror           `yaml:"rpm"`
+	Helm          []*HelmMirror          `yaml:"helm"`
 }
 
 // configured is a mirror with where in the config it came from ("files.0").
@@ -114,6 +122,7 @@ func (mc *Mirrors) configured() []configured {
 	add("snaps", len(mc.Snaps), func(i int) Mirror { return mc.Snaps[i] })
 	add("files", len(mc.Files), func(i int) Mirror { return mc.Files[i] })
 	add("rpm", len(mc.RPM), func(i int) Mirror { return mc.RPM[i] })
+	add("helm", len(mc.Helm), func(i int) Mirror { return mc.Helm[i] })
 	return out
 }
 

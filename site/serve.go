@@ -2,6 +2,7 @@ package site
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -11,18 +12,22 @@ import (
 	"sync"
 	"time"
 
-	"github.com/airgapkit/airgap/store"
+	"github.com/airgapkit/airgap/oci"
 )
 
 // Server is the handler `airgap serve` runs:
-//   - every mirror under /<kind>/<name>/ (the registry API of the first oci mirror also at
-//     /v2/), at the paths its upstream uses below that prefix;
+//   - every mirror under /<kind>/<name>/, at the paths its upstream uses below that
+//     prefix; and the registry API of every oci mirror at /v2/: a repository is answered
+//     by the first oci mirror in the config that holds it (status says which, and warns
+//     of repositories a later mirror holds too); /v2/_catalog lists them all (metrics
+//     count these requests as mirror "oci" when there are several);
 //   - the host names of Config.Hosts, transparently: a request whose Host header, or the
 //     absolute URI a proxy client sends (GET http://deb.debian.org/debian/... as apt sends
 //     with Acquire::http::Proxy), names one of them is answered by the mirrors it routes
 //     to, each at its upstream URL's path. A proxy request for any other host is refused:
 //     the mirror never fetches upstream;
-//   - /healthz, Prometheus /metrics, and an access log line per request.
+//   - the status page at / (HTML) and /status.json (StatusReport), /healthz, Prometheus
+//     /metrics, and an access log line per request.
 type Server struct {
 	cfg     *Config
 	env     *Env
@@ -30,6 +35,7 @@ type Server struct {
 	hosts   map[string][]mount // lower-case host name -> mounts, longest prefix first
 	self    map[string]bool    // host names that are the mirror itself (external_url)
 	metrics *metrics
+	items   itemCounts // Inventory counts for the status page and metrics
 
 	// The CONNECT tunnels to the Snap Store's hosts, set up at the first CONNECT.
 	tunnelOnce sync.Once
@@ -46,15 +52,20 @@ type mount struct {
 
 // NewServer builds the handler for cfg's mirrors over env's store.
 func NewServer(cfg *Config, env *Env) *Server {
-	s := &Server{cfg: cfg, env: env, mux: http.NewServeMux(), hosts: map[string][]mount{}, self: map[string]bool{}, metrics: newMetrics()}
+	s := &Server{cfg: cfg, env: env, mux: http.NewServeMux(), hosts: map[string][]mount{}, self: map[string]bool{}}
+	s.metrics = newMetrics(s)
 	for _, m := range cfg.Mirrors.All() {
 		prefix := "/" + Ref(m)
 		s.mux.Handle(prefix+"/", s.metrics.count(Ref(m), http.StripPrefix(prefix, m.Handler(env, prefix))))
 	}
-	// The registry API has fixed paths: /v2/ goes to the first OCI mirror.
-	if len(cfg.Mirrors.OCI) > 0 {
-		m := cfg.Mirrors.OCI[0]
-		s.mux.Handle("/v2/", s.metrics.count(Ref(m), m.Handler(env, "")))
+	// The registry API has fixed paths: /v2/ serves every oci mirror, each repository
+	// from the first mirror in the config that holds it (oci.NewRegistryHandler).
+	if refs := cfg.ociRefs(); len(refs) > 0 {
+		label := refs[0]
+		if len(refs) > 1 {
+			label = "oci"
+		}
+		s.mux.Handle("/v2/", s.metrics.count(label, oci.NewRegistryHandler(env.Store, refs)))
 	}
 	for host := range cfg.Hosts {
 		routes, _ := cfg.hostRoutes(host) // validated by Parse
@@ -71,8 +82,9 @@ func NewServer(cfg *Config, env *Env) *Server {
 		s.self[strings.ToLower(u.Hostname())] = true
 	}
 	s.mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
-	s.mux.HandleFunc("/metrics", s.serveMetrics)
-	s.mux.HandleFunc("/{$}", s.index)
+	s.mux.Handle("/metrics", s.metrics.handler())
+	s.mux.HandleFunc("/status.json", s.serveStatusJSON)
+	s.mux.HandleFunc("/{$}", s.serveStatusPage)
 	return s
 }
 
@@ -152,17 +164,13 @@ func refuse(w http.ResponseWriter, code int, msg string) {
 	fmt.Fprintln(w, "airgap:", msg)
 }
 
-// index lists the mirrors on the root page.
-func (s *Server) index(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	fmt.Fprintln(w, "airgap mirror")
-	for _, m := range s.cfg.Mirrors.All() {
-		state := "not published"
-		if g, err := store.Current(r.Context(), s.env.Store, Ref(m)); err == nil {
-			state = "published " + g.Published.Format(time.RFC3339)
-		}
-		fmt.Fprintf(w, "/%s/  %s\n", Ref(m), state)
+// ociRefs are the oci mirrors' refs in config order: the order /v2/ looks in.
+func (c *Config) ociRefs() []string {
+	var refs []string
+	for _, m := range c.Mirrors.OCI {
+		refs = append(refs, Ref(m))
 	}
+	return refs
 }
 
 // route is one mirror of a transparent host, below prefix.
@@ -215,6 +223,14 @@ func (r *recorder) WriteHeader(code int) {
 func (r *recorder) Write(p []byte) (int, error) {
 	n, err := r.ResponseWriter.Write(p)
 	r.bytes += int64(n)
+	return n, err
+}
+
+// ReadFrom passes copies on to the underlying writer's ReadFrom, so that files still go
+// by sendfile.
+func (r *recorder) ReadFrom(src io.Reader) (int64, error) {
+	n, err := io.Copy(r.ResponseWriter, src)
+	r.bytes += n
 	return n, err
 }
 

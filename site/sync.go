@@ -2,6 +2,7 @@ package site
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/airgapkit/airgap/store"
 	"github.com/airgapkit/airgap/store/fetch"
@@ -51,51 +53,122 @@ func (e *SyncError) Error() string {
 // SyncAll syncs each mirror with its own fetch client (so progress is per mirror). A
 // mirror whose sync fails keeps what it published before and the others still publish;
 // the error is a *SyncError naming every failure. Mirrors not started when ctx ends
-// count as failed.
+// count as failed. Each mirror's outcome is recorded in the store (SyncRecordRef) when
+// all are done.
+//
+// An oci mirror that image providers name (ImagesTo) starts after those of them in ms
+// finish, and copies the images every configured provider's published tree requests,
+// also of providers not in ms (so syncing the oci mirror alone keeps the charts'
+// images). A provider that failed still hands over what it published before. Likewise a
+// mirror that names others to follow (helm mirrors: the helm mirrors configured before
+// them) starts once those in ms are done.
 func (e *Env) SyncAll(ctx context.Context, ms []Mirror, opt SyncOptions) error {
 	n := opt.Concurrency
 	if n <= 0 {
 		n = 4
 	}
+	all := ms
+	if e.all != nil {
+		all = e.all()
+	}
+	fed := feeds(all)
 	var (
 		mu     sync.Mutex
 		failed = map[string]error{}
+		synced = map[string]outcome{}
 		wg     sync.WaitGroup
 		slots  = make(chan struct{}, n)
+		done   = map[string]chan struct{}{}
 	)
+	var unique []Mirror // a mirror named twice syncs once
 	for _, m := range ms {
-		ref := Ref(m)
-		select {
-		case slots <- struct{}{}:
-		case <-ctx.Done():
-			failed[ref] = ctx.Err()
-			continue
+		if _, dup := done[Ref(m)]; !dup {
+			done[Ref(m)] = make(chan struct{})
+			unique = append(unique, m)
 		}
+	}
+	// finish notes a mirror's end; started is zero when it never began to sync (which
+	// is not recorded as a sync).
+	finish := func(ref string, started time.Time, res Result, err error) {
+		mu.Lock()
+		if !started.IsZero() {
+			synced[ref] = outcome{started: started, finished: time.Now(), res: res, err: err}
+		}
+		if err != nil {
+			failed[ref] = err
+		}
+		mu.Unlock()
+		if opt.Done != nil {
+			opt.Done(ref, res, err)
+		}
+	}
+	for _, m := range unique {
+		ref := Ref(m)
 		wg.Add(1)
 		go func() {
-			defer func() { <-slots; wg.Done() }()
+			defer wg.Done()
+			defer close(done[ref])
+			for _, after := range follows(m, fed[ref]) {
+				if ch, ok := done[after]; ok {
+					select {
+					case <-ch:
+					case <-ctx.Done():
+						finish(ref, time.Time{}, Result{}, ctx.Err())
+						return
+					}
+				}
+			}
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				finish(ref, time.Time{}, Result{}, ctx.Err())
+				return
+			}
+			defer func() { <-slots }()
 			env := *e
 			var progress func(fetch.Event)
 			if opt.Progress != nil {
 				progress = opt.Progress(ref)
 			}
 			env.Fetch = NewFetchClient(e.Store, progress, e.Logger)
+			if ps := fed[ref]; len(ps) > 0 {
+				var err error
+				if env.requested, err = requestedImages(ctx, e.Store, ps); err != nil {
+					finish(ref, time.Time{}, Result{}, err)
+					return
+				}
+			}
+			started := time.Now()
 			res, err := m.Sync(ctx, &env)
-			if err != nil {
-				mu.Lock()
-				failed[ref] = err
-				mu.Unlock()
-			}
-			if opt.Done != nil {
-				opt.Done(ref, res, err)
-			}
+			finish(ref, started, res, err)
 		}()
 	}
 	wg.Wait()
+	// Recorded even when ctx has ended, so that a cancelled run still says what it did.
+	rerr := recordSyncs(context.WithoutCancel(ctx), e.Store, synced)
 	if len(failed) > 0 {
-		return &SyncError{Failed: failed, Total: len(ms)}
+		return errors.Join(&SyncError{Failed: failed, Total: len(unique)}, rerr)
 	}
-	return nil
+	return rerr
+}
+
+// ordered is implemented by mirrors that must sync after others (by ref) when those are
+// synced in the same run.
+type ordered interface {
+	After() []string
+}
+
+// follows are the refs m starts after: the image providers that feed it, and those an
+// ordered mirror names.
+func follows(m Mirror, providers []ImageProvider) []string {
+	var refs []string
+	for _, p := range providers {
+		refs = append(refs, Ref(p))
+	}
+	if o, ok := m.(ordered); ok {
+		refs = append(refs, o.After()...)
+	}
+	return refs
 }
 
 // WriteEndpoints lists each mirror's upstream URLs, then the distinct host:port pairs

@@ -19,7 +19,7 @@ import (
 )
 
 // closedPort returns an address on 127.0.0.1 where nothing listens.
-func closedPort(t *testing.T) string {
+func closedPort(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)

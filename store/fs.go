@@ -26,24 +26,33 @@ type FS struct {
 	dir    string
 	noSync bool
 	refMu  sync.Mutex // serialises SwapRef within this process; refs.lock across processes
-	refs   sync.Map   // ref path -> refStamp: what a ref file held when last read
+	refs   sync.Map   // ref name -> *refFile: the ref file last read, held open
 	open   openCache  // open files of small blobs
 }
 
-// refStamp is a ref file's identity (a new one is renamed into place on every change, so
-// its inode and change time differ) and the digest it held.
-type refStamp struct {
-	ino, size    uint64
-	ctime, mtime int64
-	digest       Digest
+// refFile is a ref file held open and the digest it held when read.
+type refFile struct {
+	file   *os.File
+	fd     int
+	stamp  refStamp
+	digest Digest
 }
 
-func stampOf(fi fs.FileInfo) (refStamp, bool) {
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return refStamp{}, false
-	}
-	return refStamp{ino: st.Ino, size: uint64(st.Size), ctime: st.Ctim.Nano(), mtime: st.Mtim.Nano()}, true
+// refStamp is what an fstat of a ref file tells of its identity and content.
+type refStamp struct {
+	ino, nlink, size uint64
+	ctime, mtime     int64
+}
+
+func stampOf(st *syscall.Stat_t) refStamp {
+	return refStamp{ino: st.Ino, nlink: uint64(st.Nlink), size: uint64(st.Size), ctime: st.Ctim.Nano(), mtime: st.Mtim.Nano()}
+}
+
+// current reports whether the file is as it was when read. A closed one (replaced
+// meanwhile by another reader) fails the fstat, or names another file, and is not.
+func (rf *refFile) current() bool {
+	var st syscall.Stat_t
+	return syscall.Fstat(rf.fd, &st) == nil && stampOf(&st) == rf.stamp
 }
 
 var (
@@ -184,12 +193,12 @@ func (f *FS) PurgePartials(ctx context.Context, olderThan time.Time) (int, error
 
 // Open implements Store.
 func (f *FS) Open(ctx context.Context, d Digest) (Blob, error) {
+	if b := f.open.get(d); b != nil { // d was valid when it was cached
+		return b, nil
+	}
 	p, err := f.blobPath(d)
 	if err != nil {
 		return nil, err
-	}
-	if b := f.open.get(d); b != nil {
-		return b, nil
 	}
 	file, err := os.Open(p)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -293,47 +302,57 @@ func (f *FS) refPath(name string) (string, error) {
 	return filepath.Join(f.dir, "refs", filepath.FromSlash(name)), nil
 }
 
-// Ref implements Store. A ref whose file is the one read last time (same inode, size and
-// times: one stat) answers from memory, so serving does not read the ref file on every
-// request; any change, by this process or another, is seen at once.
+// Ref implements Store. The ref file read last is kept open: while its inode keeps its
+// links, size and times (one fstat, no path lookup), the ref answers from memory, so
+// serving does not read it on every request. Every change renames a new file into
+// place, which unlinks the old one, or writes it in place, which moves its times: by
+// this process or another, it is seen at once.
 func (f *FS) Ref(ctx context.Context, name string) (Digest, error) {
+	if v, ok := f.refs.Load(name); ok {
+		if rf := v.(*refFile); rf.current() {
+			return rf.digest, nil
+		}
+	}
 	p, err := f.refPath(name)
 	if err != nil {
 		return "", err
 	}
-	fi, err := os.Stat(p)
+	file, err := os.Open(p)
 	if errors.Is(err, fs.ErrNotExist) {
+		if old, loaded := f.refs.LoadAndDelete(name); loaded {
+			old.(*refFile).file.Close()
+		}
 		return "", fmt.Errorf("%w: ref %s", ErrNotFound, name)
 	}
 	if err != nil {
 		return "", err
 	}
-	stamp, stamped := stampOf(fi)
-	if c, ok := f.refs.Load(p); ok && stamped {
-		if cs := c.(refStamp); cs.ino == stamp.ino && cs.size == stamp.size && cs.ctime == stamp.ctime && cs.mtime == stamp.mtime {
-			return cs.digest, nil
-		}
-	}
-	b, err := os.ReadFile(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("%w: ref %s", ErrNotFound, name)
-	}
+	rf := &refFile{file: file, fd: int(file.Fd())}
+	var st syscall.Stat_t
+	err = syscall.Fstat(rf.fd, &st)
 	if err != nil {
+		file.Close()
+		return "", fmt.Errorf("store: ref %s: %w", name, err)
+	}
+	rf.stamp = stampOf(&st)
+	b, err := io.ReadAll(io.LimitReader(file, 1<<10))
+	if err != nil {
+		file.Close()
 		return "", err
 	}
-	d, err := ParseDigest(strings.TrimSpace(string(b)))
-	if err != nil {
+	if rf.digest, err = ParseDigest(strings.TrimSpace(string(b))); err != nil {
+		file.Close()
 		return "", err
 	}
-	// The file may have been replaced between the stat and the read: keep the stamp only
-	// when it still describes the file read.
-	if fi2, err := os.Stat(p); err == nil && stamped {
-		if s2, ok := stampOf(fi2); ok && s2 == stamp {
-			stamp.digest = d
-			f.refs.Store(p, stamp)
-		}
+	// Written in place during the read: answer what was read, keep nothing.
+	if !rf.current() {
+		file.Close()
+		return rf.digest, nil
 	}
-	return d, nil
+	if old, loaded := f.refs.Swap(name, rf); loaded {
+		old.(*refFile).file.Close()
+	}
+	return rf.digest, nil
 }
 
 // SwapRef implements Store: compare and replace under refs.lock, write by rename.

@@ -9,9 +9,12 @@ import (
 )
 
 // Open files kept for small blobs: serving a small file is then a read, not an open, a
-// stat and a close. Only small blobs are kept, so that a blob deleted by GC in another
-// process holds little disk space until it leaves the cache.
-const openCacheMaxSize = 1 << 20
+// stat and a close. Only small blobs are kept: a larger one is cheaper to open for each
+// reader, who then owns the file offset that sendfile(2) needs (a shared file is read
+// through a buffer, a copy that costs more than the open from a few tens of KiB on);
+// and a blob deleted by GC in another process holds little disk space until it leaves
+// the cache.
+const openCacheMaxSize = 32 << 10
 
 // openCacheEntries is how many files the cache keeps open: a quarter of the process's
 // file descriptor limit (Go raises it to the hard limit at start), at most 4096.
@@ -94,12 +97,14 @@ func (c *openCache) remove(el *list.Element) {
 // reader counts a new reader of e (c.mu held).
 func (c *openCache) reader(e *openFile) Blob {
 	e.readers++
-	return &sharedBlob{SectionReader: io.NewSectionReader(e.file, 0, e.size), c: c, e: e}
+	b := &sharedBlob{c: c, e: e}
+	b.SectionReader = *io.NewSectionReader(e.file, 0, e.size)
+	return b
 }
 
 // sharedBlob reads a cached file at its own offset; Close releases it.
 type sharedBlob struct {
-	*io.SectionReader
+	io.SectionReader
 	c      *openCache
 	e      *openFile
 	closed bool

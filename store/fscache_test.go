@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -77,4 +79,37 @@ func TestOpenCache(t *testing.T) {
 	require.NoError(t, f.Delete(ctx, info.Digest))
 	_, err = f.Open(ctx, info.Digest)
 	assert.ErrorIs(t, err, ErrNotFound, "a deleted blob is not served from the cache")
+}
+
+// A ref answered from its held-open file sees every change at once, by this process or
+// another: a new file renamed over it (also when the old one has a second link, as a
+// hard-link backup leaves), a write in place, a removal.
+func TestRefSeesOutsideChanges(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	f, err := Open(dir, WithoutSync())
+	require.NoError(t, err)
+	a, b, c := DigestOf([]byte("a")), DigestOf([]byte("b")), DigestOf([]byte("c"))
+	require.NoError(t, f.SwapRef(ctx, "files/x", "", a))
+	got, err := f.Ref(ctx, "files/x")
+	require.NoError(t, err)
+	assert.Equal(t, a, got)
+
+	p := filepath.Join(dir, "refs", "files", "x")
+	require.NoError(t, os.Link(p, filepath.Join(dir, "backup")))
+	tmp := filepath.Join(dir, "tmp", "other")
+	require.NoError(t, os.WriteFile(tmp, []byte(string(b)+"\n"), 0o644))
+	require.NoError(t, os.Rename(tmp, p)) // as another process's SwapRef
+	got, err = f.Ref(ctx, "files/x")
+	require.NoError(t, err)
+	assert.Equal(t, b, got, "renamed over")
+
+	require.NoError(t, os.WriteFile(p, []byte(string(c)+"\n"), 0o644))
+	got, err = f.Ref(ctx, "files/x")
+	require.NoError(t, err)
+	assert.Equal(t, c, got, "written in place")
+
+	require.NoError(t, os.Remove(p))
+	_, err = f.Ref(ctx, "files/x")
+	assert.ErrorIs(t, err, ErrNotFound, "removed")
 }

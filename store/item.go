@@ -23,4 +23,7 @@ type Item struct {
 	// VouchedBy says what vouched for the bytes on the way in (a signed index, a
 	// checksum from an index, an assertion chain), or "" when nothing did.
 	VouchedBy string `json:"vouched_by,omitempty"`
+	// RequestedBy names what asked for the item when another mirror did (the helm
+	// charts whose images an oci mirror copies).
+	RequestedBy []string `json:"requested_by,omitempty"`
 }

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -28,18 +30,22 @@ func ServeFile(w http.ResponseWriter, r *http.Request, s Store, name string, f F
 	}
 	defer b.Close()
 	h := w.Header()
-	h.Set("ETag", `"`+f.Digest.Hex()+`"`)
+	// The values of the headers set here share one allocation; the keys are canonical.
+	v := make([]string, 4)
+	v[0] = `"` + f.Digest.Hex() + `"`
+	h["Etag"] = v[0:1:1]
 	if h.Get("Content-Type") == "" {
-		h.Set("Content-Type", ContentType(name, f.MediaType))
+		v[1] = ContentType(name, f.MediaType)
+		h["Content-Type"] = v[1:2:2]
 	}
 	if plainRequest(r) {
 		// What nearly every client sends: no validators, no range. The size is known, so
 		// the answer needs no seeks to find it (http.ServeContent's way).
-		h.Set("Accept-Ranges", "bytes")
-		h.Set("Content-Length", strconv.FormatInt(f.Size, 10))
+		v[2], v[3] = "bytes", strconv.FormatInt(f.Size, 10)
+		h["Accept-Ranges"], h["Content-Length"] = v[2:3:3], v[3:4:4]
 		w.WriteHeader(http.StatusOK)
 		if r.Method != http.MethodHead {
-			_, _ = io.CopyN(w, b, f.Size)
+			copyBody(w, b, f.Size)
 		}
 		return
 	}
@@ -56,6 +62,25 @@ func ServeFile(w http.ResponseWriter, r *http.Request, s Store, name string, f F
 	}
 	http.ServeContent(w, r, path.Base(name), noModTime, b)
 }
+
+// copyBody sends size bytes of b. A blob that is a file of its own goes through the
+// writers' ReadFrom, which ends in sendfile(2) on the connection; any other (a shared
+// open file, a remote object) through a pooled buffer by Write, not ReadFrom, which
+// would flush the headers in a write of their own before a small body.
+func copyBody(w io.Writer, b Blob, size int64) {
+	if _, ok := b.(syscall.Conn); ok {
+		_, _ = io.CopyN(w, b, size)
+		return
+	}
+	buf := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(buf)
+	_, _ = io.CopyBuffer(writerOnly{w}, io.LimitReader(b, size), *buf)
+}
+
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+
+// writerOnly hides a writer's ReadFrom from io.CopyBuffer.
+type writerOnly struct{ io.Writer }
 
 // plainRequest reports whether r is a GET or HEAD without any header that makes the
 // answer conditional or partial.
@@ -104,7 +129,11 @@ type Live struct {
 	Store Store
 	Ref   string
 
-	mu   sync.Mutex
+	mu   sync.Mutex // one reload at a time
+	last atomic.Pointer[liveSnap]
+}
+
+type liveSnap struct {
 	gen  Generation
 	snap *Snapshot
 }
@@ -116,16 +145,19 @@ func (l *Live) Snapshot(ctx context.Context) (*Snapshot, Generation, error) {
 	if err != nil {
 		return nil, Generation{}, err
 	}
+	if c := l.last.Load(); c != nil && c.gen.Record == rec {
+		return c.snap, c.gen, nil
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.snap != nil && l.gen.Record == rec {
-		return l.snap, l.gen, nil
+	if c := l.last.Load(); c != nil && c.gen.Record == rec {
+		return c.snap, c.gen, nil
 	}
 	snap, gen, err := OpenPublished(ctx, l.Store, l.Ref)
 	if err != nil {
 		return nil, Generation{}, err
 	}
-	l.snap, l.gen = snap, gen
+	l.last.Store(&liveSnap{gen: gen, snap: snap})
 	return snap, gen, nil
 }
 

@@ -81,6 +81,15 @@ func TestAcrossTheGap(t *testing.T) {
 	assert.Contains(t, dry, "store after gc (keep 1): at least 0 B (some sizes unknown)")
 
 	mustRun(t, "--config", outside, "sync")
+	var rep site.StatusReport
+	require.NoError(t, json.Unmarshal([]byte(mustRun(t, "--config", outside, "status", "--json", "--url", "http://mirror.internal:8080")), &rep))
+	require.Len(t, rep.Mirrors, 1)
+	assert.Equal(t, "files/tools", rep.Mirrors[0].Ref)
+	assert.Equal(t, 1, rep.Mirrors[0].Items)
+	require.NotNil(t, rep.Mirrors[0].LastSync, "the outside recorded its sync")
+	assert.True(t, rep.Mirrors[0].LastSync.OK)
+	require.NotEmpty(t, rep.Mirrors[0].Snippets)
+	assert.Contains(t, rep.Mirrors[0].Snippets[0].Text, "curl -fO http://mirror.internal:8080/files/tools/tool.txt")
 	plan := mustRun(t, "--config", outside, "export", "--dry-run", "--split", "1024", "--out", filepath.Join(dir, "b1.tar"))
 	out := mustRun(t, "--config", outside, "export", "--out", filepath.Join(dir, "b1.tar"))
 	fi, err := os.Stat(filepath.Join(dir, "b1.tar"))
@@ -91,6 +100,11 @@ func TestAcrossTheGap(t *testing.T) {
 	mustRun(t, "--config", inside, "import", filepath.Join(dir, "b1.tar"))
 	status := mustRun(t, "--config", inside, "status")
 	assert.Regexp(t, `files/tools\s+\d{4}-\d\d-\d\d`, status)
+	rep = site.StatusReport{}
+	require.NoError(t, json.Unmarshal([]byte(mustRun(t, "--config", inside, "status", "--json")), &rep))
+	require.Len(t, rep.Mirrors, 1)
+	assert.Nil(t, rep.Mirrors[0].LastSync, "the sync record stays outside")
+	assert.Equal(t, "http://127.0.0.1:8080", rep.URL, "listen's default")
 
 	cfg, err := site.Load(inside)
 	require.NoError(t, err)
@@ -104,7 +118,7 @@ func TestAcrossTheGap(t *testing.T) {
 	assert.Equal(t, http.StatusOK, code, "Host routing serves at the upstream's own paths")
 	assert.Equal(t, "tool v1", body)
 	_, metrics := get(t, srv, "mirror", "/metrics")
-	assert.Contains(t, metrics, `airgap_http_requests_total{mirror="files/tools",code="200"} 2`)
+	assert.Contains(t, metrics, `airgap_http_requests_total{code="200",method="GET",mirror="files/tools"} 2`)
 
 	// Upstream changes; the incremental bundle carries only what is new.
 	writeFile(t, src, "tool v2")

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -37,7 +38,13 @@ func (a *app) exportCmd() *cobra.Command {
 					return fmt.Errorf("signing_key is required to export: the inside trusts only signed bundles")
 				}
 				opt := bundle.ExportOptions{Signer: signer}
-				if len(args) > 0 {
+				if len(args) == 0 { // every mirror's ref; the outside's sync record stays outside
+					refs, err := s.Refs(cmd.Context())
+					if err != nil {
+						return err
+					}
+					opt.Refs = slices.DeleteFunc(refs, func(r string) bool { return r == site.SyncRecordRef })
+				} else {
 					ms, err := cfg.Mirrors.Select(args)
 					if err != nil {
 						return err

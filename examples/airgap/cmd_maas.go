@@ -140,7 +140,7 @@ func (a *app) maasCmd() *cobra.Command {
 	f.StringSliceVar(&labels, "label", []string{"*"}, "selection: labels")
 	f.BoolVar(&noImport, "no-import", false, "configure only; do not start and wait for the import")
 	f.DurationVar(&poll, "poll", 10*time.Second, "how often to ask whether the import is done")
-	cmd.AddCommand(configure, a.maasYumReposCmd())
+	cmd.AddCommand(configure, a.maasYumReposCmd(), a.maasSnapProxyCmd())
 	return cmd
 }
 

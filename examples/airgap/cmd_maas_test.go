@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/airgapkit/airgap/internal/apttest"
 	"github.com/airgapkit/airgap/internal/maastest"
+	"github.com/airgapkit/airgap/internal/snapproxytest"
+	"github.com/airgapkit/airgap/maasclient"
 	"github.com/airgapkit/airgap/store/pgp"
 )
 
@@ -102,4 +105,44 @@ func TestMaasConfigureArchiveErrors(t *testing.T) {
 	assert.Contains(t, err.Error(), "--ports-url needs an apt mirror")
 	assert.Equal(t, "http://archive.ubuntu.com/ubuntu", fake.Repos()[0].URL)
 	assert.True(t, strings.HasPrefix(fake.BootSources()[0].URL, "http://images.maas.io/"), "nothing changed")
+}
+
+// TestMaasSnapProxy: `airgap maas snap-proxy` sets a stock MAAS's proxy to the mirror
+// of a snaps mirror with connect: (boot images still direct) and writes the user data
+// that gives deployed machines' snapd the local CA; without a store assertion the
+// registered way is refused, naming what is missing.
+func TestMaasSnapProxy(t *testing.T) {
+	up := snapproxytest.New(snapproxytest.Options{})
+	t.Cleanup(up.Close)
+	up.AddDemo()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "keys", "root.assert"), string(up.TrustedKeys()))
+	mustRun(t, "tls", "ca", "--dir", filepath.Join(dir, "tls", "ca"), "--key-type", "ecdsa-p256")
+	cfg := filepath.Join(dir, "airgap.yaml")
+	writeFile(t, cfg, "external_url: http://mirror.internal:8080/\nsnaps:\n  - name: maas\n    url: "+up.URL()+
+		"\n    trusted_keys: keys/root.assert\n    snaps: [{name: maas, channel: 3.5/stable}]\n    architectures: [amd64]\n"+
+		"    connect: {ca_cert: tls/ca/cert.pem, ca_key: tls/ca/key.pem}\n")
+	mustRun(t, "--config", cfg, "sync")
+	fake := maastest.New(t)
+
+	_, err := run(t, "--config", cfg, "maas", "snap-proxy", "--registered", "--maas-url", fake.URL, "--api-key", maastest.APIKey)
+	require.ErrorContains(t, err, "holds no store assertion")
+	assert.Equal(t, "", fake.Config(maasclient.ConfigHTTPProxy), "nothing set when refused")
+
+	ud := filepath.Join(dir, "user-data")
+	out := mustRun(t, "--config", cfg, "maas", "snap-proxy", "maas", "--maas-url", fake.URL, "--api-key", maastest.APIKey, "--user-data", ud)
+	assert.Equal(t, true, fake.Config(maasclient.ConfigEnableHTTPProxy))
+	assert.Equal(t, "http://mirror.internal:8080", fake.Config(maasclient.ConfigHTTPProxy))
+	assert.Equal(t, false, fake.Config(maasclient.ConfigUsePeerProxy))
+	assert.Equal(t, true, fake.Config(maasclient.ConfigBootImagesNoProxy))
+	assert.Contains(t, out, "maas config http_proxy=http://mirror.internal:8080\n")
+	assert.Contains(t, out, "  snap set system proxy.http=http://mirror.internal:8080 proxy.https=http://mirror.internal:8080\n")
+	b, err := os.ReadFile(ud)
+	require.NoError(t, err)
+	ca, err := os.ReadFile(filepath.Join(dir, "tls", "ca", "cert.pem"))
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(string(b), "#cloud-config\n"))
+	for _, line := range strings.Split(strings.TrimSpace(string(ca)), "\n") {
+		assert.Contains(t, string(b), "      "+line+"\n", "the CA is in the user data")
+	}
 }

@@ -36,9 +36,11 @@ func (a *app) serveCmd() *cobra.Command {
 			"With hosts: in the config the mirror is transparent: a request for one of those host\n" +
 			"names, by its Host header (point DNS at the mirror: `airgap hosts`) or as a proxy\n" +
 			"request (apt's Acquire::http::Proxy, http_proxy=), is answered at the upstream's own\n" +
-			"paths; proxy requests for any other host are refused. Also /healthz and Prometheus\n" +
-			"/metrics. TLS (tls: in the config) reloads renewed files. SIGHUP reads the config and the\n" +
-			"TLS certificate again without dropping a connection (listen and serve: stay).",
+			"paths; proxy requests for any other host are refused. Also the status page at / (what\n" +
+			"each mirror holds, who signed it, until when it is fresh, how its last sync went, client\n" +
+			"snippets), /status.json (the same, for scripts), /healthz and Prometheus /metrics.\n" +
+			"TLS (tls: in the config) reloads renewed files. SIGHUP reads the config and the TLS\n" +
+			"certificate again without dropping a connection (listen and serve: stay).",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, s, err := a.open(cmd.Context())
 			if err != nil {

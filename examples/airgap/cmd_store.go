@@ -1,8 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
+	"net"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -66,22 +69,52 @@ func (a *app) verifyCmd() *cobra.Command {
 }
 
 func (a *app) statusCmd() *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	var base string
+	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show each mirror's published snapshot: when, how many files, how large, what to act on",
+		Long: "--json prints what serve's /status.json serves (site.StatusReport), offline from the\n" +
+			"store, with client snippets for the mirror at --url (default: external_url, else\n" +
+			"http://<listen>, an unspecified listen address replaced by this host's name).",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, s, err := a.open(cmd.Context())
 			if err != nil {
 				return err
 			}
-			st, err := cfg.Status(cmd.Context(), s, time.Now())
+			if !asJSON {
+				st, err := cfg.Status(cmd.Context(), s, time.Now())
+				if err != nil {
+					return err
+				}
+				printStatus(cmd.OutOrStdout(), st)
+				return nil
+			}
+			if base == "" {
+				base = listenURL(cfg.Listen)
+			}
+			rep, err := cfg.Report(cmd.Context(), s, site.ReportOptions{URL: base})
 			if err != nil {
 				return err
 			}
-			printStatus(cmd.OutOrStdout(), st)
-			return nil
+			enc := json.NewEncoder(cmd.OutOrStdout())
+			enc.SetIndent("", "  ")
+			return enc.Encode(rep)
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the status report as JSON (the fields of /status.json)")
+	cmd.Flags().StringVar(&base, "url", "", "the mirror's URL as clients reach it, for the snippets")
+	return cmd
+}
+
+// listenURL is the URL serve answers at when listening on addr (host:port, validated by
+// the config).
+func listenURL(addr string) string {
+	host, port, _ := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host, _ = os.Hostname()
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 func printStatus(w io.Writer, list []site.MirrorStatus) {
@@ -95,6 +128,9 @@ func printStatus(w io.Writer, list []site.MirrorStatus) {
 			fmt.Fprintf(w, "%-28s %-20s%s\n", st.Ref, "never synced", note)
 		} else {
 			fmt.Fprintf(w, "%-28s %-20s %8d %10s %d%s\n", st.Ref, st.Published.Format("2006-01-02 15:04:05"), st.Files, site.HumanBytes(st.Bytes), st.Generations, note)
+		}
+		for _, repo := range st.Repositories {
+			fmt.Fprintf(w, "  /v2/%s\n", repo)
 		}
 		for _, warn := range st.Warnings {
 			fmt.Fprintf(w, "  WARNING: %s\n", warn)

@@ -22,7 +22,7 @@ import (
 // TestOCIConformance carries a repository with nested referrers, a non-distributable
 // layer, the empty blob and 26 tags across the gap (sync, signed bundle, import) and runs
 // the OCI distribution-spec conformance suite in read-only mode against what `airgap
-// serve` serves. Zero failures allowed.
+// serve` serves, beside another oci mirror. Zero failures allowed.
 func TestOCIConformance(t *testing.T) {
 	ctx := context.Background()
 	up, err := ocitest.Start()
@@ -33,7 +33,11 @@ func TestOCIConformance(t *testing.T) {
 
 	dir := t.TempDir()
 	mustRun(t, "keys", "generate", "--out", filepath.Join(dir, "keys", "signing.asc"))
-	mirror := "oci:\n  - name: conf\n    referrers: true\n    repositories: [{repository: " + up.Host + "/conformance/repo1}]\n" +
+	// The repository is in the second of two oci mirrors: the suite runs through the /v2/
+	// that serves them all.
+	mirror := "oci:\n  - name: first\n    images: [" + up.Host + "/library/alpine:3.19]\n" +
+		"    registries: [{host: \"" + up.Host + "\", plain_http: true}]\n" +
+		"  - name: conf\n    referrers: true\n    repositories: [{repository: " + up.Host + "/conformance/repo1}]\n" +
 		"    registries: [{host: \"" + up.Host + "\", plain_http: true}]\n"
 	outside := filepath.Join(dir, "outside.yaml")
 	writeFile(t, outside, "store: out-store\nsigning_key: keys/signing.asc\n"+mirror)

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"time"
 )
 
 // Media types used by the generated content.
@@ -326,4 +327,39 @@ func listing(annotations map[string]string, entries []Descriptor, children []Man
 	}
 	b, _ := json.Marshal(idx)
 	return Manifest{Blob: newBlob(OCIIndex, b), Children: children}
+}
+
+// TrivyDB generates a database as Trivy publishes it (ghcr.io/aquasecurity/trivy-db:2;
+// trivy-java-db:1 with java): an image manifest with the empty Trivy config and one
+// layer titled db.tar.gz (javadb.tar.gz), a gzipped tar of the database file, then
+// metadata.json with Version, NextUpdate, UpdatedAt and DownloadedAt.
+func TrivyDB(nextUpdate time.Time, java bool) Manifest {
+	layerType, title, file, version := "application/vnd.aquasec.trivy.db.layer.v1.tar+gzip", "db.tar.gz", "trivy.db", 2
+	if java {
+		layerType, title, file, version = "application/vnd.aquasec.trivy.javadb.layer.v1.tar+gzip", "javadb.tar.gz", "trivy-java.db", 1
+	}
+	md, _ := json.Marshal(map[string]any{"Version": version, "NextUpdate": nextUpdate.UTC(),
+		"UpdatedAt": nextUpdate.Add(-6 * time.Hour).UTC(), "DownloadedAt": time.Time{}})
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	db := bytes.Repeat([]byte("bolt"), 4096)
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{{file, db}, {"metadata.json", md}} {
+		_ = tw.WriteHeader(&tar.Header{Name: f.name, Mode: 0o644, Size: int64(len(f.data)), Typeflag: tar.TypeReg})
+		_, _ = tw.Write(f.data)
+	}
+	_ = tw.Close()
+	_ = zw.Close()
+	config := newBlob("application/vnd.aquasec.trivy.config.v1+json", []byte("{}"))
+	layer := newBlob(layerType, buf.Bytes())
+	ld := layer.Descriptor()
+	ld.Annotations = map[string]string{"org.opencontainers.image.title": title}
+	b, _ := json.Marshal(map[string]any{
+		"schemaVersion": 2, "mediaType": OCIManifest, "config": config.Descriptor(), "layers": []Descriptor{ld},
+		"annotations": map[string]string{"org.opencontainers.image.created": nextUpdate.Add(-6 * time.Hour).UTC().Format(time.RFC3339)},
+	})
+	return Manifest{Blob: newBlob(OCIManifest, b), Blobs: []Blob{config, layer}}
 }
