@@ -293,16 +293,28 @@ func (m *SnapsMirror) Validate() error {
 }
 
 func (m *SnapsMirror) Sync(ctx context.Context, env *Env) (Result, error) {
-	mm := m.Mirror
-	mm.TrustedKeys = env.resolve(mm.TrustedKeys)
-	mm.StoreAssertion = env.resolve(mm.StoreAssertion)
-	mm.Store, mm.Fetch, mm.Logger = env.Store, env.Fetch, env.Logger
+	mm := m.runtime(env)
 	st, err := mm.Sync(ctx)
 	if err != nil {
 		return Result{}, err
 	}
 	return Result{SyncResult: st.SyncResult, Summary: summary(st.SyncResult,
 		fmt.Sprintf("%d snaps (%d dependencies), %d assertions", st.Snaps, st.Dependencies, st.Assertions))}, nil
+}
+
+// runtime is the library mirror with env's run-time fields and resolved paths.
+func (m *SnapsMirror) runtime(env *Env) snapproxy.Mirror {
+	mm := m.Mirror
+	mm.TrustedKeys = env.resolve(mm.TrustedKeys)
+	mm.StoreAssertion = env.resolve(mm.StoreAssertion)
+	mm.Store, mm.Fetch, mm.Logger = env.Store, env.Fetch, env.Logger
+	return mm
+}
+
+// Plan resolves the snaps (snapproxy.Mirror.Plan).
+func (m *SnapsMirror) Plan(ctx context.Context, env *Env) (store.Plan, error) {
+	mm := m.runtime(env)
+	return mm.Plan(ctx)
 }
 
 // DeviceSetup says how devices reach this mirror's store API when serve answers at base

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -263,17 +264,7 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 		// published under: the published files need not be fetched again (their
 		// assertions are, and verified). The revisions a channel had before come from
 		// there too (Keep).
-		var prevOut *Output
-		if prev.Published != nil {
-			if out, err := outputOf(ctx, m.Store, prev.Published); err == nil {
-				prevOut = out
-				for _, ms := range out.Manifest.Snaps {
-					if f, ok := prev.Published.Lookup(ms.File); ok && f.Size == ms.Size {
-						r.known[strings.ToLower(ms.SHA3_384)] = f.Digest
-					}
-				}
-			}
-		}
+		prevOut := knownFiles(ctx, m.Store, prev.Published, r.known)
 		if err := m.holdOlder(ctx, c, res, prevOut); err != nil {
 			return nil, err
 		}
@@ -398,6 +389,65 @@ func (r *resolution) entries() []*entry {
 		out = append(out, a.entries...)
 	}
 	return out
+}
+
+// knownFiles records in known the sha256 of each .snap a published tree holds, by its
+// sha3-384, and returns the tree's output (nil when there is none or it does not read).
+func knownFiles(ctx context.Context, s store.Store, published *store.Snapshot, known map[string]store.Digest) *Output {
+	if published == nil {
+		return nil
+	}
+	out, err := outputOf(ctx, s, published)
+	if err != nil {
+		return nil
+	}
+	for _, ms := range out.Manifest.Snaps {
+		if f, ok := published.Lookup(ms.File); ok && f.Size == ms.Size {
+			known[strings.ToLower(ms.SHA3_384)] = f.Digest
+		}
+	}
+	return out
+}
+
+// Plan resolves the snaps as Sync does (refresh requests: metadata only, no download
+// and no assertion) and lists the .snap files with the sizes the store gives. The Snap
+// Store names files by sha3-384: one the published tree already holds is named by its
+// sha256, so that it counts as held; the others cannot be matched against the store.
+func (m *Mirror) Plan(ctx context.Context) (store.Plan, error) {
+	if m.Store == nil {
+		return store.Plan{}, fmt.Errorf("%w: Mirror.Store is nil", ErrConfig)
+	}
+	if err := m.validate(); err != nil {
+		return store.Plan{}, err
+	}
+	c := m.client()
+	res, err := m.resolve(ctx, c)
+	if err != nil {
+		return store.Plan{}, err
+	}
+	published, _, err := store.OpenPublished(ctx, m.Store, m.Ref())
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.Plan{}, err
+	}
+	known := map[string]store.Digest{}
+	if err := m.holdOlder(ctx, c, res, knownFiles(ctx, m.Store, published, known)); err != nil {
+		return store.Plan{}, err
+	}
+	var p store.Plan
+	seen := map[string]bool{} // an architecture-independent revision is in each set
+	for _, e := range res.entries() {
+		if seen[e.file()] {
+			continue
+		}
+		seen[e.file()] = true
+		d := e.details.Download
+		size := d.Size
+		if size <= 0 { // not given
+			size = store.UnknownSize
+		}
+		p.Items = append(p.Items, store.PlannedItem{Name: e.file() + ".snap", Digest: known[strings.ToLower(d.SHA3_384)], Size: size})
+	}
+	return p, nil
 }
 
 // resolve runs refreshes per architecture until the dependency closure is complete.
