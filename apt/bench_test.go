@@ -255,3 +255,35 @@ func BenchmarkParseRelease(b *testing.B) {
 		return err
 	})
 }
+
+// BenchmarkPlanScale is a dry run (Mirror.Plan, then the store's tally) of one suite of
+// 600, 6,000 and 60,000 packages, all selected: µs-per-package should stay flat.
+func BenchmarkPlanScale(b *testing.B) {
+	for _, n := range []int{600, 6000, 60000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			plain, err := os.ReadFile(writeSyntheticPackages(b, n))
+			if err != nil {
+				b.Fatal(err)
+			}
+			e := newEnv(b, apttest.Options{})
+			e.upstream.Replace(rawRepo(b, e.key, map[string][]byte{"main/binary-amd64/Packages": plain},
+				map[string][]byte{"main/binary-amd64/Packages": plain}, nil))
+			m := e.mirror()
+			m.Suites, m.Architectures, m.Filter = []string{"stable"}, []string{"amd64"}, apt.Filter{}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				p, err := m.Plan(context.Background())
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := store.NewTally().Add(context.Background(), e.store, p.Items()); err != nil {
+					b.Fatal(err)
+				}
+				if len(p.Files) != n {
+					b.Fatalf("%d pool files planned, want %d", len(p.Files), n)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(n), "µs/package")
+		})
+	}
+}
