@@ -221,6 +221,8 @@ type syncRun struct {
 	mu     sync.Mutex
 	states map[string]*collState
 	stats  SyncStats
+	// plan stops collections before the downloads (Plan).
+	plan bool
 }
 
 // Sync fetches what the selection names, verifies every artifact against the upstream's
@@ -244,18 +246,10 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 	if m.Upstream != "" {
 		log.Warn("galaxy: the setting upstream is deprecated; call it url", "mirror", m.Name)
 	}
-	sel, err := m.selection()
+	sel, run, err := m.newRun()
 	if err != nil {
 		return SyncStats{}, err
 	}
-	fc := m.Fetch
-	if fc == nil {
-		fc = &fetch.Client{Store: m.Store, Logger: m.Logger}
-	}
-	run := &syncRun{m: m, states: map[string]*collState{},
-		c:   &Client{URL: m.url(), Token: m.Token, TokenType: m.TokenType, AuthURL: m.AuthURL, Fetch: fc, MaxPages: m.MaxPages},
-		old: &index{collections: map[string]*collectionRecord{}, roles: map[string]*roleRecord{}, roleByID: map[int64]*roleRecord{}}}
-	run.stats.Ref = m.Ref()
 	log.Info("galaxy: sync", "mirror", m.Name, "upstream", m.url(), "collections", len(sel.collections), "roles", len(sel.roles))
 
 	// The upstream's sha256 sums are as good as the upstream.
@@ -289,6 +283,65 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 		log.Info("galaxy: nothing changed", "mirror", m.Name)
 	}
 	return run.done(nil)
+}
+
+// newRun reads the selection and makes the run of a sync.
+func (m *Mirror) newRun() (*selection, *syncRun, error) {
+	sel, err := m.selection()
+	if err != nil {
+		return nil, nil, err
+	}
+	fc := m.Fetch
+	if fc == nil {
+		fc = &fetch.Client{Store: m.Store, Logger: m.Logger}
+	}
+	run := &syncRun{m: m, states: map[string]*collState{},
+		c:   &Client{URL: m.url(), Token: m.Token, TokenType: m.TokenType, AuthURL: m.AuthURL, Fetch: fc, MaxPages: m.MaxPages},
+		old: &index{collections: map[string]*collectionRecord{}, roles: map[string]*roleRecord{}, roleByID: map[int64]*roleRecord{}}}
+	run.stats.Ref = m.Ref()
+	return sel, run, nil
+}
+
+// Plan resolves the collections as Sync does (version lists and details: metadata only)
+// and lists each selected artifact with the sha256 and size Galaxy gives (unknown when
+// it gives none). Roles (v1) carry no size before their archive is fetched: each is
+// one item of unknown size.
+func (m *Mirror) Plan(ctx context.Context) (store.Plan, error) {
+	if m.Store == nil {
+		return store.Plan{}, fmt.Errorf("%w: Mirror.Store is nil", ErrConfig)
+	}
+	sel, run, err := m.newRun()
+	if err != nil {
+		return store.Plan{}, err
+	}
+	run.plan = true
+	if published, _, err := store.OpenPublished(ctx, m.Store, m.Ref()); err == nil {
+		if run.old, err = loadIndex(ctx, m.Store, published); err != nil {
+			return store.Plan{}, err
+		}
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return store.Plan{}, err
+	}
+	if err := run.collections(ctx, sel.collections); err != nil {
+		return store.Plan{}, err
+	}
+	var p store.Plan
+	for _, st := range run.sortedStates() {
+		for _, pk := range st.selected {
+			it := store.PlannedItem{Name: pk.cv.ID(), Size: store.UnknownSize}
+			if d, err := store.DigestFromHex(pk.cv.SHA256); err == nil {
+				it.Digest = d
+			}
+			if pk.cv.Size > 0 {
+				it.Size = pk.cv.Size
+			}
+			p.Items = append(p.Items, it)
+		}
+	}
+	for _, r := range sel.roles {
+		p.Items = append(p.Items, store.PlannedItem{Name: "role " + r.Name, Size: store.UnknownSize})
+	}
+	return p, nil
 }
 
 func (r *syncRun) done(err error) (SyncStats, error) {
@@ -469,6 +522,9 @@ func (r *syncRun) collections(ctx context.Context, wishes []collWish) error {
 	}
 	if len(missing) > 0 {
 		return errors.Join(missing...)
+	}
+	if r.plan {
+		return nil
 	}
 	return r.downloadArtifacts(ctx)
 }

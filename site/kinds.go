@@ -232,18 +232,30 @@ func (m *GalaxyMirror) Validate() error {
 }
 
 func (m *GalaxyMirror) Sync(ctx context.Context, env *Env) (Result, error) {
-	mm := m.Mirror
-	mm.Requirements = nil
-	for _, p := range m.Requirements {
-		mm.Requirements = append(mm.Requirements, env.resolve(p))
-	}
-	mm.Store, mm.Fetch, mm.Logger = env.Store, env.Fetch, env.Logger
+	mm := m.runtime(env)
 	st, err := mm.Sync(ctx)
 	if err != nil {
 		return Result{}, err
 	}
 	return Result{SyncResult: st.SyncResult, Summary: summary(st.SyncResult,
 		fmt.Sprintf("%d collections, %d versions, %d roles", st.Collections, st.Versions, st.Roles))}, nil
+}
+
+// runtime is the library mirror with env's run-time fields and resolved paths.
+func (m *GalaxyMirror) runtime(env *Env) galaxy.Mirror {
+	mm := m.Mirror
+	mm.Requirements = nil
+	for _, p := range m.Requirements {
+		mm.Requirements = append(mm.Requirements, env.resolve(p))
+	}
+	mm.Store, mm.Fetch, mm.Logger = env.Store, env.Fetch, env.Logger
+	return mm
+}
+
+// Plan resolves the collections (galaxy.Mirror.Plan).
+func (m *GalaxyMirror) Plan(ctx context.Context, env *Env) (store.Plan, error) {
+	mm := m.runtime(env)
+	return mm.Plan(ctx)
 }
 
 // Handler writes absolute download URLs, so it is told where it is mounted: under
