@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/airgapkit/airgap/apt"
-	"github.com/airgapkit/airgap/internal/apttest"
+	"github.com/airgapkit/airgap/apt/apttest"
 	"github.com/airgapkit/airgap/store"
 	"github.com/airgapkit/airgap/store/fetch"
 	"github.com/airgapkit/airgap/store/pgp"

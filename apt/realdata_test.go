@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/airgapkit/airgap/apt"
-	"github.com/airgapkit/airgap/internal/apttest"
+	"github.com/airgapkit/airgap/apt/apttest"
 	"github.com/airgapkit/airgap/internal/testutil"
 	"github.com/airgapkit/airgap/store"
 	"github.com/airgapkit/airgap/store/pgp"
@@ -62,7 +62,13 @@ func newDebianReplica(t *testing.T) *debianReplica {
 			d.mainSuites = append(d.mainSuites, s)
 		}
 	}
-	for _, p := range []string{main.Root + "/dists/bookworm/InRelease", sec.Root + "/dists/bookworm-security/InRelease"} {
+	// latest is the newest Date of every suite mirrored (bookworm-updates is often the
+	// newest), the time the tests' clock is set after.
+	releases := []string{sec.Root + "/dists/bookworm-security/InRelease"}
+	for _, s := range d.mainSuites {
+		releases = append(releases, main.Root+"/dists/"+s+"/InRelease")
+	}
+	for _, p := range releases {
 		text, err := pgp.ClearsignedContent(rep.Repo.Files[p])
 		require.NoError(t, err)
 		rel, err := apt.ParseRelease(bytes.NewReader(text))
@@ -70,9 +76,10 @@ func newDebianReplica(t *testing.T) *debianReplica {
 		if rel.Date.After(d.latest) {
 			d.latest = rel.Date
 		}
-		if strings.Contains(p, "security") {
+		switch {
+		case strings.Contains(p, "security"):
 			d.secValidThru = rel.ValidUntil
-		} else {
+		case strings.HasSuffix(p, "/bookworm/InRelease"):
 			d.bookworm = rel
 		}
 	}

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/airgapkit/airgap/apt"
-	"github.com/airgapkit/airgap/internal/apttest"
+	"github.com/airgapkit/airgap/apt/apttest"
 	"github.com/airgapkit/airgap/store"
 	"github.com/airgapkit/airgap/store/fetch"
 	"github.com/stretchr/testify/require"

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/airgapkit/airgap/internal/galaxytest"
+	"github.com/airgapkit/airgap/galaxy/galaxytest"
 	"github.com/airgapkit/airgap/store"
 )
 

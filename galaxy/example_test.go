@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/airgapkit/airgap/galaxy"
-	"github.com/airgapkit/airgap/internal/galaxytest"
+	"github.com/airgapkit/airgap/galaxy/galaxytest"
 	"github.com/airgapkit/airgap/store"
 	"github.com/airgapkit/airgap/store/fetch"
 )

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/airgapkit/airgap/internal/helmtest"
+	"github.com/airgapkit/airgap/helm/helmtest"
 	"github.com/airgapkit/airgap/store"
 )
 

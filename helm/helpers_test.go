@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/airgapkit/airgap/helm"
-	"github.com/airgapkit/airgap/internal/helmtest"
+	"github.com/airgapkit/airgap/helm/helmtest"
 	"github.com/airgapkit/airgap/store"
 	"github.com/airgapkit/airgap/store/fetch"
 	"github.com/airgapkit/airgap/store/pgp"

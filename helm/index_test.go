@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/airgapkit/airgap/helm"
-	"github.com/airgapkit/airgap/internal/helmtest"
+	"github.com/airgapkit/airgap/helm/helmtest"
 	"github.com/airgapkit/airgap/store"
 )
 

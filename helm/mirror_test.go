@@ -10,7 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/airgapkit/airgap/helm"
-	"github.com/airgapkit/airgap/internal/helmtest"
+	"github.com/airgapkit/airgap/helm/helmtest"
 	"github.com/airgapkit/airgap/store"
 )
 

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/airgapkit/airgap/internal/maastest"
+	"github.com/airgapkit/airgap/maasclient/maastest"
 )
 
 func BenchmarkAuthorizationHeader(b *testing.B) {

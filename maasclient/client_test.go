@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/airgapkit/airgap/internal/maastest"
+	"github.com/airgapkit/airgap/maasclient/maastest"
 	"github.com/airgapkit/airgap/store"
 )
 

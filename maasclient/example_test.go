@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/airgapkit/airgap/internal/maastest"
 	"github.com/airgapkit/airgap/maasclient"
+	"github.com/airgapkit/airgap/maasclient/maastest"
 )
 
 // Point a MAAS at mirrors inside the air gap and import the images. The fake MAAS

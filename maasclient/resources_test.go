@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/airgapkit/airgap/internal/maastest"
+	"github.com/airgapkit/airgap/maasclient/maastest"
 )
 
 // lastRequest is the last request the fake saw for method and path.

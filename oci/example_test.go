@@ -7,8 +7,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/airgapkit/airgap/internal/ocitest"
 	"github.com/airgapkit/airgap/oci"
+	"github.com/airgapkit/airgap/oci/ocitest"
 	"github.com/airgapkit/airgap/store"
 )
 

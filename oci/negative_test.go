@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/airgapkit/airgap/internal/ocitest"
+	"github.com/airgapkit/airgap/oci/ocitest"
 	"github.com/airgapkit/airgap/store"
 	"github.com/airgapkit/airgap/store/fetch"
 	"github.com/airgapkit/airgap/store/fetch/retry"

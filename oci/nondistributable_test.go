@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/airgapkit/airgap/internal/ocitest"
+	"github.com/airgapkit/airgap/oci/ocitest"
 	"github.com/airgapkit/airgap/store"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/airgapkit/airgap/internal/ocitest"
 	"github.com/airgapkit/airgap/internal/registrytest"
+	"github.com/airgapkit/airgap/oci/ocitest"
 	"github.com/airgapkit/airgap/store"
 	"github.com/airgapkit/airgap/store/bundle"
 	"github.com/stretchr/testify/assert"

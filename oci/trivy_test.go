@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/airgapkit/airgap/internal/ocitest"
+	"github.com/airgapkit/airgap/oci/ocitest"
 	"github.com/airgapkit/airgap/store"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

@@ -6,8 +6,8 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/airgapkit/airgap/internal/pypitest"
 	"github.com/airgapkit/airgap/pypi"
+	"github.com/airgapkit/airgap/pypi/pypitest"
 	"github.com/airgapkit/airgap/pypi/wheel"
 	"github.com/airgapkit/airgap/store"
 	"github.com/airgapkit/airgap/store/fetch"

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"net/http/httptest"
 
-	"github.com/airgapkit/airgap/internal/pypitest"
 	"github.com/airgapkit/airgap/pypi"
+	"github.com/airgapkit/airgap/pypi/pypitest"
 	"github.com/airgapkit/airgap/pypi/wheel"
 	"github.com/airgapkit/airgap/store"
 )

@@ -13,9 +13,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/airgapkit/airgap/internal/pypitest"
 	"github.com/airgapkit/airgap/internal/testutil"
 	"github.com/airgapkit/airgap/pypi"
+	"github.com/airgapkit/airgap/pypi/pypitest"
 	"github.com/airgapkit/airgap/pypi/wheel"
 	"github.com/airgapkit/airgap/store"
 )

@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/ulikunitz/xz"
 
-	"github.com/airgapkit/airgap/internal/rpmtest"
 	"github.com/airgapkit/airgap/rpm"
+	"github.com/airgapkit/airgap/rpm/rpmtest"
 )
 
 // rewritePrimary changes a repository's primary (decompressed content) and updates

@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/airgapkit/airgap/internal/rpmtest"
+	"github.com/airgapkit/airgap/rpm/rpmtest"
 )
 
 // TestPristineByteIdentical: a pristine mirror holds the upstream's repodata and

@@ -9,8 +9,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/airgapkit/airgap/internal/rpmtest"
 	"github.com/airgapkit/airgap/rpm"
+	"github.com/airgapkit/airgap/rpm/rpmtest"
 	"github.com/airgapkit/airgap/store"
 	"github.com/airgapkit/airgap/store/pgp"
 )

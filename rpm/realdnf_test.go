@@ -15,9 +15,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/airgapkit/airgap/internal/rpmtest"
 	"github.com/airgapkit/airgap/internal/testutil"
 	"github.com/airgapkit/airgap/rpm"
+	"github.com/airgapkit/airgap/rpm/rpmtest"
 )
 
 // dnfRun is one isolated dnf: an empty installroot, its own config, cache, log and

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/airgapkit/airgap/internal/simplestreamstest"
 	"github.com/airgapkit/airgap/internal/testutil"
 	"github.com/airgapkit/airgap/simplestreams"
+	"github.com/airgapkit/airgap/simplestreams/simplestreamstest"
 )
 
 // BenchmarkParseFilter parses a products document of 2,000 products x 5 versions (40,000

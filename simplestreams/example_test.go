@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"net/http/httptest"
 
-	"github.com/airgapkit/airgap/internal/simplestreamstest"
 	"github.com/airgapkit/airgap/simplestreams"
+	"github.com/airgapkit/airgap/simplestreams/simplestreamstest"
 	"github.com/airgapkit/airgap/store"
 	"github.com/airgapkit/airgap/store/pgp"
 )

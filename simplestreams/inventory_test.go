@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/airgapkit/airgap/internal/simplestreamstest"
 	"github.com/airgapkit/airgap/simplestreams"
+	"github.com/airgapkit/airgap/simplestreams/simplestreamstest"
 	"github.com/airgapkit/airgap/store"
 )
 

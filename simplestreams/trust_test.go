@@ -7,8 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/airgapkit/airgap/internal/simplestreamstest"
 	"github.com/airgapkit/airgap/simplestreams"
+	"github.com/airgapkit/airgap/simplestreams/simplestreamstest"
 	"github.com/airgapkit/airgap/store"
 	"github.com/airgapkit/airgap/store/pgp"
 )

@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/airgapkit/airgap/helm"
-	"github.com/airgapkit/airgap/internal/helmtest"
-	"github.com/airgapkit/airgap/internal/ocitest"
+	"github.com/airgapkit/airgap/helm/helmtest"
+	"github.com/airgapkit/airgap/oci/ocitest"
 	"github.com/airgapkit/airgap/store"
 	"github.com/airgapkit/airgap/store/pgp"
 )

@@ -12,8 +12,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/airgapkit/airgap/internal/apttest"
-	"github.com/airgapkit/airgap/internal/rpmtest"
+	"github.com/airgapkit/airgap/apt/apttest"
+	"github.com/airgapkit/airgap/rpm/rpmtest"
 	"github.com/airgapkit/airgap/store"
 )
 

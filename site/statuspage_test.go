@@ -22,11 +22,11 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/net/html"
 
-	"github.com/airgapkit/airgap/internal/apttest"
-	"github.com/airgapkit/airgap/internal/galaxytest"
-	"github.com/airgapkit/airgap/internal/ocitest"
-	"github.com/airgapkit/airgap/internal/pypitest"
+	"github.com/airgapkit/airgap/apt/apttest"
+	"github.com/airgapkit/airgap/galaxy/galaxytest"
 	"github.com/airgapkit/airgap/internal/testutil"
+	"github.com/airgapkit/airgap/oci/ocitest"
+	"github.com/airgapkit/airgap/pypi/pypitest"
 	"github.com/airgapkit/airgap/store"
 	"github.com/airgapkit/airgap/store/pgp"
 )

@@ -9,7 +9,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/airgapkit/airgap/internal/snapproxytest"
+	"github.com/airgapkit/airgap/snapproxy/snapproxytest"
 	"github.com/airgapkit/airgap/store"
 )
 

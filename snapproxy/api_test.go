@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/airgapkit/airgap/internal/snapproxytest"
+	"github.com/airgapkit/airgap/snapproxy/snapproxytest"
 	"github.com/airgapkit/airgap/store"
 )
 
@@ -355,7 +355,7 @@ func TestAPIServesCanonicalChain(t *testing.T) {
 
 	files, err := filepath.Glob("../../shared/fixtures/snap/*.account*")
 	if len(files) == 0 {
-		files, err = filepath.Glob("../internal/snapproxytest/testdata/canonical/*.account*")
+		files, err = filepath.Glob("snapproxytest/testdata/canonical/*.account*")
 	}
 	require.NoError(t, err)
 	require.Len(t, files, 5)

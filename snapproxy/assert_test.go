@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/airgapkit/airgap/internal/snapproxytest"
+	"github.com/airgapkit/airgap/snapproxy/snapproxytest"
 )
 
 func testChain(t testing.TB) (root, store *snapproxytest.Key, trust *Trust) {

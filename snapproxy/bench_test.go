@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/airgapkit/airgap/internal/snapproxytest"
 	"github.com/airgapkit/airgap/internal/testutil"
+	"github.com/airgapkit/airgap/snapproxy/snapproxytest"
 	"github.com/airgapkit/airgap/store"
 	"github.com/airgapkit/airgap/store/fetch"
 )

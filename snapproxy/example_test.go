@@ -8,8 +8,8 @@ import (
 	"net/http/httptest"
 	"strings"
 
-	"github.com/airgapkit/airgap/internal/snapproxytest"
 	"github.com/airgapkit/airgap/snapproxy"
+	"github.com/airgapkit/airgap/snapproxy/snapproxytest"
 	"github.com/airgapkit/airgap/store"
 )
 

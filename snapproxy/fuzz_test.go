@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/airgapkit/airgap/internal/snapproxytest"
+	"github.com/airgapkit/airgap/snapproxy/snapproxytest"
 )
 
 // FuzzDecodeAssertion feeds arbitrary bytes to the assertion decoder and the verifier:

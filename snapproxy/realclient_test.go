@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/airgapkit/airgap/internal/snapproxytest"
 	"github.com/airgapkit/airgap/internal/testutil"
+	"github.com/airgapkit/airgap/snapproxy/snapproxytest"
 )
 
 // TestRealSnapDownload drives snapd's own store client (`snap download`, Debian's snapd)

@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
 
-	"github.com/airgapkit/airgap/internal/apttest"
-	"github.com/airgapkit/airgap/internal/rpmtest"
+	"github.com/airgapkit/airgap/apt/apttest"
+	"github.com/airgapkit/airgap/rpm/rpmtest"
 )
 
 // TestMaasYumRepos: after a sync, `airgap maas yum-repos` prints cloud-init user data

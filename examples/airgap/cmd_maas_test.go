@@ -12,10 +12,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/airgapkit/airgap/internal/apttest"
-	"github.com/airgapkit/airgap/internal/maastest"
-	"github.com/airgapkit/airgap/internal/snapproxytest"
+	"github.com/airgapkit/airgap/apt/apttest"
 	"github.com/airgapkit/airgap/maasclient"
+	"github.com/airgapkit/airgap/maasclient/maastest"
+	"github.com/airgapkit/airgap/snapproxy/snapproxytest"
 	"github.com/airgapkit/airgap/store/pgp"
 )
 

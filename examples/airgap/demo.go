@@ -17,17 +17,17 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/airgapkit/airgap/internal/apttest"
-	"github.com/airgapkit/airgap/internal/galaxytest"
-	"github.com/airgapkit/airgap/internal/ocitest"
-	"github.com/airgapkit/airgap/internal/pypitest"
-	"github.com/airgapkit/airgap/internal/simplestreamstest"
-	"github.com/airgapkit/airgap/internal/snapproxytest"
+	"github.com/airgapkit/airgap/apt/apttest"
+	"github.com/airgapkit/airgap/galaxy/galaxytest"
+	"github.com/airgapkit/airgap/oci/ocitest"
+	"github.com/airgapkit/airgap/pypi/pypitest"
+	"github.com/airgapkit/airgap/simplestreams/simplestreamstest"
 	"github.com/airgapkit/airgap/site"
+	"github.com/airgapkit/airgap/snapproxy/snapproxytest"
 	"github.com/airgapkit/airgap/store/pgp"
 )
 
-// The demo links the test upstreams (internal/...test), so it is built only with
+// The demo links the test upstreams (apt/apttest and the like), so it is built only with
 // -tags demo: the production binary carries no fakes.
 func init() { optionalCommands = append(optionalCommands, (*app).demoCmd) }
 

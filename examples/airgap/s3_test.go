@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/airgapkit/airgap/internal/apttest"
+	"github.com/airgapkit/airgap/apt/apttest"
 	"github.com/airgapkit/airgap/internal/miniotest"
 	"github.com/airgapkit/airgap/internal/testutil"
 	"github.com/airgapkit/airgap/site"

@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/airgapkit/airgap/internal/snapproxytest"
 	"github.com/airgapkit/airgap/internal/testutil"
+	"github.com/airgapkit/airgap/snapproxy/snapproxytest"
 )
 
 // TestServeSnapStore: serve prints, per snaps mirror, the commands that point a device's

@@ -16,9 +16,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/airgapkit/airgap/internal/ocitest"
 	"github.com/airgapkit/airgap/internal/registrytest"
 	"github.com/airgapkit/airgap/oci"
+	"github.com/airgapkit/airgap/oci/ocitest"
 )
 
 // TestRunIntoTestRegistry mirrors into a second in-memory registry.

@@ -17,11 +17,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/airgapkit/airgap/internal/apttest"
-	"github.com/airgapkit/airgap/internal/maastest"
-	"github.com/airgapkit/airgap/internal/simplestreamstest"
+	"github.com/airgapkit/airgap/apt/apttest"
 	"github.com/airgapkit/airgap/internal/testutil"
 	"github.com/airgapkit/airgap/maasclient"
+	"github.com/airgapkit/airgap/maasclient/maastest"
+	"github.com/airgapkit/airgap/simplestreams/simplestreamstest"
 	"github.com/airgapkit/airgap/store/pgp"
 )
 

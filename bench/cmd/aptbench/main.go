@@ -1,5 +1,5 @@
 // Command aptbench supports bench/apt.sh: it generates a signed Debian repository of small
-// packages (internal/apttest), serves it on 127.0.0.1, and times airgap's apt.Mirror
+// packages (apt/apttest), serves it on 127.0.0.1, and times airgap's apt.Mirror
 // syncing it into a filesystem store.
 //
 //	aptbench gen -n 3000 -dir DIR      writes DIR/repo/... and DIR/key.gpg (binary public key)
@@ -34,7 +34,7 @@ import (
 	"time"
 
 	"github.com/airgapkit/airgap/apt"
-	"github.com/airgapkit/airgap/internal/apttest"
+	"github.com/airgapkit/airgap/apt/apttest"
 	"github.com/airgapkit/airgap/store"
 	"github.com/airgapkit/airgap/store/fetch"
 	"github.com/airgapkit/airgap/store/pgp"

@@ -13,7 +13,7 @@ import (
 	"strings"
 
 	"github.com/airgapkit/airgap/apt"
-	"github.com/airgapkit/airgap/internal/apttest"
+	"github.com/airgapkit/airgap/apt/apttest"
 	"github.com/airgapkit/airgap/store/pgp"
 )
 

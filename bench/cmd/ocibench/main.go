@@ -14,8 +14,8 @@ import (
 	"os"
 	"time"
 
-	"github.com/airgapkit/airgap/internal/ocitest"
 	"github.com/airgapkit/airgap/oci"
+	"github.com/airgapkit/airgap/oci/ocitest"
 	"github.com/airgapkit/airgap/store"
 )
 

@@ -1,5 +1,5 @@
 // Command pypibench supports bench/pypi.sh: it serves one project with a generated page of
-// a given size (internal/pypitest.BigPage) on 127.0.0.1 and syncs it with pypi.Mirror into
+// a given size (pypi/pypitest.BigPage) on 127.0.0.1 and syncs it with pypi.Mirror into
 // a filesystem store, reporting the process's peak RSS, so that the memory a large page
 // costs is measured in a process of its own.
 //
@@ -18,8 +18,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/airgapkit/airgap/internal/pypitest"
 	"github.com/airgapkit/airgap/pypi"
+	"github.com/airgapkit/airgap/pypi/pypitest"
 	"github.com/airgapkit/airgap/pypi/wheel"
 	"github.com/airgapkit/airgap/store"
 	"github.com/airgapkit/airgap/store/fetch"

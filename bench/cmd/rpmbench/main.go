@@ -17,8 +17,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/airgapkit/airgap/internal/rpmtest"
 	"github.com/airgapkit/airgap/rpm"
+	"github.com/airgapkit/airgap/rpm/rpmtest"
 	"github.com/airgapkit/airgap/store"
 	"github.com/airgapkit/airgap/store/fetch"
 	"github.com/airgapkit/airgap/store/pgp"

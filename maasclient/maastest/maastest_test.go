@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/airgapkit/airgap/internal/maastest"
+	"github.com/airgapkit/airgap/maasclient/maastest"
 )
 
 // raw signs requests by hand, so that the fake is tested without maasclient.
