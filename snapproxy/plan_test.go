@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/airgapkit/airgap/internal/snapproxytest"
+	"github.com/airgapkit/airgap/snapproxy/snapproxytest"
 	"github.com/airgapkit/airgap/store"
 )
 
