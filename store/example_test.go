@@ -94,3 +94,26 @@ func ExampleUpdate() {
 	// verifying everything again: [InsecureSkipSignature: false -> true]
 	// changed: true parent: true
 }
+
+// A dry run's figures: two plans naming one blob count it once, and a blob the store
+// holds is counted as held, not to fetch.
+func ExampleTally() {
+	ctx := context.Background()
+	s := store.NewMemory()
+	held, _ := store.PutBytes(ctx, s, store.Expect{}, []byte("already here"))
+	shared := store.DigestOf([]byte("in both mirrors"))
+	t := store.NewTally()
+	a, _ := t.Add(ctx, s, store.Plan{Items: []store.PlannedItem{
+		{Name: "a.deb", Digest: shared, Size: 15},
+		{Name: "held.deb", Digest: held.Digest, Size: held.Size},
+	}})
+	b, _ := t.Add(ctx, s, store.Plan{Items: []store.PlannedItem{
+		{Name: "a.whl", Digest: shared, Size: 15},
+		{Name: "nosize.tar", Size: store.UnknownSize},
+	}})
+	fmt.Printf("first: fetch %d (%d B), held %d (%d B)\n", a.Fetch, a.FetchBytes, a.Held, a.HeldBytes)
+	fmt.Printf("second: fetch %d (%d B), %d of unknown size\n", b.Fetch, b.FetchBytes, b.Unknown)
+	// Output:
+	// first: fetch 1 (15 B), held 1 (12 B)
+	// second: fetch 1 (0 B), 1 of unknown size
+}
