@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/airgapkit/airgap/store"
@@ -379,7 +378,7 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 		}
 		return m.build(ctx, ss, prev, &stats)
 	})
-	stats.Downloaded, stats.DownloadedBytes, stats.Reused = int(ss.downloaded.Load()), ss.bytes.Load(), int(ss.reused.Load())
+	ss.counts.Fill(&stats.SyncResult)
 	if err != nil {
 		return stats, err
 	}
@@ -507,14 +506,14 @@ type session struct {
 	fc  *fetch.Client
 	ups []*upstream
 
-	downloaded, reused, bytes atomic.Int64
+	counts fetch.Counter // for the SyncResult
 }
 
 // fetch is fc.Fetch, counted.
 func (ss *session) fetch(ctx context.Context, req fetch.Request) (fetch.Result, error) {
 	res, err := ss.fc.Fetch(ctx, req)
 	if err == nil {
-		ss.count(res)
+		ss.counts.Count(res)
 	}
 	return res, err
 }
@@ -523,20 +522,9 @@ func (ss *session) fetch(ctx context.Context, req fetch.Request) (fetch.Result, 
 func (ss *session) fetchBytes(ctx context.Context, req fetch.Request) ([]byte, fetch.Result, error) {
 	b, res, err := ss.fc.FetchBytes(ctx, req)
 	if err == nil {
-		ss.count(res)
+		ss.counts.Count(res)
 	}
 	return b, res, err
-}
-
-func (ss *session) count(res fetch.Result) {
-	switch {
-	case res.NotModified:
-	case res.FinalURL == "":
-		ss.reused.Add(1)
-	default:
-		ss.downloaded.Add(1)
-		ss.bytes.Add(res.Blob.Size)
-	}
 }
 
 // start checks the configuration and loads the keyrings.

@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/Masterminds/semver/v3"
 	"golang.org/x/sync/errgroup"
@@ -222,23 +221,16 @@ type session struct {
 	idx  *Index
 	repo string
 
-	mu                        sync.Mutex
-	held                      map[string]*heldVersion // by file name
-	provList                  []provFile
-	downloaded, reused, bytes atomic.Int64
+	mu       sync.Mutex
+	held     map[string]*heldVersion // by file name
+	provList []provFile
+	counts   fetch.Counter // for the SyncResult
 }
 
 func (ss *session) fetch(ctx context.Context, req fetch.Request) (fetch.Result, error) {
 	res, err := ss.fc.Fetch(ctx, req)
 	if err == nil {
-		switch {
-		case res.NotModified:
-		case res.FinalURL == "":
-			ss.reused.Add(1)
-		default:
-			ss.downloaded.Add(1)
-			ss.bytes.Add(res.Blob.Size)
-		}
+		ss.counts.Count(res)
 	}
 	return res, err
 }
@@ -284,7 +276,7 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 	gen, changed, err := store.Update(ctx, m.Store, m.Ref(), trust, func(prev store.Prev) (*store.Snapshot, error) {
 		return ss.build(ctx, prev, &stats)
 	})
-	stats.Downloaded, stats.DownloadedBytes, stats.Reused = int(ss.downloaded.Load()), ss.bytes.Load(), int(ss.reused.Load())
+	ss.counts.Fill(&stats.SyncResult)
 	if err != nil {
 		return stats, err
 	}
@@ -316,8 +308,7 @@ func (ss *session) build(ctx context.Context, prev store.Prev, stats *SyncStats)
 		stats.fill(old.Charts)
 		return nil, nil
 	}
-	ss.downloaded.Add(1)
-	ss.bytes.Add(res.Blob.Size)
+	ss.counts.Count(res)
 	if conditional && res.Blob.Digest == old.IndexDigest {
 		stats.fill(old.Charts)
 		return nil, nil
@@ -512,7 +503,7 @@ func (ss *session) verifyProv(ctx context.Context, v *Version, u string, h *Held
 	if err != nil {
 		return fmt.Errorf("provenance: %w", err)
 	}
-	ss.downloaded.Add(1)
+	ss.counts.Count(res)
 	if ss.keys == nil {
 		ss.log.Warn("helm: .prov present but no keyring to verify it: not served", "chart", v.Name, "version", v.Version)
 		return nil

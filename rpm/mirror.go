@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 
@@ -268,21 +267,14 @@ type session struct {
 	prev state // of the reusable previous tree
 	next state
 
-	mu                        sync.Mutex
-	downloaded, reused, bytes atomic.Int64
+	mu     sync.Mutex
+	counts fetch.Counter // for the SyncResult
 }
 
 func (ss *session) fetch(ctx context.Context, req fetch.Request) (fetch.Result, error) {
 	res, err := ss.fc.Fetch(ctx, req)
 	if err == nil {
-		switch {
-		case res.NotModified:
-		case res.FinalURL == "":
-			ss.reused.Add(1)
-		default:
-			ss.downloaded.Add(1)
-			ss.bytes.Add(res.Blob.Size)
-		}
+		ss.counts.Count(res)
 	}
 	return res, err
 }
@@ -352,7 +344,7 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 		}
 		return ss.build(ctx, prev, &stats)
 	})
-	stats.Downloaded, stats.DownloadedBytes, stats.Reused = int(ss.downloaded.Load()), ss.bytes.Load(), int(ss.reused.Load())
+	ss.counts.Fill(&stats.SyncResult)
 	if err != nil {
 		return stats, err
 	}

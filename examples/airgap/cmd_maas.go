@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/airgapkit/airgap/apt"
 	"github.com/airgapkit/airgap/maasclient"
@@ -18,12 +20,12 @@ import (
 func (a *app) maasCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "maas", Short: "Point MAAS at the mirror"}
 	var (
-		maasURL, apiKey, caFile         string
+		conn                            maasFlags
 		imagesURL, archiveURL, portsURL string
 		archiveName, portsName          string
 		osName, release                 string
 		arches, subarches, labels       []string
-		insecure, noImport              bool
+		noImport                        bool
 		poll                            time.Duration
 	)
 	configure := &cobra.Command{
@@ -50,9 +52,6 @@ func (a *app) maasCmd() *cobra.Command {
 			}
 			if signer == nil {
 				return fmt.Errorf("signing_key is required: MAAS must trust the key the mirror is signed with")
-			}
-			if apiKey == "" {
-				apiKey = os.Getenv("MAAS_API_KEY")
 			}
 			base := strings.TrimSuffix(cfg.ExternalURL, "/")
 			if imagesURL == "" && base != "" && len(cfg.Mirrors.Simplestreams) > 0 {
@@ -86,13 +85,7 @@ func (a *app) maasCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			opts := maasclient.Options{InsecureSkipVerify: insecure, Logger: a.log}
-			if caFile != "" {
-				if opts.CACertPEM, err = os.ReadFile(caFile); err != nil {
-					return err
-				}
-			}
-			client, err := maasclient.New(maasURL, apiKey, opts)
+			client, err := conn.client(a.log)
 			if err != nil {
 				return err
 			}
@@ -124,10 +117,7 @@ func (a *app) maasCmd() *cobra.Command {
 		},
 	}
 	f := configure.Flags()
-	f.StringVar(&maasURL, "maas-url", "http://localhost:5240/MAAS", "MAAS URL (with or without /api/2.0/)")
-	f.StringVar(&apiKey, "api-key", "", "MAAS API key consumer:token:secret (default $MAAS_API_KEY)")
-	f.StringVar(&caFile, "ca", "", "PEM CA bundle that signs MAAS's TLS certificate")
-	f.BoolVar(&insecure, "insecure", false, "do not verify MAAS's TLS certificate")
+	conn.add(f, "")
 	f.StringVar(&imagesURL, "images-url", "", "simplestreams mirror root MAAS reads")
 	f.StringVar(&archiveName, "archive", "", "apt mirror (name in the config) for main_archive (default the first)")
 	f.StringVar(&archiveURL, "archive-url", "", "URL MAAS reaches that mirror at (default external_url/apt/NAME/)")
@@ -188,4 +178,33 @@ func (t aptTarget) archive(ctx context.Context, cfg *site.Config) (*maasclient.A
 		suites[ps.Name] = ps.Components
 	}
 	return &maasclient.AptArchive{URL: t.url, Suites: suites}, nil
+}
+
+// maasFlags are how a command reaches MAAS: --maas-url, --api-key (default
+// $MAAS_API_KEY), --ca, --insecure.
+type maasFlags struct {
+	url, apiKey, caFile string
+	insecure            bool
+}
+
+func (m *maasFlags) add(f *pflag.FlagSet, when string) {
+	f.StringVar(&m.url, "maas-url", "http://localhost:5240/MAAS", when+"MAAS URL (with or without /api/2.0/)")
+	f.StringVar(&m.apiKey, "api-key", "", when+"MAAS API key consumer:token:secret (default $MAAS_API_KEY)")
+	f.StringVar(&m.caFile, "ca", "", when+"PEM CA bundle that signs MAAS's TLS certificate")
+	f.BoolVar(&m.insecure, "insecure", false, when+"do not verify MAAS's TLS certificate")
+}
+
+func (m *maasFlags) client(log *slog.Logger) (*maasclient.Client, error) {
+	key := m.apiKey
+	if key == "" {
+		key = os.Getenv("MAAS_API_KEY")
+	}
+	opts := maasclient.Options{InsecureSkipVerify: m.insecure, Logger: log}
+	if m.caFile != "" {
+		var err error
+		if opts.CACertPEM, err = os.ReadFile(m.caFile); err != nil {
+			return nil, err
+		}
+	}
+	return maasclient.New(m.url, key, opts)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -16,8 +15,9 @@ import (
 // CentOS, RHEL or Rocky machine at the rpm mirrors.
 func (a *app) maasYumReposCmd() *cobra.Command {
 	var (
-		baseURL, maasURL, apiKey, deploy, distro string
-		keepVendor                               bool
+		baseURL, deploy, distro string
+		conn                    maasFlags
+		keepVendor              bool
 	)
 	cmd := &cobra.Command{
 		Use:   "yum-repos [MIRROR...]",
@@ -72,10 +72,7 @@ func (a *app) maasYumReposCmd() *cobra.Command {
 				_, err = cmd.OutOrStdout().Write(ud)
 				return err
 			}
-			if apiKey == "" {
-				apiKey = os.Getenv("MAAS_API_KEY")
-			}
-			client, err := maasclient.New(maasURL, apiKey, maasclient.Options{Logger: a.log})
+			client, err := conn.client(a.log)
 			if err != nil {
 				return err
 			}
@@ -92,8 +89,7 @@ func (a *app) maasYumReposCmd() *cobra.Command {
 	f.BoolVar(&keepVendor, "keep-vendor-repos", false, "do not disable the repositories the image ships with")
 	f.StringVar(&deploy, "deploy", "", "deploy this machine (system id) with the user data instead of printing it")
 	f.StringVar(&distro, "distro-series", "", "with --deploy: the release to deploy, e.g. custom/rocky9 or centos/centos8")
-	f.StringVar(&maasURL, "maas-url", "http://localhost:5240/MAAS", "with --deploy: MAAS URL")
-	f.StringVar(&apiKey, "api-key", "", "with --deploy: MAAS API key (default $MAAS_API_KEY)")
+	conn.add(f, "with --deploy: ")
 	return cmd
 }
 

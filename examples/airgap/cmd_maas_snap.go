@@ -16,8 +16,9 @@ import (
 // controllers) at a snaps mirror's store API.
 func (a *app) maasSnapProxyCmd() *cobra.Command {
 	var (
-		maasURL, apiKey, caFile, userData string
-		insecure, registered              bool
+		conn       maasFlags
+		userData   string
+		registered bool
 	)
 	cmd := &cobra.Command{
 		Use:   "snap-proxy [SNAPS-MIRROR]",
@@ -63,16 +64,7 @@ func (a *app) maasSnapProxyCmd() *cobra.Command {
 					return err
 				}
 			}
-			if apiKey == "" {
-				apiKey = os.Getenv("MAAS_API_KEY")
-			}
-			opts := maasclient.Options{InsecureSkipVerify: insecure, Logger: a.log}
-			if caFile != "" {
-				if opts.CACertPEM, err = os.ReadFile(caFile); err != nil {
-					return err
-				}
-			}
-			client, err := maasclient.New(maasURL, apiKey, opts)
+			client, err := conn.client(a.log)
 			if err != nil {
 				return err
 			}
@@ -96,10 +88,7 @@ func (a *app) maasSnapProxyCmd() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&maasURL, "maas-url", "http://localhost:5240/MAAS", "MAAS URL (with or without /api/2.0/)")
-	f.StringVar(&apiKey, "api-key", "", "MAAS API key consumer:token:secret (default $MAAS_API_KEY)")
-	f.StringVar(&caFile, "ca", "", "PEM CA bundle that signs MAAS's TLS certificate")
-	f.BoolVar(&insecure, "insecure", false, "do not verify MAAS's TLS certificate")
+	conn.add(f, "")
 	f.BoolVar(&registered, "registered", false, "the registered proxy store way (the mirror's store assertion)")
 	f.StringVar(&userData, "user-data", "snap-proxy.user-data", "where to write the cloud-init user data for deployed machines")
 	return cmd
