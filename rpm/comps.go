@@ -22,10 +22,7 @@ func FilterComps(ctx context.Context, r io.Reader, w io.Writer, held func(name s
 	}
 	var groups, others []*xnode
 	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		se, ok, err := s.Next()
+		se, ok, err := s.Next(ctx)
 		if err != nil {
 			return err
 		}

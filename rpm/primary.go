@@ -162,10 +162,7 @@ func ReadPrimary(ctx context.Context, r io.Reader, fn func(p *Package, raw []byt
 		return err
 	}
 	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		se, ok, err := s.Next()
+		se, ok, err := s.Next(ctx)
 		if err != nil || !ok {
 			return err
 		}
@@ -209,10 +206,7 @@ func readPackageElements(ctx context.Context, r io.Reader, root string, fn func(
 		return err
 	}
 	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		se, ok, err := s.Next()
+		se, ok, err := s.Next(ctx)
 		if err != nil || !ok {
 			return err
 		}

@@ -302,10 +302,7 @@ func copyPackages(ctx context.Context, r io.Reader, w io.Writer, root string, n 
 	}
 	written := 0
 	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		se, ok, err := s.Next()
+		se, ok, err := s.Next(ctx)
 		if err != nil {
 			return err
 		}

@@ -19,10 +19,7 @@ func FilterUpdateinfo(ctx context.Context, r io.Reader, w io.Writer, held func(n
 		return err
 	}
 	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		se, ok, err := s.Next()
+		se, ok, err := s.Next(ctx)
 		if err != nil {
 			return err
 		}

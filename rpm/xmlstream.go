@@ -2,6 +2,7 @@ package rpm
 
 import (
 	"bufio"
+	"context"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -94,8 +95,12 @@ func (s *elementStream) err(err error) error {
 }
 
 // Next returns the next child element of the root, or ok false at the root's end (the
-// rest of the stream is read, so that a decompressor or checksum sees all of it).
-func (s *elementStream) Next() (se xml.StartElement, ok bool, err error) {
+// rest of the stream is read, so that a decompressor or checksum sees all of it). It
+// stops with ctx's error once ctx is done: a stream has millions of elements.
+func (s *elementStream) Next(ctx context.Context) (se xml.StartElement, ok bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return se, false, err
+	}
 	s.rec.discard(s.d.InputOffset())
 	for {
 		off := s.d.InputOffset()
