@@ -14,8 +14,9 @@ srv=
 cleanup() { [ -n "$srv" ] && kill "$srv" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 go build -o "$work/helmbench" ./bench/cmd/helmbench
+go build -o "$work/fileserver" ./bench/cmd/fileserver
 "$work/helmbench" gen -n "$N" -dir "$work/up"
-"$work/helmbench" serve -dir "$work/up" > "$work/url" &
+"$work/fileserver" -dir "$work/up/repo" > "$work/url" &
 srv=$!
 for _ in $(seq 100); do [ -s "$work/url" ] && break; sleep 0.1; done
 url=$(head -n1 "$work/url")

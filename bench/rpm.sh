@@ -12,11 +12,12 @@ srv=
 cleanup() { [ -n "$srv" ] && kill "$srv" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 go build -o "$work/rpmbench" ./bench/cmd/rpmbench
+go build -o "$work/fileserver" ./bench/cmd/fileserver
 "$work/rpmbench" gen -n "$N" -dir "$work/up"
-"$work/rpmbench" serve -dir "$work/up" > "$work/url" &
+"$work/fileserver" -dir "$work/up/tree" > "$work/url" &
 srv=$!
 for _ in $(seq 100); do [ -s "$work/url" ] && break; sleep 0.1; done
-url=$(head -n1 "$work/url")
+url=$(head -n1 "$work/url")/
 now() { date +%s.%N; }
 
 out=$("$work/rpmbench" sync -url "$url" -key "$work/up/key.asc" -store "$work/store2")

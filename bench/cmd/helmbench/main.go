@@ -1,7 +1,6 @@
-// Command helmbench builds, serves and mirrors a chart repository for bench/helm.sh:
+// Command helmbench builds and mirrors a chart repository for bench/helm.sh:
 //
 //	helmbench gen -n N -dir D      N signed versions of one chart into D (repo/, pubring.gpg)
-//	helmbench serve -dir D         serve D/repo on 127.0.0.1 (prints the URL)
 //	helmbench sync -url U -key K -store S   cold sync then no-op resync; prints "cold <s> <versions>" and "noop <s> <requests>"
 package main
 
@@ -10,13 +9,11 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
-	"sync/atomic"
 	"time"
 
+	"github.com/airgapkit/airgap/bench/internal/reqcount"
 	"github.com/airgapkit/airgap/helm"
 	"github.com/airgapkit/airgap/helm/helmtest"
 	"github.com/airgapkit/airgap/store"
@@ -26,7 +23,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		log.Fatal("usage: helmbench gen|serve|sync ...")
+		log.Fatal("usage: helmbench gen|sync ... (bench/cmd/fileserver serves what gen writes)")
 	}
 	fl := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
 	n := fl.Int("n", 300, "chart versions")
@@ -54,16 +51,10 @@ func main() {
 		pub, err := signer.PublicKey(false)
 		must(err)
 		must(os.WriteFile(filepath.Join(*dir, "pubring.gpg"), pub, 0o644))
-	case "serve":
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		must(err)
-		fmt.Printf("http://%s\n", l.Addr())
-		log.Fatal(http.Serve(l, http.FileServer(http.Dir(filepath.Join(*dir, "repo")))))
 	case "sync":
 		s, err := store.Open(*st)
 		must(err)
-		var reqs atomic.Int64
-		hc := &http.Client{Transport: countRT{http.DefaultTransport, &reqs}}
+		hc, reqs := reqcount.Client()
 		fc := (&fetch.Client{Store: s}).WithHTTP(hc)
 		m := &helm.Mirror{Name: "bench", URL: *u, Keyring: *key, Required: true,
 			Charts: []helm.ChartSpec{{Name: "app", Version: ">=0.0.0"}}, Store: s, Fetch: fc}
@@ -82,16 +73,6 @@ func main() {
 	default:
 		log.Fatalf("unknown command %q", os.Args[1])
 	}
-}
-
-type countRT struct {
-	rt http.RoundTripper
-	n  *atomic.Int64
-}
-
-func (c countRT) RoundTrip(r *http.Request) (*http.Response, error) {
-	c.n.Add(1)
-	return c.rt.RoundTrip(r)
 }
 
 func must(err error) {

@@ -1,7 +1,6 @@
-// Command rpmbench builds, serves and mirrors an RPM upstream for bench/rpm.sh:
+// Command rpmbench builds and mirrors an RPM upstream for bench/rpm.sh:
 //
 //	rpmbench gen -n N -dir D     build DefaultPackages plus N filler rpms into D (tree/, key.asc)
-//	rpmbench serve -dir D        serve D/tree on 127.0.0.1 (prints the URL)
 //	rpmbench sync -url U -key K -store S [-filter]   cold sync then no-op resync; prints "cold <s>" and "noop <s> <requests>"
 package main
 
@@ -10,13 +9,11 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
-	"sync/atomic"
 	"time"
 
+	"github.com/airgapkit/airgap/bench/internal/reqcount"
 	"github.com/airgapkit/airgap/rpm"
 	"github.com/airgapkit/airgap/rpm/rpmtest"
 	"github.com/airgapkit/airgap/store"
@@ -26,7 +23,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		log.Fatal("usage: rpmbench gen|serve|sync ...")
+		log.Fatal("usage: rpmbench gen|sync ... (bench/cmd/fileserver serves what gen writes)")
 	}
 	fl := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
 	n := fl.Int("n", 200, "filler packages")
@@ -53,11 +50,6 @@ func main() {
 			must(os.WriteFile(f, b, 0o644))
 		}
 		must(os.WriteFile(filepath.Join(*dir, "key.asc"), tr.Key, 0o644))
-	case "serve":
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		must(err)
-		fmt.Printf("http://%s/\n", l.Addr())
-		log.Fatal(http.Serve(l, http.FileServer(http.Dir(filepath.Join(*dir, "tree")))))
 	case "sync":
 		ctx := context.Background()
 		s, err := store.Open(*st)
@@ -66,8 +58,7 @@ func main() {
 		must(err)
 		op, err := pgp.GenerateKey("bench", "bench@example.invalid", pgp.KeyOptions{})
 		must(err)
-		var reqs atomic.Int64
-		hc := &http.Client{Transport: countRT{http.DefaultTransport, &reqs}}
+		hc, reqs := reqcount.Client()
 		m := &rpm.Mirror{Name: "bench", URL: *u, Repos: []string{rpmtest.BaseOS, rpmtest.AppStream}, Pristine: !*filter,
 			Store: s, Fetch: &fetch.Client{Store: s, HTTP: hc}, Keys: keys, Signer: op}
 		if *filter {
@@ -85,16 +76,6 @@ func main() {
 	default:
 		log.Fatal("unknown command")
 	}
-}
-
-type countRT struct {
-	rt http.RoundTripper
-	n  *atomic.Int64
-}
-
-func (c countRT) RoundTrip(r *http.Request) (*http.Response, error) {
-	c.n.Add(1)
-	return c.rt.RoundTrip(r)
 }
 
 func must(err error) {
