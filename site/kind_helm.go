@@ -38,11 +38,7 @@ func (m *HelmMirror) After() []string { return m.before }
 
 func (m *HelmMirror) Sync(ctx context.Context, env *Env) (Result, error) {
 	mm := m.Mirror
-	mm.Keyring = env.resolve(mm.Keyring)
-	mm.Values = make([]string, len(m.Values))
-	for i, v := range m.Values {
-		mm.Values[i] = env.resolve(v)
-	}
+	mm.Keyring = env.resolve(mm.Keyring) // values: read by RequestedImages, not by helm.Mirror
 	mm.Repositories, mm.OCIRepositories = m.repos, m.ociRepos
 	mm.Store, mm.Fetch, mm.Logger = env.Store, env.Fetch, env.Logger
 	st, err := mm.Sync(ctx)
