@@ -13,9 +13,9 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/airgapkit/airgap/bench/internal/reqcount"
 	"github.com/airgapkit/airgap/helm"
 	"github.com/airgapkit/airgap/helm/helmtest"
+	"github.com/airgapkit/airgap/internal/reqcount"
 	"github.com/airgapkit/airgap/store"
 	"github.com/airgapkit/airgap/store/fetch"
 	"github.com/airgapkit/airgap/store/pgp"

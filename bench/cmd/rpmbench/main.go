@@ -13,7 +13,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/airgapkit/airgap/bench/internal/reqcount"
+	"github.com/airgapkit/airgap/internal/reqcount"
 	"github.com/airgapkit/airgap/rpm"
 	"github.com/airgapkit/airgap/rpm/rpmtest"
 	"github.com/airgapkit/airgap/store"
