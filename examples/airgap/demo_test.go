@@ -31,7 +31,7 @@ func TestDemoWithRealClients(t *testing.T) {
 	dir := t.TempDir()
 	var out bytes.Buffer
 	a := &app{logLevel: "warn", log: discardLogger()}
-	d, err := startDemo(context.Background(), a, dir, "127.0.0.1:0", &out)
+	d, err := startDemo(context.Background(), a, dir, "127.0.0.1:0", demoSizes["tour"], &out)
 	require.NoError(t, err, out.String())
 	defer d.Close()
 	assert.Contains(t, out.String(), "exported 7 mirrors")

@@ -1,9 +1,12 @@
 // Package reqcount counts the HTTP requests a benchmarked sync sends, to show what a
-// no-op sync costs the upstream.
+// no-op sync costs the upstream: on the client side (Client) or, for upstreams in
+// another process than the sync, on the server side (Paths).
 package reqcount
 
 import (
 	"net/http"
+	"sort"
+	"sync"
 	"sync/atomic"
 )
 
@@ -22,4 +25,48 @@ type transport struct {
 func (t transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	t.n.Add(1)
 	return t.rt.RoundTrip(r)
+}
+
+// Paths counts the requests an upstream answers, by path. Safe for concurrent use.
+type Paths struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+// Wrap returns next, counting each request it serves.
+func (p *Paths) Wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.Add(r.URL.Path)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Add counts one request of path.
+func (p *Paths) Add(path string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.n == nil {
+		p.n = map[string]int{}
+	}
+	p.n[path]++
+}
+
+// Take returns the counts since the last Take, sorted by path, and starts over.
+func (p *Paths) Take() []Count {
+	p.mu.Lock()
+	n := p.n
+	p.n = nil
+	p.mu.Unlock()
+	out := make([]Count, 0, len(n))
+	for path, c := range n {
+		out = append(out, Count{Path: path, Requests: c})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}
+
+// Count is how many requests one path received.
+type Count struct {
+	Path     string
+	Requests int
 }

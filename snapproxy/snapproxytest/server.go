@@ -64,6 +64,9 @@ type Options struct {
 	// signed by StoreKey (only Canonical holds the real store key), so they chain to
 	// Root, not to the real root.
 	Canonical bool
+	// Wrap, when set, wraps the handlers of both hosts (API and CDN), to count or log
+	// the requests they serve.
+	Wrap func(http.Handler) http.Handler
 }
 
 // Faults break the store on purpose.
@@ -135,8 +138,12 @@ func New(opts Options) *Server {
 		defaultTracks: map[string]string{},
 		headers:       map[string]http.Header{},
 	}
-	s.CDN = httptest.NewServer(http.HandlerFunc(s.serveCDN))
-	s.API = httptest.NewServer(http.HandlerFunc(s.serveAPI))
+	wrap := opts.Wrap
+	if wrap == nil {
+		wrap = func(h http.Handler) http.Handler { return h }
+	}
+	s.CDN = httptest.NewServer(wrap(http.HandlerFunc(s.serveCDN)))
+	s.API = httptest.NewServer(wrap(http.HandlerFunc(s.serveAPI)))
 	return s
 }
 
