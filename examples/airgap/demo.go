@@ -137,9 +137,9 @@ func (d *demo) Close() {
 // demoUpstreams are the local upstreams' addresses, filled into the config template.
 type demoUpstreams struct {
 	Apt, Streams, Registry, PyPI, Galaxy, Snaps, RPM, Helm string
-	Suites                                             []string
-	Images, Requirements, Collections, Files           []string
-	SnapList                                           []demoSnap
+	Suites                                                 []string
+	Images, Requirements, Collections, Files               []string
+	SnapList                                               []demoSnap
 }
 
 const demoConfig = `# airgap demo: the same file drives both sides of the gap.
