@@ -2,7 +2,9 @@
 // packages (apt/apttest), serves it on 127.0.0.1, and times airgap's apt.Mirror
 // syncing it into a filesystem store.
 //
-//	aptbench gen -n 3000 -dir DIR      writes DIR/repo/... and DIR/key.gpg (binary public key)
+//	aptbench gen -n 3000 -dir DIR [-real-size]   writes DIR/repo/... and DIR/key.gpg (binary
+//	                                   public key); -real-size: Packages stanzas of the size
+//	                                   of Debian's (bookworm main amd64: 61 MB / 63,440)
 //	aptbench replica -lists /var/lib/apt/lists -dir DIR [-recompress [-complete]]
 //	                                   writes DIR/repo/<host>/<path>/... (apttest.LoadLists) and
 //	                                   prints "archive ROOT SUITE..." per archive; -recompress
@@ -46,6 +48,7 @@ func main() {
 	}
 	fl := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
 	n := fl.Int("n", 3000, "packages to generate")
+	realSize := fl.Bool("real-size", false, "gen: Packages stanzas of Debian's mean size (relations and descriptions)")
 	dir := fl.String("dir", "", "repository directory")
 	url := fl.String("url", "", "upstream URL")
 	key := fl.String("key", "", "upstream public key")
@@ -83,7 +86,7 @@ func main() {
 	var err error
 	switch os.Args[1] {
 	case "gen":
-		err = gen(*n, *dir)
+		err = gen(*n, *dir, *realSize)
 	case "replica":
 		err = replica(*lists, *dir, *recompress, *complete)
 	case "serve":
@@ -107,7 +110,7 @@ func main() {
 	}
 }
 
-func gen(n int, dir string) error {
+func gen(n int, dir string, realSize bool) error {
 	// RSA: aptly verifies with an older OpenPGP stack than apt's
 	key, err := pgp.GenerateKey("Bench Upstream", "bench@example.invalid", pgp.KeyOptions{RSABits: 3072})
 	if err != nil {
@@ -117,6 +120,15 @@ func gen(n int, dir string) error {
 	for i := range pkgs {
 		pkgs[i] = apttest.Package{Name: fmt.Sprintf("pkg%05d", i), Version: fmt.Sprintf("1.%d-1", i%10),
 			Source: fmt.Sprintf("src%04d", i/3), Depends: fmt.Sprintf("pkg%05d", (i+1)%n)}
+		if realSize { // what a typical stanza carries besides the generated fields
+			p := &pkgs[i]
+			p.Depends += fmt.Sprintf(" (>= 1.0), libc6 (>= 2.34), libgcc-s1 (>= 3.0), libstdc++6 (>= 12), zlib1g (>= 1:1.2.0), libssl3 (>= 3.0.0), pkg%05d (= 1.0-1)", (i+2)%n)
+			p.PreDepends = "dpkg (>= 1.19.1)"
+			p.Recommends = fmt.Sprintf("ca-certificates, pkg%05d | pkg%05d", (i+3)%n, (i+4)%n)
+			p.Provides = fmt.Sprintf("virtual-%d (= 1.0), libpkg%05d-abi", i%97, i)
+			p.MultiArch = "same"
+			p.Description = fmt.Sprintf("synthetic package %d of a Debian-sized archive - its relations, description and checksums as long as a typical stanza's, its data one small file", i)
+		}
 	}
 	repo, err := apttest.Build(apttest.Options{Suites: []string{"stable"}, Signer: key, ByHash: true}, pkgs)
 	if err != nil {

@@ -1,10 +1,14 @@
-// Command pypibench supports bench/pypi.sh: it serves one project with a generated page of
-// a given size (pypi/pypitest.BigPage) on 127.0.0.1 and syncs it with pypi.Mirror into
-// a filesystem store, reporting the process's peak RSS, so that the memory a large page
-// costs is measured in a process of its own.
+// Command pypibench supports bench/pypi.sh and bench/scale.sh: it serves one project with
+// a generated page of a given size (pypi/pypitest.BigPage), or many projects
+// (pypitest.Closure), on 127.0.0.1 and syncs it with pypi.Mirror into a filesystem store,
+// reporting the process's peak RSS, so that the memory a large page costs is measured in
+// a process of its own.
 //
 //	pypibench serve -size BYTES -format json|html   prints the index URL on stdout
+//	pypibench serve -projects N                     N projects gen-0 ... gen-<N-1>, two wheels each
 //	pypibench sync -url URL -store DIR              prints "files N", "seconds S", "maxrss-kb K"
+//	pypibench sync -url URL -store DIR -projects N  requires every gen-I, cold then no-op: prints
+//	                                                "cold SECONDS FILES" and "noop SECONDS REQUESTS"
 package main
 
 import (
@@ -18,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/airgapkit/airgap/internal/reqcount"
 	"github.com/airgapkit/airgap/pypi"
 	"github.com/airgapkit/airgap/pypi/pypitest"
 	"github.com/airgapkit/airgap/pypi/wheel"
@@ -36,12 +41,17 @@ func main() {
 	format := fl.String("format", "json", "serve: json or html")
 	url := fl.String("url", "", "sync: index URL")
 	storeDir := fl.String("store", "", "sync: store directory")
+	projects := fl.Int("projects", 0, "serve, sync: instead of one big page, this many projects")
 	fl.Parse(os.Args[2:])
 	var err error
-	switch os.Args[1] {
-	case "serve":
+	switch {
+	case os.Args[1] == "serve" && *projects > 0:
+		err = serve(pypitest.New(pypitest.Closure(*projects)...))
+	case os.Args[1] == "serve":
 		err = serve(&pypitest.BigPage{Name: project, Size: *size, Format: *format})
-	case "sync":
+	case os.Args[1] == "sync" && *projects > 0:
+		err = syncProjects(*url, *storeDir, *projects)
+	case os.Args[1] == "sync":
 		err = syncOnce(*url, *storeDir)
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
@@ -51,13 +61,13 @@ func main() {
 	}
 }
 
-func serve(p *pypitest.BigPage) error {
+func serve(h http.Handler) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
 	fmt.Printf("http://%s/simple/\n", ln.Addr())
-	return http.Serve(ln, p)
+	return http.Serve(ln, h)
 }
 
 func syncOnce(url, dir string) error {
@@ -82,5 +92,37 @@ func syncOnce(url, dir string) error {
 		return err
 	}
 	fmt.Printf("files %d\nseconds %.2f\nmaxrss-kb %d\n", st.Files, time.Since(t0).Seconds(), ru.Maxrss)
+	return nil
+}
+
+// syncProjects mirrors gen-0 ... gen-<n-1> (WithoutSync, as the peers) twice: cold, then
+// a no-op, counting the requests of the second.
+func syncProjects(url, dir string, n int) error {
+	ctx := context.Background()
+	s, err := store.Open(dir, store.WithoutSync())
+	if err != nil {
+		return err
+	}
+	hc, reqs := reqcount.Client()
+	m := &pypi.Mirror{URL: url, Targets: []wheel.Target{{Python: "3.11", Platform: "manylinux_2_28_x86_64"}},
+		Store: s, Fetch: (&fetch.Client{Store: s}).WithHTTP(hc)}
+	for i := range n {
+		m.Requirements = append(m.Requirements, fmt.Sprintf("gen-%d", i))
+	}
+	t0 := time.Now()
+	st, err := m.Sync(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("cold %.3f %d\n", time.Since(t0).Seconds(), st.Files)
+	reqs.Store(0)
+	t0 = time.Now()
+	if st, err = m.Sync(ctx); err != nil {
+		return err
+	}
+	if st.Changed {
+		return fmt.Errorf("no-op sync published")
+	}
+	fmt.Printf("noop %.3f %d\n", time.Since(t0).Seconds(), reqs.Load())
 	return nil
 }
