@@ -6,7 +6,10 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"io"
+	"net/http"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -36,6 +39,15 @@ func TestDemoWithRealClients(t *testing.T) {
 	defer d.Close()
 	assert.Contains(t, out.String(), "exported 7 mirrors")
 	assert.Contains(t, out.String(), "imported")
+	counts := fetchText(t, d.RequestsURL)
+	for _, want := range []string{"apt", "/dists/stable/InRelease", "oci", "/v2/library/alpine/manifests/3.19", "snaps", "/v2/snaps/refresh", "files", "/install-notes.txt"} {
+		if strings.HasPrefix(want, "/") {
+			assert.Regexp(t, `(?m) [1-9][0-9]* `+regexp.QuoteMeta(want)+`$`, counts, "the sync's requests, by upstream and path")
+		} else {
+			assert.Regexp(t, `(?m)^`+want+` `, counts)
+		}
+	}
+	assert.Empty(t, fetchText(t, d.RequestsURL), "each GET answers the requests since the previous one")
 
 	for _, c := range d.Commands {
 		t.Run(c.What, func(t *testing.T) {
@@ -87,4 +99,15 @@ func TestDemoWithRealClients(t *testing.T) {
 	if err == nil {
 		assert.True(t, bytes.HasPrefix(b, []byte("-----BEGIN PGP SIGNED MESSAGE-----")))
 	}
+}
+
+func fetchText(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	return string(b)
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -226,4 +227,26 @@ func TestCanonicalAssertionsServed(t *testing.T) {
 		resp.Body.Close()
 		assert.Equal(t, string(want), string(b), path)
 	}
+}
+
+func TestWrapSeesBothHosts(t *testing.T) {
+	var hosts []string
+	var mu sync.Mutex
+	s := New(Options{Wrap: func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			hosts = append(hosts, r.Host)
+			mu.Unlock()
+			next.ServeHTTP(w, r)
+		})
+	}})
+	defer s.Close()
+	for _, u := range []string{s.URL() + "/v2/snaps/info/none", s.CDN.URL + "/none"} {
+		resp, err := http.Get(u)
+		require.NoError(t, err)
+		resp.Body.Close()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []string{strings.TrimPrefix(s.URL(), "http://"), strings.TrimPrefix(s.CDN.URL, "http://")}, hosts)
 }
