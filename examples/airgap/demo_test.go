@@ -5,9 +5,9 @@ package main
 import (
 	"bytes"
 	"context"
-	"os"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
