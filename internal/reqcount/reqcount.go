@@ -4,10 +4,14 @@
 package reqcount
 
 import (
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Client returns an HTTP client over http.DefaultTransport and the count of the
@@ -25,6 +29,29 @@ type transport struct {
 func (t transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	t.n.Add(1)
 	return t.rt.RoundTrip(r)
+}
+
+// ColdThenNoop runs a sync twice and prints "cold SECONDS ITEMS", then, counting the
+// requests of the second run with n, "noop SECONDS REQUESTS"; the second run must
+// publish nothing.
+func ColdThenNoop(w io.Writer, n *atomic.Int64, sync func() (items int, changed bool, err error)) error {
+	t0 := time.Now()
+	items, _, err := sync()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "cold %.3f %d\n", time.Since(t0).Seconds(), items)
+	n.Store(0)
+	t0 = time.Now()
+	_, changed, err := sync()
+	if err != nil {
+		return err
+	}
+	if changed {
+		return errors.New("the no-op sync published")
+	}
+	fmt.Fprintf(w, "noop %.3f %d\n", time.Since(t0).Seconds(), n.Load())
+	return nil
 }
 
 // Paths counts the requests an upstream answers, by path. Safe for concurrent use.

@@ -11,7 +11,6 @@ import (
 	"log"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/airgapkit/airgap/helm"
 	"github.com/airgapkit/airgap/helm/helmtest"
@@ -58,18 +57,10 @@ func main() {
 		fc := (&fetch.Client{Store: s}).WithHTTP(hc)
 		m := &helm.Mirror{Name: "bench", URL: *u, Keyring: *key, Required: true,
 			Charts: []helm.ChartSpec{{Name: "app", Version: ">=0.0.0"}}, Store: s, Fetch: fc}
-		t0 := time.Now()
-		stats, err := m.Sync(context.Background())
-		must(err)
-		fmt.Printf("cold %.3f %d\n", time.Since(t0).Seconds(), stats.Versions)
-		reqs.Store(0)
-		t0 = time.Now()
-		stats, err = m.Sync(context.Background())
-		must(err)
-		if stats.Changed {
-			log.Fatal("no-op sync published")
-		}
-		fmt.Printf("noop %.3f %d\n", time.Since(t0).Seconds(), reqs.Load())
+		must(reqcount.ColdThenNoop(os.Stdout, reqs, func() (int, bool, error) {
+			st, err := m.Sync(context.Background())
+			return st.Versions, st.Changed, err
+		}))
 	default:
 		log.Fatalf("unknown command %q", os.Args[1])
 	}

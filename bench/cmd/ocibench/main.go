@@ -125,20 +125,8 @@ func syncCmd(args []string) error {
 	hc, reqs := reqcount.Client()
 	m := &oci.Mirror{Name: "bench", Store: s, Repositories: []oci.RepositorySelector{{Repository: *from + "/" + *repo}},
 		Client: &oci.Client{HTTP: hc, Registries: []oci.RegistryConfig{{Host: *from, PlainHTTP: true}}}}
-	t0 := time.Now()
-	st, err := m.Sync(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("cold %.3f %d\n", time.Since(t0).Seconds(), st.Images)
-	reqs.Store(0)
-	t0 = time.Now()
-	if st, err = m.Sync(ctx); err != nil {
-		return err
-	}
-	if st.Changed {
-		return fmt.Errorf("no-op sync published")
-	}
-	fmt.Printf("noop %.3f %d\n", time.Since(t0).Seconds(), reqs.Load())
-	return nil
+	return reqcount.ColdThenNoop(os.Stdout, reqs, func() (int, bool, error) {
+		st, err := m.Sync(ctx)
+		return st.Images, st.Changed, err
+	})
 }

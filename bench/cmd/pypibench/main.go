@@ -109,20 +109,8 @@ func syncProjects(url, dir string, n int) error {
 	for i := range n {
 		m.Requirements = append(m.Requirements, fmt.Sprintf("gen-%d", i))
 	}
-	t0 := time.Now()
-	st, err := m.Sync(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("cold %.3f %d\n", time.Since(t0).Seconds(), st.Files)
-	reqs.Store(0)
-	t0 = time.Now()
-	if st, err = m.Sync(ctx); err != nil {
-		return err
-	}
-	if st.Changed {
-		return fmt.Errorf("no-op sync published")
-	}
-	fmt.Printf("noop %.3f %d\n", time.Since(t0).Seconds(), reqs.Load())
-	return nil
+	return reqcount.ColdThenNoop(os.Stdout, reqs, func() (int, bool, error) {
+		st, err := m.Sync(ctx)
+		return st.Files, st.Changed, err
+	})
 }

@@ -11,7 +11,6 @@ import (
 	"log"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/airgapkit/airgap/internal/reqcount"
 	"github.com/airgapkit/airgap/rpm"
@@ -64,15 +63,10 @@ func main() {
 		if *filter {
 			m.Filter = rpm.Filter{Packages: []string{"httpd", "webapp"}, Dependencies: true}
 		}
-		t0 := time.Now()
-		res, err := m.Sync(ctx)
-		must(err)
-		fmt.Printf("cold %.3f %d\n", time.Since(t0).Seconds(), res.Packages)
-		reqs.Store(0)
-		t0 = time.Now()
-		_, err = m.Sync(ctx)
-		must(err)
-		fmt.Printf("noop %.3f %d\n", time.Since(t0).Seconds(), reqs.Load())
+		must(reqcount.ColdThenNoop(os.Stdout, reqs, func() (int, bool, error) {
+			st, err := m.Sync(ctx)
+			return st.Packages, st.Changed, err
+		}))
 	default:
 		log.Fatal("unknown command")
 	}
