@@ -9,39 +9,13 @@ cd "$(dirname "$0")/.."
 IMAGES=${IMAGES:-20}
 MB=${MB:-150}
 work=$(mktemp -d)
-# registry() runs in a subshell ($(...)): it records each server's pid in a file.
-cleanup() {
-  if [ -f "$work/pids" ]; then while read -r p; do kill "$p" 2>/dev/null || true; done < "$work/pids"; fi
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
+. bench/lib.sh
+cleanup() { kill_registries; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
 go build -o "$work/ocibench" ./bench/cmd/ocibench
 GOBIN="$work/bin" go install github.com/google/go-containerregistry/cmd/crane@v0.22.1
 crane="$work/bin/crane"
-
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-
-# registry NAME -> prints host:port of a fresh docker-registry
-registry() {
-  local port dir
-  port=$(freeport); dir="$work/reg-$1"; mkdir -p "$dir/data"
-  cat > "$dir/config.yml" <<YML
-version: 0.1
-log:
-  level: error
-storage:
-  filesystem:
-    rootdirectory: $dir/data
-http:
-  addr: 127.0.0.1:$port
-YML
-  docker-registry serve "$dir/config.yml" > "$dir/log" 2>&1 &
-  echo $! >> "$work/pids"
-  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/v2/" > /dev/null && break; sleep 0.1; done
-  echo "127.0.0.1:$port"
-}
 
 now() { date +%s.%N; }
 elapsed() { echo "$(now) - $1" | bc; }
