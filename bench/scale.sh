@@ -22,8 +22,9 @@ PYPI=${PYPI-3 30 300}
 ROUNDS=${ROUNDS:-3}
 for b in /usr/bin/time curl python3; do command -v "$b" >/dev/null || { echo "$b is required" >&2; exit 1; }; done
 work=$(mktemp -d)
+. bench/lib.sh
 pids=()
-stop() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; pids=(); }
+stop() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; pids=(); kill_registries; }
 cleanup() { stop; rm -rf "$work"; }
 trap cleanup EXIT
 for c in aptbench ocibench pypibench; do go build -o "$work/$c" "./bench/cmd/$c"; done
@@ -104,29 +105,9 @@ JSON
 	echo "apt $n packages: mean stanza $stanza bytes, Packages $((stanza * n / 1024)) KiB"
 done
 
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-# registry NAME: starts a fresh docker-registry; sets $reg to its host:port.
-registry() {
-	local port dir=$work/reg-$1
-	port=$(freeport); rm -rf "$dir"; mkdir -p "$dir/data"
-	cat > "$dir/config.yml" <<YML
-version: 0.1
-log:
-  level: error
-storage:
-  filesystem:
-    rootdirectory: $dir/data
-http:
-  addr: 127.0.0.1:$port
-YML
-	docker-registry serve "$dir/config.yml" > "$dir/log" 2>&1 &
-	pids+=($!)
-	for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/v2/" > /dev/null && break; sleep 0.1; done
-	reg=127.0.0.1:$port
-}
 for n in $OCI; do
-	registry dst; dst=$reg
-	registry src
+	dst=$(registry dst)
+	reg=$(registry src)
 	"$work/ocibench" gen -to "$reg" -tags "$n" -repo bench/many
 	: > "$work/a.cold"; : > "$work/a.noop"; : > "$work/p.cold"; : > "$work/p.noop"
 	for r in $(seq "$ROUNDS"); do # skopeo into a second registry (--dest dir refuses to sync into what it wrote)
