@@ -55,9 +55,11 @@ func (m *AptMirror) runtime(env *Env) apt.Mirror {
 			mm.Upstreams[i].Keyring = env.resolve(u.Keyring)
 		}
 	}
-	mm.Store, mm.Fetch, mm.Signer, mm.Logger = env.Store, env.Fetch, env.Signer, env.Logger
+	mm.Store, mm.Fetch, mm.Signer, mm.Logger, mm.Preflight = env.Store, env.Fetch, env.Signer, env.Logger, env.preflight
 	return mm
 }
+
+func (m *AptMirror) preflights() {}
 
 // Plan reads the indices as Sync does (apt.Mirror.Plan) and lists the pool files.
 func (m *AptMirror) Plan(ctx context.Context, env *Env) (store.Plan, error) {
@@ -115,9 +117,7 @@ func (m *SimplestreamsMirror) Sync(ctx context.Context, env *Env) (Result, error
 	if env.Signer == nil && !m.Pristine {
 		return Result{}, errors.New("signing_key is required: simplestreams mirrors are re-signed with the operator key (unless pristine: true)")
 	}
-	mm := m.Mirror
-	mm.Keyring = env.resolve(mm.Keyring)
-	mm.Store, mm.Fetch, mm.Signer, mm.Logger = env.Store, env.Fetch, env.Signer, env.Logger
+	mm := m.runtime(env)
 	st, err := mm.Sync(ctx)
 	if err != nil {
 		return Result{}, err
@@ -127,6 +127,23 @@ func (m *SimplestreamsMirror) Sync(ctx context.Context, env *Env) (Result, error
 	}
 	return Result{SyncResult: st.SyncResult, Summary: summary(st.SyncResult,
 		fmt.Sprintf("%d products, %d versions, %d items, %d pruned", st.Products, st.Versions, st.Items, st.Removed))}, nil
+}
+
+// runtime is the library mirror with env's run-time fields and resolved paths.
+func (m *SimplestreamsMirror) runtime(env *Env) simplestreams.Mirror {
+	mm := m.Mirror
+	mm.Keyring = env.resolve(mm.Keyring)
+	mm.Store, mm.Fetch, mm.Signer, mm.Logger, mm.Preflight = env.Store, env.Fetch, env.Signer, env.Logger, env.preflight
+	return mm
+}
+
+func (m *SimplestreamsMirror) preflights() {}
+
+// Plan reads the documents as Sync does (simplestreams.Mirror.Plan) and lists the items
+// with the sizes and sha256 they give.
+func (m *SimplestreamsMirror) Plan(ctx context.Context, env *Env) (store.Plan, error) {
+	mm := m.runtime(env)
+	return mm.Plan(ctx)
 }
 
 func (m *SimplestreamsMirror) Handler(env *Env, prefix string) http.Handler {
@@ -248,9 +265,11 @@ func (m *GalaxyMirror) runtime(env *Env) galaxy.Mirror {
 	for _, p := range m.Requirements {
 		mm.Requirements = append(mm.Requirements, env.resolve(p))
 	}
-	mm.Store, mm.Fetch, mm.Logger = env.Store, env.Fetch, env.Logger
+	mm.Store, mm.Fetch, mm.Logger, mm.Preflight = env.Store, env.Fetch, env.Logger, env.preflight
 	return mm
 }
+
+func (m *GalaxyMirror) preflights() {}
 
 // Plan resolves the collections (galaxy.Mirror.Plan).
 func (m *GalaxyMirror) Plan(ctx context.Context, env *Env) (store.Plan, error) {
@@ -319,9 +338,11 @@ func (m *SnapsMirror) runtime(env *Env) snapproxy.Mirror {
 	mm := m.Mirror
 	mm.TrustedKeys = env.resolve(mm.TrustedKeys)
 	mm.StoreAssertion = env.resolve(mm.StoreAssertion)
-	mm.Store, mm.Fetch, mm.Logger = env.Store, env.Fetch, env.Logger
+	mm.Store, mm.Fetch, mm.Logger, mm.Preflight = env.Store, env.Fetch, env.Logger, env.preflight
 	return mm
 }
+
+func (m *SnapsMirror) preflights() {}
 
 // Plan resolves the snaps (snapproxy.Mirror.Plan).
 func (m *SnapsMirror) Plan(ctx context.Context, env *Env) (store.Plan, error) {
