@@ -131,6 +131,9 @@ type Mirror struct {
 	Logger *slog.Logger `yaml:"-"`
 	// Now is the clock for Date and Valid-Until checks. Nil: time.Now.
 	Now func() time.Time `yaml:"-"`
+	// Preflight, when set, is handed the pool files to publish (as Plan.Items lists
+	// them) once the indices are read, before any is downloaded.
+	Preflight store.Preflight `yaml:"-"`
 }
 
 // Upstream is one archive of a Mirror: its root URL, the suites to take from it and the
@@ -423,6 +426,9 @@ func (m *Mirror) build(ctx context.Context, ss *session, prev store.Prev, stats 
 		return nil, err
 	}
 	stats.Indices, stats.Unsatisfied = len(pl.jobs), pl.unsatisfied
+	if err := m.Preflight.Check(ctx, (&Plan{Files: pl.files()}).Items()); err != nil {
+		return nil, err
+	}
 
 	// 5. Pool files.
 	snap := store.NewSnapshot()

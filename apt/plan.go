@@ -118,11 +118,20 @@ func (m *Mirror) Plan(ctx context.Context) (*Plan, error) {
 		}
 		return strings.Compare(a.Architecture, b.Architecture)
 	})
-	for _, f := range sp.pool {
-		out.Files = append(out.Files, PlannedFile{Path: f.path, URL: f.url, Size: f.expect.Size, Digest: f.expect.Digest()})
-		out.Bytes += f.expect.Size
+	out.Files = sp.files()
+	for _, f := range out.Files {
+		out.Bytes += f.Size
 	}
 	return out, nil
+}
+
+// files lists the pool files as a Plan does.
+func (sp *syncPlan) files() []PlannedFile {
+	out := make([]PlannedFile, 0, len(sp.pool))
+	for _, f := range sp.pool {
+		out = append(out, PlannedFile{Path: f.path, URL: f.url, Size: f.expect.Size, Digest: f.expect.Digest()})
+	}
+	return out
 }
 
 // syncPlan is the state of a sync once its indices are read and its selection made.

@@ -76,6 +76,9 @@ type Mirror struct {
 	Fetch *fetch.Client `yaml:"-"`
 	// Logger receives progress records. Nil: discard.
 	Logger *slog.Logger `yaml:"-"`
+	// Preflight, when set, is handed what Plan lists once the collections are resolved,
+	// before any artifact is downloaded.
+	Preflight store.Preflight `yaml:"-"`
 
 	now func() time.Time // tests
 }
@@ -221,8 +224,6 @@ type syncRun struct {
 	mu     sync.Mutex
 	states map[string]*collState
 	stats  SyncStats
-	// plan stops collections before the downloads (Plan).
-	plan bool
 }
 
 // Sync fetches what the selection names, verifies every artifact against the upstream's
@@ -265,6 +266,12 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 			}
 		}
 		if err := run.collections(ctx, sel.collections); err != nil {
+			return nil, err
+		}
+		if err := m.Preflight.Check(ctx, run.items(sel)); err != nil {
+			return nil, err
+		}
+		if err := run.downloadArtifacts(ctx); err != nil {
 			return nil, err
 		}
 		roles, err := run.roles(ctx, sel.roles)
@@ -314,7 +321,6 @@ func (m *Mirror) Plan(ctx context.Context) (store.Plan, error) {
 	if err != nil {
 		return store.Plan{}, err
 	}
-	run.plan = true
 	if published, _, err := store.OpenPublished(ctx, m.Store, m.Ref()); err == nil {
 		if run.old, err = loadIndex(ctx, m.Store, published); err != nil {
 			return store.Plan{}, err
@@ -325,8 +331,13 @@ func (m *Mirror) Plan(ctx context.Context) (store.Plan, error) {
 	if err := run.collections(ctx, sel.collections); err != nil {
 		return store.Plan{}, err
 	}
+	return run.items(sel), nil
+}
+
+// items lists the selected artifacts and roles as Plan does.
+func (r *syncRun) items(sel *selection) store.Plan {
 	var p store.Plan
-	for _, st := range run.sortedStates() {
+	for _, st := range r.sortedStates() {
 		for _, pk := range st.selected {
 			it := store.PlannedItem{Name: pk.cv.ID(), Size: store.UnknownSize}
 			if d, err := store.DigestFromHex(pk.cv.SHA256); err == nil {
@@ -338,10 +349,10 @@ func (m *Mirror) Plan(ctx context.Context) (store.Plan, error) {
 			p.Items = append(p.Items, it)
 		}
 	}
-	for _, r := range sel.roles {
-		p.Items = append(p.Items, store.PlannedItem{Name: "role " + r.Name, Size: store.UnknownSize})
+	for _, role := range sel.roles {
+		p.Items = append(p.Items, store.PlannedItem{Name: "role " + role.Name, Size: store.UnknownSize})
 	}
-	return p, nil
+	return p
 }
 
 func (r *syncRun) done(err error) (SyncStats, error) {
@@ -433,7 +444,8 @@ func (st *collState) matching(rng Range, pre bool) []string {
 	return out
 }
 
-// collections selects, closes over dependencies, and downloads.
+// collections selects and closes over dependencies (metadata only: downloadArtifacts
+// fetches the artifacts).
 func (r *syncRun) collections(ctx context.Context, wishes []collWish) error {
 	names := make([][2]string, 0, len(wishes))
 	for _, w := range wishes {
@@ -523,10 +535,7 @@ func (r *syncRun) collections(ctx context.Context, wishes []collWish) error {
 	if len(missing) > 0 {
 		return errors.Join(missing...)
 	}
-	if r.plan {
-		return nil
-	}
-	return r.downloadArtifacts(ctx)
+	return nil
 }
 
 type pickRef struct {

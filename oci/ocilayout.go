@@ -358,6 +358,9 @@ func ImportLayout(ctx context.Context, s store.Store, ref, dir, defaultRepo stri
 				n++
 			}
 		}
+		if err := cp.fetchBlobs(ctx); err != nil {
+			return nil, err
+		}
 		return cp.snap, nil
 	})
 	st := cp.stats()

@@ -86,6 +86,9 @@ type Mirror struct {
 	// the registry's HTTP client and 2 retries of its own (for resuming a body cut off
 	// midway; the registry client's transport already retries 429 and 5xx).
 	Fetch *fetch.Client `yaml:"-"`
+	// Preflight, when set, is handed what Plan lists once every manifest is read, before
+	// any config or layer blob is downloaded.
+	Preflight store.Preflight `yaml:"-"`
 
 	clientOnce sync.Once
 	client     *Client
@@ -170,46 +173,22 @@ func (m *Mirror) Endpoints() []string {
 // again. A sync that arrives at the published tree publishes nothing (SyncStats.Changed
 // false); on any error nothing is published.
 func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
-	if m.Store == nil || m.Name == "" {
-		return SyncStats{}, fmt.Errorf("%w: mirror needs a Name and a Store", store.ErrConfig)
-	}
-	var platforms []Platform
-	for _, p := range m.Platforms {
-		pl, err := ParsePlatform(p)
-		if err != nil {
-			return SyncStats{}, err
-		}
-		platforms = append(platforms, pl)
-	}
-	c := m.RegistryClient()
-	refs, err := m.selection().Resolve(ctx, c)
+	cp, refs, requestedBy, err := m.start(ctx)
 	if err != nil {
 		return SyncStats{}, err
-	}
-	refs, requestedBy, err := withRequested(refs, m.Requested)
-	if err != nil {
-		return SyncStats{}, err
-	}
-	conc := m.Concurrency
-	if conc <= 0 {
-		conc = 8
-	}
-	cp := &copier{
-		c: c, pull: registryPuller{c: c, fetch: m.blobFetcher(c)}, limit: c.maxManifest(), s: m.Store, snap: store.NewSnapshot(), platforms: platforms,
-		referrers: m.Referrers, progress: m.Progress, log: m.logger(), maxDescriptors: m.MaxDescriptors,
-		sem: make(chan struct{}, conc), inflight: map[store.Digest]*flight{}, tagLists: map[string][]string{}, got: map[store.Digest]bool{},
 	}
 	gen, changed, err := store.Update(ctx, m.Store, m.Ref(), m.Trust(), func(prev store.Prev) (*store.Snapshot, error) {
 		if prev.TrustChanged != nil {
 			m.logger().Info("oci: trust settings changed: every manifest is fetched again", "ref", m.Ref(), "changed", prev.TrustChanged)
 		}
 		cp.prev = prev.Snapshot
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(conc)
-		for _, ref := range refs {
-			g.Go(func() error { return cp.image(gctx, ref) })
+		if err := cp.images(ctx, refs); err != nil {
+			return nil, err
 		}
-		if err := g.Wait(); err != nil {
+		if err := m.Preflight.Check(ctx, cp.plan()); err != nil {
+			return nil, err
+		}
+		if err := cp.fetchBlobs(ctx); err != nil {
 			return nil, err
 		}
 		for key, by := range requestedBy {
@@ -226,6 +205,68 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 	m.logger().Info("oci: synced", "ref", m.Ref(), "changed", changed, "images", st.Images, "unchanged", st.Unchanged,
 		"downloaded", st.Downloaded, "bytes", st.DownloadedBytes, "reused", st.Reused)
 	return st, nil
+}
+
+// Plan reads every manifest as Sync does (the selection resolved, indexes filtered to
+// Platforms, referrers followed when Referrers is set; by GET, as when nothing is
+// published) and lists the manifests and the config and layer blobs a sync would
+// publish, each with the digest and size its descriptor gives, without downloading a
+// blob or publishing anything: a dry run. The manifests it read stay in the store,
+// unreferenced until a sync publishes them.
+func (m *Mirror) Plan(ctx context.Context) (store.Plan, error) {
+	cp, refs, _, err := m.start(ctx)
+	if err != nil {
+		return store.Plan{}, err
+	}
+	if err := cp.images(ctx, refs); err != nil {
+		return store.Plan{}, err
+	}
+	return cp.plan(), nil
+}
+
+// start checks the settings, resolves the selection and makes the copier of a sync.
+func (m *Mirror) start(ctx context.Context) (*copier, []Reference, map[string][]string, error) {
+	if m.Store == nil || m.Name == "" {
+		return nil, nil, nil, fmt.Errorf("%w: mirror needs a Name and a Store", store.ErrConfig)
+	}
+	var platforms []Platform
+	for _, p := range m.Platforms {
+		pl, err := ParsePlatform(p)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		platforms = append(platforms, pl)
+	}
+	c := m.RegistryClient()
+	refs, err := m.selection().Resolve(ctx, c)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	refs, requestedBy, err := withRequested(refs, m.Requested)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	conc := m.Concurrency
+	if conc <= 0 {
+		conc = 8
+	}
+	cp := &copier{
+		c: c, pull: registryPuller{c: c, fetch: m.blobFetcher(c)}, limit: c.maxManifest(), s: m.Store, snap: store.NewSnapshot(), platforms: platforms,
+		referrers: m.Referrers, progress: m.Progress, log: m.logger(), maxDescriptors: m.MaxDescriptors,
+		sem: make(chan struct{}, conc), inflight: map[store.Digest]*flight{}, tagLists: map[string][]string{}, got: map[store.Digest]bool{},
+	}
+	return cp, refs, requestedBy, nil
+}
+
+// images reads the manifests of every selected reference (cap(cp.sem) at once); their
+// blobs are left for fetchBlobs.
+func (cp *copier) images(ctx context.Context, refs []Reference) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(cap(cp.sem))
+	for _, ref := range refs {
+		g.Go(func() error { return cp.image(gctx, ref) })
+	}
+	return g.Wait()
 }
 
 // RequestedImage is an image another mirror needs: Ref is a reference as in Images,
@@ -325,6 +366,16 @@ type copier struct {
 	unchanged atomic.Int64
 	fetched   atomic.Int64
 	bytes     atomic.Int64
+	// blobs are the config and layer blobs the manifests walked list, in walk order,
+	// for fetchBlobs.
+	blobs []repoBlob
+}
+
+// repoBlob is a blob a manifest of repository local lists.
+type repoBlob struct {
+	ref   Reference
+	local string
+	desc  Descriptor
 }
 
 type flight struct {
@@ -568,23 +619,55 @@ func (cp *copier) walk(ctx context.Context, w *treeWalk, ref Reference, local st
 		w.leave(desc.Digest, height)
 		return height, nil
 	}
-	g, gctx := errgroup.WithContext(ctx)
+	cp.mu.Lock()
 	for _, b := range m.Blobs() {
-		if nondistributable(b) {
-			continue
+		if !nondistributable(b) {
+			cp.blobs = append(cp.blobs, repoBlob{ref: ref, local: local, desc: b})
 		}
-		g.Go(func() error {
-			if err := cp.blob(gctx, ref, b); err != nil {
-				return err
-			}
-			return cp.add(layerPath(local, b.Digest), store.File{Digest: b.Digest, Size: b.Size, MediaType: b.MediaType})
-		})
 	}
-	if err := g.Wait(); err != nil {
-		return 0, err
-	}
+	cp.mu.Unlock()
 	w.leave(desc.Digest, height)
 	return height, nil
+}
+
+// plan lists the manifests stored so far (from the snapshot being built) and the blobs
+// they list, each digest once.
+func (cp *copier) plan() store.Plan {
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	var p store.Plan
+	seen := map[store.Digest]bool{}
+	for _, path := range cp.snap.Paths() {
+		if _, kind, _, ok := parsePath(path); ok && kind == "manifest" {
+			if f := cp.snap.Files[path]; !seen[f.Digest] {
+				seen[f.Digest] = true
+				p.Items = append(p.Items, store.PlannedItem{Name: path, Digest: f.Digest, Size: f.Size})
+			}
+		}
+	}
+	for _, b := range cp.blobs {
+		if !seen[b.desc.Digest] {
+			seen[b.desc.Digest] = true
+			p.Items = append(p.Items, store.PlannedItem{Name: layerPath(b.local, b.desc.Digest), Digest: b.desc.Digest, Size: b.desc.Size})
+		}
+	}
+	return p
+}
+
+// fetchBlobs makes sure every blob the walked manifests list is stored (downloading
+// each at most once, cap(cp.sem) at once) and adds it to the snapshot.
+func (cp *copier) fetchBlobs(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(cap(cp.sem))
+	for _, b := range cp.blobs {
+		g.Go(func() error {
+			if err := cp.blob(gctx, b.ref, b.desc); err != nil {
+				return err
+			}
+			return cp.add(layerPath(b.local, b.desc.Digest), store.File{Digest: b.desc.Digest, Size: b.desc.Size, MediaType: b.desc.MediaType})
+		})
+	}
+	return g.Wait()
 }
 
 // blob makes sure one blob is stored, downloading it at most once per run.
@@ -601,6 +684,9 @@ func (cp *copier) blob(ctx context.Context, ref Reference, d Descriptor) error {
 		cp.mu.Unlock()
 		select {
 		case <-f.done:
+			if f.err == nil { // stored by another manifest's copy: nothing transferred here
+				cp.emit(Event{Repository: ref.Name(), Digest: d.Digest, Size: d.Size, Cached: true})
+			}
 			return f.err
 		case <-ctx.Done():
 			return ctx.Err()

@@ -91,6 +91,10 @@ type Mirror struct {
 	Fetch *fetch.Client `yaml:"-"`
 	// Logger receives progress records; nil discards.
 	Logger *slog.Logger `yaml:"-"`
+	// Preflight, when set, is handed what Plan lists once the requirements are resolved,
+	// before the distributions are downloaded (those resolution read whole, for want of
+	// a PEP 658 metadata file, are downloaded by then).
+	Preflight store.Preflight `yaml:"-"`
 }
 
 // Unsatisfied is one requirement no mirrored file could satisfy.

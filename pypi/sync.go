@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -130,7 +131,14 @@ type syncer struct {
 	meta     map[string]*metaResult // by dist URL
 	counted  map[string]bool        // distribution URLs counted in stats
 	stats    SyncStats
+	// planOnly downloads no distribution (Plan): one whose metadata is in it alone is
+	// listed in unread instead.
+	planOnly bool
+	unread   []string
 }
+
+// errNotRead is why a Plan does not know a distribution's dependencies.
+var errNotRead = errors.New("metadata is only in the file itself, which a plan does not download")
 
 // Sync resolves the requirements and their dependencies for every target, downloads what
 // is new (verified by sha256), writes the simple index and publishes it atomically under
@@ -149,19 +157,7 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 	if m.Upstream != "" {
 		m.logger().Warn("pypi: the setting upstream is deprecated; call it url", "mirror", m.Ref())
 	}
-	base, _ := url.Parse(m.upstream())
-	_, creds := splitUserinfo(m.rawUpstream())
-	s := &syncer{
-		m: m, client: m.client(), targets: m.targets(), base: base, creds: creds,
-		projects: map[string]*project{}, selected: map[selKey]*selection{},
-		needsSeen: map[string]bool{}, expanded: map[string]bool{}, meta: map[string]*metaResult{},
-		excluded: map[string]bool{},
-		counted:  map[string]bool{},
-	}
-	s.stats.Ref = m.Ref()
-	for _, t := range s.targets {
-		s.envs = append(s.envs, t.Environment())
-	}
+	s := m.newSyncer()
 	// The index's sha256 sums are as good as the upstream they come from.
 	trust := store.TrustOf(m).WithRoot("upstream", m.upstream())
 	gen, changed, err := store.Update(ctx, m.Store, m.Ref(), trust, func(prev store.Prev) (*store.Snapshot, error) {
@@ -169,7 +165,10 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 			m.logger().Info("pypi: reusing nothing of the published tree", "ref", m.Ref(), "changed", prev.TrustChanged)
 		}
 		s.prev = prev.Snapshot
-		return s.resolve(ctx, reqs)
+		if err := s.resolve(ctx, reqs); err != nil {
+			return nil, err
+		}
+		return s.build(ctx)
 	})
 	if err != nil {
 		return s.stats, err // build's errors say "pypi:", Update's name the ref
@@ -184,8 +183,71 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 	return s.stats, nil
 }
 
-// resolve runs the resolution rounds from the requirements and builds the next tree.
-func (s *syncer) resolve(ctx context.Context, reqs []pep508.Requirement) (*store.Snapshot, error) {
+// newSyncer makes the state of one Sync or Plan.
+func (m *Mirror) newSyncer() *syncer {
+	base, _ := url.Parse(m.upstream())
+	_, creds := splitUserinfo(m.rawUpstream())
+	s := &syncer{
+		m: m, client: m.client(), targets: m.targets(), base: base, creds: creds,
+		projects: map[string]*project{}, selected: map[selKey]*selection{},
+		needsSeen: map[string]bool{}, expanded: map[string]bool{}, meta: map[string]*metaResult{},
+		excluded: map[string]bool{},
+		counted:  map[string]bool{},
+	}
+	s.stats.Ref = m.Ref()
+	for _, t := range s.targets {
+		s.envs = append(s.envs, t.Environment())
+	}
+	return s
+}
+
+// Plan resolves the requirements as Sync does (the project pages, by full requests, and
+// the PEP 658 metadata files of the chosen versions) and lists the distributions a sync
+// would publish, each with the sha256 the index gives and its size when the index gives
+// one (PEP 691/700 "size"; unknown otherwise), without downloading a distribution or
+// publishing anything: a dry run. A chosen wheel or sdist without a metadata file is read
+// by Sync for its dependencies; Plan reads none, so what they depend on is not listed:
+// each such file adds an item of unknown size saying so. The pages and metadata files
+// it read stay in the store, unreferenced until a sync publishes them.
+func (m *Mirror) Plan(ctx context.Context) (store.Plan, error) {
+	if err := m.validate(); err != nil {
+		return store.Plan{}, err
+	}
+	reqs, err := m.requirements()
+	if err != nil {
+		return store.Plan{}, err
+	}
+	s := m.newSyncer()
+	s.planOnly = true
+	if err := s.resolve(ctx, reqs); err != nil {
+		return store.Plan{}, err
+	}
+	p := planOf(s.chosen())
+	slices.Sort(s.unread)
+	for _, d := range s.unread {
+		p.Items = append(p.Items, store.PlannedItem{Name: "dependencies of " + d, Size: store.UnknownSize})
+	}
+	return p, nil
+}
+
+// planOf lists files as the store sees them (see Plan).
+func planOf(files []*dist) store.Plan {
+	p := store.Plan{Items: make([]store.PlannedItem, 0, len(files))}
+	for _, d := range files {
+		it := store.PlannedItem{Name: "packages/" + d.project + "/" + d.Filename, Size: store.UnknownSize}
+		if dg, err := store.DigestFromHex(d.Hashes["sha256"]); err == nil {
+			it.Digest = dg
+		}
+		if d.Size > 0 {
+			it.Size = d.Size
+		}
+		p.Items = append(p.Items, it)
+	}
+	return p
+}
+
+// resolve runs the resolution rounds from the requirements.
+func (s *syncer) resolve(ctx context.Context, reqs []pep508.Requirement) error {
 	var frontier []need
 	for _, r := range reqs {
 		for ti := range s.targets {
@@ -203,7 +265,7 @@ func (s *syncer) resolve(ctx context.Context, reqs []pep508.Requirement) (*store
 		s.m.logger().Debug("pypi: resolving", "round", round, "requirements", len(frontier))
 		var err error
 		if frontier, err = s.round(ctx, frontier); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	for _, u := range s.stats.Unsatisfied {
@@ -211,9 +273,9 @@ func (s *syncer) resolve(ctx context.Context, reqs []pep508.Requirement) (*store
 			"chain", strings.Join(u.Chain, " -> "), "reason", u.Reason)
 	}
 	if len(s.stats.Unsatisfied) > 0 && !s.m.AllowUnsatisfied {
-		return nil, &UnsatisfiedError{Items: s.stats.Unsatisfied}
+		return &UnsatisfiedError{Items: s.stats.Unsatisfied}
 	}
-	return s.build(ctx)
+	return nil
 }
 
 // parallel runs fn for every item with at most n at a time; the first error cancels the
@@ -716,6 +778,12 @@ func (s *syncer) readMetadata(ctx context.Context, d *dist) (*metaResult, error)
 			return nil, fmt.Errorf("pypi: %s.metadata: %w", d.Filename, err)
 		}
 	}
+	if s.planOnly {
+		s.mu.Lock()
+		s.unread = append(s.unread, d.Filename)
+		s.mu.Unlock()
+		return &metaResult{err: fmt.Errorf("%s: %w", d.Filename, errNotRead)}, nil
+	}
 	info, err := s.download(ctx, d)
 	if err != nil {
 		return nil, err
@@ -793,8 +861,9 @@ func (ra *readerAt) ReadAt(p []byte, off int64) (int, error) {
 	return io.ReadFull(ra.r, p)
 }
 
-// build downloads every chosen file and writes the index into a new snapshot.
-func (s *syncer) build(ctx context.Context) (*store.Snapshot, error) {
+// chosen lists the files to publish: of each selected version, those some target can
+// install (a yanked one only when pinned), by project.
+func (s *syncer) chosen() []*dist {
 	var files []*dist
 	for _, p := range s.sortedProjects() {
 		for _, d := range p.dists {
@@ -809,6 +878,15 @@ func (s *syncer) build(ctx context.Context) (*store.Snapshot, error) {
 				}
 			}
 		}
+	}
+	return files
+}
+
+// build downloads every chosen file and writes the index into a new snapshot.
+func (s *syncer) build(ctx context.Context) (*store.Snapshot, error) {
+	files := s.chosen()
+	if err := s.m.Preflight.Check(ctx, planOf(files)); err != nil {
+		return nil, err
 	}
 	type out struct {
 		blob store.BlobInfo

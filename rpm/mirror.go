@@ -95,6 +95,9 @@ type Mirror struct {
 	Signer *pgp.Signer `yaml:"-"`
 	// Logger receives progress and warnings. Nil: discard.
 	Logger *slog.Logger `yaml:"-"`
+	// Preflight, when set, is handed what Plan lists once the metadata is read and the
+	// packages selected, before any package is downloaded.
+	Preflight store.Preflight `yaml:"-"`
 }
 
 // Filter selects the packages a mirror holds.
@@ -361,6 +364,26 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 // answered 304 and the configuration is the same.
 func (ss *session) build(ctx context.Context, prev store.Prev, stats *SyncStats) (*store.Snapshot, error) {
 	m := ss.m
+	states, sel, err := ss.resolve(ctx, prev, stats)
+	if err != nil || states == nil {
+		return nil, err
+	}
+	if err := m.Preflight.Check(ctx, ss.plan(sel)); err != nil {
+		return nil, err
+	}
+	snap := store.NewSnapshot()
+	if err := ss.fetchPackages(ctx, snap, sel, stats); err != nil {
+		return nil, err
+	}
+	return ss.assemble(ctx, snap, states, sel)
+}
+
+// resolve is the metadata round of a sync: every repomd.xml (conditionally when prev
+// may be reused), the rollback check, the metadata files and primary, and the
+// selection. states is nil when every repomd.xml is unchanged under the same
+// configuration (nothing to do).
+func (ss *session) resolve(ctx context.Context, prev store.Prev, stats *SyncStats) ([]*repoState, []*candidate, error) {
+	m := ss.m
 	var floor state
 	if prev.Published != nil {
 		_ = json.Unmarshal([]byte(prev.Published.Annotations[annState]), &floor) // no floor when absent
@@ -381,48 +404,90 @@ func (ss *session) build(ctx context.Context, prev store.Prev, stats *SyncStats)
 		}
 		same, err := ss.fetchRepomd(ctx, rs, rec)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		allSame = allSame && same
 		states[i] = rs
 	}
 	if allSame {
 		stats.Packages = countPackages(prev.Snapshot)
-		return nil, nil
+		return nil, nil, nil
 	}
 	for _, rs := range states {
 		if rs.md == nil {
 			if _, err := ss.fetchRepomd(ctx, rs, repoRecord{}); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		if was := floor.Repos[rs.path].Revision; was != "" && RevisionBefore(rs.md.Revision, was) {
 			if !m.AllowRollback {
-				return nil, fmt.Errorf("rpm: %s: %w: revision %s, published %s", rs.path, ErrRollback, rs.md.Revision, was)
+				return nil, nil, fmt.Errorf("rpm: %s: %w: revision %s, published %s", rs.path, ErrRollback, rs.md.Revision, was)
 			}
 			ss.log.Warn("rpm: accepting an older repomd.xml (AllowRollback)", "repo", rs.path, "revision", rs.md.Revision, "published", was)
 		}
 		ss.next.Repos[rs.path] = rs.record
 	}
-	// Metadata, then the selection, then the packages.
+	// Metadata, then the selection.
 	for _, rs := range states {
 		if err := ss.fetchMetadata(ctx, rs); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	for _, rs := range states {
 		if err := ss.readPrimary(ctx, rs); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	sel, err := ss.selectPackages(ctx, states, stats)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	snap := store.NewSnapshot()
-	if err := ss.fetchPackages(ctx, snap, sel, stats); err != nil {
-		return nil, err
+	return states, sel, nil
+}
+
+// plan lists the selected packages as the store sees them (see Mirror.Plan).
+func (ss *session) plan(sel []*candidate) store.Plan {
+	p := store.Plan{Items: make([]store.PlannedItem, 0, len(sel))}
+	for _, c := range sel {
+		it := store.PlannedItem{Name: c.path, Size: store.UnknownSize}
+		if c.pkg.Checksum.Type == "sha256" {
+			it.Digest, _ = store.DigestFromHex(c.pkg.Checksum.Value)
+		} else {
+			it.Digest = ss.prev.Sums[c.pkg.Checksum.Type+":"+c.pkg.Checksum.Value]
+		}
+		if c.pkg.Size > 0 {
+			it.Size = c.pkg.Size
+		}
+		p.Items = append(p.Items, it)
 	}
+	return p
+}
+
+// Plan reads and verifies every repository's metadata as Sync does (repomd.xml in full,
+// not conditionally) and selects the packages, then lists them with the size and
+// checksum primary gives (named by it when it is a sha256), without downloading a
+// package or publishing anything: a dry run. The metadata it read stays in the store,
+// unreferenced until a sync publishes it.
+func (m *Mirror) Plan(ctx context.Context) (store.Plan, error) {
+	ss, err := m.start(ctx)
+	if err != nil {
+		return store.Plan{}, err
+	}
+	published, _, err := store.OpenPublished(ctx, m.Store, m.Ref())
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.Plan{}, err
+	}
+	_, sel, err := ss.resolve(ctx, store.Prev{Published: published}, &SyncStats{})
+	if err != nil {
+		return store.Plan{}, err
+	}
+	return ss.plan(sel), nil
+}
+
+// assemble adds the metadata of the repositories to a tree holding the packages.
+func (ss *session) assemble(ctx context.Context, snap *store.Snapshot, states []*repoState, sel []*candidate) (*store.Snapshot, error) {
+	m := ss.m
+	var err error
 	if m.Pristine {
 		err = ss.addPristine(snap, states)
 	} else {

@@ -120,6 +120,9 @@ type Mirror struct {
 	Signer *pgp.Signer `yaml:"-"`
 	// UpstreamKeyring verifies the upstream documents; when nil, Keyring is loaded.
 	UpstreamKeyring *pgp.Keyring `yaml:"-"`
+	// Preflight, when set, is handed what Plan lists once the documents are read and the
+	// items selected, before any item is downloaded (not called when nothing changed).
+	Preflight store.Preflight `yaml:"-"`
 }
 
 // SyncStats reports what a sync did.
@@ -380,111 +383,21 @@ func (r *run) start(prev store.Prev) {
 // still right.
 func (r *run) build(ctx context.Context) (*store.Snapshot, error) {
 	m := r.m
-
-	// The index.
-	raw, err := r.document(ctx, r.index, store.Expect{})
+	rs, err := r.resolve(ctx)
 	if err != nil {
 		return nil, err
 	}
-	ix, err := ParseIndex(raw)
-	if err != nil {
-		return nil, &DocumentError{Path: r.index, Err: err}
-	}
-	if err := r.checkRollback(ix); err != nil {
-		return nil, &DocumentError{Path: r.index, Err: err}
-	}
-	r.next.IndexUpdated, r.upstream.Updated = ix.Updated, ix.Updated
-
-	// The products documents, in a fixed order, each checked against what its index entry
-	// says of it.
-	var entries []*IndexEntry
-	var docs [][]byte
-	for _, id := range slices.Sorted(maps.Keys(ix.Entries)) {
-		e := ix.Entries[id]
-		if e.Format != FormatProducts {
-			if m.Pristine && e.Format == FormatIndex {
-				// Clients follow the verbatim index into it; this mirror does not.
-				return nil, &DocumentError{Path: r.index, Err: invalidf("entry %s: a nested %s cannot be mirrored pristine", id, e.Format)}
-			}
-			m.log().Info("simplestreams: skipping index entry", "content_id", id, "format", e.Format)
-			continue
-		}
-		b, err := r.document(ctx, e.Path, e.Expect())
-		if err != nil {
-			return nil, err
-		}
-		entries = append(entries, e)
-		docs = append(docs, b)
-	}
-	if !r.modified {
+	if rs == nil {
 		// Every document answered 304 (or came back the same) and the configuration is
 		// the same: the published tree is still right.
 		countTree(r.prevSnap, &r.stats)
 		return nil, nil
 	}
-	var streams []stream
-	for i, e := range entries {
-		p, err := ParseProducts(docs[i])
-		if err != nil {
-			return nil, &DocumentError{Path: e.Path, Err: err}
-		}
-		if p.ContentID != "" && p.ContentID != e.ContentID {
-			return nil, &DocumentError{Path: e.Path, Err: invalidf("content_id %q, but the index lists it as %q", p.ContentID, e.ContentID)}
-		}
-		if p.ContentID == "" {
-			p.ContentID = e.ContentID
-		}
-		if sel := p.Select(r.keep, m.Max); len(sel.Products) > 0 {
-			streams = append(streams, stream{entry: e, sel: sel})
-		}
+	ix, entries, streams, wants := rs.ix, rs.entries, rs.streams, rs.wants
+	if err := m.Preflight.Check(ctx, r.plan(rs)); err != nil {
+		return nil, err
 	}
-
-	// Plan the tree: the metadata paths first, so that no item can take one.
 	snap := store.NewSnapshot()
-	meta := map[string]bool{PublicKeyPath: true, ArmoredPublicKeyPath: true}
-	for _, p := range append([]string{r.index}, entryPaths(entries)...) {
-		for _, ext := range [...]string{".json", ".json.gpg", ".sjson"} {
-			meta[docBase(p)+ext] = true
-		}
-	}
-	type want struct {
-		expect store.Expect
-		items  []*Item
-		first  string
-	}
-	wants := map[string]*want{}
-	for _, s := range streams {
-		for _, it := range s.sel.Items() {
-			p := it.Path()
-			if p == "" {
-				continue // a record without a file (image-ids)
-			}
-			if meta[p] {
-				return nil, &DocumentError{Path: s.entry.Path, Err: fmt.Errorf("%w: item %s: path %q is taken by the mirror's metadata", ErrInvalidDocument, it, p)}
-			}
-			e := it.Expect()
-			if len(e.Sums) == 0 {
-				return nil, &DocumentError{Path: s.entry.Path, Err: invalidf("item %s: no sha256, sha512 or md5", it)}
-			}
-			r.next.Vouched[itemKey(s.entry.ContentID, it)] = strongest(e)
-			if _, md5 := e.Sums[store.MD5]; md5 && len(e.Sums) == 1 {
-				m.log().Warn("simplestreams: item has only an md5 checksum", "item", it.String(), "path", p)
-			}
-			if w, ok := wants[p]; ok {
-				if !sameExpect(w.expect, e) {
-					return nil, &DocumentError{Path: s.entry.Path, Err: invalidf("item %s: path %q is also %s with other checksums", it, p, w.first)}
-				}
-				w.items = append(w.items, it.Item)
-				continue
-			}
-			wants[p] = &want{expect: e, items: []*Item{it.Item}, first: it.String()}
-			r.stats.Items++
-		}
-		r.stats.Products += len(s.sel.Products)
-		for _, prod := range s.sel.Products {
-			r.stats.Versions += len(prod.Versions)
-		}
-	}
 
 	// Download what is missing.
 	g, gctx := errgroup.WithContext(ctx)
@@ -559,6 +472,165 @@ func (r *run) build(ctx context.Context) (*store.Snapshot, error) {
 		}
 	}
 	return snap, nil
+}
+
+// resolve is the metadata round of a sync: it reads and verifies the index and the products
+// documents, selects the items and lists them by path. It returns nil when nothing changed
+// (every document unmodified under the same configuration).
+func (r *run) resolve(ctx context.Context) (*resolved, error) {
+	m := r.m
+
+	// The index.
+	raw, err := r.document(ctx, r.index, store.Expect{})
+	if err != nil {
+		return nil, err
+	}
+	ix, err := ParseIndex(raw)
+	if err != nil {
+		return nil, &DocumentError{Path: r.index, Err: err}
+	}
+	if err := r.checkRollback(ix); err != nil {
+		return nil, &DocumentError{Path: r.index, Err: err}
+	}
+	r.next.IndexUpdated, r.upstream.Updated = ix.Updated, ix.Updated
+
+	// The products documents, in a fixed order, each checked against what its index entry
+	// says of it.
+	var entries []*IndexEntry
+	var docs [][]byte
+	for _, id := range slices.Sorted(maps.Keys(ix.Entries)) {
+		e := ix.Entries[id]
+		if e.Format != FormatProducts {
+			if m.Pristine && e.Format == FormatIndex {
+				// Clients follow the verbatim index into it; this mirror does not.
+				return nil, &DocumentError{Path: r.index, Err: invalidf("entry %s: a nested %s cannot be mirrored pristine", id, e.Format)}
+			}
+			m.log().Info("simplestreams: skipping index entry", "content_id", id, "format", e.Format)
+			continue
+		}
+		b, err := r.document(ctx, e.Path, e.Expect())
+		if err != nil {
+			return nil, err
+		}
+		entries = append(entries, e)
+		docs = append(docs, b)
+	}
+	if !r.modified {
+		return nil, nil
+	}
+	var streams []stream
+	for i, e := range entries {
+		p, err := ParseProducts(docs[i])
+		if err != nil {
+			return nil, &DocumentError{Path: e.Path, Err: err}
+		}
+		if p.ContentID != "" && p.ContentID != e.ContentID {
+			return nil, &DocumentError{Path: e.Path, Err: invalidf("content_id %q, but the index lists it as %q", p.ContentID, e.ContentID)}
+		}
+		if p.ContentID == "" {
+			p.ContentID = e.ContentID
+		}
+		if sel := p.Select(r.keep, m.Max); len(sel.Products) > 0 {
+			streams = append(streams, stream{entry: e, sel: sel})
+		}
+	}
+
+	// Plan the tree: the metadata paths first, so that no item can take one.
+	meta := map[string]bool{PublicKeyPath: true, ArmoredPublicKeyPath: true}
+	for _, p := range append([]string{r.index}, entryPaths(entries)...) {
+		for _, ext := range [...]string{".json", ".json.gpg", ".sjson"} {
+			meta[docBase(p)+ext] = true
+		}
+	}
+	wants := map[string]*want{}
+	for _, s := range streams {
+		for _, it := range s.sel.Items() {
+			p := it.Path()
+			if p == "" {
+				continue // a record without a file (image-ids)
+			}
+			if meta[p] {
+				return nil, &DocumentError{Path: s.entry.Path, Err: fmt.Errorf("%w: item %s: path %q is taken by the mirror's metadata", ErrInvalidDocument, it, p)}
+			}
+			e := it.Expect()
+			if len(e.Sums) == 0 {
+				return nil, &DocumentError{Path: s.entry.Path, Err: invalidf("item %s: no sha256, sha512 or md5", it)}
+			}
+			r.next.Vouched[itemKey(s.entry.ContentID, it)] = strongest(e)
+			if _, md5 := e.Sums[store.MD5]; md5 && len(e.Sums) == 1 {
+				m.log().Warn("simplestreams: item has only an md5 checksum", "item", it.String(), "path", p)
+			}
+			if w, ok := wants[p]; ok {
+				if !sameExpect(w.expect, e) {
+					return nil, &DocumentError{Path: s.entry.Path, Err: invalidf("item %s: path %q is also %s with other checksums", it, p, w.first)}
+				}
+				w.items = append(w.items, it.Item)
+				continue
+			}
+			wants[p] = &want{expect: e, items: []*Item{it.Item}, first: it.String()}
+			r.stats.Items++
+		}
+		r.stats.Products += len(s.sel.Products)
+		for _, prod := range s.sel.Products {
+			r.stats.Versions += len(prod.Versions)
+		}
+	}
+	return &resolved{ix: ix, entries: entries, streams: streams, wants: wants}, nil
+}
+
+// resolved is what the metadata round of a sync read and selected.
+type resolved struct {
+	ix      *Index
+	entries []*IndexEntry
+	streams []stream
+	wants   map[string]*want // by published path
+}
+
+// want is one file to publish and the items that list it.
+type want struct {
+	expect store.Expect
+	items  []*Item
+	first  string
+}
+
+// plan lists the files of rs as the store sees them: named by the sha256 the documents
+// list (or that a previous sync verified against another of their checksums), with their
+// listed size, unknown when none is listed.
+func (r *run) plan(rs *resolved) store.Plan {
+	p := store.Plan{Items: make([]store.PlannedItem, 0, len(rs.wants))}
+	for _, path := range slices.Sorted(maps.Keys(rs.wants)) {
+		e := rs.wants[path].expect
+		it := store.PlannedItem{Name: path, Digest: e.Digest(), Size: store.UnknownSize}
+		if it.Digest == "" {
+			it.Digest = r.knownDigest(e)
+		}
+		if e.Size > 0 {
+			it.Size = e.Size
+		}
+		p.Items = append(p.Items, it)
+	}
+	return p
+}
+
+// Plan reads and verifies the index and the products documents as Sync does (in full,
+// not conditionally), selects the items and lists what a sync would publish, without
+// downloading an item or publishing anything: a dry run. The documents it read stay in
+// the store, unreferenced until a sync publishes them.
+func (m *Mirror) Plan(ctx context.Context) (store.Plan, error) {
+	r, err := m.prepare()
+	if err != nil {
+		return store.Plan{}, err
+	}
+	published, _, err := store.OpenPublished(ctx, m.Store, m.Ref())
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.Plan{}, err
+	}
+	r.start(store.Prev{Published: published})
+	rs, err := r.resolve(ctx)
+	if err != nil {
+		return store.Plan{}, err
+	}
+	return r.plan(rs), nil
 }
 
 // stream is one products document and what was selected of it.

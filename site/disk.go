@@ -1,12 +1,16 @@
 package site
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
+
+	"github.com/airgapkit/airgap/store"
 )
 
 // ErrNoSpace is what DiskPreflight refuses with (as a *NoSpaceError naming the numbers).
@@ -80,4 +84,79 @@ func ImportPreflight(location string, files []string, free FreeSpace, log *slog.
 		need += fi.Size()
 	}
 	return DiskPreflight(location, need, free, log)
+}
+
+// DiskCheck is the disk preflight of a SyncAll run (SyncOptions.Disk): each mirror's
+// sync hands it the plan its metadata round produced, before it downloads any payload,
+// and it refuses (a *NoSpaceError, the mirror then fails having published nothing) when
+// the store's free space at that moment lacks what the plan fetches plus Margin. The
+// free space is read per mirror, so it accounts for what the mirrors before it fetched;
+// what the mirrors still syncing have planned is needed too (a blob planned twice
+// counts once; what they already wrote counts twice, erring on the side of refusing). Sizes the upstream does not give are not counted: that is logged.
+type DiskCheck struct {
+	location string
+	free     FreeSpace
+	store    store.Store
+	log      *slog.Logger
+
+	mu      sync.Mutex
+	tally   *store.Tally
+	pending map[string]int64 // ref -> bytes planned by a mirror still syncing
+}
+
+// NewDiskCheck returns the disk check of the store s at location (free nil: StatfsFree).
+// An S3 store is not checked (its capacity is the provider's): that is logged and the
+// check is nil, which SyncAll skips.
+func NewDiskCheck(s store.Store, location string, free FreeSpace, log *slog.Logger) *DiskCheck {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if strings.HasPrefix(location, "s3://") {
+		log.Info("disk preflight skipped: an S3 store has no free space to ask for", "store", location)
+		return nil
+	}
+	if free == nil {
+		free = StatfsFree
+	}
+	return &DiskCheck{location: location, free: free, store: s, log: log, tally: store.NewTally(), pending: map[string]int64{}}
+}
+
+// check is ref's preflight: it counts p against the store and what other mirrors of the
+// run have planned, and refuses when it does not fit. A plan that fetches nothing passes.
+func (c *DiskCheck) check(ctx context.Context, ref string, p store.Plan) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f, err := c.tally.Add(ctx, c.store, p)
+	if err != nil {
+		return err
+	}
+	if f.Unknown > 0 {
+		c.log.Warn("disk preflight: some sizes are unknown and not counted", "mirror", ref, "unknown", f.Unknown, "known", HumanBytes(f.FetchBytes))
+	}
+	if f.FetchBytes == 0 {
+		return nil
+	}
+	var others int64
+	for r, n := range c.pending {
+		if r != ref {
+			others += n
+		}
+	}
+	n, err := c.free(c.location)
+	if err != nil {
+		return err
+	}
+	need := f.FetchBytes + others
+	if m := Margin(need); n < need+m {
+		return &NoSpaceError{Path: c.location, Need: need, Margin: m, Free: n}
+	}
+	c.pending[ref] += f.FetchBytes
+	return nil
+}
+
+// done releases what ref planned: its downloads are on the disk (or abandoned).
+func (c *DiskCheck) done(ref string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.pending, ref)
 }

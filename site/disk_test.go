@@ -1,13 +1,20 @@
 package site
 
 import (
+	"bytes"
+	"context"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/airgapkit/airgap/store"
 )
 
 func TestDiskPreflight(t *testing.T) {
@@ -50,4 +57,59 @@ func TestImportPreflight(t *testing.T) {
 	assert.Equal(t, int64(1000), ns.Need)
 	require.NoError(t, ImportPreflight("/store", []string{a, b}, func(string) (int64, error) { return MinMargin + 1000, nil }, log))
 	require.ErrorIs(t, ImportPreflight("/store", []string{filepath.Join(dir, "absent")}, nil, log), os.ErrNotExist)
+}
+
+// A DiskCheck counts each mirror's plan against the store and the mirrors still
+// syncing: a blob held or planned by another counts once, a plan that fetches nothing
+// passes, a mirror's share is released when it is done; an S3 store is not checked.
+func TestDiskCheck(t *testing.T) {
+	ctx := context.Background()
+	s := store.NewMemory()
+	held, err := store.PutBytes(ctx, s, store.Expect{}, []byte("held"))
+	require.NoError(t, err)
+	free := int64(MinMargin + 1000)
+	c := NewDiskCheck(s, "/store", func(string) (int64, error) { return free, nil }, nil)
+	item := func(name string, size int64) store.PlannedItem {
+		return store.PlannedItem{Name: name, Digest: store.DigestOf([]byte(name)), Size: size}
+	}
+	require.NoError(t, c.check(ctx, "a", store.Plan{Items: []store.PlannedItem{item("x", 600), {Name: "held", Digest: held.Digest, Size: held.Size}}}))
+	// b needs 500 more, but a's 600 are still to come
+	err = c.check(ctx, "b", store.Plan{Items: []store.PlannedItem{item("x", 600), item("y", 500)}})
+	var ns *NoSpaceError
+	require.ErrorAs(t, err, &ns)
+	assert.Equal(t, NoSpaceError{Path: "/store", Need: 1100, Margin: MinMargin, Free: free}, *ns)
+	// nothing to fetch (x is a's, unknown sizes are not counted): no check
+	require.NoError(t, c.check(ctx, "c", store.Plan{Items: []store.PlannedItem{item("x", 600), {Name: "z", Size: store.UnknownSize}}}))
+	// a is done: its bytes are on the disk, in free
+	c.done("a")
+	free -= 600
+	require.NoError(t, c.check(ctx, "d", store.Plan{Items: []store.PlannedItem{item("w", 400)}}))
+
+	assert.Nil(t, NewDiskCheck(s, "s3://bucket/prefix", nil, nil), "an S3 store is not checked")
+}
+
+// A mirror that plans but does not preflight its own sync (files) is planned before it
+// syncs, and refused before it downloads.
+func TestDiskCheckPlansFirst(t *testing.T) {
+	ctx := context.Background()
+	body := bytes.Repeat([]byte("f"), 5000)
+	var gets int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			gets++
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.Write(body)
+	}))
+	defer srv.Close()
+	s := store.NewMemory()
+	m := &FilesMirror{FileSet{Name: "tools", URLs: []string{srv.URL + "/f.bin?checksum=" + string(store.DigestOf(body))}}}
+	env := (&Config{}).Env(s, nil, nil)
+	full := NewDiskCheck(s, "/store", func(string) (int64, error) { return MinMargin + 4999, nil }, nil)
+	err := env.SyncAll(ctx, []Mirror{m}, SyncOptions{Disk: full})
+	require.ErrorIs(t, err, ErrNoSpace)
+	assert.Zero(t, gets, "refused before the download")
+	roomy := NewDiskCheck(s, "/store", func(string) (int64, error) { return MinMargin + 5000, nil }, nil)
+	require.NoError(t, env.SyncAll(ctx, []Mirror{m}, SyncOptions{Disk: roomy}))
+	assert.Equal(t, 1, gets)
 }

@@ -27,15 +27,30 @@ func (m *RPMMirror) Sync(ctx context.Context, env *Env) (Result, error) {
 	if env.Signer == nil && !m.Pristine {
 		return Result{}, errors.New("signing_key is required: filtered rpm mirrors re-sign repomd.xml with the operator key (unless pristine: true)")
 	}
-	mm := m.Mirror
-	mm.Keyring = env.resolve(mm.Keyring)
-	mm.Store, mm.Fetch, mm.Signer, mm.Logger = env.Store, env.Fetch, env.Signer, env.Logger
+	mm := m.runtime(env)
 	st, err := mm.Sync(ctx)
 	if err != nil {
 		return Result{}, err
 	}
 	return Result{SyncResult: st.SyncResult, Summary: summary(st.SyncResult,
 		fmt.Sprintf("%d repos, %d packages, %s", st.Repos, st.Packages, HumanBytes(st.Bytes)))}, nil
+}
+
+// runtime is the library mirror with env's run-time fields and resolved paths.
+func (m *RPMMirror) runtime(env *Env) rpm.Mirror {
+	mm := m.Mirror
+	mm.Keyring = env.resolve(mm.Keyring)
+	mm.Store, mm.Fetch, mm.Signer, mm.Logger, mm.Preflight = env.Store, env.Fetch, env.Signer, env.Logger, env.preflight
+	return mm
+}
+
+func (m *RPMMirror) preflights() {}
+
+// Plan reads the metadata as Sync does (rpm.Mirror.Plan) and lists the packages with
+// the sizes and checksums primary gives.
+func (m *RPMMirror) Plan(ctx context.Context, env *Env) (store.Plan, error) {
+	mm := m.runtime(env)
+	return mm.Plan(ctx)
 }
 
 // Inventory is what the published mirror holds (rpm.Inventory).

@@ -55,9 +55,11 @@ func (m *AptMirror) runtime(env *Env) apt.Mirror {
 			mm.Upstreams[i].Keyring = env.resolve(u.Keyring)
 		}
 	}
-	mm.Store, mm.Fetch, mm.Signer, mm.Logger = env.Store, env.Fetch, env.Signer, env.Logger
+	mm.Store, mm.Fetch, mm.Signer, mm.Logger, mm.Preflight = env.Store, env.Fetch, env.Signer, env.Logger, env.preflight
 	return mm
 }
+
+func (m *AptMirror) preflights() {}
 
 // Plan reads the indices as Sync does (apt.Mirror.Plan) and lists the pool files.
 func (m *AptMirror) Plan(ctx context.Context, env *Env) (store.Plan, error) {
@@ -115,9 +117,7 @@ func (m *SimplestreamsMirror) Sync(ctx context.Context, env *Env) (Result, error
 	if env.Signer == nil && !m.Pristine {
 		return Result{}, errors.New("signing_key is required: simplestreams mirrors are re-signed with the operator key (unless pristine: true)")
 	}
-	mm := m.Mirror
-	mm.Keyring = env.resolve(mm.Keyring)
-	mm.Store, mm.Fetch, mm.Signer, mm.Logger = env.Store, env.Fetch, env.Signer, env.Logger
+	mm := m.runtime(env)
 	st, err := mm.Sync(ctx)
 	if err != nil {
 		return Result{}, err
@@ -127,6 +127,23 @@ func (m *SimplestreamsMirror) Sync(ctx context.Context, env *Env) (Result, error
 	}
 	return Result{SyncResult: st.SyncResult, Summary: summary(st.SyncResult,
 		fmt.Sprintf("%d products, %d versions, %d items, %d pruned", st.Products, st.Versions, st.Items, st.Removed))}, nil
+}
+
+// runtime is the library mirror with env's run-time fields and resolved paths.
+func (m *SimplestreamsMirror) runtime(env *Env) simplestreams.Mirror {
+	mm := m.Mirror
+	mm.Keyring = env.resolve(mm.Keyring)
+	mm.Store, mm.Fetch, mm.Signer, mm.Logger, mm.Preflight = env.Store, env.Fetch, env.Signer, env.Logger, env.preflight
+	return mm
+}
+
+func (m *SimplestreamsMirror) preflights() {}
+
+// Plan reads the documents as Sync does (simplestreams.Mirror.Plan) and lists the items
+// with the sizes and sha256 they give.
+func (m *SimplestreamsMirror) Plan(ctx context.Context, env *Env) (store.Plan, error) {
+	mm := m.runtime(env)
+	return mm.Plan(ctx)
 }
 
 func (m *SimplestreamsMirror) Handler(env *Env, prefix string) http.Handler {
@@ -162,8 +179,21 @@ func (m *OCIMirror) Validate() error {
 }
 
 func (m *OCIMirror) Sync(ctx context.Context, env *Env) (Result, error) {
-	// oci.Mirror holds state for its own use (locks): a fresh one, never a copy.
-	mm := oci.Mirror{
+	mm := m.runtime(env)
+	st, err := mm.Sync(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{SyncResult: st.SyncResult, Summary: summary(st.SyncResult,
+		fmt.Sprintf("%d images (%d unchanged), %d manifests, %d blobs", st.Images, st.Unchanged, st.Manifests, st.Blobs))}, nil
+}
+
+func (m *OCIMirror) preflights() {}
+
+// runtime is the library mirror with env's run-time fields and resolved paths.
+// oci.Mirror holds state for its own use (locks): a fresh one, never a copy.
+func (m *OCIMirror) runtime(env *Env) *oci.Mirror {
+	mm := &oci.Mirror{
 		Name: m.Mirror.Name, Images: m.Images, Repositories: m.Repositories, Platforms: m.Platforms,
 		Referrers: m.Referrers, Registries: m.Registries, Concurrency: m.Concurrency, MaxManifestSize: m.MaxManifestSize,
 		MaxDescriptors: m.MaxDescriptors, Requested: env.requested,
@@ -174,13 +204,15 @@ func (m *OCIMirror) Sync(ctx context.Context, env *Env) (Result, error) {
 	for _, p := range m.KubernetesManifests {
 		mm.KubernetesManifests = append(mm.KubernetesManifests, env.resolve(p))
 	}
-	mm.Store, mm.Fetch, mm.Logger = env.Store, env.Fetch, env.Logger
-	st, err := mm.Sync(ctx)
-	if err != nil {
-		return Result{}, err
-	}
-	return Result{SyncResult: st.SyncResult, Summary: summary(st.SyncResult,
-		fmt.Sprintf("%d images (%d unchanged), %d manifests, %d blobs", st.Images, st.Unchanged, st.Manifests, st.Blobs))}, nil
+	mm.Store, mm.Fetch, mm.Logger, mm.Preflight = env.Store, env.Fetch, env.Logger, env.preflight
+	return mm
+}
+
+// Plan reads every manifest as Sync does (oci.Mirror.Plan) and lists the manifests and
+// blobs with the digests and sizes their descriptors give.
+func (m *OCIMirror) Plan(ctx context.Context, env *Env) (store.Plan, error) {
+	mm := m.runtime(env)
+	return mm.Plan(ctx)
 }
 
 func (m *OCIMirror) Handler(env *Env, prefix string) http.Handler {
@@ -202,15 +234,30 @@ func (m *PyPIMirror) Validate() error {
 }
 
 func (m *PyPIMirror) Sync(ctx context.Context, env *Env) (Result, error) {
-	mm := m.Mirror
-	mm.RequirementsFile = env.resolve(mm.RequirementsFile)
-	mm.Store, mm.Fetch, mm.Logger = env.Store, env.Fetch, env.Logger
+	mm := m.runtime(env)
 	st, err := mm.Sync(ctx)
 	if err != nil {
 		return Result{}, err
 	}
 	return Result{SyncResult: st.SyncResult, Summary: summary(st.SyncResult,
 		fmt.Sprintf("%d projects, %d versions, %d files", st.Projects, st.Versions, st.Files))}, nil
+}
+
+// runtime is the library mirror with env's run-time fields and resolved paths.
+func (m *PyPIMirror) runtime(env *Env) pypi.Mirror {
+	mm := m.Mirror
+	mm.RequirementsFile = env.resolve(mm.RequirementsFile)
+	mm.Store, mm.Fetch, mm.Logger, mm.Preflight = env.Store, env.Fetch, env.Logger, env.preflight
+	return mm
+}
+
+func (m *PyPIMirror) preflights() {}
+
+// Plan resolves the requirements as Sync does (pypi.Mirror.Plan) and lists the
+// distributions with the sha256 and size (where given) the index gives.
+func (m *PyPIMirror) Plan(ctx context.Context, env *Env) (store.Plan, error) {
+	mm := m.runtime(env)
+	return mm.Plan(ctx)
 }
 
 func (m *PyPIMirror) Handler(env *Env, prefix string) http.Handler {
@@ -248,9 +295,11 @@ func (m *GalaxyMirror) runtime(env *Env) galaxy.Mirror {
 	for _, p := range m.Requirements {
 		mm.Requirements = append(mm.Requirements, env.resolve(p))
 	}
-	mm.Store, mm.Fetch, mm.Logger = env.Store, env.Fetch, env.Logger
+	mm.Store, mm.Fetch, mm.Logger, mm.Preflight = env.Store, env.Fetch, env.Logger, env.preflight
 	return mm
 }
+
+func (m *GalaxyMirror) preflights() {}
 
 // Plan resolves the collections (galaxy.Mirror.Plan).
 func (m *GalaxyMirror) Plan(ctx context.Context, env *Env) (store.Plan, error) {
@@ -319,9 +368,11 @@ func (m *SnapsMirror) runtime(env *Env) snapproxy.Mirror {
 	mm := m.Mirror
 	mm.TrustedKeys = env.resolve(mm.TrustedKeys)
 	mm.StoreAssertion = env.resolve(mm.StoreAssertion)
-	mm.Store, mm.Fetch, mm.Logger = env.Store, env.Fetch, env.Logger
+	mm.Store, mm.Fetch, mm.Logger, mm.Preflight = env.Store, env.Fetch, env.Logger, env.preflight
 	return mm
 }
+
+func (m *SnapsMirror) preflights() {}
 
 // Plan resolves the snaps (snapproxy.Mirror.Plan).
 func (m *SnapsMirror) Plan(ctx context.Context, env *Env) (store.Plan, error) {

@@ -62,6 +62,9 @@ type Env struct {
 	all func() []Mirror
 	// requested are the images providers hand the oci mirror being synced.
 	requested []oci.RequestedImage
+	// preflight checks the plan of the mirror being synced before its downloads (set
+	// by SyncAll for preflighted kinds); nil accepts every plan.
+	preflight store.Preflight
 }
 
 // Env returns the run-time environment for cfg over an open store. The fetch client is

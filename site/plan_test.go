@@ -49,7 +49,9 @@ func TestPlanAllFiles(t *testing.T) {
 	one := &FilesMirror{FileSet{Name: "one", URLs: []string{url("/a.bin"), url("/held.bin"), url("/nolen.bin")}}}
 	two := &FilesMirror{FileSet{Name: "two", URLs: []string{url("/a.bin"), url("/b.bin")}}}
 
-	r, err := env.PlanAll(ctx, []Mirror{one, two, &OCIMirror{}})
+	// a kind that cannot plan (only the Mirror methods of a files mirror)
+	opaque := struct{ Mirror }{&FilesMirror{FileSet{Name: "opaque"}}}
+	r, err := env.PlanAll(ctx, []Mirror{one, two, opaque})
 	require.NoError(t, err)
 	assert.Zero(t, gets, "a plan downloads nothing")
 	require.Len(t, r.Mirrors, 3)
@@ -64,7 +66,7 @@ func TestPlanAllFiles(t *testing.T) {
 	var out strings.Builder
 	WritePlan(&out, r)
 	assert.Contains(t, out.String(), "files/one: 3 items: fetch 2 (1000 B + 1 of unknown size), held 1 (12 B)")
-	assert.Contains(t, out.String(), "oci/: sizes unknown")
+	assert.Contains(t, out.String(), "files/opaque: sizes unknown")
 	assert.Contains(t, out.String(), "store after gc (keep 1): at least "+HumanBytes(a+b+held.Size)+" (some sizes unknown)")
 
 	// a missing file is the upstream's answer, named

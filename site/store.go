@@ -118,17 +118,3 @@ func Verify(ctx context.Context, s store.Store, report func(store.Digest, error)
 	})
 	return checked, bad, err
 }
-
-// SyncPreflight plans ms (PlanAll) and refuses with a *NoSpaceError (DiskPreflight) when
-// the store lacks room for what they would fetch. Sizes the upstreams do not give are
-// not counted: that is logged.
-func (e *Env) SyncPreflight(ctx context.Context, location string, ms []Mirror, free FreeSpace) error {
-	r, err := e.PlanAll(ctx, ms)
-	if err != nil {
-		return err
-	}
-	if r.Partial {
-		e.Logger.Warn("disk preflight: some sizes are unknown and not counted", "known", HumanBytes(r.Total.FetchBytes))
-	}
-	return DiskPreflight(location, r.Total.FetchBytes, free, e.Logger)
-}

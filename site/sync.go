@@ -33,6 +33,9 @@ type SyncOptions struct {
 	// Done, when set, is called as each mirror finishes, with its result or error (it may
 	// be called from several goroutines at once).
 	Done func(ref string, res Result, err error)
+	// Disk, when set, checks each mirror's plan against the store's free space between
+	// the mirror's metadata round and its downloads (see DiskCheck).
+	Disk *DiskCheck
 }
 
 // SyncError lists the mirrors whose sync failed; the others published.
@@ -48,6 +51,16 @@ func (e *SyncError) Error() string {
 	}
 	sort.Strings(refs)
 	return fmt.Sprintf("%d of %d mirrors failed: %s", len(e.Failed), e.Total, strings.Join(refs, ", "))
+}
+
+// Unwrap returns the failures, so that errors.Is and errors.As see them (a
+// *NoSpaceError, say).
+func (e *SyncError) Unwrap() []error {
+	out := make([]error, 0, len(e.Failed))
+	for _, err := range e.Failed {
+		out = append(out, err)
+	}
+	return out
 }
 
 // SyncAll syncs each mirror with its own fetch client (so progress is per mirror). A
@@ -139,7 +152,7 @@ func (e *Env) SyncAll(ctx context.Context, ms []Mirror, opt SyncOptions) error {
 				}
 			}
 			started := time.Now()
-			res, err := m.Sync(ctx, &env)
+			res, err := env.syncChecked(ctx, m, opt.Disk)
 			finish(ref, started, res, err)
 		}()
 	}
@@ -150,6 +163,44 @@ func (e *Env) SyncAll(ctx context.Context, ms []Mirror, opt SyncOptions) error {
 		return errors.Join(&SyncError{Failed: failed, Total: len(unique)}, rerr)
 	}
 	return rerr
+}
+
+// preflighted is a Planner whose Sync hands the plan of its own metadata round to
+// Env.preflight before it downloads anything.
+type preflighted interface {
+	Planner
+	preflights()
+}
+
+// syncChecked syncs m, checked by disk (when set) between its metadata round and its
+// downloads: inside m's Sync when m is preflighted; else a Planner is planned first (a
+// metadata round of its own), and a mirror that cannot plan is not checked.
+func (e *Env) syncChecked(ctx context.Context, m Mirror, disk *DiskCheck) (Result, error) {
+	if disk == nil {
+		return m.Sync(ctx, e)
+	}
+	ref := Ref(m)
+	defer disk.done(ref)
+	check := func(ctx context.Context, p store.Plan) error {
+		if err := disk.check(ctx, ref, p); err != nil {
+			return fmt.Errorf("%s: %w", ref, err)
+		}
+		return nil
+	}
+	if _, ok := m.(preflighted); !ok {
+		if pl, ok := m.(Planner); ok {
+			p, err := pl.Plan(ctx, e)
+			if err != nil {
+				return Result{}, err
+			}
+			if err := check(ctx, p); err != nil {
+				return Result{}, err
+			}
+		}
+		return m.Sync(ctx, e)
+	}
+	e.preflight = check
+	return m.Sync(ctx, e)
 }
 
 // ordered is implemented by mirrors that must sync after others (by ref) when those are

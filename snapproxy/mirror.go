@@ -88,6 +88,9 @@ type Mirror struct {
 	Trust *Trust `yaml:"-"`
 	// Logger receives progress records. Nil: discard.
 	Logger *slog.Logger `yaml:"-"`
+	// Preflight, when set, is handed what Plan lists once the snaps are resolved, before
+	// any .snap is downloaded.
+	Preflight store.Preflight `yaml:"-"`
 }
 
 // SnapSpec selects a snap: by Revision when set (pinning), else by Channel (default: the
@@ -269,6 +272,9 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 			return nil, err
 		}
 		entries = res.entries()
+		if err := m.Preflight.Check(ctx, planOf(entries, r.known)); err != nil {
+			return nil, err
+		}
 		files, err := r.fetchAll(ctx, entries)
 		if err != nil {
 			return nil, err
@@ -433,9 +439,15 @@ func (m *Mirror) Plan(ctx context.Context) (store.Plan, error) {
 	if err := m.holdOlder(ctx, c, res, knownFiles(ctx, m.Store, published, known)); err != nil {
 		return store.Plan{}, err
 	}
+	return planOf(res.entries(), known), nil
+}
+
+// planOf lists the .snap files of entries as Plan does; known maps sha3-384 to the
+// sha256 of the files already held.
+func planOf(entries []*entry, known map[string]store.Digest) store.Plan {
 	var p store.Plan
 	seen := map[string]bool{} // an architecture-independent revision is in each set
-	for _, e := range res.entries() {
+	for _, e := range entries {
 		if seen[e.file()] {
 			continue
 		}
@@ -447,7 +459,7 @@ func (m *Mirror) Plan(ctx context.Context) (store.Plan, error) {
 		}
 		p.Items = append(p.Items, store.PlannedItem{Name: e.file() + ".snap", Digest: known[strings.ToLower(d.SHA3_384)], Size: size})
 	}
-	return p, nil
+	return p
 }
 
 // resolve runs refreshes per architecture until the dependency closure is complete.

@@ -106,3 +106,17 @@ func (t *Tally) Others(ctx context.Context, s Store, refs []string) (int64, erro
 	}
 	return n, nil
 }
+
+// Preflight is a sync's hook between its metadata and its payload: the sync calls it
+// with its Plan once it has read the upstream's metadata and before it downloads any
+// payload. An error stops the sync there, publishing nothing (a disk check refusing a
+// sync that would not fit, say). A sync with nothing to download may not call it.
+type Preflight func(ctx context.Context, p Plan) error
+
+// Check calls f with p; a nil Preflight accepts every plan.
+func (f Preflight) Check(ctx context.Context, p Plan) error {
+	if f == nil {
+		return nil
+	}
+	return f(ctx, p)
+}

@@ -18,7 +18,11 @@ func (a *app) syncCmd() *cobra.Command {
 			"before, and the others still publish. Exits non-zero if any mirror failed.\n" +
 			"--dry-run lists every upstream URL and host a sync would contact, then reads the\n" +
 			"upstreams' metadata only (indices, no packages) and prints per mirror and in total the\n" +
-			"items and bytes to fetch, the bytes already held and the store's size after gc.",
+			"items and bytes to fetch, the bytes already held and the store's size after gc.\n" +
+			"Before its downloads each mirror's sync checks the plan its metadata round made against\n" +
+			"the store's free space (plus a margin of 5%, at least 1 GiB) and fails, having\n" +
+			"published nothing, when it does not fit; --force skips the check (an S3 store is\n" +
+			"not checked).",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := a.config()
 			if err != nil {
@@ -42,10 +46,9 @@ func (a *app) syncCmd() *cobra.Command {
 					site.WritePlan(cmd.OutOrStdout(), r)
 					return nil
 				}
+				var disk *site.DiskCheck
 				if !force {
-					if err := cfg.Env(s, signer, a.log).SyncPreflight(cmd.Context(), cfg.StoreLocation(), ms, nil); err != nil {
-						return err
-					}
+					disk = site.NewDiskCheck(s, cfg.StoreLocation(), nil, a.log)
 				}
 				p := newProgress(cmd.ErrOrStderr())
 				trackers := map[string]*tracker{}
@@ -56,6 +59,7 @@ func (a *app) syncCmd() *cobra.Command {
 					Concurrency: concurrency,
 					Progress:    func(ref string) func(fetch.Event) { return trackers[ref].event },
 					Done:        func(ref string, res site.Result, err error) { trackers[ref].finish(res.Summary, err) },
+					Disk:        disk,
 				})
 				p.wait()
 				return err
