@@ -25,7 +25,7 @@ type HelmMirror struct {
 	repos, ociRepos map[string]string
 	before          []string
 	registries      []oci.RegistryConfig // every oci mirror's registries: (an oci:// url's credentials, plain_http)
-	values          []string // Values, resolved against the config's directory
+	values          []string             // Values, resolved against the config's directory
 }
 
 func (m *HelmMirror) Kind() string    { return "helm" }
