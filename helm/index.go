@@ -52,37 +52,54 @@ func ParseIndex(b []byte) (*Index, error) {
 	if err := dec.Decode(&top); err != nil {
 		return nil, fmt.Errorf("%w: index: %v", ErrMalformed, err)
 	}
-	if v, _ := top["apiVersion"].(string); v != "v1" {
-		return nil, fmt.Errorf("%w: index: apiVersion %v, want v1", ErrMalformed, top["apiVersion"])
-	}
 	idx := &Index{Entries: map[string][]*Version{}, fields: map[string]any{}}
-	for k, v := range top {
-		if k != "apiVersion" && k != "entries" {
-			idx.fields[k] = v
-		}
+	if err := setFields(idx, top); err != nil {
+		return nil, err
 	}
 	entries, ok := top["entries"].(map[string]any)
 	if !ok && top["entries"] != nil {
 		return nil, fmt.Errorf("%w: index: entries is not a map", ErrMalformed)
 	}
 	for name, list := range entries {
-		vs, ok := list.([]any)
-		if !ok && list != nil {
-			return nil, fmt.Errorf("%w: index: entries.%s is not a list", ErrMalformed, name)
-		}
-		for i, e := range vs {
-			m, ok := e.(map[string]any)
-			if !ok {
-				return nil, fmt.Errorf("%w: index: entries.%s[%d] is not a map", ErrMalformed, name, i)
-			}
-			v, err := versionOf(name, m)
-			if err != nil {
-				return nil, fmt.Errorf("%w: index: entries.%s[%d]: %v", ErrMalformed, name, i, err)
-			}
-			idx.Entries[name] = append(idx.Entries[name], v)
+		if err := addChart(idx, name, list); err != nil {
+			return nil, err
 		}
 	}
 	return idx, nil
+}
+
+// setFields checks the top-level fields (apiVersion v1) and keeps those other than
+// apiVersion and entries.
+func setFields(idx *Index, top map[string]any) error {
+	if v, _ := top["apiVersion"].(string); v != "v1" {
+		return fmt.Errorf("%w: index: apiVersion %v, want v1", ErrMalformed, top["apiVersion"])
+	}
+	for k, v := range top {
+		if k != "apiVersion" && k != "entries" {
+			idx.fields[k] = v
+		}
+	}
+	return nil
+}
+
+// addChart adds the versions of one chart's entries list.
+func addChart(idx *Index, name string, list any) error {
+	vs, ok := list.([]any)
+	if !ok && list != nil {
+		return fmt.Errorf("%w: index: entries.%s is not a list", ErrMalformed, name)
+	}
+	for i, e := range vs {
+		m, ok := e.(map[string]any)
+		if !ok {
+			return fmt.Errorf("%w: index: entries.%s[%d] is not a map", ErrMalformed, name, i)
+		}
+		v, err := versionOf(name, m)
+		if err != nil {
+			return fmt.Errorf("%w: index: entries.%s[%d]: %v", ErrMalformed, name, i, err)
+		}
+		idx.Entries[name] = append(idx.Entries[name], v)
+	}
+	return nil
 }
 
 func versionOf(key string, m map[string]any) (*Version, error) {

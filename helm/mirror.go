@@ -233,6 +233,9 @@ type session struct {
 	idx  *Index
 	repo string
 	reg  *ociRepo // an oci:// repository; nil for an index repository
+	// index is the upstream index in the store, read again for a dependency's chart.
+	index  store.Digest
+	listed map[string]bool // the charts whose entries idx holds (or has none of)
 
 	mu       sync.Mutex
 	held     map[string]*heldVersion // by file name
@@ -248,6 +251,51 @@ func (ss *session) fetch(ctx context.Context, req fetch.Request) (fetch.Result, 
 	return res, err
 }
 
+// readIndex reads the charts want accepts from the upstream index in the store: memory
+// follows those charts' entries, not the index (ReadIndex).
+func (ss *session) readIndex(ctx context.Context, want func(string) bool) (*Index, error) {
+	b, err := ss.m.Store.Open(ctx, ss.index)
+	if err != nil {
+		return nil, err
+	}
+	defer b.Close()
+	return ReadIndex(b, want)
+}
+
+// entries are a chart's versions: for an index repository as the index lists them (a
+// chart first needed as a dependency is read from the stored index then), for an
+// oci:// one its tags (ociRepo.versions). Each chart is read once per sync.
+func (ss *session) entries(ctx context.Context, chart string) ([]*Version, error) {
+	ss.mu.Lock()
+	vs, known := ss.idx.Entries[chart], ss.listed[chart]
+	ss.mu.Unlock()
+	if known {
+		return vs, nil
+	}
+	var err error
+	if ss.reg != nil {
+		vs, err = ss.reg.versions(ctx, chart)
+	} else {
+		var idx *Index
+		if idx, err = ss.readIndex(ctx, func(n string) bool { return n == chart }); err == nil {
+			vs = idx.Entries[chart]
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.listed[chart] {
+		return ss.idx.Entries[chart], nil // read concurrently: one set of versions per sync
+	}
+	ss.listed[chart] = true
+	if len(vs) > 0 {
+		ss.idx.Entries[chart] = vs
+	}
+	return vs, nil
+}
+
 // Sync fetches the index, selects the configured versions and their dependency closure,
 // verifies every archive (index digest, .prov signature and sums, Chart.yaml name and
 // version) and publishes the tree through store.Update. Any failure publishes nothing.
@@ -261,7 +309,7 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 	if err := m.Validate(); err != nil {
 		return stats, err
 	}
-	ss := &session{m: m, log: m.logger().With("mirror", m.Name), fc: m.Fetch, keys: m.Keys, repo: m.URL, held: map[string]*heldVersion{}}
+	ss := &session{m: m, log: m.logger().With("mirror", m.Name), fc: m.Fetch, keys: m.Keys, repo: m.URL, held: map[string]*heldVersion{}, listed: map[string]bool{}}
 	if ss.fc == nil {
 		ss.fc = &fetch.Client{Store: m.Store, Logger: m.Logger}
 	}
@@ -321,7 +369,7 @@ func (ss *session) build(ctx context.Context, prev store.Prev, stats *SyncStats)
 		if conditional {
 			req.Validators = fetch.Validators{ETag: old.ETag, LastModified: old.LastModified}
 		}
-		b, res, err := ss.fc.FetchBytes(ctx, req)
+		res, err := ss.fc.Fetch(ctx, req)
 		if err != nil {
 			return nil, fmt.Errorf("helm: mirror %s: index: %w", m.Name, err)
 		}
@@ -334,8 +382,16 @@ func (ss *session) build(ctx context.Context, prev store.Prev, stats *SyncStats)
 			stats.fill(old.Charts)
 			return nil, nil
 		}
-		if ss.idx, err = ParseIndex(b); err != nil {
+		ss.index = res.Blob.Digest
+		configured := map[string]bool{}
+		for _, c := range m.Charts {
+			configured[c.Name] = true
+		}
+		if ss.idx, err = ss.readIndex(ctx, func(n string) bool { return configured[n] }); err != nil {
 			return nil, fmt.Errorf("helm: mirror %s: %w", m.Name, err)
+		}
+		for n := range configured {
+			ss.listed[n] = true
 		}
 		next.ETag, next.LastModified, next.IndexDigest = res.Validators.ETag, res.Validators.LastModified, res.Blob.Digest
 	}

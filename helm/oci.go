@@ -119,32 +119,6 @@ func (t httpsOnly) RoundTrip(req *http.Request) (*http.Response, error) {
 	return t.inner.RoundTrip(req)
 }
 
-// entries are a chart's versions: the index's, or for an oci:// repository the tags of
-// <url>/<chart> that are versions ("_" read as "+"), newest first. They are listed once
-// per sync.
-func (ss *session) entries(ctx context.Context, chart string) ([]*Version, error) {
-	if ss.reg == nil {
-		return ss.idx.Entries[chart], nil
-	}
-	ss.mu.Lock()
-	vs, ok := ss.idx.Entries[chart]
-	ss.mu.Unlock()
-	if ok {
-		return vs, nil
-	}
-	vs, err := ss.reg.versions(ctx, chart)
-	if err != nil {
-		return nil, err
-	}
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	if prev, ok := ss.idx.Entries[chart]; ok {
-		return prev, nil // listed concurrently: one set of versions per sync
-	}
-	ss.idx.Entries[chart] = vs
-	return vs, nil
-}
-
 func (r *ociRepo) versions(ctx context.Context, chart string) ([]*Version, error) {
 	c, err := r.conn(ctx, chart)
 	if err != nil {
