@@ -6,6 +6,10 @@
 //
 // # Selection
 //
+// The upstream index is stored as fetched and read with ReadIndex: only the configured
+// charts' entries are decoded (a dependency's chart is read from the stored index when
+// a held archive names it), so memory follows the charts held, not the index.
+//
 // Mirror.Charts names charts and versions: a Masterminds/semver constraint as helm's
 // --version takes it (prereleases only when it names one) and Latest N. The closure
 // follows each held archive's Chart.yaml dependencies (Chart.lock's exact versions when
