@@ -251,6 +251,40 @@ func (ss *session) fetch(ctx context.Context, req fetch.Request) (fetch.Result, 
 	return res, err
 }
 
+// loadIndex fetches the upstream index into the store (conditionally when validators
+// are given) and reads the configured charts' entries from it, unless it is not
+// modified or is the same bytes as before (same).
+func (ss *session) loadIndex(ctx context.Context, validators fetch.Validators, same store.Digest) (fetch.Result, error) {
+	m := ss.m
+	iu, err := IndexURL(m.URL)
+	if err != nil {
+		return fetch.Result{}, err
+	}
+	res, err := ss.fc.Fetch(ctx, fetch.Request{URL: iu, MaxSize: MaxIndexSize, Validators: validators})
+	if err != nil {
+		return res, fmt.Errorf("helm: mirror %s: index: %w", m.Name, err)
+	}
+	if res.NotModified {
+		return res, nil
+	}
+	ss.counts.Count(res)
+	if same != "" && res.Blob.Digest == same {
+		return res, nil
+	}
+	ss.index = res.Blob.Digest
+	configured := map[string]bool{}
+	for _, c := range m.Charts {
+		configured[c.Name] = true
+	}
+	if ss.idx, err = ss.readIndex(ctx, func(n string) bool { return configured[n] }); err != nil {
+		return res, fmt.Errorf("helm: mirror %s: %w", m.Name, err)
+	}
+	for n := range configured {
+		ss.listed[n] = true
+	}
+	return res, nil
+}
+
 // readIndex reads the charts want accepts from the upstream index in the store: memory
 // follows those charts' entries, not the index (ReadIndex).
 func (ss *session) readIndex(ctx context.Context, want func(string) bool) (*Index, error) {
@@ -296,6 +330,18 @@ func (ss *session) entries(ctx context.Context, chart string) ([]*Version, error
 	return vs, nil
 }
 
+// newSession is a sync's (or a plan's) state.
+func (m *Mirror) newSession() *session {
+	ss := &session{m: m, log: m.logger().With("mirror", m.Name), fc: m.Fetch, keys: m.Keys, repo: m.URL, held: map[string]*heldVersion{}, listed: map[string]bool{}}
+	if ss.fc == nil {
+		ss.fc = &fetch.Client{Store: m.Store, Logger: m.Logger}
+	}
+	if m.isOCI() {
+		ss.reg = m.ociRepo(ss.fc)
+	}
+	return ss
+}
+
 // Sync fetches the index, selects the configured versions and their dependency closure,
 // verifies every archive (index digest, .prov signature and sums, Chart.yaml name and
 // version) and publishes the tree through store.Update. Any failure publishes nothing.
@@ -309,13 +355,7 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 	if err := m.Validate(); err != nil {
 		return stats, err
 	}
-	ss := &session{m: m, log: m.logger().With("mirror", m.Name), fc: m.Fetch, keys: m.Keys, repo: m.URL, held: map[string]*heldVersion{}, listed: map[string]bool{}}
-	if ss.fc == nil {
-		ss.fc = &fetch.Client{Store: m.Store, Logger: m.Logger}
-	}
-	if m.isOCI() {
-		ss.reg = m.ociRepo(ss.fc)
-	}
+	ss := m.newSession()
 	if ss.keys == nil && m.Keyring != "" {
 		k, err := pgp.LoadKeyring(m.Keyring)
 		if err != nil {
@@ -361,37 +401,18 @@ func (ss *session) build(ctx context.Context, prev store.Prev, stats *SyncStats)
 		// No index: each chart's tags are listed (ss.entries) and every manifest read.
 		ss.idx = &Index{Entries: map[string][]*Version{}, fields: map[string]any{}}
 	} else {
-		iu, err := IndexURL(m.URL)
+		var validators fetch.Validators
+		var same store.Digest
+		if conditional {
+			validators, same = fetch.Validators{ETag: old.ETag, LastModified: old.LastModified}, old.IndexDigest
+		}
+		res, err := ss.loadIndex(ctx, validators, same)
 		if err != nil {
 			return nil, err
 		}
-		req := fetch.Request{URL: iu, MaxSize: MaxIndexSize}
-		if conditional {
-			req.Validators = fetch.Validators{ETag: old.ETag, LastModified: old.LastModified}
-		}
-		res, err := ss.fc.Fetch(ctx, req)
-		if err != nil {
-			return nil, fmt.Errorf("helm: mirror %s: index: %w", m.Name, err)
-		}
-		if res.NotModified {
+		if res.NotModified || same != "" && res.Blob.Digest == same {
 			stats.fill(old.Charts)
 			return nil, nil
-		}
-		ss.counts.Count(res)
-		if conditional && res.Blob.Digest == old.IndexDigest {
-			stats.fill(old.Charts)
-			return nil, nil
-		}
-		ss.index = res.Blob.Digest
-		configured := map[string]bool{}
-		for _, c := range m.Charts {
-			configured[c.Name] = true
-		}
-		if ss.idx, err = ss.readIndex(ctx, func(n string) bool { return configured[n] }); err != nil {
-			return nil, fmt.Errorf("helm: mirror %s: %w", m.Name, err)
-		}
-		for n := range configured {
-			ss.listed[n] = true
 		}
 		next.ETag, next.LastModified, next.IndexDigest = res.Validators.ETag, res.Validators.LastModified, res.Blob.Digest
 	}

@@ -162,26 +162,35 @@ type ociManifest struct {
 	Annotations map[string]string `json:"annotations"`
 }
 
+// manifest reads a version's manifest (from its tag).
+func (ss *session) manifest(ctx context.Context, v *Version) (*ociConn, *remote.Descriptor, *ociManifest, error) {
+	c, err := ss.reg.conn(ctx, v.Name)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ref, err := name.ParseReference(strings.TrimPrefix(v.URLs[0], "oci://"), ss.reg.opts...)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("%w: %s: %v", ErrMalformed, v.URLs[0], err)
+	}
+	desc, err := remote.Get(ref, c.remote(ctx)...)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("manifest: %w", err)
+	}
+	var man ociManifest
+	if err := json.Unmarshal(desc.Manifest, &man); err != nil {
+		return nil, nil, nil, fmt.Errorf("%w: manifest: %v", ErrMalformed, err)
+	}
+	return c, desc, &man, nil
+}
+
 // fetchOCI fetches a version from its tag: the manifest, whose config must be a helm
 // chart's, the chart layer and, when present, the provenance layer, each verified
 // against its descriptor on the way into the store. The config (the chart's Chart.yaml
 // as JSON, what helm writes into an index entry) becomes the served index's entry.
 func (ss *session) fetchOCI(ctx context.Context, v *Version) (*Held, error) {
-	c, err := ss.reg.conn(ctx, v.Name)
+	c, desc, man, err := ss.manifest(ctx, v)
 	if err != nil {
 		return nil, err
-	}
-	ref, err := name.ParseReference(strings.TrimPrefix(v.URLs[0], "oci://"), ss.reg.opts...)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrMalformed, v.URLs[0], err)
-	}
-	desc, err := remote.Get(ref, c.remote(ctx)...)
-	if err != nil {
-		return nil, fmt.Errorf("manifest: %w", err)
-	}
-	var man ociManifest
-	if err := json.Unmarshal(desc.Manifest, &man); err != nil {
-		return nil, fmt.Errorf("%w: manifest: %v", ErrMalformed, err)
 	}
 	if man.Config.MediaType != MediaTypeChartConfig {
 		return nil, fmt.Errorf("%w: %s is not a helm chart (config %q, want %s)", ErrMalformed, v.URLs[0], man.Config.MediaType, MediaTypeChartConfig)

@@ -37,7 +37,9 @@ func (m *HelmMirror) Validate() error { return m.Mirror.Validate() }
 // sync in config order (list a repository's mirror before those that depend on it).
 func (m *HelmMirror) After() []string { return m.before }
 
-func (m *HelmMirror) Sync(ctx context.Context, env *Env) (Result, error) {
+// runtime is the helm.Mirror a sync or a plan runs: paths resolved, the other mirrors
+// wired in, the environment's store and fetch client.
+func (m *HelmMirror) runtime(env *Env) *helm.Mirror {
 	mm := m.Mirror
 	mm.Keyring = env.resolve(mm.Keyring) // values: read by RequestedImages, not by helm.Mirror
 	mm.Repositories, mm.OCIRepositories = m.repos, m.ociRepos
@@ -52,6 +54,18 @@ func (m *HelmMirror) Sync(ctx context.Context, env *Env) (Result, error) {
 		}
 	}
 	mm.Store, mm.Fetch, mm.Logger = env.Store, env.Fetch, env.Logger
+	return &mm
+}
+
+// Plan reads the index (or, for an oci:// url, the tags and manifests) as Sync does
+// (helm.Mirror.Plan): an index gives each archive's digest but no size, so a size is
+// known only for what the store already holds.
+func (m *HelmMirror) Plan(ctx context.Context, env *Env) (store.Plan, error) {
+	return m.runtime(env).Plan(ctx)
+}
+
+func (m *HelmMirror) Sync(ctx context.Context, env *Env) (Result, error) {
+	mm := m.runtime(env)
 	st, err := mm.Sync(ctx)
 	if err != nil {
 		return Result{}, err
