@@ -113,8 +113,18 @@ type SyncStats struct {
 func (m *Mirror) Ref() string { return "helm/" + m.Name }
 
 // Endpoints lists the upstream URL a sync starts from (chart archives may be on other
-// hosts: the index names them).
-func (m *Mirror) Endpoints() []string { return []string{m.URL} }
+// hosts: the index names them); for an oci:// URL the registry API it talks to.
+func (m *Mirror) Endpoints() []string {
+	if rest, ok := strings.CutPrefix(m.URL, "oci://"); ok {
+		scheme := "https"
+		if m.PlainHTTP {
+			scheme = "http"
+		}
+		host, path, _ := strings.Cut(strings.Trim(rest, "/"), "/")
+		return []string{scheme + "://" + host + "/v2/" + path}
+	}
+	return []string{m.URL}
+}
 
 func (m *Mirror) concurrency() int {
 	if m.Concurrency > 0 {

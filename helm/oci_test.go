@@ -83,6 +83,7 @@ func TestOCIMirror(t *testing.T) {
 	o.reg.Faults.TagPage.Store(2) // app: two pages; 1.2.0_build.1 only on the second
 	s := store.NewMemory()
 	m := o.mirror(s, helm.ChartSpec{Name: "app", Version: ">=1.1.0"}, helm.ChartSpec{Name: "lib"})
+	assert.Equal(t, []string{"http://" + o.reg.Host + "/v2/charts"}, m.Endpoints(), "the registry API, for firewall rules")
 	st, err := m.Sync(context.Background())
 	require.NoError(t, err)
 	assert.True(t, st.Changed)
