@@ -196,3 +196,30 @@ func TestOCIMirrorHTTPSByDefault(t *testing.T) {
 	require.Error(t, err)
 	assert.Empty(t, o.reg.Requests(), "no request went over plain http")
 }
+
+// A chart's dependency on its own oci:// repository joins the mirror (its tags listed
+// on demand); one on another registry must be an oci mirror's.
+func TestOCIMirrorDependencies(t *testing.T) {
+	o := newOCICharts(t)
+	v, _ := signers(t)
+	for _, ver := range []string{"0.3.0", "0.4.0"} {
+		o.push(t, &helmtest.Chart{Name: "lib", Version: ver}, v)
+	}
+	o.push(t, &helmtest.Chart{Name: "web", Version: "1.0.0", Dependencies: []map[string]string{
+		{"name": "lib", "version": "~0.3", "repository": "oci://" + o.reg.Host + "/charts"}}}, v)
+	o.push(t, &helmtest.Chart{Name: "api", Version: "1.0.0", Dependencies: []map[string]string{
+		{"name": "redis", "version": "19.x", "repository": "oci://registry.example/bitnamicharts"}}}, v)
+	s := store.NewMemory()
+	st, err := o.mirror(s, helm.ChartSpec{Name: "web"}).Sync(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 2, st.Versions)
+	hs, err := helm.Charts(context.Background(), s, "helm/oci")
+	require.NoError(t, err)
+	require.Len(t, hs, 2)
+	assert.Equal(t, "lib-0.3.0.tgz", hs[0].File)
+	assert.False(t, hs[0].Selected)
+
+	_, err = o.mirror(store.NewMemory(), helm.ChartSpec{Name: "api"}).Sync(context.Background())
+	require.ErrorIs(t, err, helm.ErrDependency)
+	assert.ErrorContains(t, err, "registry.example/bitnamicharts/redis")
+}
