@@ -21,6 +21,7 @@ import (
 	"github.com/airgapkit/airgap/internal/charttag"
 	"github.com/airgapkit/airgap/store"
 	"github.com/airgapkit/airgap/store/fetch"
+	"github.com/airgapkit/airgap/store/fetch/retry"
 	"github.com/airgapkit/airgap/store/pgp"
 )
 
@@ -90,7 +91,11 @@ func (r *ociRepo) conn(ctx context.Context, chart string) (*ociConn, error) {
 	if !r.plain {
 		inner = httpsOnly{inner, repo.RegistryStr()}
 	}
-	tr, err := transport.NewWithContext(ctx, repo.Registry, auth, inner, []string{repo.Scope(transport.PullScope)})
+	var tr http.RoundTripper
+	err = r.api(ctx, func(ctx context.Context) (err error) { // the ping, a token
+		tr, err = transport.NewWithContext(ctx, repo.Registry, auth, inner, []string{repo.Scope(transport.PullScope)})
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("helm: oci://%s: %w", repo, err)
 	}
@@ -101,6 +106,19 @@ func (r *ociRepo) conn(ctx context.Context, chart string) (*ociConn, error) {
 
 func (c *ociConn) remote(ctx context.Context) []remote.Option {
 	return []remote.Option{remote.WithContext(ctx), remote.WithTransport(c.tr)}
+}
+
+// api runs one registry API call (a tag listing, a manifest) under the fetch client's
+// retry policy, as its downloads are: network failures, 429 and 5xx answers again.
+func (r *ociRepo) api(ctx context.Context, call func(ctx context.Context) error) error {
+	return r.fc.RetryPolicy().Do(ctx, func(ctx context.Context) error {
+		err := call(ctx)
+		var te *transport.Error
+		if errors.As(err, &te) {
+			return retry.Mark(err, retry.ClassifyStatus(te.StatusCode))
+		}
+		return err
+	})
 }
 
 // httpsOnly sends a registry's requests over https: go-containerregistry picks http by
@@ -125,7 +143,11 @@ func (r *ociRepo) versions(ctx context.Context, chart string) ([]*Version, error
 		return nil, err
 	}
 	repo := c.repo
-	tags, err := remote.List(repo, c.remote(ctx)...)
+	var tags []string
+	err = r.api(ctx, func(ctx context.Context) (err error) {
+		tags, err = remote.List(repo, c.remote(ctx)...)
+		return err
+	})
 	if err != nil {
 		var te *transport.Error
 		if errors.As(err, &te) && te.StatusCode == http.StatusNotFound {
@@ -172,7 +194,11 @@ func (ss *session) manifest(ctx context.Context, v *Version) (*ociConn, *remote.
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("%w: %s: %v", ErrMalformed, v.URLs[0], err)
 	}
-	desc, err := remote.Get(ref, c.remote(ctx)...)
+	var desc *remote.Descriptor
+	err = ss.reg.api(ctx, func(ctx context.Context) (err error) {
+		desc, err = remote.Get(ref, c.remote(ctx)...)
+		return err
+	})
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("manifest: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -222,4 +223,23 @@ func TestOCIMirrorDependencies(t *testing.T) {
 	_, err = o.mirror(store.NewMemory(), helm.ChartSpec{Name: "api"}).Sync(context.Background())
 	require.ErrorIs(t, err, helm.ErrDependency)
 	assert.ErrorContains(t, err, "registry.example/bitnamicharts/redis")
+}
+
+// A registry that answers 429 for a while: its API requests (the ping, tag lists,
+// manifests) are asked again under the fetch client's retry policy, as blobs are.
+func TestOCIMirrorRetries(t *testing.T) {
+	o := newOCICharts(t)
+	v, _ := signers(t)
+	o.push(t, &helmtest.Chart{Name: "app", Version: "1.0.0"}, v)
+	s := store.NewMemory()
+	m := o.mirror(s, helm.ChartSpec{Name: "app"})
+	m.Fetch = &fetch.Client{Store: s, Retries: 3, Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }}
+	for _, n := range []int64{1, 3} { // 429s in a row, within Retries
+		o.reg.Faults.TooManyRequests.Store(n)
+		_, err := m.Sync(context.Background())
+		require.NoError(t, err, "%d answers 429", n)
+	}
+	o.reg.Faults.TooManyRequests.Store(-1)
+	_, err := o.mirror(store.NewMemory(), helm.ChartSpec{Name: "app"}).Sync(context.Background())
+	require.Error(t, err, "no retries left")
 }
