@@ -4,7 +4,7 @@
 # conditional GET) against real helm pulling the same set with --verify in a loop: after
 # `helm repo add` (one index fetch), and hauler-style single fetches (`helm pull --repo`,
 # the index fetched again for each). Prints times and the ratios helm/airgap (> 1:
-# airgap faster). Needs HELM4_BIN (make helm).
+# airgap faster). Then the peak RSS of reading a 44 MB index. Needs HELM4_BIN (make helm).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-300}
@@ -42,3 +42,12 @@ printf 'helm pull loop (repo add):  %.2fs\n' "$helm_loop"
 printf 'helm pull --repo (single):  %.2fs\n' "$helm_single"
 printf 'ratio helm/airgap cold: loop %.2f, single fetches %.2f; helm loop / airgap no-op %.1f\n' \
 	"$(echo "$helm_loop / $ours_cold" | bc -l)" "$(echo "$helm_single / $ours_cold" | bc -l)" "$(echo "$helm_loop / $ours_noop" | bc -l)"
+
+# A 44 MB index (150 charts of 400 versions, twice bitnami's): reading the 2 charts a
+# sync is configured for (helm.ReadIndex, block by block) against decoding it whole
+# (helm.ParseIndex, what a sync did before): time and peak RSS of the process.
+"$work/helmbench" index -out "$work/big-index.yaml"
+read -r _ blk_s blk_rss < <("$work/helmbench" parse -index "$work/big-index.yaml")
+read -r _ whl_s whl_rss < <("$work/helmbench" parse -index "$work/big-index.yaml" -whole)
+printf 'index 44 MB, 2 of 150 charts: ReadIndex %.2fs %s MiB peak RSS; whole %.2fs %s MiB; ratio RSS %.0f, time %.1f\n' \
+	"$blk_s" "$blk_rss" "$whl_s" "$whl_rss" "$(echo "$whl_rss / $blk_rss" | bc -l)" "$(echo "$whl_s / $blk_s" | bc -l)"

@@ -1,54 +1,41 @@
 package helm
 
 import (
-	"fmt"
-	"strings"
+	"bytes"
 	"testing"
+
+	"github.com/airgapkit/airgap/helm/helmtest"
+	"github.com/airgapkit/airgap/internal/testutil"
 )
 
-// bigIndex is an index of about the size of bitnami's (~20 MiB): 150 charts of 400
-// versions with the fields real entries carry.
-func bigIndex() []byte {
-	var b strings.Builder
-	b.WriteString("apiVersion: v1\nentries:\n")
-	for c := range 150 {
-		fmt.Fprintf(&b, "  chart%03d:\n", c)
-		for v := range 400 {
-			fmt.Fprintf(&b, `  - annotations:
-      category: Infrastructure
-      images: |
-        - name: chart%03d
-          image: docker.io/bitnami/chart%03d:1.%d.0-debian-12-r0
-      licenses: Apache-2.0
-    apiVersion: v2
-    appVersion: 1.%d.0
-    created: "2024-04-24T10:00:00.123456789Z"
-    dependencies:
-    - name: common
-      repository: oci://registry-1.docker.io/bitnamicharts
-      tags: [bitnami-common]
-      version: 2.x.x
-    description: Chart %03d is a test chart with a description of realistic length for the index.
-    digest: 0b5d5c3c7b3f0e9f1f54e5a3a1b9b9cf6e1b1b1b4b9e7b2f6f0d9d1f7d9d0c11
-    home: https://bitnami.com
-    name: chart%03d
-    urls:
-    - https://charts.bitnami.com/bitnami/chart%03d-%d.0.0.tgz
-    version: %d.0.0
-`, c, c, v, v, c, c, c, v, v)
-		}
+// bigIndex is a 44 MB index (150 charts of 400 versions), twice the size of bitnami's.
+func bigIndex(b *testing.B) []byte {
+	var buf bytes.Buffer
+	if err := helmtest.BigIndex(&buf, 150, 400); err != nil {
+		b.Fatal(err)
 	}
-	b.WriteString("generated: \"2024-04-24T10:00:00Z\"\n")
-	return []byte(b.String())
+	return buf.Bytes()
 }
 
+// BenchmarkParseIndex decodes the whole index: memory follows the document.
 func BenchmarkParseIndex(b *testing.B) {
-	in := bigIndex()
-	b.SetBytes(int64(len(in)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := ParseIndex(in); err != nil {
-			b.Fatal(err)
+	in := bigIndex(b)
+	testutil.AllocPerMiB(b, int64(len(in)), func() error {
+		_, err := ParseIndex(in)
+		return err
+	})
+}
+
+// BenchmarkReadIndex reads two charts of the 150, as a sync with two configured charts
+// does: memory follows those charts' entries.
+func BenchmarkReadIndex(b *testing.B) {
+	in := bigIndex(b)
+	want := func(n string) bool { return n == "chart007" || n == "chart140" }
+	testutil.AllocPerMiB(b, int64(len(in)), func() error {
+		idx, err := ReadIndex(bytes.NewReader(in), want)
+		if err == nil && len(idx.Entries["chart140"]) != 400 {
+			b.Fatalf("read %d versions of chart140", len(idx.Entries["chart140"]))
 		}
-	}
+		return err
+	})
 }

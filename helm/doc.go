@@ -1,9 +1,14 @@
-// Package helm mirrors classic Helm chart repositories (an index.yaml and the chart
-// archives it lists: chartmuseum, GitHub pages, chart-releaser on GitHub releases) into
-// a store and serves them inside the gap as a chart repository that unmodified helm (v3
-// and v4) adds, pulls from with --verify, and builds dependencies from.
+// Package helm mirrors Helm chart repositories (a classic one, an index.yaml and the
+// chart archives it lists: chartmuseum, GitHub pages, chart-releaser on GitHub
+// releases; or charts in an OCI registry, oci://host/path) into a store and serves them
+// inside the gap as a chart repository that unmodified helm (v3 and v4) adds, pulls
+// from with --verify, and builds dependencies from.
 //
 // # Selection
+//
+// The upstream index is stored as fetched and read with ReadIndex: only the configured
+// charts' entries are decoded (a dependency's chart is read from the stored index when
+// a held archive names it), so memory follows the charts held, not the index.
 //
 // Mirror.Charts names charts and versions: a Masterminds/semver constraint as helm's
 // --version takes it (prereleases only when it names one) and Latest N. The closure
@@ -28,6 +33,37 @@
 // a held version whose upstream digest changes is fetched and verified again: a valid
 // re-release replaces it, anything else fails the mirror and keeps the published tree.
 // Any failure publishes nothing.
+//
+// # OCI repositories
+//
+// With Mirror.URL oci://host/path, chart <c> is the registry repository host/path/<c>
+// (what `helm push <c>.tgz oci://host/path` makes). Its tags are listed (every page,
+// following the Link header) and read as versions, "_" as "+" (OCI tags allow no "+";
+// helm push writes it so), tags that are not versions skipped; Charts selects among
+// them exactly as among an index's versions. Each selected tag's manifest must have the
+// helm config (MediaTypeChartConfig) and one chart layer (MediaTypeChart); every blob
+// is checked against its descriptor's digest and size (ErrDigest). The provenance layer
+// (MediaTypeProvenance) is a .prov and is verified as one: signature, the chart layer's
+// sha256, name and version; a version without one is logged, or refused under Required
+// (ErrUnsigned). The archive's own Chart.yaml must name the tag's version (ErrMetadata).
+// A dependency on the same oci:// URL is added to the mirror, as for an index
+// repository. The registry is asked over https unless PlainHTTP, with the credentials
+// of Mirror.Keychain (docker config.json and credential helpers by default; site gives
+// the oci mirrors' registries: entries for the host, and their plain_http). An unknown
+// chart (the registry's 404 NAME_UNKNOWN) is ErrNoChart. There is no index to ask
+// conditionally: every sync lists the tags and reads the manifests (a few small
+// requests per chart); blobs already held are not downloaded again.
+//
+// Such a mirror is served like any other, as a classic repository (below): its index
+// is built from the charts' config blobs (their Chart.yaml, what helm itself writes
+// into an index entry) with the manifest's creation time, so that `helm repo add`,
+// `helm search` and `dependency build` with an https:// repository work inside though
+// the upstream was a registry. The archives are the chart layers, byte for byte. To
+// keep oci:// references working unchanged inside (a chart's oci:// dependencies,
+// pipelines that `helm pull oci://`), mirror the same repositories with an oci mirror
+// as well: the registry at /v2/ then serves the upstream's manifests with their
+// digests and provenance layers (helm pull --verify works), and the store holds each
+// blob once for both.
 //
 // # Serving
 //

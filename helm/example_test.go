@@ -38,3 +38,30 @@ func ExampleSelect() {
 	// 1.14.5 1.14.0
 	// 1.15.0 1.15.0-alpha.1
 }
+
+// Reading only the charts a mirror holds from an index: the other charts' entries are
+// skipped unread, so memory follows what is kept, not the index.
+func ExampleReadIndex() {
+	index := `apiVersion: v1
+entries:
+  cert-manager:
+  - name: cert-manager
+    version: v1.14.5
+    urls: [cert-manager-v1.14.5.tgz]
+  redis:
+  - name: redis
+    version: 19.0.0
+    urls: [redis-19.0.0.tgz]
+generated: "2024-04-24T10:00:00Z"
+`
+	idx, err := helm.ReadIndex(strings.NewReader(index), func(chart string) bool { return chart == "cert-manager" })
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for name, vs := range idx.Entries {
+		fmt.Println(name, vs[0].Version, vs[0].URLs)
+	}
+	// Output:
+	// cert-manager v1.14.5 [cert-manager-v1.14.5.tgz]
+}

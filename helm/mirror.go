@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/Masterminds/semver/v3"
+	"github.com/google/go-containerregistry/pkg/authn"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/airgapkit/airgap/store"
@@ -42,8 +43,12 @@ const (
 type Mirror struct {
 	Name string `yaml:"name"`
 	// URL is the repository URL (what `helm repo add` takes); its index is
-	// URL/index.yaml.
+	// URL/index.yaml. An oci://host/path URL is an OCI registry: chart <c> is the
+	// repository host/path/<c>, each version a tag (see the package documentation).
 	URL string `yaml:"url"`
+	// PlainHTTP talks http:// to an oci:// URL's registry instead of https://; it is
+	// never inferred from the address, not even for 127.0.0.1.
+	PlainHTTP bool `yaml:"plain_http" trust:""`
 	// Keyring is the path of the public keys (armored or binary) the charts' .prov files
 	// must verify with. Empty: provenance is not checked (logged).
 	Keyring string `yaml:"keyring"`
@@ -73,8 +78,12 @@ type Mirror struct {
 	Store           store.Store       `yaml:"-"`
 	Fetch           *fetch.Client     `yaml:"-"`
 	// Keys, when set, is used instead of loading Keyring.
-	Keys   *pgp.Keyring `yaml:"-"`
-	Logger *slog.Logger `yaml:"-"`
+	Keys *pgp.Keyring `yaml:"-"`
+	// Keychain resolves an oci:// URL's registry credentials. Nil:
+	// authn.DefaultKeychain (docker config.json, credential helpers); site sets the
+	// oci mirrors' registries: entries for the host first.
+	Keychain authn.Keychain `yaml:"-"`
+	Logger   *slog.Logger   `yaml:"-"`
 }
 
 // ChartSpec selects versions of one chart.
@@ -104,8 +113,18 @@ type SyncStats struct {
 func (m *Mirror) Ref() string { return "helm/" + m.Name }
 
 // Endpoints lists the upstream URL a sync starts from (chart archives may be on other
-// hosts: the index names them).
-func (m *Mirror) Endpoints() []string { return []string{m.URL} }
+// hosts: the index names them); for an oci:// URL the registry API it talks to.
+func (m *Mirror) Endpoints() []string {
+	if rest, ok := strings.CutPrefix(m.URL, "oci://"); ok {
+		scheme := "https"
+		if m.PlainHTTP {
+			scheme = "http"
+		}
+		host, path, _ := strings.Cut(strings.Trim(rest, "/"), "/")
+		return []string{scheme + "://" + host + "/v2/" + path}
+	}
+	return []string{m.URL}
+}
 
 func (m *Mirror) concurrency() int {
 	if m.Concurrency > 0 {
@@ -123,15 +142,18 @@ func (m *Mirror) logger() *slog.Logger {
 	return m.Logger
 }
 
-// Validate checks the configuration: a plain name, an http(s) URL, charts with names and
+// Validate checks the configuration: a plain name, an http(s) or oci URL, charts with names and
 // constraints that parse.
 func (m *Mirror) Validate() error {
 	if m.Name == "" || strings.Contains(m.Name, "/") || store.ValidatePath(m.Ref()) != nil {
 		return fmt.Errorf("%w: helm: mirror name %q", store.ErrConfig, m.Name)
 	}
 	u, err := url.Parse(m.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%w: helm: mirror %s: url %q is not http(s) (oci:// charts belong in an oci mirror)", store.ErrConfig, m.Name, m.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "oci") || u.Host == "" || u.Scheme == "oci" && (u.RawQuery != "" || u.User != nil) {
+		return fmt.Errorf("%w: helm: mirror %s: url %q is not http(s)://host/path or oci://host/path", store.ErrConfig, m.Name, m.URL)
+	}
+	if m.PlainHTTP && u.Scheme != "oci" {
+		return fmt.Errorf("%w: helm: mirror %s: plain_http is for oci:// urls (write http:// in the url)", store.ErrConfig, m.Name)
 	}
 	if len(m.Charts) == 0 {
 		return fmt.Errorf("%w: helm: mirror %s: no charts", store.ErrConfig, m.Name)
@@ -220,6 +242,10 @@ type session struct {
 	keys *pgp.Keyring
 	idx  *Index
 	repo string
+	reg  *ociRepo // an oci:// repository; nil for an index repository
+	// index is the upstream index in the store, read again for a dependency's chart.
+	index  store.Digest
+	listed map[string]bool // the charts whose entries idx holds (or has none of)
 
 	mu       sync.Mutex
 	held     map[string]*heldVersion // by file name
@@ -235,6 +261,97 @@ func (ss *session) fetch(ctx context.Context, req fetch.Request) (fetch.Result, 
 	return res, err
 }
 
+// loadIndex fetches the upstream index into the store (conditionally when validators
+// are given) and reads the configured charts' entries from it, unless it is not
+// modified or is the same bytes as before (same).
+func (ss *session) loadIndex(ctx context.Context, validators fetch.Validators, same store.Digest) (fetch.Result, error) {
+	m := ss.m
+	iu, err := IndexURL(m.URL)
+	if err != nil {
+		return fetch.Result{}, err
+	}
+	res, err := ss.fc.Fetch(ctx, fetch.Request{URL: iu, MaxSize: MaxIndexSize, Validators: validators})
+	if err != nil {
+		return res, fmt.Errorf("helm: mirror %s: index: %w", m.Name, err)
+	}
+	if res.NotModified {
+		return res, nil
+	}
+	ss.counts.Count(res)
+	if same != "" && res.Blob.Digest == same {
+		return res, nil
+	}
+	ss.index = res.Blob.Digest
+	configured := map[string]bool{}
+	for _, c := range m.Charts {
+		configured[c.Name] = true
+	}
+	if ss.idx, err = ss.readIndex(ctx, func(n string) bool { return configured[n] }); err != nil {
+		return res, fmt.Errorf("helm: mirror %s: %w", m.Name, err)
+	}
+	for n := range configured {
+		ss.listed[n] = true
+	}
+	return res, nil
+}
+
+// readIndex reads the charts want accepts from the upstream index in the store: memory
+// follows those charts' entries, not the index (ReadIndex).
+func (ss *session) readIndex(ctx context.Context, want func(string) bool) (*Index, error) {
+	b, err := ss.m.Store.Open(ctx, ss.index)
+	if err != nil {
+		return nil, err
+	}
+	defer b.Close()
+	return ReadIndex(b, want)
+}
+
+// entries are a chart's versions: for an index repository as the index lists them (a
+// chart first needed as a dependency is read from the stored index then), for an
+// oci:// one its tags (ociRepo.versions). Each chart is read once per sync.
+func (ss *session) entries(ctx context.Context, chart string) ([]*Version, error) {
+	ss.mu.Lock()
+	vs, known := ss.idx.Entries[chart], ss.listed[chart]
+	ss.mu.Unlock()
+	if known {
+		return vs, nil
+	}
+	var err error
+	if ss.reg != nil {
+		vs, err = ss.reg.versions(ctx, chart)
+	} else {
+		var idx *Index
+		if idx, err = ss.readIndex(ctx, func(n string) bool { return n == chart }); err == nil {
+			vs = idx.Entries[chart]
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.listed[chart] {
+		return ss.idx.Entries[chart], nil // read concurrently: one set of versions per sync
+	}
+	ss.listed[chart] = true
+	if len(vs) > 0 {
+		ss.idx.Entries[chart] = vs
+	}
+	return vs, nil
+}
+
+// newSession is a sync's (or a plan's) state.
+func (m *Mirror) newSession() *session {
+	ss := &session{m: m, log: m.logger().With("mirror", m.Name), fc: m.Fetch, keys: m.Keys, repo: m.URL, held: map[string]*heldVersion{}, listed: map[string]bool{}}
+	if ss.fc == nil {
+		ss.fc = &fetch.Client{Store: m.Store, Logger: m.Logger}
+	}
+	if m.isOCI() {
+		ss.reg = m.ociRepo(ss.fc)
+	}
+	return ss
+}
+
 // Sync fetches the index, selects the configured versions and their dependency closure,
 // verifies every archive (index digest, .prov signature and sums, Chart.yaml name and
 // version) and publishes the tree through store.Update. Any failure publishes nothing.
@@ -248,10 +365,7 @@ func (m *Mirror) Sync(ctx context.Context) (SyncStats, error) {
 	if err := m.Validate(); err != nil {
 		return stats, err
 	}
-	ss := &session{m: m, log: m.logger().With("mirror", m.Name), fc: m.Fetch, keys: m.Keys, repo: m.URL, held: map[string]*heldVersion{}}
-	if ss.fc == nil {
-		ss.fc = &fetch.Client{Store: m.Store, Logger: m.Logger}
-	}
+	ss := m.newSession()
 	if ss.keys == nil && m.Keyring != "" {
 		k, err := pgp.LoadKeyring(m.Keyring)
 		if err != nil {
@@ -292,34 +406,33 @@ func (ss *session) build(ctx context.Context, prev store.Prev, stats *SyncStats)
 	if prev.Snapshot != nil && json.Unmarshal([]byte(prev.Snapshot.Annotations[annState]), &old) == nil {
 		conditional = old.Config == m.configHash()
 	}
-	iu, err := IndexURL(m.URL)
-	if err != nil {
-		return nil, err
+	next := State{Config: m.configHash(), Charts: map[string]*Held{}}
+	if ss.reg != nil {
+		// No index: each chart's tags are listed (ss.entries) and every manifest read.
+		ss.idx = &Index{Entries: map[string][]*Version{}, fields: map[string]any{}}
+	} else {
+		var validators fetch.Validators
+		var same store.Digest
+		if conditional {
+			validators, same = fetch.Validators{ETag: old.ETag, LastModified: old.LastModified}, old.IndexDigest
+		}
+		res, err := ss.loadIndex(ctx, validators, same)
+		if err != nil {
+			return nil, err
+		}
+		if res.NotModified || same != "" && res.Blob.Digest == same {
+			stats.fill(old.Charts)
+			return nil, nil
+		}
+		next.ETag, next.LastModified, next.IndexDigest = res.Validators.ETag, res.Validators.LastModified, res.Blob.Digest
 	}
-	req := fetch.Request{URL: iu, MaxSize: MaxIndexSize}
-	if conditional {
-		req.Validators = fetch.Validators{ETag: old.ETag, LastModified: old.LastModified}
-	}
-	b, res, err := ss.fc.FetchBytes(ctx, req)
-	if err != nil {
-		return nil, fmt.Errorf("helm: mirror %s: index: %w", m.Name, err)
-	}
-	if res.NotModified {
-		stats.fill(old.Charts)
-		return nil, nil
-	}
-	ss.counts.Count(res)
-	if conditional && res.Blob.Digest == old.IndexDigest {
-		stats.fill(old.Charts)
-		return nil, nil
-	}
-	if ss.idx, err = ParseIndex(b); err != nil {
-		return nil, fmt.Errorf("helm: mirror %s: %w", m.Name, err)
-	}
-	next := State{Config: m.configHash(), ETag: res.Validators.ETag, LastModified: res.Validators.LastModified, IndexDigest: res.Blob.Digest, Charts: map[string]*Held{}}
 	var todo []*Version
 	for _, c := range m.Charts {
-		vs, err := Select(ss.idx.Entries[c.Name], c.Version, c.Latest)
+		es, err := ss.entries(ctx, c.Name)
+		if err != nil {
+			return nil, fmt.Errorf("helm: mirror %s: chart %s: %w", m.Name, c.Name, err)
+		}
+		vs, err := Select(es, c.Version, c.Latest)
 		if err != nil {
 			return nil, fmt.Errorf("helm: mirror %s: chart %s: %w", m.Name, c.Name, err)
 		}
@@ -432,30 +545,20 @@ func (ss *session) provs() []provFile {
 	return slices.Clone(ss.provList)
 }
 
-// mirrorVersion fetches and verifies one version, and returns the versions of this same
-// repository it depends on.
+// mirrorVersion fetches and verifies one version (from its index URL, or its oci://
+// manifest), and returns the versions of this same repository it depends on.
 func (ss *session) mirrorVersion(ctx context.Context, v *Version, selected bool) (*Held, []*Version, error) {
 	m := ss.m
 	what := fmt.Sprintf("helm: mirror %s: chart %s %s", m.Name, v.Name, v.Version)
-	u, err := ResolveURL(ss.repo, v.URLs[0])
+	fetchVersion := ss.fetchIndexed
+	if ss.reg != nil {
+		fetchVersion = ss.fetchOCI
+	}
+	h, err := fetchVersion(ctx, v)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", what, err)
 	}
-	req := fetch.Request{URL: u, MaxSize: MaxChartSize}
-	if v.Digest != "" {
-		req.Expect = store.Expect{}.With(store.SHA256, v.Digest)
-	}
-	res, err := ss.fetch(ctx, req)
-	if err != nil {
-		if errors.Is(err, store.ErrDigestMismatch) {
-			err = fmt.Errorf("%w: the archive is not the index's digest %s: %w", ErrDigest, v.Digest, err)
-		}
-		return nil, nil, fmt.Errorf("%s: %w", what, err)
-	}
-	h := &Held{Name: v.Name, Version: v.Version, File: chartFile(v), Digest: res.Blob.Digest, Size: res.Blob.Size, Upstream: u, Selected: selected}
-	if err := ss.verifyProv(ctx, v, u, h); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", what, err)
-	}
+	h.Selected = selected
 	blob, err := m.Store.Open(ctx, h.Digest)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", what, err)
@@ -487,6 +590,28 @@ func (ss *session) mirrorVersion(ctx context.Context, v *Version, selected bool)
 	return h, more, nil
 }
 
+// fetchIndexed fetches a version an index lists: its archive (checked against the
+// index's digest) and its .prov.
+func (ss *session) fetchIndexed(ctx context.Context, v *Version) (*Held, error) {
+	u, err := ResolveURL(ss.repo, v.URLs[0])
+	if err != nil {
+		return nil, err
+	}
+	req := fetch.Request{URL: u, MaxSize: MaxChartSize}
+	if v.Digest != "" {
+		req.Expect = store.Expect{}.With(store.SHA256, v.Digest)
+	}
+	res, err := ss.fetch(ctx, req)
+	if err != nil {
+		if errors.Is(err, store.ErrDigestMismatch) {
+			err = fmt.Errorf("%w: the archive is not the index's digest %s: %w", ErrDigest, v.Digest, err)
+		}
+		return nil, err
+	}
+	h := &Held{Name: v.Name, Version: v.Version, File: chartFile(v), Digest: res.Blob.Digest, Size: res.Blob.Size, Upstream: u}
+	return h, ss.verifyProv(ctx, v, u, h)
+}
+
 // verifyProv fetches <archive URL>.prov and checks it: signature, the archive's sha256,
 // name and version. A missing .prov warns, or fails under Required.
 func (ss *session) verifyProv(ctx context.Context, v *Version, u string, h *Held) error {
@@ -504,6 +629,13 @@ func (ss *session) verifyProv(ctx context.Context, v *Version, u string, h *Held
 		return fmt.Errorf("provenance: %w", err)
 	}
 	ss.counts.Count(res)
+	return ss.checkProv(v, h, b, store.File{Digest: res.Blob.Digest, Size: res.Blob.Size, MediaType: mediaProv}, path.Base(u))
+}
+
+// checkProv verifies a version's .prov (b, stored as f): the signature with the keyring,
+// the name and version, the sha256 it lists for the archive (by the mirror's file name,
+// else by the upstream's, alt) against the archive's. A valid one is served beside it.
+func (ss *session) checkProv(v *Version, h *Held, b []byte, f store.File, alt string) error {
 	if ss.keys == nil {
 		ss.log.Warn("helm: .prov present but no keyring to verify it: not served", "chart", v.Name, "version", v.Version)
 		return nil
@@ -520,8 +652,8 @@ func (ss *session) verifyProv(ctx context.Context, v *Version, u string, h *Held
 		return fmt.Errorf("%w: its .prov says %s %s", ErrMetadata, p.Name, p.Version)
 	}
 	sum := p.Sum(h.File)
-	if sum == "" {
-		sum = p.Sum(path.Base(u))
+	if sum == "" && alt != "" {
+		sum = p.Sum(alt)
 	}
 	if sum == "" {
 		return fmt.Errorf("%w: .prov lists no sha256 for %s", ErrMalformed, h.File)
@@ -531,7 +663,7 @@ func (ss *session) verifyProv(ctx context.Context, v *Version, u string, h *Held
 	}
 	h.Signer = ver.Fingerprint
 	ss.mu.Lock()
-	ss.provList = append(ss.provList, provFile{path: h.File + ".prov", file: store.File{Digest: res.Blob.Digest, Size: res.Blob.Size, MediaType: mediaProv}})
+	ss.provList = append(ss.provList, provFile{path: h.File + ".prov", file: f})
 	ss.mu.Unlock()
 	return nil
 }

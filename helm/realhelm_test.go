@@ -15,23 +15,7 @@ import (
 // helmBinaries are the real helm CLIs built from the module proxy (make helm), by the
 // env var that names each.
 func helmBinaries(t *testing.T) map[string]string {
-	out := map[string]string{}
-	for _, env := range []string{"HELM4_BIN", "HELM3_BIN"} {
-		p := os.Getenv(env)
-		if p == "" {
-			msg := env + " is not set (make helm builds helm v4.3.2 and v3.21.4); real-helm test not run"
-			if testutil.InCI() {
-				t.Fatal(msg)
-			}
-			t.Log(msg)
-			continue
-		}
-		out[env] = p
-	}
-	if len(out) == 0 {
-		t.Skip("no real helm")
-	}
-	return out
+	return testutil.EnvBinaries(t, "make helm builds helm v4.3.2 and v3.21.4", "HELM4_BIN", "HELM3_BIN")
 }
 
 // Real helm from the mirror: repo add, pull --verify --keyring for a chart whose

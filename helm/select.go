@@ -73,7 +73,18 @@ func (ss *session) resolveDep(ctx context.Context, c *Chart, d Dependency) (same
 		constraint = "=" + v // Chart.lock's exact version, as helm dependency build takes it
 	}
 	repo := strings.TrimSpace(d.Repository)
+	n := NormalizeURL(repo)
 	switch {
+	case n == NormalizeURL(ss.m.URL) && !strings.HasPrefix(repo, "file://"):
+		es, err := ss.entries(ctx, d.Name)
+		if err != nil {
+			return nil, "", fmt.Errorf("%w: %w", ErrDependency, err)
+		}
+		vs, err := Select(es, constraint, 1)
+		if err != nil {
+			return nil, "", fmt.Errorf("%w: %w", ErrDependency, err)
+		}
+		return vs[0], "", nil
 	case repo == "" || strings.HasPrefix(repo, "file://"):
 		return nil, "", fmt.Errorf("%w: not vendored under charts/", ErrDependency)
 	case strings.HasPrefix(repo, "@") || strings.HasPrefix(repo, "alias:"):
@@ -89,14 +100,6 @@ func (ss *session) resolveDep(ctx context.Context, c *Chart, d Dependency) (same
 			}
 		}
 		return nil, "", fmt.Errorf("%w: no oci mirror is configured for %s", ErrDependency, target)
-	}
-	n := NormalizeURL(repo)
-	if n == NormalizeURL(ss.m.URL) {
-		vs, err := Select(ss.idx.Entries[d.Name], constraint, 1)
-		if err != nil {
-			return nil, "", fmt.Errorf("%w: %w", ErrDependency, err)
-		}
-		return vs[0], "", nil
 	}
 	other, ok := ss.m.Repositories[n]
 	if !ok {

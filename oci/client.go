@@ -167,15 +167,53 @@ func (c *Client) conn(host string) (*regConn, error) {
 }
 
 func (rc *regConn) authenticator(ctx context.Context) (authn.Authenticator, error) {
-	cfg := rc.cfg
-	if cfg.Username != "" || cfg.Password != "" || cfg.IdentityToken != "" || cfg.RegistryToken != "" {
-		return authn.FromConfig(authn.AuthConfig{Username: cfg.Username, Password: cfg.Password, IdentityToken: cfg.IdentityToken, RegistryToken: cfg.RegistryToken}), nil
+	if a := rc.cfg.explicit(); a != nil {
+		return a, nil
 	}
 	kc := rc.c.Keychain
 	if kc == nil {
 		kc = authn.DefaultKeychain
 	}
 	return authn.Resolve(ctx, kc, rc.reg)
+}
+
+// explicit returns the configured credentials, nil when there are none.
+func (r RegistryConfig) explicit() authn.Authenticator {
+	if r.Username == "" && r.Password == "" && r.IdentityToken == "" && r.RegistryToken == "" {
+		return nil
+	}
+	return authn.FromConfig(authn.AuthConfig{Username: r.Username, Password: r.Password, IdentityToken: r.IdentityToken, RegistryToken: r.RegistryToken})
+}
+
+// Keychain resolves credentials as a Client with these Registries does: a registry's
+// explicit ones where configured (by Host or Endpoint), else kc's (nil:
+// authn.DefaultKeychain). For another program's go-containerregistry client (the helm
+// package's oci:// repositories).
+func Keychain(regs []RegistryConfig, kc authn.Keychain) authn.Keychain {
+	if kc == nil {
+		kc = authn.DefaultKeychain
+	}
+	return keychain{regs, kc}
+}
+
+type keychain struct {
+	regs []RegistryConfig
+	kc   authn.Keychain
+}
+
+func (k keychain) Resolve(res authn.Resource) (authn.Authenticator, error) {
+	return k.ResolveContext(context.Background(), res)
+}
+
+func (k keychain) ResolveContext(ctx context.Context, res authn.Resource) (authn.Authenticator, error) {
+	for _, r := range k.regs {
+		if r.Host == res.RegistryStr() || r.Endpoint != "" && r.Endpoint == res.RegistryStr() {
+			if a := r.explicit(); a != nil {
+				return a, nil
+			}
+		}
+	}
+	return authn.Resolve(ctx, k.kc, res)
 }
 
 // doPing asks GET /v2/ for the authentication challenge until the registry has

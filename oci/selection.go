@@ -13,6 +13,8 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 	"gopkg.in/yaml.v3"
+
+	"github.com/airgapkit/airgap/internal/charttag"
 )
 
 // RepositorySelector picks tags of one repository. Filters combine: Tags are always
@@ -69,9 +71,7 @@ func (rs RepositorySelector) FilterTags(tags []string) ([]string, error) {
 		if match != nil && !match.MatchString(t) || exclude != nil && exclude.MatchString(t) {
 			continue
 		}
-		// A chart version's "+" is written "_" in its tag (OCI tags allow no "+"), as
-		// helm push writes it and helm pull reads it back.
-		v, verr := semver.NewVersion(strings.ReplaceAll(t, "_", "+"))
+		v, verr := semver.NewVersion(charttag.Version(t)) // a chart's "+" is "_" in its tag
 		if cons != nil && (verr != nil || !cons.Check(v)) {
 			continue
 		}

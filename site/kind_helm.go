@@ -24,7 +24,8 @@ type HelmMirror struct {
 	// the helm mirrors configured before this one (synced first).
 	repos, ociRepos map[string]string
 	before          []string
-	values          []string // Values, resolved against the config's directory
+	registries      []oci.RegistryConfig // every oci mirror's registries: (an oci:// url's credentials, plain_http)
+	values          []string             // Values, resolved against the config's directory
 }
 
 func (m *HelmMirror) Kind() string    { return "helm" }
@@ -36,11 +37,35 @@ func (m *HelmMirror) Validate() error { return m.Mirror.Validate() }
 // sync in config order (list a repository's mirror before those that depend on it).
 func (m *HelmMirror) After() []string { return m.before }
 
-func (m *HelmMirror) Sync(ctx context.Context, env *Env) (Result, error) {
+// runtime is the helm.Mirror a sync or a plan runs: paths resolved, the other mirrors
+// wired in, the environment's store and fetch client.
+func (m *HelmMirror) runtime(env *Env) *helm.Mirror {
 	mm := m.Mirror
 	mm.Keyring = env.resolve(mm.Keyring) // values: read by RequestedImages, not by helm.Mirror
 	mm.Repositories, mm.OCIRepositories = m.repos, m.ociRepos
+	if host, ok := ociHost(mm.URL); ok {
+		// An oci:// url's registry as the oci mirrors know it: their credentials, and
+		// plain http where one of them says so for this host.
+		mm.Keychain = oci.Keychain(m.registries, nil)
+		for _, r := range m.registries {
+			if r.Host == host && r.PlainHTTP {
+				mm.PlainHTTP = true
+			}
+		}
+	}
 	mm.Store, mm.Fetch, mm.Logger = env.Store, env.Fetch, env.Logger
+	return &mm
+}
+
+// Plan reads the index (or, for an oci:// url, the tags and manifests) as Sync does
+// (helm.Mirror.Plan): an index gives each archive's digest but no size, so a size is
+// known only for what the store already holds.
+func (m *HelmMirror) Plan(ctx context.Context, env *Env) (store.Plan, error) {
+	return m.runtime(env).Plan(ctx)
+}
+
+func (m *HelmMirror) Sync(ctx context.Context, env *Env) (Result, error) {
+	mm := m.runtime(env)
 	st, err := mm.Sync(ctx)
 	if err != nil {
 		return Result{}, err
@@ -69,7 +94,9 @@ func (mc *Mirrors) wireHelm() error {
 		repos[helm.NormalizeURL(h.URL)] = h.Mirror.Name
 	}
 	ociRepos := map[string]string{}
+	var regs []oci.RegistryConfig
 	for _, o := range mc.OCI {
+		regs = append(regs, o.Registries...)
 		var names []string
 		for _, r := range o.Repositories {
 			names = append(names, r.Repository)
@@ -85,10 +112,17 @@ func (mc *Mirrors) wireHelm() error {
 	}
 	var before []string
 	for _, h := range mc.Helm {
-		h.repos, h.ociRepos, h.before = repos, ociRepos, append([]string(nil), before...)
+		h.repos, h.ociRepos, h.registries, h.before = repos, ociRepos, regs, append([]string(nil), before...)
 		before = append(before, Ref(h))
 	}
 	return nil
+}
+
+// ociHost is an oci:// url's registry host.
+func ociHost(u string) (string, bool) {
+	rest, ok := strings.CutPrefix(u, "oci://")
+	host, _, _ := strings.Cut(rest, "/")
+	return host, ok && host != ""
 }
 
 // StoreWarnings says when held chart versions have no verified provenance, and when a

@@ -188,3 +188,36 @@ helm:
 	assert.ErrorContains(t, se.Failed["oci/k8s"], "helm/charts")
 	assert.Len(t, requestedBy(t, s, cfg.Mirrors.OCI[0]), 2, "the last published tree stays")
 }
+
+// TestHelmPlan: sync --dry-run plans a helm mirror (helm.Mirror.Plan): before a sync
+// the archives' sizes are unknown (an index gives none) and reported so, after it the
+// store holds them.
+func TestHelmPlan(t *testing.T) {
+	ctx := context.Background()
+	repo := helmtest.New(t)
+	repo.Add(t, &helmtest.Chart{Name: "web", Version: "1.0.0"}, nil, false)
+	cfg, err := Parse(filepath.Join(t.TempDir(), "airgap.yaml"), []byte(`
+helm:
+  - name: charts
+    url: `+repo.URL()+`
+    charts: [{name: web}]
+`))
+	require.NoError(t, err)
+	s := store.NewMemory()
+	env := cfg.Env(s, nil, nil)
+	r, err := env.PlanAll(ctx, cfg.Mirrors.All())
+	require.NoError(t, err)
+	require.Len(t, r.Mirrors, 1)
+	mp := r.Mirrors[0]
+	require.NoError(t, mp.Err)
+	assert.False(t, mp.Unplanned)
+	assert.Equal(t, 2, mp.Unknown, "the archive and its .prov: sizes unknown")
+	assert.True(t, r.Partial)
+
+	require.NoError(t, env.SyncAll(ctx, cfg.Mirrors.All(), SyncOptions{}))
+	r, err = env.PlanAll(ctx, cfg.Mirrors.All())
+	require.NoError(t, err)
+	assert.Equal(t, 1, r.Mirrors[0].Held, "the archive, by its index digest")
+	assert.Zero(t, r.Mirrors[0].Unknown, "the held version has no .prov: none is planned")
+	assert.False(t, r.Partial)
+}

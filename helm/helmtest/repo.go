@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -224,6 +225,18 @@ func (r *Repo) serve(w http.ResponseWriter, req *http.Request, name string, remo
 
 // chartYAML is the archive's Chart.yaml.
 func chartYAML(c *Chart) []byte {
+	b, _ := yaml.Marshal(chartMeta(c))
+	return b
+}
+
+// ChartJSON is the chart's Chart.yaml as JSON: the config blob of the chart's OCI
+// manifest (helm push writes it so).
+func ChartJSON(c *Chart) []byte {
+	b, _ := json.Marshal(chartMeta(c))
+	return b
+}
+
+func chartMeta(c *Chart) map[string]any {
 	name, version := c.Name, c.Version
 	if c.ChartYAMLName != "" {
 		name = c.ChartYAMLName
@@ -235,8 +248,7 @@ func chartYAML(c *Chart) []byte {
 	if len(c.Dependencies) > 0 {
 		m["dependencies"] = c.Dependencies
 	}
-	b, _ := yaml.Marshal(m)
-	return b
+	return m
 }
 
 // Package builds the chart archive as `helm package` lays it out.

@@ -67,3 +67,27 @@ func Output(t testing.TB, timeout time.Duration, env []string, name string, args
 	}
 	return string(out)
 }
+
+// EnvBinaries returns the clients the environment variables envs name (built from the
+// Go module proxy by a Makefile target, which hint names), by variable. An unset one is
+// logged, or fails the test under CI=true; none set skips it.
+func EnvBinaries(t testing.TB, hint string, envs ...string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, env := range envs {
+		p := os.Getenv(env)
+		if p == "" {
+			msg := env + " is not set (" + hint + "); real-client test not run"
+			if InCI() {
+				t.Fatal(msg)
+			}
+			t.Log(msg)
+			continue
+		}
+		out[env] = p
+	}
+	if len(out) == 0 {
+		t.Skip("no " + strings.Join(envs, ", "))
+	}
+	return out
+}

@@ -30,6 +30,10 @@ const (
 	// clients fetch them from the descriptor's urls.
 	OCINondistributable = "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"
 	DockerForeign       = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
+	// HelmConfig, HelmChart and HelmProvenance are a chart's, as helm push writes it.
+	HelmConfig     = "application/vnd.cncf.helm.config.v1+json"
+	HelmChart      = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
+	HelmProvenance = "application/vnd.cncf.helm.chart.provenance.v1.prov"
 )
 
 // Descriptor is an OCI content descriptor.
@@ -232,6 +236,26 @@ func Artifact(artifactType, layerType string, data []byte, subject *Descriptor) 
 	}
 	b, _ := json.Marshal(m)
 	return Manifest{Blob: newBlob(OCIManifest, b), Blobs: []Blob{empty, layer}}
+}
+
+// Chart generates a chart's manifest as helm push writes it: config (its Chart.yaml as
+// JSON), the chart archive layer and, when prov is not nil, the provenance layer.
+func Chart(config, tgz, prov []byte) Manifest {
+	blobs := []Blob{newBlob(HelmConfig, config), newBlob(HelmChart, tgz)}
+	if prov != nil {
+		blobs = append(blobs, newBlob(HelmProvenance, prov))
+	}
+	var meta struct{ Name, Version, Description string }
+	_ = json.Unmarshal(config, &meta)
+	b, _ := json.Marshal(map[string]any{
+		"schemaVersion": 2, "mediaType": OCIManifest,
+		"config": blobs[0].Descriptor(), "layers": descriptors(blobs[1:]),
+		"annotations": map[string]string{
+			"org.opencontainers.image.created": "2024-01-01T00:00:00Z", "org.opencontainers.image.title": meta.Name,
+			"org.opencontainers.image.version": meta.Version, "org.opencontainers.image.description": meta.Description,
+		},
+	})
+	return Manifest{Blob: newBlob(OCIManifest, b), Blobs: blobs}
 }
 
 func descriptors(bs []Blob) []Descriptor {

@@ -3,6 +3,7 @@ package ocitest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log"
@@ -10,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -61,6 +63,9 @@ type Faults struct {
 	// <base><path>, as registries send clients to object storage or a CDN (a Blobs
 	// server serves them there).
 	RedirectBlobs atomic.Value // string
+	// TagPage, when positive, pages tag lists asked for without "n" at that many tags,
+	// as registries that cap a page by themselves do (the client follows the Link).
+	TagPage atomic.Int64
 }
 
 // Blobs is a second origin that serves a registry's blobs without credentials, as the
@@ -223,6 +228,10 @@ func (r *Registry) middleware(next http.Handler) http.Handler {
 			http.Redirect(w, req, base+req.URL.Path, http.StatusTemporaryRedirect)
 			return
 		}
+		if req.Method == http.MethodGet && strings.HasSuffix(req.URL.Path, "/tags/list") {
+			serveTags(w, req, next, r.Faults.TagPage.Load())
+			return
+		}
 		if req.Method == http.MethodGet && strings.Contains(req.URL.Path, "/blobs/") && req.Header.Get("Range") != "" {
 			// go-containerregistry's registry only knows "bytes=a-b"; answer every Range
 			// form (clients resume with "bytes=a-") with http.ServeContent.
@@ -274,6 +283,66 @@ func (r *Registry) middleware(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, req)
 	})
+}
+
+// serveTags pages a tag list as the distribution spec has it: the tags sorted, those
+// after "last", at most "n" of them, and while more remain a Link header (rel="next")
+// to the next page. go-containerregistry's registry sends no Link, and all tags for a
+// "last" past the end. An unknown repository is its 404 NAME_UNKNOWN.
+func serveTags(w http.ResponseWriter, req *http.Request, next http.Handler, page int64) {
+	full := req.Clone(req.Context())
+	full.URL.RawQuery = ""
+	rec := httptest.NewRecorder()
+	next.ServeHTTP(rec, full)
+	if rec.Code != http.StatusOK {
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+		return
+	}
+	var list struct {
+		Name string   `json:"name"`
+		Tags []string `json:"tags"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &list); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	sort.Strings(list.Tags)
+	q := req.URL.Query()
+	if last := q.Get("last"); last != "" {
+		i := sort.SearchStrings(list.Tags, last)
+		for i < len(list.Tags) && list.Tags[i] <= last {
+			i++
+		}
+		list.Tags = list.Tags[i:]
+	}
+	if q.Get("n") == "" && page > 0 {
+		q.Set("n", strconv.FormatInt(page, 10))
+	}
+	if ns := q.Get("n"); ns != "" {
+		n, err := strconv.Atoi(ns)
+		if err != nil || n < 0 {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = io.WriteString(w, `{"errors":[{"code":"PAGINATION_NUMBER_INVALID","message":"invalid number of results requested"}]}`)
+			return
+		}
+		if n == 0 {
+			list.Tags = nil
+		} else if n < len(list.Tags) {
+			list.Tags = list.Tags[:n]
+			more := url.Values{"n": {ns}, "last": {list.Tags[len(list.Tags)-1]}}
+			w.Header().Set("Link", "<"+req.URL.Path+"?"+more.Encode()+`>; rel="next"`)
+		}
+	}
+	if list.Tags == nil {
+		list.Tags = []string{}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(list)
 }
 
 // Push uploads m (blobs, children, then the manifest under ref) to the registry at base

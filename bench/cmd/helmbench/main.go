@@ -2,6 +2,9 @@
 //
 //	helmbench gen -n N -dir D      N signed versions of one chart into D (repo/, pubring.gpg)
 //	helmbench sync -url U -key K -store S   cold sync then no-op resync; prints "cold <s> <versions>" and "noop <s> <requests>"
+//	helmbench index -out F         a 44 MB index.yaml (150 charts of 400 versions) into F
+//	helmbench parse -index F [-whole]   reads 2 of its charts (ReadIndex), or decodes it whole
+//	                                    (ParseIndex); prints "parse <s> <peak RSS MiB>"
 package main
 
 import (
@@ -11,6 +14,9 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/airgapkit/airgap/helm"
 	"github.com/airgapkit/airgap/helm/helmtest"
@@ -30,6 +36,9 @@ func main() {
 	u := fl.String("url", "", "repository URL")
 	key := fl.String("key", "", "keyring")
 	st := fl.String("store", "", "store directory")
+	out := fl.String("out", "", "output file")
+	index := fl.String("index", "", "index.yaml to read")
+	whole := fl.Bool("whole", false, "decode the index whole")
 	fl.Parse(os.Args[2:])
 	switch os.Args[1] {
 	case "gen":
@@ -61,9 +70,48 @@ func main() {
 			st, err := m.Sync(context.Background())
 			return st.Versions, st.Changed, err
 		}))
+	case "index":
+		f, err := os.Create(*out)
+		must(err)
+		must(helmtest.BigIndex(f, 150, 400))
+		must(f.Close())
+	case "parse":
+		t0 := time.Now()
+		var idx *helm.Index
+		if *whole {
+			b, err := os.ReadFile(*index)
+			must(err)
+			idx, err = helm.ParseIndex(b)
+			must(err)
+		} else {
+			f, err := os.Open(*index)
+			must(err)
+			idx, err = helm.ReadIndex(f, func(n string) bool { return n == "chart007" || n == "chart140" })
+			must(err)
+			f.Close()
+		}
+		if len(idx.Entries["chart140"]) != 400 {
+			log.Fatal("chart140 not read")
+		}
+		fmt.Printf("parse %.2f %d\n", time.Since(t0).Seconds(), peakRSS()>>20)
 	default:
 		log.Fatalf("unknown command %q", os.Args[1])
 	}
+}
+
+// peakRSS is the process's peak resident set (VmHWM), in bytes.
+func peakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	must(err)
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			must(err)
+			return kb << 10
+		}
+	}
+	log.Fatal("no VmHWM in /proc/self/status")
+	return 0
 }
 
 func must(err error) {
