@@ -22,8 +22,12 @@ func TestStatusWarnsOfStaleTrivyDB(t *testing.T) {
 	require.NoError(t, err)
 	defer up.Close()
 	next := time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC)
-	require.NoError(t, ocitest.Push(ctx, up.Server.Client(), up.Server.URL, "aquasecurity/trivy-db", "2", ocitest.TrivyDB(next, false)))
-	require.NoError(t, ocitest.Push(ctx, up.Server.Client(), up.Server.URL, "aquasecurity/trivy-java-db", "1", ocitest.TrivyDB(next.Add(5*24*time.Hour), true)))
+	db, err := ocitest.TrivyDB(next, false)
+	require.NoError(t, err)
+	javaDB, err := ocitest.TrivyDB(next.Add(5*24*time.Hour), true)
+	require.NoError(t, err)
+	require.NoError(t, ocitest.Push(ctx, up.Server.Client(), up.Server.URL, "aquasecurity/trivy-db", "2", db))
+	require.NoError(t, ocitest.Push(ctx, up.Server.Client(), up.Server.URL, "aquasecurity/trivy-java-db", "1", javaDB))
 	parse := func(extra string) *Config {
 		cfg, err := Parse(filepath.Join(t.TempDir(), "airgap.yaml"), []byte(fmt.Sprintf(`
 oci:
