@@ -39,11 +39,12 @@ func trivyBinary(t *testing.T) string {
 	return p
 }
 
-// TestTrivyOffline: `airgap sync` mirrors trivy's two databases and an image, `airgap
-// serve` serves them at /v2/, and the real trivy, with the upstream gone and every
-// other host behind a proxy that answers nothing, downloads both databases from the
-// mirror (the flags README's "Trivy offline" gives) and finds the image's two known
-// vulnerabilities, the OS package's and the jar's.
+// TestTrivyOffline: `airgap sync` mirrors trivy's two databases, its checks bundle and
+// an image, `airgap serve` serves them at /v2/, and the real trivy, with the upstream
+// gone and every other host behind a proxy that answers nothing, downloads all three
+// from the mirror (the flags README's "Trivy offline" gives) and finds what the image
+// holds: the OS package's and the jar's vulnerabilities, and the misconfiguration only
+// the mirrored bundle checks for.
 func TestTrivyOffline(t *testing.T) {
 	trivy := trivyBinary(t)
 	ctx := context.Background()
@@ -55,11 +56,13 @@ func TestTrivyOffline(t *testing.T) {
 	require.NoError(t, err)
 	javaDB, err := ocitest.TrivyDB(next, true)
 	require.NoError(t, err)
+	checks := ocitest.TrivyChecks()
 	image := ocitest.TrivyImage()
 	for _, p := range []struct {
 		repo, tag string
 		m         ocitest.Manifest
-	}{{"aquasecurity/trivy-db", "2", db}, {"aquasecurity/trivy-java-db", "1", javaDB}, {"team/app", "1.0", image}} {
+	}{{"aquasecurity/trivy-db", "2", db}, {"aquasecurity/trivy-java-db", "1", javaDB},
+		{"aquasec/trivy-checks", "2", checks}, {"team/app", "1.0", image}} {
 		require.NoError(t, ocitest.Push(ctx, up.Server.Client(), up.Server.URL, p.repo, p.tag, p.m))
 	}
 
@@ -70,7 +73,8 @@ func TestTrivyOffline(t *testing.T) {
 	l.Close()
 	cfg := filepath.Join(dir, "airgap.yaml")
 	writeFile(t, cfg, "store: store\nlisten: "+addr+"\noci:\n  - name: trivy\n"+
-		"    images: ["+up.Host+"/aquasecurity/trivy-db:2, "+up.Host+"/aquasecurity/trivy-java-db:1, "+up.Host+"/team/app:1.0]\n"+
+		"    images: ["+up.Host+"/aquasecurity/trivy-db:2, "+up.Host+"/aquasecurity/trivy-java-db:1, "+
+		up.Host+"/aquasec/trivy-checks:2, "+up.Host+"/team/app:1.0]\n"+
 		"    registries: [{host: \""+up.Host+"\", plain_http: true}]\n")
 	mustRun(t, "--config", cfg, "sync")
 	up.Close() // from here on only the mirror has them
@@ -112,21 +116,22 @@ func TestTrivyOffline(t *testing.T) {
 	out := testutil.Run(t, 5*time.Minute, env, trivy, "image",
 		"--db-repository", local+"/aquasecurity/trivy-db:2",
 		"--java-db-repository", local+"/aquasecurity/trivy-java-db:1",
-		"--insecure", "--image-src", "remote", "--scanners", "vuln",
+		"--checks-bundle-repository", local+"/aquasec/trivy-checks:2",
+		"--insecure", "--image-src", "remote", "--scanners", "vuln,misconfig",
 		"--skip-version-check", "--disable-telemetry", "--offline-scan", "--no-progress",
 		"--cache-dir", cache, "--format", "json", "--output", report,
 		local+"/team/app:1.0")
 	t.Logf("trivy:\n%s", out)
 	assert.Zero(t, outside.Hits(), "trivy sent requests beyond 127.0.0.1")
 
-	// Both databases came from the mirror's /v2/.
+	// The databases and the checks came from the mirror's /v2/.
 	logw.mu.Lock()
 	served := logs.String()
 	logw.mu.Unlock()
 	for _, p := range []struct {
 		repo string
 		m    ocitest.Manifest
-	}{{"aquasecurity/trivy-db", db}, {"aquasecurity/trivy-java-db", javaDB}} {
+	}{{"aquasecurity/trivy-db", db}, {"aquasecurity/trivy-java-db", javaDB}, {"aquasec/trivy-checks", checks}} {
 		layer := p.m.Blobs[1].Digest
 		assert.Contains(t, served, "path=/v2/"+strings.TrimPrefix(local, addr+"/")+"/"+p.repo+"/blobs/"+layer+" status=200", p.repo)
 	}
@@ -157,14 +162,18 @@ func TestTrivyOffline(t *testing.T) {
 				VulnerabilityID, PkgName, InstalledVersion, FixedVersion, Severity string
 				DataSource                                                         struct{ ID string }
 			}
+			Misconfigurations []struct{ ID, Status, Severity string }
 		}
 	}
 	require.NoError(t, json.Unmarshal(b, &res), string(b))
 	assert.Equal(t, local+"/team/app:1.0", res.ArtifactName)
 	assert.Equal(t, "alpine", res.Metadata.OS.Family)
 	assert.Equal(t, ocitest.TrivyAlpineRelease, res.Metadata.OS.Name)
-	found := map[string]string{}
+	found, misconfigs := map[string]string{}, map[string]string{}
 	for _, r := range res.Results {
+		for _, m := range r.Misconfigurations {
+			misconfigs[m.ID] = strings.Join([]string{r.Target, r.Class, r.Type, m.Status, m.Severity}, " ")
+		}
 		for _, v := range r.Vulnerabilities {
 			found[v.VulnerabilityID] = strings.Join([]string{r.Class, r.Type, v.PkgName, v.InstalledVersion, v.FixedVersion, v.Severity, v.DataSource.ID}, " ")
 		}
@@ -173,4 +182,6 @@ func TestTrivyOffline(t *testing.T) {
 		ocitest.TrivyAlpineVuln: "os-pkgs alpine musl 1.2.5-r0 1.2.5-r1 HIGH alpine",
 		ocitest.TrivyMavenVuln:  "lang-pkgs jar org.example:demo 1.0.0 1.0.1 CRITICAL ghsa",
 	}, found, string(b))
+	assert.Equal(t, map[string]string{ocitest.TrivyCheckID: "app/Dockerfile config dockerfile FAIL MEDIUM"}, misconfigs,
+		"the mirror's checks bundle, not the one built into trivy")
 }

@@ -122,13 +122,15 @@ func vulnDB() ([]byte, error) {
 
 // TrivyImage generates an Alpine-shaped image trivy finds TrivyAlpineVuln and
 // TrivyMavenVuln in: /etc/alpine-release, the apk database listing musl 1.2.5-r0, and a
-// jar whose pom.properties names org.example:demo 1.0.0.
+// jar whose pom.properties names org.example:demo 1.0.0; and TrivyCheckID in its
+// /app/Dockerfile.
 func TrivyImage() Manifest {
 	return Image(ImageSpec{Seed: 950, Files: map[string][]byte{
 		"etc/alpine-release": []byte(TrivyAlpineRelease + "\n"),
 		"lib/apk/db/installed": []byte("C:Q1abcdefghijklmnopqrstuvwxyz0=\nP:musl\nV:1.2.5-r0\nA:x86_64\nS:383152\nI:622592\n" +
 			"T:the musl c library (libc) implementation\nU:https://musl.libc.org/\nL:MIT\no:musl\n" +
 			"F:lib\nR:ld-musl-x86_64.so.1\n\n"),
+		"app/Dockerfile": []byte("FROM alpine:3.22\nUSER root\n"),
 		"app/demo-1.0.0.jar": jarOf(map[string]string{
 			"META-INF/MANIFEST.MF":                           "Manifest-Version: 1.0\r\n\r\n",
 			"META-INF/maven/org.example/demo/pom.properties": "groupId=org.example\nartifactId=demo\nversion=1.0.0\n",
@@ -145,4 +147,51 @@ func jarOf(files map[string]string) []byte {
 	}
 	_ = zw.Close()
 	return buf.Bytes()
+}
+
+// TrivyCheckID is the misconfiguration TrivyChecks' one check reports: a Dockerfile whose
+// USER is root (TrivyImage has one at app/Dockerfile).
+const TrivyCheckID = "AIRGAP-0001"
+
+// TrivyChecks generates a checks bundle as Trivy publishes it
+// (mirror.gcr.io/aquasec/trivy-checks:2): an image manifest whose one layer, titled
+// bundle.tar.gz, is a gzipped tar of Rego checks under policies/<kind>/policies/, with
+// the bundle's version annotated. It holds a single check, TrivyCheckID, that no bundle
+// built into trivy has: a scan that reports it used this bundle.
+func TrivyChecks() Manifest {
+	check := `# METADATA
+# title: Runs as root
+# description: The image's Dockerfile leaves USER at root (a check for airgap's tests).
+# scope: package
+# custom:
+#   id: ` + TrivyCheckID + `
+#   avd_id: ` + TrivyCheckID + `
+#   severity: MEDIUM
+#   short_code: airgap-root-user
+#   recommended_action: Set USER to another user.
+#   input:
+#     selector:
+#     - type: dockerfile
+package builtin.dockerfile.AIRGAP0001
+
+import rego.v1
+
+deny contains res if {
+	some stage in input.Stages
+	some cmd in stage.Commands
+	cmd.Cmd == "user"
+	cmd.Value[0] == "root"
+	res := result.new("USER is root", cmd)
+}
+`
+	config := newBlob("application/vnd.cncf.openpolicyagent.config.v1+json", []byte("{}"))
+	layer := newBlob("application/vnd.cncf.openpolicyagent.layer.v1.tar+gzip",
+		gzipOf(tarOf(map[string][]byte{"policies/docker/policies/airgap_root_user.rego": []byte(check)})))
+	ld := layer.Descriptor()
+	ld.Annotations = map[string]string{"org.opencontainers.image.title": "bundle.tar.gz"}
+	b, _ := json.Marshal(map[string]any{
+		"schemaVersion": 2, "mediaType": OCIManifest, "config": config.Descriptor(), "layers": []Descriptor{ld},
+		"annotations": map[string]string{"org.opencontainers.image.version": "2.0.0"},
+	})
+	return Manifest{Blob: newBlob(OCIManifest, b), Blobs: []Blob{config, layer}}
 }
