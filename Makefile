@@ -19,6 +19,11 @@ HELM3_VERSION ?= v3.21.4
 HELM4_BIN     ?= $(HOME)/.cache/airgap/bin/helm-$(HELM4_VERSION)
 HELM3_BIN     ?= $(HOME)/.cache/airgap/bin/helm-$(HELM3_VERSION)
 export HELM4_BIN HELM3_BIN
+# The real trivy for examples/airgap's offline-scan test, built once from the Go module
+# proxy and cached (trivy needs GOEXPERIMENT=jsonv2, as its release build sets).
+TRIVY_VERSION ?= v0.74.0
+TRIVY_BIN     ?= $(HOME)/.cache/airgap/bin/trivy-$(TRIVY_VERSION)
+export TRIVY_BIN
 
 # snapd's own store client (`snap download`) for the snapproxy and site real-client
 # tests: Debian's snapd package unpacked into a cache, not installed (installing it
@@ -26,9 +31,9 @@ export HELM4_BIN HELM3_BIN
 SNAPD_DIR ?= $(HOME)/.cache/airgap/snapd
 export PATH := $(SNAPD_DIR)/usr/bin:$(PATH)
 
-.PHONY: check deps minio conformance snapd helm fmt vet test bench fuzz demo
+.PHONY: check deps minio conformance snapd helm trivy fmt vet test bench fuzz demo
 
-check: deps minio conformance snapd helm fmt vet test
+check: deps minio conformance snapd helm trivy fmt vet test
 
 # Install the real clients the integration tests drive (Debian packages listed in
 # .ci/packages) when any is missing. Needs root; otherwise the tests that need a missing
@@ -72,6 +77,16 @@ helm:
 			mkdir -p "$$(dirname "$$3")" && mv "$$tmp/helm" "$$3" && rmdir "$$tmp"; \
 		fi; \
 	}; build v4 $(HELM4_VERSION) "$(HELM4_BIN)" && build v3 $(HELM3_VERSION) "$(HELM3_BIN)"
+
+trivy:
+	@if [ ! -x "$(TRIVY_BIN)" ]; then \
+		echo "building trivy $(TRIVY_VERSION) (once; cached in $(dir $(TRIVY_BIN)))"; \
+		tmp=$$(mktemp -d) && \
+		GOBIN="$$tmp" GOEXPERIMENT=jsonv2 CGO_ENABLED=0 $(GO) install \
+			-ldflags "-s -w -X github.com/aquasecurity/trivy/pkg/version/app.ver=$(TRIVY_VERSION:v%=%)" \
+			github.com/aquasecurity/trivy/cmd/trivy@$(TRIVY_VERSION) && \
+		mkdir -p "$(dir $(TRIVY_BIN))" && mv "$$tmp/trivy" "$(TRIVY_BIN)" && rmdir "$$tmp"; \
+	fi
 
 fmt:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

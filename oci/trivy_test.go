@@ -23,7 +23,9 @@ func TestTrivyDBs(t *testing.T) {
 		repo string
 		java bool
 	}{{"aquasecurity/trivy-db", false}, {"aquasecurity/trivy-java-db", true}} {
-		require.NoError(t, ocitest.Push(ctx, up.Server.Client(), up.Server.URL, p.repo, map[bool]string{false: "2", true: "1"}[p.java], ocitest.TrivyDB(next, p.java)))
+		db, err := ocitest.TrivyDB(next, p.java)
+		require.NoError(t, err)
+		require.NoError(t, ocitest.Push(ctx, up.Server.Client(), up.Server.URL, p.repo, map[bool]string{false: "2", true: "1"}[p.java], db))
 	}
 	s := store.NewMemory()
 	m := newMirror(up, s, "aquasecurity/trivy-db:2", "aquasecurity/trivy-java-db:1", "tools/db:2", "library/alpine:3.19")

@@ -159,8 +159,8 @@ type OCIMirror struct {
 	oci.Mirror `yaml:",inline"`
 	// TrivyDBGrace is how long past a held Trivy database's NextUpdate status lets pass
 	// before it warns (default DefaultTrivyDBGrace). Past NextUpdate trivy pulls the
-	// database again at every scan and finds the same one until a newer one is carried
-	// across.
+	// database again at scans (hourly at most; the java DB daily) and finds the same one
+	// until a newer one is carried across.
 	TrivyDBGrace time.Duration `yaml:"trivy_db_grace"`
 
 	fed bool // an image provider names it (images_to): it may have no selection of its own

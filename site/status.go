@@ -303,8 +303,8 @@ func (m *OCIMirror) Check(ctx context.Context, s store.Store, now time.Time) []s
 	var out []string
 	for _, db := range dbs {
 		if late := now.Sub(db.NextUpdate); late > grace {
-			out = append(out, fmt.Sprintf("trivy database %s:%s is %s past its NextUpdate (%s): trivy downloads it again at every scan and "+
-				"finds no newer one; sync it from upstream and carry it across", db.Repository, db.Tag, late.Round(time.Hour),
+			out = append(out, fmt.Sprintf("trivy database %s:%s is %s past its NextUpdate (%s): trivy downloads it again at scans (hourly at most, "+
+				"the java DB daily) and finds no newer one; sync it from upstream and carry it across", db.Repository, db.Tag, late.Round(time.Hour),
 				db.NextUpdate.UTC().Format(time.RFC3339)))
 		}
 	}

@@ -22,8 +22,12 @@ func TestStatusWarnsOfStaleTrivyDB(t *testing.T) {
 	require.NoError(t, err)
 	defer up.Close()
 	next := time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC)
-	require.NoError(t, ocitest.Push(ctx, up.Server.Client(), up.Server.URL, "aquasecurity/trivy-db", "2", ocitest.TrivyDB(next, false)))
-	require.NoError(t, ocitest.Push(ctx, up.Server.Client(), up.Server.URL, "aquasecurity/trivy-java-db", "1", ocitest.TrivyDB(next.Add(5*24*time.Hour), true)))
+	db, err := ocitest.TrivyDB(next, false)
+	require.NoError(t, err)
+	javaDB, err := ocitest.TrivyDB(next.Add(5*24*time.Hour), true)
+	require.NoError(t, err)
+	require.NoError(t, ocitest.Push(ctx, up.Server.Client(), up.Server.URL, "aquasecurity/trivy-db", "2", db))
+	require.NoError(t, ocitest.Push(ctx, up.Server.Client(), up.Server.URL, "aquasecurity/trivy-java-db", "1", javaDB))
 	parse := func(extra string) *Config {
 		cfg, err := Parse(filepath.Join(t.TempDir(), "airgap.yaml"), []byte(fmt.Sprintf(`
 oci:
@@ -47,7 +51,7 @@ oci:
 	}
 	assert.Empty(t, warnings(cfg, next.Add(6*24*time.Hour)), "within the default grace of 7 days")
 	assert.Equal(t, []string{"trivy database " + local + "/aquasecurity/trivy-db:2 is 192h0m0s past its NextUpdate (2026-11-20T06:00:00Z): " +
-		"trivy downloads it again at every scan and finds no newer one; sync it from upstream and carry it across"},
+		"trivy downloads it again at scans (hourly at most, the java DB daily) and finds no newer one; sync it from upstream and carry it across"},
 		warnings(cfg, next.Add(8*24*time.Hour)), "the java DB's NextUpdate is 5 days later: still in grace")
 	assert.Len(t, warnings(cfg, next.Add(13*24*time.Hour)), 2)
 	longer := parse("    trivy_db_grace: 720h\n")

@@ -9,9 +9,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"strings"
-	"time"
 )
 
 // Media types used by the generated content.
@@ -89,6 +90,9 @@ type ImageSpec struct {
 	Docker    bool // Docker schema 2 media types instead of OCI
 	// Annotations go into the manifest.
 	Annotations map[string]string
+	// Files, when set, are the first layer's content (path -> bytes) instead of random
+	// payload: an image with files a scanner reads.
+	Files map[string][]byte
 	// Nondistributable adds a last layer of the non-distributable (OCI) or foreign
 	// (Docker) kind with urls on an unreachable host. It is not among the Blobs: Push
 	// does not upload it, as registries do not hold such layers.
@@ -119,7 +123,11 @@ func Image(spec ImageSpec) Manifest {
 		for j := 0; j+8 <= len(payload); j += 8 {
 			binary.LittleEndian.PutUint64(payload[j:], rng.Uint64())
 		}
-		tarball := tarOf(fmt.Sprintf("layer%d/data-%d.bin", i, spec.Seed), payload)
+		files := map[string][]byte{fmt.Sprintf("layer%d/data-%d.bin", i, spec.Seed): payload}
+		if i == 0 && spec.Files != nil {
+			files = spec.Files
+		}
+		tarball := tarOf(files)
 		d := sha256.Sum256(tarball)
 		diffIDs = append(diffIDs, "sha256:"+hex.EncodeToString(d[:]))
 		layers = append(layers, newBlob(layerMT, gzipOf(tarball)))
@@ -130,7 +138,7 @@ func Image(spec ImageSpec) Manifest {
 		if spec.Docker {
 			mt = DockerForeign
 		}
-		tarball := tarOf(fmt.Sprintf("foreign-%d.bin", spec.Seed), []byte("licensed content that stays where it is"))
+		tarball := tarOf(map[string][]byte{fmt.Sprintf("foreign-%d.bin", spec.Seed): []byte("licensed content that stays where it is")})
 		d := sha256.Sum256(tarball)
 		diffIDs = append(diffIDs, "sha256:"+hex.EncodeToString(d[:]))
 		fd := newBlob(mt, gzipOf(tarball)).Descriptor()
@@ -266,11 +274,15 @@ func descriptors(bs []Blob) []Descriptor {
 	return out
 }
 
-func tarOf(name string, data []byte) []byte {
+// tarOf returns a tar of regular files, in name order.
+func tarOf(files map[string][]byte) []byte {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
-	_ = tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg, Format: tar.FormatPAX})
-	_, _ = tw.Write(data)
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		data := files[name]
+		_ = tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg, Format: tar.FormatPAX})
+		_, _ = tw.Write(data)
+	}
 	_ = tw.Close()
 	return buf.Bytes()
 }
@@ -351,39 +363,4 @@ func listing(annotations map[string]string, entries []Descriptor, children []Man
 	}
 	b, _ := json.Marshal(idx)
 	return Manifest{Blob: newBlob(OCIIndex, b), Children: children}
-}
-
-// TrivyDB generates a database as Trivy publishes it (ghcr.io/aquasecurity/trivy-db:2;
-// trivy-java-db:1 with java): an image manifest with the empty Trivy config and one
-// layer titled db.tar.gz (javadb.tar.gz), a gzipped tar of the database file, then
-// metadata.json with Version, NextUpdate, UpdatedAt and DownloadedAt.
-func TrivyDB(nextUpdate time.Time, java bool) Manifest {
-	layerType, title, file, version := "application/vnd.aquasec.trivy.db.layer.v1.tar+gzip", "db.tar.gz", "trivy.db", 2
-	if java {
-		layerType, title, file, version = "application/vnd.aquasec.trivy.javadb.layer.v1.tar+gzip", "javadb.tar.gz", "trivy-java.db", 1
-	}
-	md, _ := json.Marshal(map[string]any{"Version": version, "NextUpdate": nextUpdate.UTC(),
-		"UpdatedAt": nextUpdate.Add(-6 * time.Hour).UTC(), "DownloadedAt": time.Time{}})
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(zw)
-	db := bytes.Repeat([]byte("bolt"), 4096)
-	for _, f := range []struct {
-		name string
-		data []byte
-	}{{file, db}, {"metadata.json", md}} {
-		_ = tw.WriteHeader(&tar.Header{Name: f.name, Mode: 0o644, Size: int64(len(f.data)), Typeflag: tar.TypeReg})
-		_, _ = tw.Write(f.data)
-	}
-	_ = tw.Close()
-	_ = zw.Close()
-	config := newBlob("application/vnd.aquasec.trivy.config.v1+json", []byte("{}"))
-	layer := newBlob(layerType, buf.Bytes())
-	ld := layer.Descriptor()
-	ld.Annotations = map[string]string{"org.opencontainers.image.title": title}
-	b, _ := json.Marshal(map[string]any{
-		"schemaVersion": 2, "mediaType": OCIManifest, "config": config.Descriptor(), "layers": []Descriptor{ld},
-		"annotations": map[string]string{"org.opencontainers.image.created": nextUpdate.Add(-6 * time.Hour).UTC().Format(time.RFC3339)},
-	})
-	return Manifest{Blob: newBlob(OCIManifest, b), Blobs: []Blob{config, layer}}
 }
