@@ -38,8 +38,8 @@ type Server struct {
 	env     *Env
 	mux     *http.ServeMux
 	mirrors map[string]http.Handler // "/<kind>/<name>" -> its handler, as mux has it
-	hosts   map[string][]mount // lower-case host name -> mounts, longest prefix first
-	self    map[string]bool    // host names that are the mirror itself (external_url)
+	hosts   map[string][]mount      // lower-case host name -> mounts, longest prefix first
+	self    map[string]bool         // host names that are the mirror itself (external_url)
 	metrics *metrics
 	items   itemCounts // Inventory counts for the status page and metrics
 
