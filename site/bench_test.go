@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -31,8 +30,9 @@ func BenchmarkServeSmallFile(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := httptest.NewServer(NewServer(cfg, cfg.Env(s, nil, log)))
+	h := NewServer(cfg, cfg.Env(s, nil, nil))
+	h.AccessLog = io.Discard
+	srv := httptest.NewServer(h)
 	defer srv.Close()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	ctx := context.Background()
@@ -52,3 +52,54 @@ func BenchmarkServeSmallFile(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkServeHandlerSmallFile is the server's own share of BenchmarkServeSmallFile:
+// the handler chain `airgap serve` runs for one GET of a small published file (stall
+// guard, mux, metrics, access log, tree handler, store), without the network or a client.
+func BenchmarkServeHandlerSmallFile(b *testing.B) {
+	dir := b.TempDir()
+	s, err := store.Open(filepath.Join(dir, "store"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	files := map[string]string{}
+	for i := 0; i < 100; i++ {
+		files[fmt.Sprintf("f%d", i)] = fmt.Sprintf("%01024d", i)
+	}
+	publishTree(b, s, "files/small", files)
+	cfg, err := Parse(filepath.Join(dir, "airgap.yaml"), []byte("files:\n  - {name: small, insecure: true, urls: [\"http://x/f\"]}\n"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := NewServer(cfg, cfg.Env(s, nil, nil))
+	srv.AccessLog = io.Discard
+	h := NewHTTPServer(srv, ServeOptions{}).Handler
+	reqs := make([]*http.Request, 100)
+	for i := range reqs {
+		reqs[i] = httptest.NewRequest("GET", fmt.Sprintf("/files/small/f%d", i), nil)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		w := &discardWriter{h: http.Header{}}
+		i := 0
+		for pb.Next() {
+			clear(w.h)
+			h.ServeHTTP(w, reqs[i%len(reqs)])
+			if w.n != 1024 {
+				b.Fatalf("wrote %d bytes", w.n)
+			}
+			w.n = 0
+			i++
+		}
+	})
+}
+
+type discardWriter struct {
+	h http.Header
+	n int
+}
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) WriteHeader(int)             {}
+func (w *discardWriter) Write(p []byte) (int, error) { w.n += len(p); return len(p), nil }

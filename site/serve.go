@@ -3,10 +3,10 @@ package site
 import (
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
+	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -27,13 +27,19 @@ import (
 //     to, each at its upstream URL's path. A proxy request for any other host is refused:
 //     the mirror never fetches upstream;
 //   - the status page at / (HTML) and /status.json (StatusReport), /healthz, Prometheus
-//     /metrics, and an access log line per request.
+//     /metrics, and an access log line per request when AccessLog is set.
 type Server struct {
+	// AccessLog, when set before serving, receives a line per request in nginx's
+	// combined log format with the Host and the seconds taken after it (see
+	// writeAccessLog); one Write each, so give it a buffered writer.
+	AccessLog io.Writer
+
 	cfg     *Config
 	env     *Env
 	mux     *http.ServeMux
-	hosts   map[string][]mount // lower-case host name -> mounts, longest prefix first
-	self    map[string]bool    // host names that are the mirror itself (external_url)
+	mirrors map[string]http.Handler // "/<kind>/<name>" -> its handler, as mux has it
+	hosts   map[string][]mount      // lower-case host name -> mounts, longest prefix first
+	self    map[string]bool         // host names that are the mirror itself (external_url)
 	metrics *metrics
 	items   itemCounts // Inventory counts for the status page and metrics
 
@@ -52,11 +58,13 @@ type mount struct {
 
 // NewServer builds the handler for cfg's mirrors over env's store.
 func NewServer(cfg *Config, env *Env) *Server {
-	s := &Server{cfg: cfg, env: env, mux: http.NewServeMux(), hosts: map[string][]mount{}, self: map[string]bool{}}
+	s := &Server{cfg: cfg, env: env, mux: http.NewServeMux(), mirrors: map[string]http.Handler{}, hosts: map[string][]mount{}, self: map[string]bool{}}
 	s.metrics = newMetrics(s)
 	for _, m := range cfg.Mirrors.All() {
 		prefix := "/" + Ref(m)
-		s.mux.Handle(prefix+"/", s.metrics.count(Ref(m), http.StripPrefix(prefix, m.Handler(env, prefix))))
+		h := s.metrics.count(Ref(m), http.StripPrefix(prefix, m.Handler(env, prefix)))
+		s.mux.Handle(prefix+"/", h)
+		s.mirrors[prefix] = h
 	}
 	// The registry API has fixed paths: /v2/ serves every oci mirror, each repository
 	// from the first mirror in the config that holds it (oci.NewRegistryHandler).
@@ -92,13 +100,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.logged(w,
 
 // logged runs h and writes the access log line.
 func (s *Server) logged(w http.ResponseWriter, r *http.Request, h http.HandlerFunc) {
+	if s.AccessLog == nil {
+		h(w, r)
+		return
+	}
 	start := time.Now()
 	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 	h(rec, r)
-	s.env.Logger.LogAttrs(r.Context(), slog.LevelInfo, "http",
-		slog.String("remote", r.RemoteAddr), slog.String("method", r.Method), slog.String("host", r.Host),
-		slog.String("path", r.URL.RequestURI()), slog.Int("status", rec.status), slog.Int64("bytes", rec.bytes),
-		slog.Duration("took", time.Since(start)))
+	writeAccessLog(s.AccessLog, r, rec.status, rec.bytes, start)
 }
 
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
@@ -123,7 +132,30 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		refuse(w, http.StatusForbidden, fmt.Sprintf("%s is not a mirrored host (configured: %s)", host, strings.Join(s.hostNames(), ", ")))
 		return
 	}
+	if h := s.mirrorFor(r.URL.Path); h != nil {
+		h.ServeHTTP(w, r)
+		return
+	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// mirrorFor is the handler of the mirror a clean path /<kind>/<name>/... names, found
+// without the mux's pattern matching (most requests are for a file of a mirror); nil
+// sends the request on to the mux, which also cleans paths and redirects.
+func (s *Server) mirrorFor(p string) http.Handler {
+	kind := strings.IndexByte(p[min(1, len(p)):], '/') + 1
+	if kind <= 0 {
+		return nil
+	}
+	name := strings.IndexByte(p[kind+1:], '/')
+	if name < 0 {
+		return nil
+	}
+	h := s.mirrors[p[:kind+1+name]]
+	if h == nil || path.Clean(p) != p { // path.Clean allocates only for unclean paths
+		return nil
+	}
+	return h
 }
 
 // isSelf reports whether host names the mirror itself: external_url's host, or the

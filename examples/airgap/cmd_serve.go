@@ -54,7 +54,12 @@ func (a *app) serveCmd() *cobra.Command {
 			logw := newFlushingWriter(cmd.ErrOrStderr(), 200*time.Millisecond)
 			defer logw.Close()
 			log := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: a.level}))
-			handler := site.NewSwapHandler(site.NewServer(cfg, cfg.Env(s, nil, log)))
+			newServer := func(cfg *site.Config, s store.Store) *site.Server {
+				srv := site.NewServer(cfg, cfg.Env(s, nil, log))
+				srv.AccessLog = logw
+				return srv
+			}
+			handler := site.NewSwapHandler(newServer(cfg, s))
 			srv := site.NewHTTPServer(handler, cfg.Serve)
 			srv.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelDebug) // TLS handshake noise
 			scheme := "http"
@@ -66,7 +71,7 @@ func (a *app) serveCmd() *cobra.Command {
 				srv.TLSConfig = rl.ServerConfig()
 				scheme = "https"
 			}
-			stopHUP := a.reloadOnHUP(handler, rl, log)
+			stopHUP := a.reloadOnHUP(handler, rl, newServer)
 			defer stopHUP()
 			ln, err := net.Listen("tcp", cfg.Listen)
 			if err != nil {
@@ -94,7 +99,7 @@ func (a *app) serveCmd() *cobra.Command {
 // is read again too. The listen address, serve: limits and tls: file names stay those
 // of the start; a config that does not load is logged and the running one kept. The
 // returned func stops listening for the signal.
-func (a *app) reloadOnHUP(h *site.SwapHandler, rl *tlsutil.Reloader, log *slog.Logger) func() {
+func (a *app) reloadOnHUP(h *site.SwapHandler, rl *tlsutil.Reloader, newServer func(*site.Config, store.Store) *site.Server) func() {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	done := make(chan struct{})
@@ -109,7 +114,7 @@ func (a *app) reloadOnHUP(h *site.SwapHandler, rl *tlsutil.Reloader, log *slog.L
 			if err == nil {
 				var s store.Store
 				if s, err = cfg.OpenStore(context.Background()); err == nil {
-					h.Swap(site.NewServer(cfg, cfg.Env(s, nil, log)))
+					h.Swap(newServer(cfg, s))
 				}
 			}
 			if err == nil && rl != nil {
