@@ -138,7 +138,7 @@ func TestTrivyOffline(t *testing.T) {
 		m    ocitest.Manifest
 	}{{"aquasecurity/trivy-db", db}, {"aquasecurity/trivy-java-db", javaDB}, {"aquasec/trivy-checks", checks}} {
 		layer := p.m.Blobs[1].Digest
-		assert.Contains(t, served, "path=/v2/"+strings.TrimPrefix(local, addr+"/")+"/"+p.repo+"/blobs/"+layer+" status=200", p.repo)
+		assert.Contains(t, served, `"GET /v2/`+strings.TrimPrefix(local, addr+"/")+"/"+p.repo+"/blobs/"+layer+` HTTP/1.1" 200 `, p.repo)
 	}
 	for sub, version := range map[string]int{"db": 2, "java-db": 1} {
 		b, err := os.ReadFile(filepath.Join(cache, sub, "metadata.json"))
