@@ -3,8 +3,8 @@
 # (bytes; N files of each, fewer of the large ones so that a size holds at most 200 MiB),
 # loaded by wrk on 127.0.0.1 with random paths, keep-alive. Both serve from disk (nginx
 # with sendfile, its default of one worker per core; airgap with its access log like
-# nginx's). RUNS rounds, each loading nginx, airgap and airgap while another mirror
-# publishes a new generation in a loop, back to back (the machine may be shared: the
+# nginx's). RUNS rounds, each loading nginx and airgap, then both again while another
+# mirror publishes a new generation in a loop, back to back (the machine may be shared: the
 # median of the rounds is what counts). Prints req/s and p99 latency (medians) and the
 # median of the rounds' airgap/nginx ratios (goal >= 0.8), and each server's CPU time
 # per request, which other load on the machine skews less (wrk shares the cores, so
@@ -31,6 +31,8 @@ count() { echo $(( $1 * N > 200 * 1048576 ? 200 * 1048576 / $1 : N )); }
 chmod 755 "$work" # nginx workers run as an unprivileged user
 {
 	echo "store: store"
+	# wrk is one client; a run's connections may open before the last run's have closed.
+	echo "serve: {max_conns_per_client: $((CONNS * 4))}"
 	echo "files:"
 	for size in $SIZES; do
 		mkdir -p "$work/files/s$size"
@@ -119,14 +121,16 @@ for size in $SIZES; do
 		read -r ngx ngx99 ngxc < <(load "http://127.0.0.1:$ngx_port/s$size/f" "$n" "$ngx_pid")
 		read -r ag ag99 agc < <(load "http://127.0.0.1:$ag_port/files/s$size/f" "$n" "$ag_pid")
 		publishing on
+		read -r ngxp ngxp99 ngxpc < <(load "http://127.0.0.1:$ngx_port/s$size/f" "$n" "$ngx_pid")
 		read -r agp agp99 agpc < <(load "http://127.0.0.1:$ag_port/files/s$size/f" "$n" "$ag_pid")
 		publishing off
-		echo "$ngx $ngx99 $ngxc $ag $ag99 $agc $agp $agp99 $agpc $(echo "$ag / $ngx" | bc -l) $(echo "$agp / $ngx" | bc -l)" >> "$work/rounds"
+		echo "$ngx $ngx99 $ngxc $ag $ag99 $agc $ngxp $ngxp99 $ngxpc $agp $agp99 $agpc $(echo "$ag / $ngx" | bc -l) $(echo "$agp / $ngxp" | bc -l)" >> "$work/rounds"
 	done
 	col() { awk -v c="$1" '{print $c}' "$work/rounds" | median; }
 	printf '%-10s %-34s %10.0f %8.2f %12.1f\n' "$size" nginx "$(col 1)" "$(col 2)" "$(col 3)"
 	printf '%-10s %-34s %10.0f %8.2f %12.1f\n' "$size" "airgap serve" "$(col 4)" "$(col 5)" "$(col 6)"
-	printf '%-10s %-34s %10.0f %8.2f %12.1f\n' "$size" "airgap serve, publishing meanwhile" "$(col 7)" "$(col 8)" "$(col 9)"
-	printf '%-10s ratio airgap/nginx: %.2f (%.2f while publishing); rounds: %s\n' "$size" "$(col 10)" "$(col 11)" \
-		"$(awk '{printf "%s%.2f", (NR > 1 ? " " : ""), $10}' "$work/rounds")"
+	printf '%-10s %-34s %10.0f %8.2f %12.1f\n' "$size" "nginx, publishing meanwhile" "$(col 7)" "$(col 8)" "$(col 9)"
+	printf '%-10s %-34s %10.0f %8.2f %12.1f\n' "$size" "airgap serve, publishing meanwhile" "$(col 10)" "$(col 11)" "$(col 12)"
+	printf '%-10s ratio airgap/nginx: %.2f (%.2f while publishing); rounds: %s\n' "$size" "$(col 13)" "$(col 14)" \
+		"$(awk '{printf "%s%.2f", (NR > 1 ? " " : ""), $13}' "$work/rounds")"
 done

@@ -83,7 +83,11 @@ type Mirror struct {
 	// authn.DefaultKeychain (docker config.json, credential helpers); site sets the
 	// oci mirrors' registries: entries for the host first.
 	Keychain authn.Keychain `yaml:"-"`
-	Logger   *slog.Logger   `yaml:"-"`
+	// Preflight, when set, is handed what Plan would list once the index (or the tags)
+	// is read, before any archive is fetched; its error ends the sync, publishing
+	// nothing.
+	Preflight store.Preflight `yaml:"-"`
+	Logger    *slog.Logger    `yaml:"-"`
 }
 
 // ChartSpec selects versions of one chart.
@@ -247,10 +251,11 @@ type session struct {
 	index  store.Digest
 	listed map[string]bool // the charts whose entries idx holds (or has none of)
 
-	mu       sync.Mutex
-	held     map[string]*heldVersion // by file name
-	provList []provFile
-	counts   fetch.Counter // for the SyncResult
+	mu        sync.Mutex
+	held      map[string]*heldVersion // by file name
+	manifests map[string]readManifest // by oci:// reference
+	provList  []provFile
+	counts    fetch.Counter // for the SyncResult
 }
 
 func (ss *session) fetch(ctx context.Context, req fetch.Request) (fetch.Result, error) {
@@ -342,7 +347,7 @@ func (ss *session) entries(ctx context.Context, chart string) ([]*Version, error
 
 // newSession is a sync's (or a plan's) state.
 func (m *Mirror) newSession() *session {
-	ss := &session{m: m, log: m.logger().With("mirror", m.Name), fc: m.Fetch, keys: m.Keys, repo: m.URL, held: map[string]*heldVersion{}, listed: map[string]bool{}}
+	ss := &session{m: m, log: m.logger().With("mirror", m.Name), fc: m.Fetch, keys: m.Keys, repo: m.URL, held: map[string]*heldVersion{}, manifests: map[string]readManifest{}, listed: map[string]bool{}}
 	if ss.fc == nil {
 		ss.fc = &fetch.Client{Store: m.Store, Logger: m.Logger}
 	}
@@ -426,17 +431,18 @@ func (ss *session) build(ctx context.Context, prev store.Prev, stats *SyncStats)
 		}
 		next.ETag, next.LastModified, next.IndexDigest = res.Validators.ETag, res.Validators.LastModified, res.Blob.Digest
 	}
-	var todo []*Version
-	for _, c := range m.Charts {
-		es, err := ss.entries(ctx, c.Name)
+	todo, err := ss.selected(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if m.Preflight != nil {
+		p, err := ss.plan(ctx, todo, prev.Snapshot)
 		if err != nil {
-			return nil, fmt.Errorf("helm: mirror %s: chart %s: %w", m.Name, c.Name, err)
+			return nil, err
 		}
-		vs, err := Select(es, c.Version, c.Latest)
-		if err != nil {
-			return nil, fmt.Errorf("helm: mirror %s: chart %s: %w", m.Name, c.Name, err)
+		if err := m.Preflight.Check(ctx, p); err != nil {
+			return nil, err
 		}
-		todo = append(todo, vs...)
 	}
 	selected := map[*Version]bool{}
 	for _, v := range todo {

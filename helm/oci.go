@@ -194,6 +194,12 @@ func (ss *session) manifest(ctx context.Context, v *Version) (*ociConn, *remote.
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("%w: %s: %v", ErrMalformed, v.URLs[0], err)
 	}
+	ss.mu.Lock()
+	got, ok := ss.manifests[v.URLs[0]]
+	ss.mu.Unlock()
+	if ok { // read by the sync's preflight plan already
+		return c, got.desc, got.man, nil
+	}
 	var desc *remote.Descriptor
 	err = ss.reg.api(ctx, func(ctx context.Context) (err error) {
 		desc, err = remote.Get(ref, c.remote(ctx)...)
@@ -206,7 +212,16 @@ func (ss *session) manifest(ctx context.Context, v *Version) (*ociConn, *remote.
 	if err := json.Unmarshal(desc.Manifest, &man); err != nil {
 		return nil, nil, nil, fmt.Errorf("%w: manifest: %v", ErrMalformed, err)
 	}
+	ss.mu.Lock()
+	ss.manifests[v.URLs[0]] = readManifest{desc, &man}
+	ss.mu.Unlock()
 	return c, desc, &man, nil
+}
+
+// readManifest is a tag's manifest as a session read it.
+type readManifest struct {
+	desc *remote.Descriptor
+	man  *ociManifest
 }
 
 // fetchOCI fetches a version from its tag: the manifest, whose config must be a helm

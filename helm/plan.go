@@ -38,24 +38,38 @@ func (m *Mirror) Plan(ctx context.Context) (store.Plan, error) {
 	} else if _, err := ss.loadIndex(ctx, fetch.Validators{}, ""); err != nil {
 		return store.Plan{}, err
 	}
+	todo, err := ss.selected(ctx)
+	if err != nil {
+		return store.Plan{}, err
+	}
+	published, _, err := store.OpenPublished(ctx, m.Store, m.Ref())
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.Plan{}, err
+	}
+	return ss.plan(ctx, todo, published)
+}
+
+// selected are the versions the configured charts select from the index (or tags).
+func (ss *session) selected(ctx context.Context) ([]*Version, error) {
 	var todo []*Version
-	for _, c := range m.Charts {
+	for _, c := range ss.m.Charts {
 		es, err := ss.entries(ctx, c.Name)
 		if err != nil {
-			return store.Plan{}, fmt.Errorf("helm: mirror %s: chart %s: %w", m.Name, c.Name, err)
+			return nil, fmt.Errorf("helm: mirror %s: chart %s: %w", ss.m.Name, c.Name, err)
 		}
 		vs, err := Select(es, c.Version, c.Latest)
 		if err != nil {
-			return store.Plan{}, fmt.Errorf("helm: mirror %s: chart %s: %w", m.Name, c.Name, err)
+			return nil, fmt.Errorf("helm: mirror %s: chart %s: %w", ss.m.Name, c.Name, err)
 		}
 		todo = append(todo, vs...)
 	}
-	var published *store.Snapshot
-	if snap, _, err := store.OpenPublished(ctx, m.Store, m.Ref()); err == nil {
-		published = snap
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return store.Plan{}, err
-	}
+	return todo, nil
+}
+
+// plan lists what holding the versions todo and their same-repository dependencies
+// takes (Plan), against the published tree (nil before the first publish).
+func (ss *session) plan(ctx context.Context, todo []*Version, published *store.Snapshot) (store.Plan, error) {
+	m := ss.m
 	var p store.Plan
 	seen := map[string]bool{}
 	for len(todo) > 0 {

@@ -2,6 +2,8 @@ package helm_test
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -69,4 +71,41 @@ func keys[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// A sync hands its Preflight what Plan lists, once the tags and manifests are read and
+// before any chart blob; a refusal publishes nothing, and each manifest is read once.
+func TestSyncPreflight(t *testing.T) {
+	ctx := context.Background()
+	o := newOCICharts(t)
+	v, _ := signers(t)
+	o.push(t, &helmtest.Chart{Name: "app", Version: "1.0.0"}, v)
+	s := store.NewMemory()
+	m := o.mirror(s, helm.ChartSpec{Name: "app"})
+	want, err := m.Plan(ctx)
+	require.NoError(t, err)
+	o.reg.Requests()
+
+	full := errors.New("no room")
+	var got store.Plan
+	m.Preflight = func(_ context.Context, p store.Plan) error { got = p; return full }
+	_, err = m.Sync(ctx)
+	require.ErrorIs(t, err, full)
+	assert.Equal(t, want, got)
+	for _, r := range o.reg.Requests() {
+		assert.NotContains(t, r, "/blobs/", "refused before the chart's blobs")
+	}
+	_, _, err = store.OpenPublished(ctx, s, m.Ref())
+	require.ErrorIs(t, err, store.ErrNotFound, "nothing published")
+
+	m.Preflight = func(context.Context, store.Plan) error { return nil }
+	_, err = m.Sync(ctx)
+	require.NoError(t, err)
+	manifests := 0
+	for _, r := range o.reg.Requests() {
+		if strings.Contains(r, "/manifests/") {
+			manifests++
+		}
+	}
+	assert.Equal(t, 1, manifests, "the plan's manifest read serves the download too")
 }

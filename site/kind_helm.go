@@ -53,7 +53,7 @@ func (m *HelmMirror) runtime(env *Env) *helm.Mirror {
 			}
 		}
 	}
-	mm.Store, mm.Fetch, mm.Logger = env.Store, env.Fetch, env.Logger
+	mm.Store, mm.Fetch, mm.Logger, mm.Preflight = env.Store, env.Fetch, env.Logger, env.preflight
 	return &mm
 }
 
@@ -73,6 +73,8 @@ func (m *HelmMirror) Sync(ctx context.Context, env *Env) (Result, error) {
 	return Result{SyncResult: st.SyncResult, Summary: summary(st.SyncResult,
 		fmt.Sprintf("%d charts, %d versions (%d signed), %s", st.Charts, st.Versions, st.Signed, HumanBytes(st.Bytes)))}, nil
 }
+
+func (m *HelmMirror) preflights() {}
 
 // Inventory is what the published mirror holds (helm.Inventory).
 func (m *HelmMirror) Inventory(ctx context.Context, s store.Store) ([]store.Item, error) {

@@ -49,9 +49,10 @@ type Repo struct {
 	// NoValidators answers without ETag (and ignores If-None-Match), as some servers do.
 	NoValidators bool
 
-	mu      sync.Mutex
-	entries map[string]*entry // by file name
-	gets    map[string]int
+	mu       sync.Mutex
+	entries  map[string]*entry // by file name
+	gets     map[string]int
+	requests []string
 }
 
 // New starts a repository on 127.0.0.1 (two servers), closed with the test.
@@ -108,6 +109,16 @@ func (r *Repo) SetProv(name, version string, prov []byte) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.entries[File(name, version)].prov = prov
+}
+
+// Requests returns the "METHOD path" of every request either server answered so far
+// and forgets them.
+func (r *Repo) Requests() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.requests
+	r.requests = nil
+	return out
 }
 
 // Gets counts the GETs of a path (index.yaml or an archive's file name).
@@ -195,6 +206,7 @@ func (r *Repo) serve(w http.ResponseWriter, req *http.Request, name string, remo
 	}
 	r.mu.Lock()
 	r.gets[name]++
+	r.requests = append(r.requests, req.Method+" "+req.URL.Path)
 	var body []byte
 	if name == "index.yaml" && !remote {
 		body = r.indexYAML()
