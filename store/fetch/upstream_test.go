@@ -147,20 +147,28 @@ type countingWriter struct {
 }
 
 func (c *countingWriter) Write(p []byte) (int, error) {
-	if c.limit >= 0 && c.written+len(p) > c.limit {
+	cut := c.limit >= 0 && c.written+len(p) > c.limit
+	if cut {
 		p = p[:c.limit-c.written]
-		n, _ := c.ResponseWriter.Write(p)
-		c.written += n
-		c.u.sent.Add(int64(n))
+	}
+	n, err := c.write(p)
+	if cut {
 		c.ResponseWriter.(http.Flusher).Flush()
 		if c.hang {
 			<-c.ctx.Done()
 		}
 		panic(http.ErrAbortHandler)
 	}
+	return n, err
+}
+
+// write counts p as sent before it goes (and takes back what did not), so that a client
+// that has read the whole body never sees the count behind.
+func (c *countingWriter) write(p []byte) (int, error) {
+	c.u.sent.Add(int64(len(p)))
 	n, err := c.ResponseWriter.Write(p)
 	c.written += n
-	c.u.sent.Add(int64(n))
+	c.u.sent.Add(int64(n - len(p)))
 	return n, err
 }
 
