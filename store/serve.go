@@ -64,13 +64,20 @@ func ServeFile(w http.ResponseWriter, r *http.Request, s Store, name string, f F
 }
 
 // copyBody sends size bytes of b. A blob that is a file of its own goes through the
-// writers' ReadFrom, which ends in sendfile(2) on the connection; any other (a shared
-// open file, a remote object) through a pooled buffer by Write, not ReadFrom, which
-// would flush the headers in a write of their own before a small body.
+// writers' ReadFrom, which ends in sendfile(2) on the connection; a small one held in
+// memory is written as it is; any other (a shared open file, a remote object) through a
+// pooled buffer by Write, not ReadFrom, which would flush the headers in a write of
+// their own before a small body.
 func copyBody(w io.Writer, b Blob, size int64) {
 	if _, ok := b.(syscall.Conn); ok {
 		_, _ = io.CopyN(w, b, size)
 		return
+	}
+	if sb, ok := b.(*sharedBlob); ok {
+		if data, ok := sb.e.at.(bytesAt); ok && int64(len(data)) == size {
+			_, _ = w.Write(data) // a small blob held in memory: one copy, into the response
+			return
+		}
 	}
 	buf := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(buf)
