@@ -1,11 +1,15 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -112,4 +116,32 @@ func TestRefSeesOutsideChanges(t *testing.T) {
 	require.NoError(t, os.Remove(p))
 	_, err = f.Ref(ctx, "files/x")
 	assert.ErrorIs(t, err, ErrNotFound, "removed")
+}
+
+// ServeFile answers the same bytes whichever way the filesystem store holds a blob for
+// reading: in memory (small), a shared open file (up to openCacheMaxSize), a file of its
+// own (larger); the first request and the cached ones alike, and HEAD with no body.
+func TestServeFileFromEachCache(t *testing.T) {
+	ctx := context.Background()
+	f, err := Open(t.TempDir(), WithoutSync())
+	require.NoError(t, err)
+	for _, size := range []int{0, 1, openCacheMemSize, openCacheMemSize + 1, openCacheMaxSize, openCacheMaxSize + 1} {
+		content := make([]byte, size)
+		for i := range content {
+			content[i] = byte(i*7 + size)
+		}
+		info, err := PutBytes(ctx, f, Expect{}, content)
+		require.NoError(t, err)
+		file := File{Digest: info.Digest, Size: info.Size}
+		for round := range 2 {
+			w := httptest.NewRecorder()
+			ServeFile(w, httptest.NewRequest("GET", "/f.bin", nil), f, "f.bin", file)
+			assert.Equal(t, http.StatusOK, w.Code)
+			assert.Equal(t, strconv.Itoa(size), w.Header().Get("Content-Length"))
+			assert.True(t, bytes.Equal(content, w.Body.Bytes()), "size %d, request %d", size, round+1)
+			w = httptest.NewRecorder()
+			ServeFile(w, httptest.NewRequest("HEAD", "/f.bin", nil), f, "f.bin", file)
+			assert.Zero(t, w.Body.Len(), "HEAD, size %d", size)
+		}
+	}
 }
