@@ -9,7 +9,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -285,8 +284,55 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// xmlBase matches a location's xml:base attribute.
-var xmlBase = regexp.MustCompile(`\s+xml:base\s*=\s*("[^"]*"|'[^']*')`)
+// dropXMLBase returns a primary <package> element's bytes with the xml:base attribute
+// of its <location> removed. That start tag is written anew from its parsed attributes
+// (a pattern over the bytes cannot tell an attribute from a value, nor always leave the
+// space an attribute needs before it); the rest stays byte for byte.
+func dropXMLBase(pkg []byte) ([]byte, error) {
+	d := xml.NewDecoder(bytes.NewReader(pkg))
+	for depth := 0; ; {
+		start := d.InputOffset()
+		tok, err := d.RawToken()
+		if err == io.EOF {
+			return pkg, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: primary: %v", ErrMalformed, err)
+		}
+		switch t := tok.(type) {
+		case xml.EndElement:
+			depth--
+		case xml.StartElement:
+			depth++
+			if depth != 2 || t.Name.Space != "" || t.Name.Local != "location" {
+				continue
+			}
+			end := d.InputOffset()
+			var b bytes.Buffer
+			b.Write(pkg[:start])
+			b.WriteString("<location")
+			for _, a := range t.Attr {
+				if a.Name.Space == "xml" && a.Name.Local == "base" {
+					continue
+				}
+				b.WriteByte(' ')
+				if a.Name.Space != "" {
+					b.WriteString(a.Name.Space + ":")
+				}
+				b.WriteString(a.Name.Local + `="`)
+				_ = xml.EscapeText(&b, []byte(a.Value))
+				b.WriteByte('"')
+			}
+			if bytes.HasSuffix(pkg[start:end], []byte("/>")) {
+				b.WriteString("/>")
+			} else {
+				b.WriteByte('>')
+			}
+			b.Write(pkg[end:])
+			return b.Bytes(), nil
+		}
+	}
+}
 
 // copyPackages writes a primary, filelists or other document (root names its root
 // element) holding the <package> elements keep selects by pkgid, copied byte for byte
@@ -329,12 +375,8 @@ func copyPackages(ctx context.Context, r io.Reader, w io.Writer, root string, n 
 				continue // as ReadPrimary
 			}
 			id = strings.ToLower(strings.TrimSpace(x.Checksum))
-			raw = s.Raw()
-			if i := bytes.Index(raw, []byte("<location")); i >= 0 {
-				if j := bytes.IndexByte(raw[i:], '>'); j >= 0 {
-					tag := xmlBase.ReplaceAll(raw[i:i+j], nil)
-					raw = append(append(append([]byte{}, raw[:i]...), tag...), raw[i+j:]...)
-				}
+			if raw, err = dropXMLBase(s.Raw()); err != nil {
+				return err
 			}
 		} else {
 			for _, a := range se.Attr {

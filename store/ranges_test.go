@@ -92,6 +92,14 @@ func TestServeFileRanges(t *testing.T) {
 	assert.Equal(t, http.StatusPartialContent, w.Code)
 	assert.Contains(t, w.Header().Get("Content-Type"), "multipart/byteranges")
 
+	// HEAD answers as GET without the Range would: range handling is GET's (RFC 9110).
+	for _, rg := range []string{"bytes=10-19", "bytes=-0", "0"} {
+		w = serve(map[string]string{"Range": rg}, "HEAD")
+		assert.Equal(t, http.StatusOK, w.Code, "HEAD, Range %q", rg)
+		assert.Equal(t, "10000", w.Header().Get("Content-Length"), "HEAD, Range %q", rg)
+		assert.Empty(t, w.Header().Get("Content-Range"), "HEAD, Range %q", rg)
+	}
+
 	// A stale If-Range: the whole (new) file, whatever the Range says.
 	w = serve(map[string]string{"Range": "bytes=-0", "If-Range": `"old"`}, "GET")
 	assert.Equal(t, http.StatusOK, w.Code)

@@ -49,8 +49,12 @@ func ServeFile(w http.ResponseWriter, r *http.Request, s Store, name string, f F
 		}
 		return
 	}
-	if rg := r.Header.Get("Range"); rg != "" && rangeApplies(r, h.Get("ETag")) {
-		switch judgeRange(rg, f.Size) {
+	if rg := r.Header.Get("Range"); rg != "" {
+		verdict := rangeIgnore
+		if rangeApplies(r, h.Get("ETag")) {
+			verdict = judgeRange(rg, f.Size)
+		}
+		switch verdict {
 		case rangeUnsatisfiable:
 			h.Set("Content-Range", "bytes */"+strconv.FormatInt(f.Size, 10))
 			http.Error(w, http.StatusText(http.StatusRequestedRangeNotSatisfiable), http.StatusRequestedRangeNotSatisfiable)
@@ -103,9 +107,9 @@ func plainRequest(r *http.Request) bool {
 	return true
 }
 
-// rangeApplies reports whether a Range header is to be honoured: GET (not HEAD), and no
-// If-Range, or one that names the current ETag (else the whole file goes, as ServeContent
-// does too).
+// rangeApplies reports whether a Range header is to be honoured: GET (RFC 9110 defines
+// range handling for GET only; a HEAD answers as its GET without a Range would), and no
+// If-Range, or one that names the current ETag (else the whole file goes).
 func rangeApplies(r *http.Request, etag string) bool {
 	if r.Method != http.MethodGet {
 		return false
