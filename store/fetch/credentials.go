@@ -16,9 +16,9 @@ import (
 // authenticates requests itself (a registry's token exchange).
 
 // Origin returns u's origin, "scheme://host:port" in lower case with the scheme's default
-// port filled in; "" when u is not an http or https URL with a host. Two URLs with the
-// same origin are the same server to a browser's same-origin rule; https and http on one
-// host and port are not.
+// port filled in; "" when u is not an http or https URL with a host that can be written
+// in one. Two URLs with the same origin are the same server to a browser's same-origin
+// rule; https and http on one host and port are not.
 func Origin(u *url.URL) string {
 	scheme := strings.ToLower(u.Scheme)
 	port := u.Port()
@@ -30,7 +30,11 @@ func Origin(u *url.URL) string {
 	case port == "":
 		port = "80"
 	}
-	return (&url.URL{Scheme: scheme, Host: net.JoinHostPort(strings.ToLower(u.Hostname()), port)}).String() // escapes an IPv6 zone
+	o := (&url.URL{Scheme: scheme, Host: net.JoinHostPort(strings.ToLower(u.Hostname()), port)}).String() // escapes an IPv6 zone
+	if _, err := url.Parse(o); err != nil {
+		return "" // an IPv6 zone of bytes that net/url parses but refuses to read back escaped
+	}
+	return o
 }
 
 // sensitive headers are removed from every request credentials may not go with, whoever
