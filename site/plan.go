@@ -112,8 +112,8 @@ func WritePlan(w io.Writer, r *PlanReport) {
 }
 
 // Plan lists each URL: its ?checksum= names the blob when it is a sha256; the size is
-// the store's when it holds the blob, else the upstream's Content-Length (HEAD), unknown
-// when the answer has none or the URL is not http(s).
+// the store's when it holds the blob, else the upstream's Content-Length (HEAD) or a
+// local file's size (fetch.Client.Size), unknown otherwise.
 func (m *FilesMirror) Plan(ctx context.Context, env *Env) (store.Plan, error) {
 	var p store.Plan
 	for _, u := range m.URLs {

@@ -5,21 +5,24 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"strings"
 
 	"github.com/airgapkit/airgap/store"
 )
 
 // Size asks the upstream how large req.URL's body is, with a HEAD request (credentials,
 // headers and redirects as Fetch sends them, no retries), for dry runs. It returns
-// store.UnknownSize when the answer carries no Content-Length, and for URLs other than
-// http(s) (Generic ones: local paths, s3::, git::), which have no such question. A
-// status other than 2xx is an *HTTPError.
+// store.UnknownSize when the answer carries no Content-Length. Of the other Generic URL
+// forms, a local file (a path, or file://) has the size stat gives it; the rest (s3::,
+// git::, a directory, a missing file) are unknown. A status other than 2xx is an
+// *HTTPError.
 func (c *Client) Size(ctx context.Context, req Request) (int64, error) {
 	c.init()
 	u, err := url.Parse(req.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		if req.Generic {
-			return store.UnknownSize, nil
+			return localSize(req.URL), nil
 		}
 		return 0, fmt.Errorf("%w: %q (http or https only)", ErrUnsupportedURL, redact(req.URL))
 	}
@@ -48,4 +51,27 @@ func (c *Client) Size(ctx context.Context, req Request) (int64, error) {
 		return store.UnknownSize, nil
 	}
 	return resp.ContentLength, nil
+}
+
+// localSize is the size of the local file a Generic URL names, as go-getter reads one (a
+// path, relative to the working directory, or a file:// URL); UnknownSize for any other
+// form, and for what is not a regular file.
+func localSize(raw string) int64 {
+	u, err := url.Parse(raw)
+	if err != nil || strings.Contains(raw, "::") { // a forced getter: s3::, git::
+		return store.UnknownSize
+	}
+	p := raw
+	switch u.Scheme {
+	case "":
+	case "file":
+		p = u.Path
+	default:
+		return store.UnknownSize
+	}
+	st, err := os.Stat(p)
+	if err != nil || !st.Mode().IsRegular() {
+		return store.UnknownSize
+	}
+	return st.Size()
 }
