@@ -15,9 +15,10 @@ import (
 	"time"
 )
 
-// ServeFile answers r with the stored file f named name: Range and If-Range, a strong ETag
-// (the blob's sha256, so it never changes for the same bytes), If-None-Match (304), HEAD,
-// and a Content-Type from the file's media type or else its extension.
+// ServeFile answers r with the stored file f named name: Range and If-Range (on GET; a
+// HEAD answers as for the whole file), a strong ETag (the blob's sha256, so it never
+// changes for the same bytes), If-None-Match (304), HEAD, and a Content-Type from the
+// file's media type or else its extension.
 func ServeFile(w http.ResponseWriter, r *http.Request, s Store, name string, f File) {
 	b, err := s.Open(r.Context(), f.Digest)
 	if err != nil {
