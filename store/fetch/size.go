@@ -22,7 +22,10 @@ func (c *Client) Size(ctx context.Context, req Request) (int64, error) {
 	u, err := url.Parse(req.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		if req.Generic {
-			return localSize(req.URL), nil
+			if err != nil {
+				return store.UnknownSize, nil
+			}
+			return localSize(req.URL, u), nil
 		}
 		return 0, fmt.Errorf("%w: %q (http or https only)", ErrUnsupportedURL, redact(req.URL))
 	}
@@ -53,12 +56,11 @@ func (c *Client) Size(ctx context.Context, req Request) (int64, error) {
 	return resp.ContentLength, nil
 }
 
-// localSize is the size of the local file a Generic URL names, as go-getter reads one (a
-// path, relative to the working directory, or a file:// URL); UnknownSize for any other
-// form, and for what is not a regular file.
-func localSize(raw string) int64 {
-	u, err := url.Parse(raw)
-	if err != nil || strings.Contains(raw, "::") { // a forced getter: s3::, git::
+// localSize is the size of the local file a Generic URL (raw, parsed as u) names, as
+// go-getter reads one (a path, relative to the working directory, or a file:// URL);
+// UnknownSize for any other form, and for what is not a regular file.
+func localSize(raw string, u *url.URL) int64 {
+	if strings.Contains(raw, "::") { // a forced getter: s3::, git::
 		return store.UnknownSize
 	}
 	p := raw
