@@ -16,6 +16,7 @@ type Memory struct {
 	blobs    map[Digest][]byte
 	refs     map[string]Digest
 	partials map[string]*bytes.Buffer
+	uploads  map[string]*memUpload // the open upload of each key
 	lock     chan struct{}
 }
 
@@ -27,6 +28,7 @@ func NewMemory() *Memory {
 		blobs:    map[Digest][]byte{},
 		refs:     map[string]Digest{},
 		partials: map[string]*bytes.Buffer{},
+		uploads:  map[string]*memUpload{},
 		lock:     make(chan struct{}, 1),
 	}
 }
@@ -61,18 +63,31 @@ func (m *Memory) commit(v *Verifier, b []byte) (BlobInfo, error) {
 func (m *Memory) Begin(ctx context.Context, key string) (Upload, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.uploads[key] != nil {
+		return nil, errUploadInUse(key)
+	}
 	buf, ok := m.partials[key]
 	if !ok {
 		buf = &bytes.Buffer{}
 		m.partials[key] = buf
 	}
-	return &memUpload{m: m, key: key, buf: buf}, nil
+	u := &memUpload{m: m, key: key, buf: buf}
+	m.uploads[key] = u
+	return u, nil
 }
 
 type memUpload struct {
 	m   *Memory
 	key string
 	buf *bytes.Buffer
+}
+
+// release lets the next Begin of u's key go on (m.mu held); an upload that has already
+// ended leaves the key to whoever holds it now.
+func (u *memUpload) release() {
+	if u.m.uploads[u.key] == u {
+		delete(u.m.uploads, u.key)
+	}
 }
 
 func (u *memUpload) Write(p []byte) (int, error) {
@@ -95,6 +110,7 @@ func (u *memUpload) Commit(ctx context.Context, e Expect) (BlobInfo, error) {
 	u.m.mu.Lock()
 	b := bytes.Clone(u.buf.Bytes())
 	delete(u.m.partials, u.key)
+	u.release()
 	u.m.mu.Unlock()
 	if _, err := v.Write(b); err != nil {
 		return BlobInfo{}, err
@@ -105,11 +121,19 @@ func (u *memUpload) Commit(ctx context.Context, e Expect) (BlobInfo, error) {
 func (u *memUpload) Abort() error {
 	u.m.mu.Lock()
 	defer u.m.mu.Unlock()
-	delete(u.m.partials, u.key)
+	if u.m.uploads[u.key] == u {
+		delete(u.m.partials, u.key)
+	}
+	u.release()
 	return nil
 }
 
-func (u *memUpload) Close() error { return nil }
+func (u *memUpload) Close() error {
+	u.m.mu.Lock()
+	defer u.m.mu.Unlock()
+	u.release()
+	return nil
+}
 
 // Open implements Store.
 func (m *Memory) Open(ctx context.Context, d Digest) (Blob, error) {

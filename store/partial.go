@@ -41,7 +41,7 @@ func OpenPartial(dir, key string, commit func(ctx context.Context, e Expect, f *
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("store: upload %q is in use: %w", key, ErrLocked)
+		return nil, errUploadInUse(key)
 	}
 	// Trust only what is on disk: continue from its end.
 	off, err := f.Seek(0, io.SeekEnd)
@@ -123,4 +123,10 @@ func PurgeFiles(dir string, olderThan time.Time) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// errUploadInUse is Begin's refusal of a key another open upload holds (ErrLocked; a
+// fetch waits for it as for a 503).
+func errUploadInUse(key string) error {
+	return fmt.Errorf("store: upload %q is in use: %w", key, ErrLocked)
 }

@@ -31,7 +31,9 @@ type Store interface {
 	// Putting content that is already stored is cheap and returns the same BlobInfo.
 	Put(ctx context.Context, e Expect, r io.Reader) (BlobInfo, error)
 	// Begin starts or resumes an upload identified by key (any string; the same key on the
-	// next run resumes the same partial upload). See Upload.
+	// next run resumes the same partial upload). One upload of a key at a time: while one
+	// is open (not yet closed, committed or aborted), Begin fails with ErrLocked. See
+	// Upload.
 	Begin(ctx context.Context, key string) (Upload, error)
 	// Open opens a blob for reading. ErrNotFound when absent.
 	Open(ctx context.Context, d Digest) (Blob, error)

@@ -44,6 +44,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"UploadResume", testUploadResume},
 		{"UploadMismatchDiscards", testUploadMismatch},
 		{"UploadAbort", testUploadAbort},
+		{"UploadKeyInUse", testUploadInUse},
 		{"RefCompareAndSwap", testRefCAS},
 		{"RefConcurrentSwap", testRefConcurrent},
 		{"RefUnsafeName", testRefUnsafe},
@@ -276,6 +277,40 @@ func testUploadAbort(t *testing.T, s store.Store) {
 	u, err = s.Begin(ctx, "k")
 	require.NoError(t, err)
 	assert.Equal(t, int64(0), u.Offset())
+	require.NoError(t, u.Abort())
+}
+
+// One upload of a key at a time: two fetches of the same content would write one
+// partial twice. The next Begin waits for Close, Commit or Abort, and an upload that
+// has ended never releases the key another one holds since.
+func testUploadInUse(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	u, err := s.Begin(ctx, "k")
+	require.NoError(t, err)
+	_, err = io.WriteString(u, "part")
+	require.NoError(t, err)
+	_, err = s.Begin(ctx, "k")
+	require.ErrorIs(t, err, store.ErrLocked, "while the first is open")
+	other, err := s.Begin(ctx, "another key")
+	require.NoError(t, err)
+	require.NoError(t, other.Abort())
+	require.NoError(t, u.Close())
+
+	u, err = s.Begin(ctx, "k")
+	require.NoError(t, err, "after Close")
+	assert.Equal(t, int64(4), u.Offset())
+	_, err = io.WriteString(u, "ial")
+	require.NoError(t, err)
+	_, err = u.Commit(ctx, store.ExpectDigest(store.DigestOf([]byte("partial")), 7))
+	require.NoError(t, err)
+	next, err := s.Begin(ctx, "k")
+	require.NoError(t, err, "after Commit")
+	require.NoError(t, u.Close()) // the committed upload's late Close
+	_, err = s.Begin(ctx, "k")
+	require.ErrorIs(t, err, store.ErrLocked, "next still holds the key")
+	require.NoError(t, next.Abort())
+	u, err = s.Begin(ctx, "k")
+	require.NoError(t, err, "after Abort")
 	require.NoError(t, u.Abort())
 }
 
