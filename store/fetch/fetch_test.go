@@ -636,7 +636,8 @@ func TestRangeNotSatisfiableStartsOver(t *testing.T) {
 	e := store.ExpectDigest(store.DigestOf(content), int64(len(content)))
 	u, err := s.Begin(t.Context(), uploadKey(srv.URL+"/f", e))
 	require.NoError(t, err)
-	_, _ = u.Write(content[:100])
+	_, _ = u.Write(content[:100]) // what an earlier run left
+	require.NoError(t, u.Close())
 	c, sl := newClient(s)
 	res, err := c.Fetch(t.Context(), Request{URL: srv.URL + "/f", Expect: e})
 	require.NoError(t, err)
